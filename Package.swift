@@ -1,0 +1,61 @@
+// swift-tools-version:5.9
+// medrepl: LoRA fine-tuning of Llama-family models on medical QA, on a CPU.
+//
+// Module layout (one concept per module; the engine never depends on the shell):
+//   CBLAS, CEditLine            system libraries found through pkg-config
+//   CSentencePiece              C++ shim with a C interface over libsentencepiece
+//   CKernels                    small C kernels (bf16 conversion, cpuid)
+//   Kernels                     buffers, weight matrices, BLAS, CPU and BLAS health
+//   Weights                     safetensors and GGUF readers/writers, model resolution
+//   Tokenizers                  SentencePiece, byte-level BPE, chat templates
+//   Llama                       config, weights, forward pass, KV cache, generation
+//   Training                    LoRA, backward pass, AdamW, trainer, PEFT adapters
+//   Datasets                    JSON/JSONL QA datasets, select/shuffle/map/filter
+//   Evaluation                  the notebook's protocol, matchers, intervals
+//   Notebook                    the command language, registry, .mednb format
+//   Shell                       the libedit shell
+//   medrepl                     the executable
+import PackageDescription
+
+// Release builds use the vector units of the machine they are built on
+// (the default x86-64 target is SSE2-only).
+let nativeSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+let nativeC: [CSetting] = [.unsafeFlags(["-march=native", "-O3"])]
+
+let package = Package(
+    name: "medrepl",
+    products: [
+        .executable(name: "medrepl", targets: ["medrepl"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CEditLine", path: "Sources/CEditLine", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "CSentencePiece", path: "Sources/CSentencePiece",
+                cxxSettings: [.unsafeFlags(["-std=c++17"])],
+                linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]),
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: nativeC),
+
+        .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: nativeSwift),
+        .target(name: "Weights", dependencies: ["Kernels"], swiftSettings: nativeSwift),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Weights"], swiftSettings: nativeSwift),
+        .target(name: "Llama", dependencies: ["Kernels", "Weights", "Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Training", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
+        .target(name: "Datasets", dependencies: ["Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Evaluation", dependencies: ["Llama", "Datasets", "Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Notebook", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets", "Evaluation"],
+                swiftSettings: nativeSwift),
+        .target(name: "Shell", dependencies: ["Notebook", "CEditLine"], swiftSettings: nativeSwift),
+        .executableTarget(name: "medrepl", dependencies: ["Shell", "Notebook", "Kernels"], swiftSettings: nativeSwift),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CSentencePiece", "CEditLine"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Weights"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell"]),
+    ]
+)

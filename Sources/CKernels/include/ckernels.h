@@ -1,0 +1,34 @@
+// Small C kernels that Swift cannot express as fast: CPU feature detection and
+// bf16/f16 conversion loops compiled with -march=native.
+#ifndef MEDREPL_CKERNELS_H
+#define MEDREPL_CKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int avx2;
+    int fma;
+    int avx512f;
+    int avx512bw;
+    int avx512vl;
+    int avx512_bf16;
+    int amx_tile;
+    int amx_bf16;
+    int f16c;
+    unsigned family;   // display family, as /proc/cpuinfo's "cpu family"
+    unsigned model;    // display model
+    char vendor[13];
+    char brand[49];
+} mk_cpu_features;
+
+/// Reads CPUID. OS support for AVX/AVX-512 state is checked through XGETBV.
+void mk_cpu_detect(mk_cpu_features *out);
+
+/// bf16 <-> f32 (round-to-nearest-even on the way down, NaN kept quiet).
+void mk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+void mk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+/// IEEE half <-> f32.
+void mk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+void mk_f32_to_f16(const float *src, uint16_t *dst, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+// Datasets module: see Package.swift for what it owns.

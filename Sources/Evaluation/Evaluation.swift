@@ -1,0 +1,1 @@
+// Evaluation module: see Package.swift for what it owns.

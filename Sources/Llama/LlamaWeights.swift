@@ -1,0 +1,59 @@
+import Kernels
+
+// The weights of a LlamaForCausalLM. Property names equal the checkpoint keys, so
+// `model.layers.3.self_attn.q_proj.weight` is `weights.model.layers[3].self_attn.q_proj`.
+
+/// `model.layers.N.self_attn.*`
+public struct LlamaAttentionWeights: @unchecked Sendable {
+    public var q_proj: WeightMatrix   // [n_heads * head_dim, hidden]
+    public var k_proj: WeightMatrix   // [n_kv_heads * head_dim, hidden]
+    public var v_proj: WeightMatrix   // [n_kv_heads * head_dim, hidden]
+    public var o_proj: WeightMatrix   // [hidden, n_heads * head_dim]
+    public init(q_proj: WeightMatrix, k_proj: WeightMatrix, v_proj: WeightMatrix, o_proj: WeightMatrix) {
+        self.q_proj = q_proj; self.k_proj = k_proj; self.v_proj = v_proj; self.o_proj = o_proj
+    }
+}
+
+/// `model.layers.N.mlp.*`
+public struct LlamaMLPWeights: @unchecked Sendable {
+    public var gate_proj: WeightMatrix   // [intermediate, hidden]
+    public var up_proj: WeightMatrix     // [intermediate, hidden]
+    public var down_proj: WeightMatrix   // [hidden, intermediate]
+    public init(gate_proj: WeightMatrix, up_proj: WeightMatrix, down_proj: WeightMatrix) {
+        self.gate_proj = gate_proj; self.up_proj = up_proj; self.down_proj = down_proj
+    }
+}
+
+/// `model.layers.N`
+public struct LlamaLayerWeights: @unchecked Sendable {
+    public var input_layernorm: FloatBuffer            // [hidden]
+    public var self_attn: LlamaAttentionWeights
+    public var post_attention_layernorm: FloatBuffer   // [hidden]
+    public var mlp: LlamaMLPWeights
+    public init(input_layernorm: FloatBuffer, self_attn: LlamaAttentionWeights,
+                post_attention_layernorm: FloatBuffer, mlp: LlamaMLPWeights) {
+        self.input_layernorm = input_layernorm; self.self_attn = self_attn
+        self.post_attention_layernorm = post_attention_layernorm; self.mlp = mlp
+    }
+}
+
+/// `model.*`
+public struct LlamaModelWeights: @unchecked Sendable {
+    public var embed_tokens: WeightMatrix    // [vocab, hidden]
+    public var layers: [LlamaLayerWeights]   // num_hidden_layers
+    public var norm: FloatBuffer             // [hidden]
+    public init(embed_tokens: WeightMatrix, layers: [LlamaLayerWeights], norm: FloatBuffer) {
+        self.embed_tokens = embed_tokens; self.layers = layers; self.norm = norm
+    }
+}
+
+/// The whole checkpoint: `model.*` and `lm_head.weight` (nil when tied to `embed_tokens`).
+public struct LlamaWeights: @unchecked Sendable {
+    public var model: LlamaModelWeights
+    public var lm_head: WeightMatrix?        // [vocab, hidden]; nil when tie_word_embeddings
+    public init(model: LlamaModelWeights, lm_head: WeightMatrix?) {
+        self.model = model; self.lm_head = lm_head
+    }
+    /// The output projection: `lm_head`, or the embedding when tied.
+    public var output: WeightMatrix { lm_head ?? model.embed_tokens }
+}

@@ -1,0 +1,1 @@
+// Notebook module: see Package.swift for what it owns.

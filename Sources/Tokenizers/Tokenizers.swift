@@ -1,0 +1,1 @@
+// Tokenizers module: see Package.swift for what it owns.

@@ -1,0 +1,1 @@
+// Weights module: see Package.swift for what it owns.

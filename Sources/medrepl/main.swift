@@ -1,0 +1,6 @@
+import Foundation
+import Kernels
+import Shell
+
+BLASHealth.repairByReexecutingIfNeeded()
+exit(MedreplCommandLine.main(CommandLine.arguments))
