@@ -1,0 +1,71 @@
+import Foundation
+
+/// A terminal progress bar with a rate and an ETA, drawn on standard error.
+///
+/// It redraws in place when standard error is a terminal, and prints a plain line at most every
+/// few seconds otherwise (logs, notebooks), so recorded outputs stay short.
+///
+/// ```swift
+/// let bar = ProgressBar(total: 50, label: "train", unit: "step")
+/// for step in 1...50 { work(); bar.update(step, info: "loss 2.31") }
+/// bar.finish()
+/// ```
+public final class ProgressBar: @unchecked Sendable {
+    public let total: Int
+    public let label: String
+    public let unit: String
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var lastDraw: UInt64 = 0
+    private var current = 0
+    private let interactive: Bool
+    private let width = 24
+    /// When false, nothing is drawn (quiet runs, tests).
+    public static var enabled = true
+
+    public init(total: Int, label: String, unit: String = "it") {
+        self.total = max(total, 1)
+        self.label = label
+        self.unit = unit
+        self.interactive = isatty(STDERR_FILENO) != 0
+    }
+
+    /// Seconds since the bar was created.
+    public var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+    /// Sets the position to `done` of `total` and redraws when due. `info` is shown after the rate.
+    public func update(_ done: Int, info: String = "") {
+        current = done
+        guard ProgressBar.enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let interval: UInt64 = interactive ? 100_000_000 : 10_000_000_000
+        guard now - lastDraw >= interval || done >= total else { return }
+        lastDraw = now
+        draw(info: info, final: false)
+    }
+
+    /// Draws the final state and ends the line.
+    public func finish(info: String = "") {
+        guard ProgressBar.enabled else { return }
+        draw(info: info, final: true)
+    }
+
+    public static func formatDuration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
+    }
+
+    private func draw(info: String, final: Bool) {
+        let fraction = min(Double(current) / Double(total), 1)
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let t = elapsed
+        let rate = t > 0 ? Double(current) / t : 0
+        let eta = rate > 0 ? Double(total - current) / rate : .infinity
+        let rateText = rate >= 1 || rate == 0 ? String(format: "%.2f %@/s", rate, unit) : String(format: "%.2f s/%@", 1 / rate, unit)
+        var line = "\(label) \(bar) \(current)/\(total) [\(Self.formatDuration(t))<\(Self.formatDuration(final ? 0 : eta)), \(rateText)]"
+        if !info.isEmpty { line += " " + info }
+        let text = interactive ? "\r\u{1B}[K" + line + (final ? "\n" : "") : line + "\n"
+        FileHandle.standardError.write(text.data(using: .utf8)!)
+    }
+}
