@@ -1,3 +1,6 @@
+import Foundation
+import Weights
+
 /// The tokenizer part of a GGUF file's metadata (`tokenizer.ggml.*`), as plain values.
 ///
 /// The Weights module reads the file; this turns its values into a tokenizer:
@@ -84,4 +87,39 @@ public struct GGUFVocabulary: Sendable {
             throw TokenizerError(source, field: "tokenizer.ggml.model", "tokenizer model \"\(model)\" is not supported (llama or gpt2)")
         }
     }
+}
+
+extension GGUFVocabulary {
+    /// The vocabulary of an open GGUF file (its `tokenizer.ggml.*` metadata).
+    ///
+    /// ```swift
+    /// let gguf = try GGUFFile(url: modelURL)
+    /// let tok = try GGUFVocabulary(gguf: gguf).makeTokenizer()
+    /// ```
+    public init(gguf: GGUFFile) throws {
+        let meta = try gguf.tokenizerMetadata()
+        self.init(model: meta.model, tokens: meta.tokens, source: gguf.url.path)
+        pre = meta.pre
+        scores = meta.scores.isEmpty ? nil : meta.scores
+        tokenTypes = meta.tokenTypes.isEmpty ? nil : meta.tokenTypes.map { Int32(truncatingIfNeeded: $0) }
+        merges = meta.merges.isEmpty ? nil : meta.merges
+        bosTokenId = meta.bosID
+        eosTokenId = meta.eosID
+        unknownTokenId = meta.unknownID
+        paddingTokenId = meta.paddingID
+        addBosToken = meta.addBOS
+        addEosToken = meta.addEOS
+        addSpacePrefix = gguf.metadata["tokenizer.ggml.add_space_prefix"]?.bool
+        chatTemplate = meta.chatTemplate
+    }
+}
+
+/// Loads the tokenizer stored in a GGUF file (`llama` or `gpt2` vocabulary).
+///
+/// ```swift
+/// let tok = try loadTokenizer(gguf: URL(fileURLWithPath: "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+/// tok.encode("Hello", addSpecialTokens: false)   // [19556]
+/// ```
+public func loadTokenizer(gguf url: URL) throws -> any Tokenizer {
+    try GGUFVocabulary(gguf: GGUFFile(url: url)).makeTokenizer()
 }

@@ -46,7 +46,7 @@ import Tokenizers
             print("skipped: ../shared/tokenizers (Llama-2 GGUF vocabulary) is absent"); return
         }
         let vectors = try VocabVectors(inp: inp, out: out)
-        let tok = try GGUFTestReader.vocabulary(gguf).makeTokenizer()
+        let tok = try loadTokenizer(gguf: gguf)
         #expect(tok is SentencePieceVocabTokenizer)
         #expect(mismatches(tok, vectors) == [])
         #expect(roundTripFailures(tok, vectors) == [])
@@ -61,7 +61,7 @@ import Tokenizers
         }
         let vectors = try VocabVectors(inp: inp, out: out)
         #expect(vectors.texts.count == 46)
-        let tok = try GGUFTestReader.vocabulary(gguf).makeTokenizer()
+        let tok = try loadTokenizer(gguf: gguf)
         #expect(tok is BPETokenizer)
         #expect(mismatches(tok, vectors) == [])
         #expect(roundTripFailures(tok, vectors) == [])
