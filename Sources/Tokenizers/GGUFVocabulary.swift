@@ -27,6 +27,8 @@ public struct GGUFVocabulary: Sendable {
     public var addEosToken: Bool?             // tokenizer.ggml.add_eos_token
     public var addSpacePrefix: Bool?          // tokenizer.ggml.add_space_prefix
     public var chatTemplate: String?          // tokenizer.chat_template
+    /// Overrides the pre-tokenizer `pre` names (see `PreTokenizer.named`).
+    public var preTokenizer: PreTokenizer?
     /// The file, named in errors.
     public var source: String
 
@@ -61,7 +63,7 @@ public struct GGUFVocabulary: Sendable {
         case "gpt2":
             guard let merges else { throw TokenizerError(source, field: "tokenizer.ggml.merges", "missing") }
             let preName = pre ?? "default"
-            guard let preTokenizer = PreTokenizer.named(preName) else {
+            guard let preTokenizer = self.preTokenizer ?? PreTokenizer.named(preName) else {
                 throw TokenizerError(source, field: "tokenizer.ggml.pre", "pre-tokenizer \"\(preName)\" is not supported")
             }
             var pairs: [(String, String)] = []

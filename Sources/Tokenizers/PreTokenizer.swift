@@ -31,12 +31,17 @@ public struct PreTokenizer: Equatable, Sendable {
     /// SmolLM / SmolLM2: digits one by one, then GPT-2's pattern (`Digits(individual_digits)` + `ByteLevel`).
     public static let smollm = PreTokenizer(steps: [.digits(individual: true), .gpt2Split])
 
-    /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name, or nil when medrepl does not know it.
+    /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name as transformers reads the GGUF file (the
+    /// reference medrepl is checked against), or nil when medrepl does not know the name.
+    ///
+    /// `"smollm"` gives `.gpt2`: transformers builds a plain GPT-2 ByteLevel pre-tokenizer from the GGUF,
+    /// while SmolLM2's own `tokenizer.json` (and llama.cpp) split digits first (`.smollm`). The two differ
+    /// only where two or more spaces precede a digit ("`  10`": `Ġ Ġ 1 0` against `ĠĠ 1 0`); set
+    /// `GGUFVocabulary.preTokenizer = .smollm` to get the `tokenizer.json` behaviour from a GGUF file.
     public static func named(_ name: String) -> PreTokenizer? {
         switch name {
         case "llama3", "llama-v3", "llama-bpe", "default": return .llama3
-        case "smollm": return .smollm
-        case "gpt-2", "gpt2": return .gpt2
+        case "smollm", "gpt-2", "gpt2": return .gpt2
         default: return nil
         }
     }
