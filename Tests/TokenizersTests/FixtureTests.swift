@@ -99,8 +99,6 @@ func sharedQATexts() throws -> [String]? {
             Issue.record("round trip differs: \(text.prefix(80).debugDescription)"); break
         }
         print("SmolLM2: \(texts.count - mismatched)/\(texts.count) texts match; encoded \(ids.count) ids in \(elapsed)")
-        #if !DEBUG
-        #endif
     }
 
     /// The GGUF's own chat template, rendered by transformers for the fixture prompts.
