@@ -102,8 +102,9 @@ public struct EvaluationRun: Equatable, Sendable {
     public var exactMatches: Int { examples.filter { $0.notebookMatch == .exact }.count }
     /// Notebook partial matches.
     public var partialMatches: Int { examples.filter { $0.notebookMatch == .partial }.count }
-    /// Correct / total as a percentage (0 when nothing was evaluated).
-    public var accuracyPercent: Double { total > 0 ? 100 * Double(correctCount) / Double(total) : 0 }
+    /// Correct / total as a percentage (0 when nothing was evaluated), computed as the notebook
+    /// does (`correct / total * 100`, so the JSON's last digit matches Python's).
+    public var accuracyPercent: Double { total > 0 ? Double(correctCount) / Double(total) * 100 : 0 }
     /// The accuracy's Wilson 95% interval.
     public var interval: WilsonInterval { WilsonInterval(successes: correctCount, n: total) }
     /// Seconds per finished example.
