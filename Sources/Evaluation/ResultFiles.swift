@@ -1,38 +1,7 @@
 // Result files: the notebook's evaluation_results.json (its keys, its layout) and a CSV, both
 // written atomically so an interrupted write never leaves half a file.
+import Datasets
 import Foundation
-
-/// An error writing a results file.
-public struct ResultFileError: Error, CustomStringConvertible, LocalizedError {
-    public let path: String
-    public let reason: String
-    public var description: String { "\(path): cannot write: \(reason)" }
-    public var errorDescription: String? { description }
-}
-
-/// Writes `data` to `path` through a temporary file in the same folder and a rename.
-///
-/// ```swift
-/// try writeAtomically(Data("hello\n".utf8), to: "out/results.csv")
-/// ```
-public func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent()
-    let temp = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
-    do {
-        try data.write(to: temp)
-        if rename(temp.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw ResultFileError(path: path, reason: reason)
-        }
-    } catch let error as ResultFileError {
-        throw error
-    } catch {
-        try? FileManager.default.removeItem(at: temp)
-        throw ResultFileError(path: path, reason: error.localizedDescription)
-    }
-}
 
 extension EvaluationRun {
     /// The notebook's `evaluation_results.json`: accuracy (a percentage), exact_matches,
@@ -89,12 +58,12 @@ extension EvaluationRun {
 
     /// Writes ``notebookJSON()`` atomically.
     public func writeNotebookJSON(to path: String) throws {
-        try writeAtomically(Data(notebookJSON().utf8), to: path)
+        try AtomicFile.write(Data(notebookJSON().utf8), to: path)
     }
 
     /// Writes ``csv()`` atomically.
     public func writeCSV(to path: String) throws {
-        try writeAtomically(Data(csv().utf8), to: path)
+        try AtomicFile.write(Data(csv().utf8), to: path)
     }
 }
 

@@ -40,3 +40,24 @@ import Testing
         #expect(Set(train.questions).isDisjoint(with: test.questions))
     }
 }
+
+@Suite struct WriteTests {
+    @Test func bundledFileRoundTripsByteForByte() throws {
+        // medqa_small.json was written by Python's json.dump(indent=2, ensure_ascii=False).
+        let path = repoRoot().appendingPathComponent("data/medqa_small.json").path
+        let data = try QADataset.load(path: path)
+        #expect(data.jsonText() == (try String(contentsOfFile: path, encoding: .utf8)))
+    }
+
+    @Test func writeIsAtomicAndReadsBack() throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let rows = [QARow(question: "Tab\there, quote \" and backslash \\ and é?", answer: "Yes\nreally")]
+        let path = dir.url.appendingPathComponent("out.json").path
+        try QADataset(rows: rows).write(to: path)
+        let back = try QADataset.load(path: path, strict: true)
+        #expect(back.rows.map(\.question) == rows.map(\.question))
+        #expect(back.rows.map(\.answer) == rows.map(\.answer))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.json"])
+        #expect(throws: FileWriteError.self) { try QADataset(rows: rows).write(to: "/nonexistent-dir/x.json") }
+    }
+}

@@ -207,3 +207,32 @@ final class TableGenerator: AnswerGenerator, @unchecked Sendable {
         #expect(printed.last!.contains("ASSESSMENT: VERY POOR"))
     }
 }
+
+/// A generator that answers every question correctly by looking the answer up.
+struct OracleGenerator: AnswerGenerator {
+    let answers: [String: String]   // truncated question → answer
+    func generate(prompt: String, config: SamplingSettings) throws -> String {
+        for (q, a) in answers where prompt.contains(q) { return " \(a)." }
+        return ""
+    }
+}
+
+@Suite struct NotebookProtocolSharedDataTests {
+    @Test func sharedDevSetPicksPythonsRows() throws {
+        let path = repoRoot().deletingLastPathComponent().appendingPathComponent("shared/data/medqa_open_dev.verifiable.json").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            print("skipped: ../shared/data/medqa_open_dev.verifiable.json is absent"); return
+        }
+        let data = try QADataset.load(path: path)
+        let test = try data.split(at: 200).test
+        var answers: [String: String] = [:]
+        for row in test.rows { answers[NotebookEvaluationProtocol.pythonPrefix(row.question, 100)] = row.answer }
+        let run = try NotebookEvaluationProtocol().run(dataset: data, generator: OracleGenerator(answers: answers))
+        // random.seed(42); random.sample(range(1272 - 200), 20), recorded in the Python fixture.
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: repoRoot().appendingPathComponent("Tests/EvaluationTests/Fixtures/python_random.json"))) as! [String: Any]
+        let expected = (fixture["sample"] as! [[String: Any]]).first { ($0["n"] as! Int) == 1072 && ($0["seed"] as! String) == "42" }!["result"] as! [Int]
+        #expect(run.selectedIndices == expected)
+        #expect(run.total == 20 && run.exactMatches == 20)
+        #expect(run.examples.map(\.sourceRow) == expected.map { $0 + 200 })
+    }
+}
