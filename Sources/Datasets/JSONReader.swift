@@ -201,10 +201,14 @@ public struct JSONReader {
                 pos = start
                 throw error("unterminated string (no closing '\"')")
             }
+            // Copy the run of plain bytes up to the next quote, backslash or control byte at once.
+            let runStart = pos
+            while pos < bytes.count, bytes[pos] != 0x22, bytes[pos] != 0x5C, bytes[pos] >= 0x20 { pos += 1 }
+            if pos > runStart { out.append(contentsOf: bytes[runStart..<pos]) }
+            guard pos < bytes.count else { continue }
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") { pos += 1; break }
             if c < 0x20 { throw error("control character 0x\(String(c, radix: 16)) inside a string (write it as an escape such as \\n)") }
-            if c != UInt8(ascii: "\\") { out.append(c); pos += 1; continue }
             pos += 1
             guard pos < bytes.count else { throw error("unterminated escape at end of file") }
             let e = bytes[pos]

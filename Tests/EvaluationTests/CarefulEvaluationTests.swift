@@ -141,3 +141,38 @@ struct FixedScorer: AnswerScorer {
         #expect(run.csv().hasSuffix("\r\n"))
     }
 }
+
+@Suite struct RunReportTests {
+    @Test func reportListsVerdictsAndFlags() throws {
+        let data = QADataset(rows: [QARow(question: "Q #0: which disease?", answer: "Diabetes mellitus"),
+                                    QARow(question: "Q #1: which drug?", answer: "Warfarin"),
+                                    QARow(question: "Q #2: which drug?", answer: "Cefaclor.")])
+        let outputs = ["#0": "Not diabetes mellitus.", "#1": "Heparin", "#2": "cefaclor"]
+        struct Table: AnswerGenerator {
+            let outputs: [String: String]
+            func generate(prompt: String, config: SamplingSettings) throws -> String {
+                outputs.first { prompt.contains($0.key) }!.value
+            }
+        }
+        // Readings: start 0, then before and after each of 3 examples, end 7.
+        let clock = SteppingClock(step: 1)
+        let careful = CarefulEvaluation(showProgress: false, clock: { clock.read() })
+        let run = try careful.run(test: data, generator: Table(outputs: outputs))
+        let expected = """
+        careful: 1/3 correct = 33.3% (95% CI 6.1%–79.2%, n = 3); notebook matcher 33.3%; greedy, 50 new tokens; 1 flagged
+        normalised matcher: 1 exact, 1 contained, 1 no_match; notebook matcher: 1 exact, 0 partial, 2 no_match
+        flagged matches (likely false positives of the notebook matcher): 1
+          [0] negated: truth "Diabetes mellitus", prediction "Not diabetes mellitus."
+        incorrect (2):
+          [0] Q #0: which disease?
+              truth: Diabetes mellitus | prediction: Not diabetes mellitus.
+          [1] Q #1: which drug?
+              truth: Warfarin | prediction: Heparin
+        correct (1):
+          [2] Q #2: which drug?
+              truth: Cefaclor. | prediction: cefaclor
+        time: 7.0s, 2.33 s/example
+        """
+        #expect(run.report() == expected)
+    }
+}
