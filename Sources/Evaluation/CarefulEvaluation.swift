@@ -99,7 +99,7 @@ public struct CarefulEvaluation: Sendable {
         let start = clock()
         var next = 0
         while next < indices.count {
-            if cancellation?.isCancelled == true { run.stopReason = .cancelled; break }
+            if cancellation?.isCancelled == true || Task.isCancelled { run.stopReason = .cancelled; break }
             let batch = Array(indices[next..<min(next + batchSize, indices.count)])
             let prompts = batch.map { prompt(test[$0].question) }
             let t0 = clock()

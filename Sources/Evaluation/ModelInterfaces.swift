@@ -1,5 +1,22 @@
 // What evaluation needs from a model, as small protocols: the engine (or a fake in tests)
 // implements them, and evaluation never sees the engine's internals.
+//
+// Wiring a real model (in the shell, which sees both the engine and this module):
+//
+//     struct ModelAnswerer: AnswerGenerator, AnswerScorer {
+//         let model: LlamaModel          // the engine's loaded model, adapter on or off
+//         let tokenizer: Tokenizer
+//         func generate(prompt: String, config: SamplingSettings) throws -> String {
+//             // Encode with special-token parsing on (as `tokenizer(prompt)` does in transformers),
+//             // decode only the new tokens, skipping special tokens.
+//         }
+//         func answerLoss(prompt: String, answer: String) throws -> (loss: Double, tokens: Int) {
+//             // One forward pass over prompt + answer; mean cross-entropy over the answer's tokens.
+//         }
+//     }
+//
+// Base versus fine-tuned: two such values over the same loaded model, one with the adapter
+// switched off, passed to `CarefulEvaluation.compare(test:base:tuned:)`.
 import Foundation
 
 /// Decoding settings for one generation.

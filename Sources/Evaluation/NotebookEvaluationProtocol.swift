@@ -37,9 +37,12 @@ public enum EvaluationError: Error, CustomStringConvertible, LocalizedError, Equ
 /// try run.writeNotebookJSON(to: "evaluation_results.json")
 /// ```
 public struct NotebookEvaluationProtocol: Sendable {
-    /// The notebook's prompt, character for character: `{question}` is replaced by the question's
-    /// first 100 characters. The notebook wrote the Llama-3 chat layout out as literal text and
-    /// primed the answer with "The answer is:", whatever the model's own template.
+    /// The notebook's prompt: `{question}` is replaced by the question's first 100 characters.
+    /// The notebook wrote the Llama-3 chat layout out as literal text and primed the answer with
+    /// "The answer is:", whatever the model's own template. The notebook itself is not in this
+    /// repository; this wording (including "Answer this medical question briefly: ") follows the
+    /// evaluation issue's description of it, and is kept in this one constant so that a
+    /// correction is a one-line change.
     public static let promptTemplate = "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
         + "Answer this medical question briefly: {question}<|eot_id|>"
         + "<|start_header_id|>assistant<|end_header_id|>\n\nThe answer is:"
@@ -136,7 +139,7 @@ public struct NotebookEvaluationProtocol: Sendable {
         var run = EvaluationRun(protocolName: "notebook", rule: .notebook, settings: settings, selectedIndices: indices)
         let start = clock()
         for (i, index) in indices.enumerated() {
-            if cancellation?.isCancelled == true { run.stopReason = .cancelled; break }
+            if cancellation?.isCancelled == true || Task.isCancelled { run.stopReason = .cancelled; break }
             let row = test[index]
             let question = Self.pythonPrefix(row.question, questionCharacters)
             let prompt = prompt(for: row.question)

@@ -236,3 +236,23 @@ struct OracleGenerator: AnswerGenerator {
         #expect(run.examples.map(\.sourceRow) == expected.map { $0 + 200 })
     }
 }
+
+@Suite struct NotebookCancellationTests {
+    /// Cancels the flag during its first call, as Ctrl-C during generation would.
+    final class Interrupting: AnswerGenerator, @unchecked Sendable {
+        let flag: CancellationFlag
+        init(_ flag: CancellationFlag) { self.flag = flag }
+        func generate(prompt: String, config: SamplingSettings) throws -> String { flag.cancel(); return " Warfarin" }
+    }
+
+    @Test func interruptedRunKeepsFinishedExamplesAndReports() throws {
+        let flag = CancellationFlag()
+        var printed: [String] = []
+        let run = try NotebookProtocolTests.evaluation().run(dataset: NotebookProtocolTests.dataset(),
+                                                             generator: Interrupting(flag), cancellation: flag) { printed.append($0) }
+        #expect(run.total == 1 && run.selectedIndices.count == 3)
+        #expect(run.stopReason == .cancelled)
+        #expect(printed.last!.contains("Stopped early (interrupted): 1 of 3 examples evaluated"))
+        #expect(run.notebookJSON().contains("\"total\": 1,"))
+    }
+}
