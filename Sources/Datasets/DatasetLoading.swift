@@ -19,7 +19,12 @@ extension QADataset {
         }
         let parts = source.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 2, !parts.contains(where: \.isEmpty), !source.hasSuffix(".json"), !source.hasSuffix(".jsonl") {
-            return try load(hubID: source, columns: columns, strict: strict)
+            do {
+                return try load(hubID: source, columns: columns, strict: strict)
+            } catch DatasetError.hubDatasetNotFound(let id, let searched) {
+                // It may have been meant as a relative path; say that was tried too.
+                throw DatasetError.hubDatasetNotFound(id: id, searched: ["\(expanded) (no such file)"] + searched)
+            }
         }
         throw DatasetError.fileNotFound(path: source)
     }
@@ -38,9 +43,21 @@ extension QADataset {
         let bytes = try readBytes(path)
         let name = (path as NSString).lastPathComponent
         let lines = path.lowercased().hasSuffix(".jsonl") || looksLikeJSONLines(bytes)
-        let (rows, report) = lines
-            ? try parseJSONLines(bytes, path: path, columns: columns, strict: strict)
-            : try parseJSONArray(bytes, path: path, columns: columns, strict: strict)
+        let (rows, report): ([QARow], LoadReport)
+        if lines {
+            do {
+                (rows, report) = try parseJSONLines(bytes, path: path, columns: columns, strict: strict)
+            } catch let error as DatasetError {
+                // A pretty-printed single object fails line by line; name what the file really is.
+                let nonBlankLines = bytes.split(separator: 0x0A).filter { $0.contains { ![0x20, 0x09, 0x0D].contains($0) } }.count
+                if nonBlankLines > 1, let whole = try? JSONReader.parse(bytes), case .object(let members) = whole {
+                    throw DatasetError.notAnArray(path: path, found: "object with keys " + members.prefix(8).map { "\"\($0.0)\"" }.joined(separator: ", "))
+                }
+                throw error
+            }
+        } else {
+            (rows, report) = try parseJSONArray(bytes, path: path, columns: columns, strict: strict)
+        }
         return QADataset(rows: rows, columns: columns, name: name, loadReport: report)
     }
 

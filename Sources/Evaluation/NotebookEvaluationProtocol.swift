@@ -123,10 +123,10 @@ public struct NotebookEvaluationProtocol: Sendable {
     public func run(dataset: QADataset, generator: some AnswerGenerator, cancellation: CancellationFlag? = nil,
                     output: (String) -> Void = { _ in }) throws -> EvaluationRun {
         guard trainingRows >= 0 else { throw EvaluationError.invalidArgument("trainingRows must be ≥ 0, got \(trainingRows)") }
-        let test = dataset.count > trainingRows ? try dataset.split(at: trainingRows).test : dataset.with(noRows: ())
-        if test.isEmpty {
+        guard dataset.count > trainingRows else {
             throw EvaluationError.emptyTestSet("the test set is empty: \(dataset.name) has \(dataset.count) rows and the first \(trainingRows) are the training range")
         }
+        let test = try dataset.split(at: trainingRows).test
         return try run(test: test, generator: generator, cancellation: cancellation, output: output)
     }
 
@@ -166,9 +166,4 @@ public struct NotebookEvaluationProtocol: Sendable {
         output(report.final(run))
         return run
     }
-}
-
-extension QADataset {
-    /// The same dataset with no rows (for messages about an empty split).
-    func with(noRows: Void) -> QADataset { filter { _ in false } }
 }

@@ -45,10 +45,15 @@ import Testing
 
     @Test func topLevelObjectIsNamed() {
         let dir = TempDir(); defer { dir.cleanup() }
-        let path = dir.write("obj.json", "  {\"rows\": []} ")
-        // Starts with '{', so it is read as JSON Lines: one line, not a row with the columns.
-        #expect(throws: DatasetError.missingColumns(path: path, expected: [Self.q, Self.a], found: ["rows"])) {
+        // Starts with '{', so it is read as JSON Lines first; as a whole it is one object, not rows.
+        let path = dir.write("obj.json", "{\n  \"rows\": [],\n  \"version\": 2\n}\n")
+        #expect(throws: DatasetError.notAnArray(path: path, found: "object with keys \"rows\", \"version\"")) {
             try QADataset.load(path: path)
+        }
+        // On one line it is a JSON Lines file whose only row lacks the columns.
+        let oneLine = dir.write("one.json", "  {\"rows\": []} ")
+        #expect(throws: DatasetError.missingColumns(path: oneLine, expected: [Self.q, Self.a], found: ["rows"])) {
+            try QADataset.load(path: oneLine)
         }
         let scalar = dir.write("num.json", "42")
         #expect(throws: DatasetError.notAnArray(path: scalar, found: "number")) { try QADataset.load(path: scalar) }
