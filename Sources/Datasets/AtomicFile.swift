@@ -4,7 +4,9 @@ import Foundation
 
 /// An error writing a file, naming it.
 public struct FileWriteError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    /// The file that could not be written.
     public let path: String
+    /// The system's reason.
     public let reason: String
     public var description: String { "\(path): cannot write: \(reason)" }
     public var errorDescription: String? { description }

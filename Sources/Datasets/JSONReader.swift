@@ -52,8 +52,11 @@ public enum JSONValue: Equatable, Sendable {
 
 /// A JSON syntax error at a 1-based line and column (columns count bytes).
 public struct JSONSyntaxError: Error, CustomStringConvertible, Equatable {
+    /// 1-based line.
     public let line: Int
+    /// 1-based column, in bytes.
     public let column: Int
+    /// What was wrong there.
     public let message: String
     public var description: String { "\(line):\(column): \(message)" }
 }

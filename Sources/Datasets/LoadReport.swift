@@ -35,9 +35,13 @@ public enum SkipReason: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// One skipped source row: its file, 0-based row number, the line it starts on, and why.
 public struct SkippedRow: Equatable, Sendable, CustomStringConvertible {
+    /// The file the row is in.
     public let file: String
+    /// 0-based row number (JSON Lines: counting non-blank lines).
     public let row: Int
+    /// 1-based line the row starts on.
     public let line: Int
+    /// Why it was skipped.
     public let reason: SkipReason
     public init(file: String, row: Int, line: Int, reason: SkipReason) {
         self.file = file; self.row = row; self.line = line; self.reason = reason

@@ -12,7 +12,9 @@ import Foundation
 /// // changed: 4 improved, 1 regressed, 15 unchanged; McNemar exact p = 0.375
 /// ```
 public struct ModelComparison: Equatable, Sendable {
+    /// The run without the adapter.
     public let base: EvaluationRun
+    /// The run with the adapter.
     public let tuned: EvaluationRun
     /// Pairs (base, tuned) over the questions both runs finished, in evaluation order.
     public let pairs: [(base: ExampleResult, tuned: ExampleResult)]

@@ -9,6 +9,7 @@ import Foundation
 /// print(report.final(run))
 /// ```
 public struct NotebookReport: Sendable {
+    /// The protocol whose settings the printout names.
     public let evaluation: NotebookEvaluationProtocol
     /// Characters of the prediction shown per example.
     public static let predictionCharacters = 50

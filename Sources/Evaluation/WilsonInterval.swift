@@ -10,13 +10,17 @@ import Foundation
 /// print(ci)   // "40.0% (95% CI 21.9%–61.3%, n = 20)"
 /// ```
 public struct WilsonInterval: Equatable, Sendable, CustomStringConvertible {
+    /// Correct answers.
     public let successes: Int
+    /// Questions asked.
     public let n: Int
     /// The two-sided normal quantile (1.959964 for 95%).
     public let z: Double
     /// The observed proportion successes / n (0 when n = 0).
     public let proportion: Double
+    /// Lower bound of the interval, in [0, 1].
     public let lower: Double
+    /// Upper bound of the interval, in [0, 1].
     public let upper: Double
 
     /// The quantile of the standard normal at 0.975.
