@@ -12,7 +12,8 @@ extension QADataset {
     /// let a = try QADataset.load(source: "data/medqa_small.train.json")
     /// let b = try QADataset.load(source: "FreedomIntelligence/medical-o1-verifiable-problem")
     /// ```
-    public static func load(source: String, columns: QAColumns = .medicalO1, strict: Bool = false) throws -> QADataset {
+    public static func load(source: String, columns: QAColumns = .medicalO1, strict: Bool = false,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> QADataset {
         let expanded = (source as NSString).expandingTildeInPath
         if FileManager.default.fileExists(atPath: expanded) {
             return try load(path: expanded, columns: columns, strict: strict)
@@ -20,7 +21,7 @@ extension QADataset {
         let parts = source.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 2, !parts.contains(where: \.isEmpty), !source.hasSuffix(".json"), !source.hasSuffix(".jsonl") {
             do {
-                return try load(hubID: source, columns: columns, strict: strict)
+                return try load(hubID: source, columns: columns, strict: strict, environment: environment)
             } catch DatasetError.hubDatasetNotFound(let id, let searched) {
                 // It may have been meant as a relative path; say that was tried too.
                 throw DatasetError.hubDatasetNotFound(id: id, searched: ["\(expanded) (no such file)"] + searched)

@@ -145,6 +145,12 @@ import Testing
         #expect(data.count == 1)
         #expect(data.name == "FreedomIntelligence/medical-o1-verifiable-problem")
         #expect(data[0].answer == "Phenylalanine hydroxylase")
+        #expect(try QADataset.load(source: "FreedomIntelligence/medical-o1-verifiable-problem", environment: env).count == 1)
+        #expect {
+            try QADataset.load(source: "someone/missing", environment: env)
+        } throws: { error in
+            "\(error)" == "dataset \"someone/missing\" is not in the Hugging Face cache; looked in: someone/missing (no such file), \(dir.url.path)/hub/datasets--someone--missing/snapshots"
+        }
         #expect {
             try QADataset.load(hubID: "someone/missing", environment: env)
         } throws: { error in
