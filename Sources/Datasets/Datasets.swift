@@ -1,1 +1,0 @@
-// Datasets module: see Package.swift for what it owns.

@@ -1,1 +1,0 @@
-// Evaluation module: see Package.swift for what it owns.

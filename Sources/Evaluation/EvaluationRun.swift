@@ -1,0 +1,154 @@
+// The results of one evaluation as live objects: per-example detail, counts, the accuracy with its
+// interval, and the lists the notebook prints.
+import Foundation
+
+/// Which verdict counts as correct.
+public enum ScoringRule: String, Equatable, Sendable {
+    /// The notebook's `check_accuracy`: exact or partial.
+    case notebook
+    /// The normalised matcher (exact or contained) and no negation flag.
+    case normalised
+}
+
+/// One evaluated question.
+public struct ExampleResult: Equatable, Sendable {
+    /// The row's index in the evaluated split (the notebook's sampled index).
+    public var index: Int
+    /// The row's 0-based position in its source file.
+    public var sourceRow: Int
+    /// The question as given to the model (100 characters in notebook mode).
+    public var question: String
+    /// The whole question from the dataset.
+    public var fullQuestion: String
+    /// The ground-truth answer.
+    public var groundTruth: String
+    /// The full prompt text.
+    public var prompt: String
+    /// What the generator returned.
+    public var rawOutput: String
+    /// The answer taken from the output (text after the last "The answer is:", stripped).
+    public var prediction: String
+    /// The notebook's verdict.
+    public var notebookMatch: MatchType
+    /// The normalised matcher's verdict.
+    public var normalisedMatch: MatchType
+    /// Reasons to distrust the match.
+    public var flags: [MatchFlag]
+    /// Seconds spent generating.
+    public var seconds: Double
+    /// Correct under the run's ``ScoringRule``.
+    public var isCorrect: Bool
+
+    /// The verdict under the run's rule, as the notebook names it ("exact", "partial", "no_match", "contained").
+    public func matchType(_ rule: ScoringRule) -> MatchType { rule == .notebook ? notebookMatch : normalisedMatch }
+}
+
+/// Why a run ended before its last example.
+public enum StopReason: Equatable, Sendable, CustomStringConvertible {
+    /// The cancellation flag was set (Ctrl-C).
+    case cancelled
+    /// The generator threw; its message.
+    case generatorFailed(index: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case .cancelled: return "interrupted"
+        case .generatorFailed(let index, let message): return "generation failed on example \(index): \(message)"
+        }
+    }
+}
+
+/// A finished (or interrupted) evaluation.
+///
+/// ```swift
+/// let run = try NotebookEvaluationProtocol().run(test: test, generator: model)
+/// print(run.summary)                    // notebook: 6/20 correct = 30.0% (95% CI 14.5%–51.9%, n = 20) ...
+/// for e in run.incorrect { print(e.question, e.prediction) }
+/// try run.writeNotebookJSON(to: "evaluation_results.json")
+/// try run.writeCSV(to: "evaluation_results.csv")
+/// ```
+public struct EvaluationRun: Equatable, Sendable {
+    /// "notebook" or "careful", for summaries.
+    public var protocolName: String
+    /// What counts as correct.
+    public var rule: ScoringRule
+    /// The decoding settings used.
+    public var settings: SamplingSettings
+    /// The split's indices chosen for evaluation, in evaluation order.
+    public var selectedIndices: [Int]
+    /// Finished examples, in evaluation order (fewer than selected when stopped early).
+    public var examples: [ExampleResult]
+    /// Wall-clock seconds for the whole run.
+    public var seconds: Double
+    /// Why the run ended early, or nil.
+    public var stopReason: StopReason?
+
+    public init(protocolName: String, rule: ScoringRule, settings: SamplingSettings, selectedIndices: [Int],
+                examples: [ExampleResult] = [], seconds: Double = 0, stopReason: StopReason? = nil) {
+        self.protocolName = protocolName
+        self.rule = rule
+        self.settings = settings
+        self.selectedIndices = selectedIndices
+        self.examples = examples
+        self.seconds = seconds
+        self.stopReason = stopReason
+    }
+
+    /// Examples evaluated.
+    public var total: Int { examples.count }
+    /// Examples counted correct.
+    public var correctCount: Int { examples.filter(\.isCorrect).count }
+    /// Notebook exact matches.
+    public var exactMatches: Int { examples.filter { $0.notebookMatch == .exact }.count }
+    /// Notebook partial matches.
+    public var partialMatches: Int { examples.filter { $0.notebookMatch == .partial }.count }
+    /// Correct / total as a percentage (0 when nothing was evaluated), computed as the notebook
+    /// does (`correct / total * 100`, so the JSON's last digit matches Python's).
+    public var accuracyPercent: Double { total > 0 ? Double(correctCount) / Double(total) * 100 : 0 }
+    /// The accuracy's Wilson 95% interval.
+    public var interval: WilsonInterval { WilsonInterval(successes: correctCount, n: total) }
+    /// Seconds per finished example.
+    public var secondsPerExample: Double { total > 0 ? seconds / Double(total) : 0 }
+    /// The examples judged incorrect.
+    public var incorrect: [ExampleResult] { examples.filter { !$0.isCorrect } }
+    /// The examples judged correct.
+    public var correct: [ExampleResult] { examples.filter(\.isCorrect) }
+    /// Correct examples whose match carries a flag (likely false positives).
+    public var flagged: [ExampleResult] { examples.filter { !$0.flags.isEmpty && $0.notebookMatch.isMatch } }
+    /// Examples where the model produced no text.
+    public var emptyPredictions: Int { examples.filter { $0.flags.contains(.emptyPrediction) }.count }
+
+    /// Accuracy of the same examples under the other matcher (for the summary line).
+    public func accuracy(under other: ScoringRule) -> WilsonInterval {
+        let n = examples.filter { other == .notebook ? $0.notebookMatch.isMatch : Self.normalisedCorrect($0) }.count
+        return WilsonInterval(successes: n, n: total)
+    }
+
+    static func normalisedCorrect(_ e: ExampleResult) -> Bool {
+        e.normalisedMatch.isMatch && !e.flags.contains(.negated)
+    }
+
+    /// One line: protocol, correct/total, accuracy with its interval, the other matcher, settings.
+    public var summary: String {
+        var line = "\(protocolName): \(correctCount)/\(total) correct = \(interval)"
+        let other: ScoringRule = rule == .notebook ? .normalised : .notebook
+        line += String(format: "; %@ matcher %.1f%%", other.rawValue, accuracy(under: other).proportion * 100)
+        line += "; \(settings)"
+        if !flagged.isEmpty { line += "; \(flagged.count) flagged" }
+        if emptyPredictions > 0 { line += "; \(emptyPredictions) empty prediction\(emptyPredictions == 1 ? "" : "s")" }
+        if let stopReason { line += " [\(stopReason): \(total) of \(selectedIndices.count) examples]" }
+        return line
+    }
+
+    /// Per-example detail, several lines.
+    public func detail(_ e: ExampleResult) -> String {
+        var lines = ["example \(e.index) (source row \(e.sourceRow)): \(e.isCorrect ? "correct" : "incorrect")"]
+        lines.append("  question:     \(e.question)")
+        lines.append("  ground truth: \(e.groundTruth)")
+        lines.append("  prediction:   \(e.prediction)")
+        lines.append("  notebook: \(e.notebookMatch.rawValue), normalised: \(e.normalisedMatch.rawValue)"
+                     + (e.flags.isEmpty ? "" : ", flags: " + e.flags.map(\.rawValue).joined(separator: ", ")))
+        lines.append(String(format: "  time: %.2fs", e.seconds))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,178 @@
+import Datasets
+import Evaluation
+import Foundation
+import Testing
+
+/// Answers "Answer k" correctly for the rows listed in `right`, wrongly otherwise.
+struct ScriptedGenerator: AnswerGenerator {
+    let right: Set<Int>
+    func generate(prompt: String, config: SamplingSettings) throws -> String {
+        let k = Int(prompt.split(separator: "#")[1].prefix { $0.isNumber })!
+        return right.contains(k) ? " answer \(k).\nBecause of reasons." : " something else"
+    }
+}
+
+/// Fails on its third call.
+final class FailingGenerator: AnswerGenerator, @unchecked Sendable {
+    var calls = 0
+    struct Broken: Error, CustomStringConvertible { var description: String { "the model file went away" } }
+    func generate(prompt: String, config: SamplingSettings) throws -> String {
+        calls += 1
+        if calls == 3 { throw Broken() }
+        return "x"
+    }
+}
+
+/// Cancels the flag on its second call, as Ctrl-C during an example would.
+final class InterruptingGenerator: AnswerGenerator, @unchecked Sendable {
+    let flag: CancellationFlag
+    var calls = 0
+    init(_ flag: CancellationFlag) { self.flag = flag }
+    func generate(prompt: String, config: SamplingSettings) throws -> String {
+        calls += 1
+        if calls == 2 { flag.cancel() }
+        return "Answer"
+    }
+}
+
+struct FixedScorer: AnswerScorer {
+    let loss: Double
+    func answerLoss(prompt: String, answer: String) throws -> (loss: Double, tokens: Int) {
+        (loss, answer.split(separator: " ").count)
+    }
+}
+
+@Suite struct CarefulEvaluationTests {
+    static let test = QADataset(rows: (0..<10).map { QARow(question: "Question #\($0)?", answer: "Answer \($0)", sourceRow: 100 + $0) }, name: "t")
+
+    static func careful(limit: Int? = nil, seed: Int? = nil, batch: Int = 1) -> CarefulEvaluation {
+        CarefulEvaluation(limit: limit, sampleSeed: seed, batchSize: batch, showProgress: false)
+    }
+
+    @Test func wholeSplitGreedyWithInterval() throws {
+        let run = try Self.careful().run(test: Self.test, generator: ScriptedGenerator(right: [1, 4, 7]))
+        #expect(run.total == 10 && run.correctCount == 3)
+        #expect(run.settings.doSample == false)
+        #expect(run.examples[1].prediction == "answer 1.")     // first line only
+        #expect(run.examples[1].normalisedMatch == .exact)
+        #expect(run.examples[0].question == "Question #0?")     // whole question
+        #expect(run.summary == "careful: 3/10 correct = 30.0% (95% CI 10.8%–60.3%, n = 10); notebook matcher 30.0%; greedy, 50 new tokens")
+    }
+
+    @Test func batchedRunGivesTheSameVerdicts() throws {
+        let a = try Self.careful().run(test: Self.test, generator: ScriptedGenerator(right: [2, 3]))
+        let b = try Self.careful(batch: 4).run(test: Self.test, generator: ScriptedGenerator(right: [2, 3]))
+        #expect(a.examples.map(\.isCorrect) == b.examples.map(\.isCorrect))
+    }
+
+    @Test func selectionFirstRowsOrPythonSample() throws {
+        #expect(try Self.careful(limit: 4).selectIndices(testCount: 10) == [0, 1, 2, 3])
+        // random.seed(42); random.sample(range(6), 6) == [5, 0, 4, 2, 1, 3]
+        #expect(try Self.careful(limit: 6, seed: 42).selectIndices(testCount: 6) == [5, 0, 4, 2, 1, 3])
+        #expect(throws: EvaluationError.sampleLargerThanPopulation(k: 11, population: 10)) {
+            try Self.careful(limit: 11).selectIndices(testCount: 10)
+        }
+        #expect(throws: EvaluationError.self) { try Self.careful().selectIndices(testCount: 0) }
+    }
+
+    @Test func cancellationKeepsFinishedExamples() throws {
+        let flag = CancellationFlag()
+        let run = try Self.careful().run(test: Self.test, generator: InterruptingGenerator(flag), cancellation: flag)
+        #expect(run.total == 2)
+        #expect(run.stopReason == .cancelled)
+        #expect(run.summary.hasSuffix("[interrupted: 2 of 10 examples]"))
+    }
+
+    @Test func generatorFailureKeepsFinishedExamples() throws {
+        let run = try Self.careful().run(test: Self.test, generator: FailingGenerator())
+        #expect(run.total == 2)
+        #expect(run.stopReason == .generatorFailed(index: 2, message: "the model file went away"))
+    }
+
+    @Test func negatedAnswerIsNotCorrectUnderTheNormalisedRule() throws {
+        let data = QADataset(rows: [QARow(question: "Q #0", answer: "Diabetes mellitus")])
+        struct Negator: AnswerGenerator {
+            func generate(prompt: String, config: SamplingSettings) throws -> String { "Not diabetes mellitus." }
+        }
+        let run = try Self.careful().run(test: data, generator: Negator())
+        #expect(run.examples[0].notebookMatch == .exact)
+        #expect(run.examples[0].normalisedMatch == .contained)
+        #expect(run.examples[0].isCorrect == false)
+        #expect(run.accuracy(under: .notebook).successes == 1)
+    }
+
+    @Test func comparisonCountsChangedQuestions() throws {
+        let cmp = try Self.careful().compare(test: Self.test, base: ScriptedGenerator(right: [0, 1]),
+                                             tuned: ScriptedGenerator(right: [1, 2, 3, 4, 5]))
+        #expect(cmp.improved.map(\.base.index) == [2, 3, 4, 5])
+        #expect(cmp.regressed.map(\.base.index) == [0])
+        #expect(cmp.bothCorrect == 1 && cmp.neitherCorrect == 4)
+        // Exact binomial: 2 * P(X <= 1), X ~ Bin(5, 1/2) = 2 * 6/32.
+        #expect(abs(cmp.mcnemarExactP - 0.375) < 1e-12)
+        #expect(cmp.report.hasPrefix("base  20.0% (95% CI 5.7%–51.0%, n = 10)\ntuned 50.0% (95% CI 23.7%–76.3%, n = 10)\nchanged: 4 improved, 1 regressed, 5 unchanged"))
+        #expect(abs(ModelComparison.mcnemarExactP(improved: 10, regressed: 0) - 0.001953125) < 1e-12)
+        #expect(ModelComparison.mcnemarExactP(improved: 0, regressed: 0) == 1)
+    }
+
+    @Test func comparisonRefusesDifferentQuestions() throws {
+        let a = try Self.careful(limit: 3).run(test: Self.test, generator: ScriptedGenerator(right: []))
+        let b = try Self.careful(limit: 4).run(test: Self.test, generator: ScriptedGenerator(right: []))
+        #expect(throws: EvaluationError.self) { try ModelComparison(base: a, tuned: b) }
+    }
+
+    @Test func answerLossBeforeAfter() throws {
+        let before = try AnswerLoss.measure(test: Self.test, indices: [0, 1], scorer: FixedScorer(loss: 2), prompt: { $0 })
+        let after = try AnswerLoss.measure(test: Self.test, indices: [0, 1], scorer: FixedScorer(loss: 1), prompt: { $0 })
+        #expect(before.tokens == 4 && before.meanLoss == 2)
+        #expect(abs(after.perplexity - exp(1.0)) < 1e-12)
+        #expect(AnswerLoss.compare(before: before, after: after) == "answer loss 2.000 → 1.000 (perplexity 7.4 → 2.7) over 2 answers, 4 tokens")
+        #expect(throws: EvaluationError.self) {
+            try AnswerLoss.measure(test: Self.test, indices: [0], scorer: FixedScorer(loss: .nan), prompt: { $0 })
+        }
+    }
+
+    @Test func csvQuotesPerRFC4180() throws {
+        let data = QADataset(rows: [QARow(question: "Say \"hi\", then\nstop", answer: "a,b")])
+        struct Echo: AnswerGenerator { func generate(prompt: String, config: SamplingSettings) throws -> String { "plain" } }
+        let run = try Self.careful().run(test: data, generator: Echo())
+        let lines = run.csv().components(separatedBy: "\r\n")
+        #expect(lines[0] == "index,source_row,question,ground_truth,prediction,correct,notebook_match,normalised_match,flags,seconds")
+        #expect(run.csv().contains("0,0,\"Say \"\"hi\"\", then\nstop\",\"a,b\",plain,false,no_match,no_match,,"))
+        #expect(run.csv().hasSuffix("\r\n"))
+    }
+}
+
+@Suite struct RunReportTests {
+    @Test func reportListsVerdictsAndFlags() throws {
+        let data = QADataset(rows: [QARow(question: "Q #0: which disease?", answer: "Diabetes mellitus"),
+                                    QARow(question: "Q #1: which drug?", answer: "Warfarin"),
+                                    QARow(question: "Q #2: which drug?", answer: "Cefaclor.")])
+        let outputs = ["#0": "Not diabetes mellitus.", "#1": "Heparin", "#2": "cefaclor"]
+        struct Table: AnswerGenerator {
+            let outputs: [String: String]
+            func generate(prompt: String, config: SamplingSettings) throws -> String {
+                outputs.first { prompt.contains($0.key) }!.value
+            }
+        }
+        // Readings: start 0, then before and after each of 3 examples, end 7.
+        let clock = SteppingClock(step: 1)
+        let careful = CarefulEvaluation(showProgress: false, clock: { clock.read() })
+        let run = try careful.run(test: data, generator: Table(outputs: outputs))
+        let expected = """
+        careful: 1/3 correct = 33.3% (95% CI 6.1%–79.2%, n = 3); notebook matcher 33.3%; greedy, 50 new tokens; 1 flagged
+        normalised matcher: 1 exact, 1 contained, 1 no_match; notebook matcher: 1 exact, 0 partial, 2 no_match
+        flagged matches (likely false positives of the notebook matcher): 1
+          [0] negated: truth "Diabetes mellitus", prediction "Not diabetes mellitus."
+        incorrect (2):
+          [0] Q #0: which disease?
+              truth: Diabetes mellitus | prediction: Not diabetes mellitus.
+          [1] Q #1: which drug?
+              truth: Warfarin | prediction: Heparin
+        correct (1):
+          [2] Q #2: which drug?
+              truth: Cefaclor. | prediction: cefaclor
+        time: 7.0s, 2.33 s/example
+        """
+        #expect(run.report() == expected)
+    }
+}
