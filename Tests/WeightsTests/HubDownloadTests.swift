@@ -61,7 +61,9 @@ import Weights
 
     @Test func shardedCheckpoint() throws {
         try publish("ORG/SHARDED", sharded: true)
-        let files = try locator().resolve("ORG/SHARDED")
+        var withBars = locator()
+        withBars.showProgress = true      // the progress bar path runs too (drawn on standard error)
+        let files = try withBars.resolve("ORG/SHARDED")
         #expect(files.safetensorsIndex != nil)
         let source = try files.tensorSource()
         #expect(source.tensorNames() == ["lm_head.weight", "model.norm.weight"])
