@@ -10,6 +10,8 @@ struct GGUFBuilder {
     var tensors: [(name: String, dims: [UInt64], type: UInt32, offset: UInt64)] = []
     var data = Data()
     var tensorCountOverride: UInt64?
+    /// Padding before the data section (must agree with `general.alignment` for a valid file).
+    var alignment = 32
     var kvCountOverride: UInt64?
 
     static func string(_ s: String) -> Data {
@@ -45,7 +47,7 @@ struct GGUFBuilder {
             out.appendLE(t.type)
             out.appendLE(t.offset)
         }
-        while out.count % 32 != 0 { out.append(0) }
+        while out.count % alignment != 0 { out.append(0) }
         out.append(data)
         return out
     }
@@ -72,6 +74,21 @@ struct GGUFBuilder {
     @Test func theValidBaselineOpens() throws {
         let file = try GGUFFile(url: write("ok.gguf", valid))
         #expect(try file.floats("w") == [Float](repeating: 0, count: 8))
+    }
+
+    @Test func customAlignmentPlacesTheDataSection() throws {
+        var b = GGUFBuilder()
+        b.addUInt32("general.alignment", 256)
+        b.alignment = 256
+        b.tensors = [("a", [4], 0, 0), ("b", [2], 0, 256)]
+        var data = Data(count: 264)
+        data.replaceSubrange(0..<16, with: [Float(1), 2, 3, 4].withUnsafeBytes { Data($0) })
+        data.replaceSubrange(256..<264, with: [Float(5), 6].withUnsafeBytes { Data($0) })
+        b.data = data
+        let file = try GGUFFile(url: write("align256.gguf", b))
+        #expect(file.alignment == 256 && file.dataStart % 256 == 0)
+        #expect(try file.floats("a") == [1, 2, 3, 4])
+        #expect(try file.floats("b") == [5, 6])
     }
 
     @Test func badMagic() {
