@@ -63,7 +63,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         var tokenBytes: [[UInt8]] = []
         tokenBytes.reserveCapacity(tokens.count)
         for (id, token) in tokens.enumerated() {
-            idsByToken[token] = id
+            if !token.isEmpty { idsByToken[token] = id }   // "" marks an id the vocabulary skips
             if !addedIds.contains(id), let raw = ByteLevel.bytes(of: token) {
                 tokenBytes.append(raw)
                 wordTable.insert(raw, id: id)
