@@ -92,7 +92,9 @@ func sharedQATexts() throws -> [String]? {
         let offsets = try int32s("offsets")
         #expect(offsets.count == texts.count + 1)
 
-        let tok = try loadTokenizer(gguf: model)
+        let loadStart = threadCPUSeconds()
+        let tok = try loadTokenizer(at: model)
+        let loadCPU = threadCPUSeconds() - loadStart
         // CPU time of this thread: the wall clock means little on a machine shared with parallel builds.
         let cpuStart = threadCPUSeconds()
         let wallStart = ContinuousClock.now
@@ -108,7 +110,7 @@ func sharedQATexts() throws -> [String]? {
         for (text, got) in zip(texts, encoded) where tok.decode(got) != text {
             Issue.record("round trip differs: \(text.prefix(80).debugDescription)"); break
         }
-        print("SmolLM2: \(texts.count - mismatched)/\(texts.count) texts match; encoded \(ids.count) ids in \(cpu) s CPU (\(wall) wall)")
+        print("SmolLM2: \(texts.count - mismatched)/\(texts.count) texts match; encoded \(ids.count) ids in \(cpu) s CPU (\(wall) wall); loaded in \(loadCPU) s CPU")
         #if !DEBUG
         #expect(cpu < 0.5, "encoding all shared rows took \(cpu) s of CPU")
         #endif
