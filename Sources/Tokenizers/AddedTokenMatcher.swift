@@ -10,12 +10,15 @@ enum TextFragment: Equatable {
 struct AddedTokenMatcher {
     /// Candidates by first byte, longest first: `[firstByte] -> [(utf8, id)]`.
     private var byFirstByte: [[([UInt8], Int)]] = Array(repeating: [], count: 256)
+    /// `[256]`: whether some token starts with this byte (a cheap test before the candidate list).
+    private var startsToken = [Bool](repeating: false, count: 256)
     private(set) var isEmpty = true
 
     init(tokens: [(String, Int)]) {
         for (text, id) in tokens where !text.isEmpty {
             let utf8 = Array(text.utf8)
             byFirstByte[Int(utf8[0])].append((utf8, id))
+            startsToken[Int(utf8[0])] = true
             isEmpty = false
         }
         for b in 0..<256 where byFirstByte[b].count > 1 {
@@ -32,6 +35,7 @@ struct AddedTokenMatcher {
         let n = bytes.count
         bytes.withUnsafeBufferPointer { p in
             while i < n {
+                if !startsToken[Int(p[i])] { i += 1; continue }
                 var matched: ([UInt8], Int)? = nil
                 for candidate in byFirstByte[Int(p[i])] where candidate.0.count <= n - i {
                     var equal = true

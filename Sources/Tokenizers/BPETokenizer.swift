@@ -26,9 +26,16 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     private let special: Set<Int>
     private let normalizeNFC: Bool
 
-    private let cacheLock = NSLock()
-    private var cache: [[UInt8]: [Int32]] = [:]       // word bytes -> ids
+    // Encoding state, guarded by `lock`: the word cache and scratch buffers reused across calls.
+    private let lock = NSLock()
+    private var cache = ByteStringTable(capacity: 1 << 14)   // word bytes -> entry
+    private var cacheSpans: [(start: Int32, count: Int32)] = [] // [entries] range in cachePool
+    private var cachePool: [Int32] = []                        // ids of all cached words, back to back
     private static let cacheLimit = 200_000
+    private var fragmentBytes: [UInt8] = []                    // one fragment's UTF-8 (after any prefix space)
+    private var scalars: [Unicode.Scalar] = []                 // [S] the fragment's scalars
+    private var classes: [UInt8] = []                          // [S] their ScalarClass flags
+    private var scalarOffsets: [Int] = []                      // [S + 1] byte offset of each scalar
 
     /// Builds a tokenizer from plain values (what `tokenizer.json` and GGUF both hold).
     ///
@@ -56,7 +63,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         var tokenBytes: [[UInt8]] = []
         tokenBytes.reserveCapacity(tokens.count)
         for (id, token) in tokens.enumerated() {
-            idsByToken[token] = id
+            if !token.isEmpty { idsByToken[token] = id }   // "" marks an id the vocabulary skips
             if !addedIds.contains(id), let raw = ByteLevel.bytes(of: token) {
                 tokenBytes.append(raw)
                 wordTable.insert(raw, id: id)
@@ -103,44 +110,83 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         var ids: [Int] = []
         if addSpecialTokens, settings.addBosToken, let bos = settings.bosTokenId { ids.append(bos) }
         let bytes = Array(text.utf8)
-        cacheLock.lock()
+        lock.lock()
         for fragment in addedTokens.split(bytes) {
             switch fragment {
             case .token(let id): ids.append(id)
             case .text(let range): encodeFragment(bytes[range], into: &ids)
             }
         }
-        if cache.count > Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cacheLock.unlock()
+        if cache.count > Self.cacheLimit {
+            cache.removeAll()
+            cacheSpans.removeAll(keepingCapacity: true)
+            cachePool.removeAll(keepingCapacity: true)
+        }
+        lock.unlock()
         if addSpecialTokens, settings.addEosToken, let eos = settings.eosTokenId { ids.append(eos) }
         return ids
     }
 
     /// Pre-tokenizes one fragment of plain text and appends the ids of its words.
     private func encodeFragment(_ utf8: ArraySlice<UInt8>, into ids: inout [Int]) {
-        var text = String(decoding: utf8, as: UTF8.self)
-        if normalizeNFC { text = text.precomposedStringWithCanonicalMapping }
-        var scalars = Array(text.unicodeScalars)
-        if preTokenizer.addPrefixSpace, scalars.first != " " { scalars.insert(" ", at: 0) }
-        let classes = scalars.map(ScalarClass.of)
-        var word: [UInt8] = []
-        for piece in preTokenizer.ranges(scalars: scalars, classes: classes) {
-            word.removeAll(keepingCapacity: true)
-            for s in scalars[piece] { appendUTF8(s, to: &word) }
-            if let cached = cache[word] {
-                for id in cached { ids.append(Int(id)) }
-                continue
+        fragmentBytes.removeAll(keepingCapacity: true)
+        if normalizeNFC {
+            fragmentBytes += String(decoding: utf8, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8
+        } else {
+            fragmentBytes += utf8
+        }
+        if preTokenizer.addPrefixSpace, fragmentBytes.first != 0x20 { fragmentBytes.insert(0x20, at: 0) }
+        decodeScalars()
+        let pieces = preTokenizer.ranges(scalars: scalars, classes: classes)
+        fragmentBytes.withUnsafeBufferPointer { p in
+            let base = p.baseAddress!
+            for piece in pieces {
+                let start = scalarOffsets[piece.lowerBound]
+                let count = scalarOffsets[piece.upperBound] - start
+                var entry = cache.lookup(base + start, count)
+                if entry < 0 {
+                    let wordIds = mergeWord(UnsafeBufferPointer(start: base + start, count: count))
+                    entry = cacheSpans.count
+                    cacheSpans.append((Int32(cachePool.count), Int32(wordIds.count)))
+                    cachePool += wordIds
+                    cache.insert(base + start, count, id: entry)
+                }
+                let span = cacheSpans[entry]
+                for k in Int(span.start)..<Int(span.start + span.count) { ids.append(Int(cachePool[k])) }
             }
-            let wordIds = mergeWord(word)
-            cache[word] = wordIds
-            for id in wordIds { ids.append(Int(id)) }
         }
     }
 
+    /// Fills `scalars`, `classes` and `scalarOffsets` from `fragmentBytes` (valid UTF-8: it came from a String).
+    private func decodeScalars() {
+        scalars.removeAll(keepingCapacity: true)
+        classes.removeAll(keepingCapacity: true)
+        scalarOffsets.removeAll(keepingCapacity: true)
+        let n = fragmentBytes.count
+        fragmentBytes.withUnsafeBufferPointer { p in
+            var i = 0
+            while i < n {
+                let lead = UInt32(p[i])
+                var value = lead
+                var width = 1
+                if lead >= 0xF0 { width = 4; value = lead & 0x07 } else if lead >= 0xE0 { width = 3; value = lead & 0x0F }
+                else if lead >= 0xC0 { width = 2; value = lead & 0x1F }
+                width = min(width, n - i)
+                for k in 1..<max(width, 1) { value = value << 6 | (UInt32(p[i + k]) & 0x3F) }
+                let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+                scalars.append(scalar)
+                classes.append(ScalarClass.of(scalar))
+                scalarOffsets.append(i)
+                i += width
+            }
+        }
+        scalarOffsets.append(n)
+    }
+
     /// BPE on one word's bytes: lowest rank first, leftmost on ties (a heap keyed by rank, then position).
-    private func mergeWord(_ word: [UInt8]) -> [Int32] {
-        if ignoreMerges {
-            let whole = wordTable.lookup(word)
+    private func mergeWord(_ word: UnsafeBufferPointer<UInt8>) -> [Int32] {
+        if ignoreMerges, let base = word.baseAddress {
+            let whole = wordTable.lookup(base, word.count)
             if whole >= 0 { return [Int32(whole)] }
         }
         let n = word.count
@@ -193,22 +239,6 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         guard tokenBytes.indices.contains(id) else { return }
         if skipSpecialTokens && special.contains(id) { return }
         bytes.append(contentsOf: tokenBytes[id])
-    }
-}
-
-@inline(__always)
-func appendUTF8(_ s: Unicode.Scalar, to bytes: inout [UInt8]) {
-    let v = s.value
-    if v < 0x80 {
-        bytes.append(UInt8(v))
-    } else if v < 0x800 {
-        bytes.append(UInt8(0xC0 | (v >> 6))); bytes.append(UInt8(0x80 | (v & 0x3F)))
-    } else if v < 0x10000 {
-        bytes.append(UInt8(0xE0 | (v >> 12))); bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-        bytes.append(UInt8(0x80 | (v & 0x3F)))
-    } else {
-        bytes.append(UInt8(0xF0 | (v >> 18))); bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-        bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F))); bytes.append(UInt8(0x80 | (v & 0x3F)))
     }
 }
 

@@ -24,6 +24,11 @@ extension BPETokenizer {
             throw TokenizerError(source, field: "model.byte_fallback",
                                  "a SentencePiece-style BPE; load its tokenizer.model instead")
         }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let affix = model[key] as? String, !affix.isEmpty {
+                throw TokenizerError(source, field: "model.\(key)", "\"\(affix)\" is not supported")
+            }
+        }
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError(source, field: "model.vocab", "expected an object of token -> id")
         }

@@ -24,18 +24,48 @@ struct ByteStringTable {
     /// Adds `key -> id`; a key seen again takes the later id (llama.cpp's `token_to_id` does the same).
     mutating func insert(_ key: [UInt8], id: Int) {
         key.withUnsafeBufferPointer { k in
-            guard let base = k.baseAddress else { return }
-            var slot = Self.hash(base, k.count) & mask
-            while slots[slot] >= 0 {
-                let e = Int(slots[slot])
-                if equals(e, base, k.count) { ids[e] = Int32(id); return }
-                slot = (slot + 1) & mask
-            }
-            slots[slot] = Int32(ids.count)
-            starts.append(Int32(storage.count))
-            lengths.append(Int32(k.count))
-            ids.append(Int32(id))
-            storage.append(contentsOf: k)
+            if let base = k.baseAddress { insert(base, k.count, id: id) }
+        }
+    }
+
+    /// Adds the `n` bytes at `p` with `id`, growing the table to stay at most half full.
+    mutating func insert(_ p: UnsafePointer<UInt8>, _ n: Int, id: Int) {
+        if (ids.count + 1) * 2 > slots.count { grow() }
+        var slot = Self.hash(p, n) & mask
+        while slots[slot] >= 0 {
+            let e = Int(slots[slot])
+            if equals(e, p, n) { ids[e] = Int32(id); return }
+            slot = (slot + 1) & mask
+        }
+        slots[slot] = Int32(ids.count)
+        starts.append(Int32(storage.count))
+        lengths.append(Int32(n))
+        ids.append(Int32(id))
+        storage.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+    }
+
+    /// The number of keys.
+    var count: Int { ids.count }
+
+    /// Forgets every key, keeping the memory.
+    mutating func removeAll() {
+        storage.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+        for i in slots.indices { slots[i] = -1 }
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        mask = slots.count - 1
+        let keys = storage
+        for e in ids.indices {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325   // the same FNV-1a as `hash`, over the stored copy
+            for b in keys[Int(starts[e])..<Int(starts[e] + lengths[e])] { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(e)
         }
     }
 

@@ -30,3 +30,18 @@ public func loadTokenizer(folder: URL) throws -> any Tokenizer {
     }
     throw TokenizerError(folder.path, "no tokenizer.json or tokenizer.model in this folder")
 }
+
+/// Loads a tokenizer from a model folder or a `.gguf` file, whichever `url` is.
+///
+/// ```swift
+/// let tok = try loadTokenizer(at: URL(fileURLWithPath: "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+/// ```
+public func loadTokenizer(at url: URL) throws -> any Tokenizer {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+        throw TokenizerError(url.path, "no such file or folder")
+    }
+    if isFolder.boolValue { return try loadTokenizer(folder: url) }
+    if url.pathExtension.lowercased() == "gguf" { return try loadTokenizer(gguf: url) }
+    throw TokenizerError(url.path, "expected a model folder or a .gguf file")
+}

@@ -5,7 +5,10 @@ import Foundation
 ///
 /// Control pieces written in the text (`</s>` in a Zephyr prompt) are matched first, as Hugging Face's
 /// Llama tokenizer does; each stretch of plain text between them is encoded by libsentencepiece
-/// (which adds its dummy-prefix space to each stretch).
+/// (which adds its dummy-prefix space to each stretch). That is the "legacy" Llama behaviour of the original
+/// Hugging Face tokenizers and of llama.cpp: `"Hello</s>\n"` gives `[15043, 2, 29871, 13]`. (transformers'
+/// own conversion of a GGUF `llama` vocabulary uses Metaspace `prepend_scheme: "first"` instead and gives
+/// `[15043, 2, 13]`.)
 /// ```swift
 /// let tok = try SentencePieceTokenizer(modelFile: url)
 /// tok.encode("Hello world", addSpecialTokens: true)   // [1, 15043, 3186]

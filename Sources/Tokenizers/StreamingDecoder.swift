@@ -1,7 +1,8 @@
 /// Turns generated ids into text as they arrive, never splitting a multi-byte UTF-8 character.
 ///
 /// A byte-level or byte-fallback token can end in the middle of a character (an emoji is often
-/// three or four tokens); those bytes wait until the character is complete.
+/// three or four tokens); those bytes wait until the character is complete. The pieces join to what
+/// `decode` returns, except that `clean_up_tokenization_spaces` is not applied to a stream.
 /// ```swift
 /// var stream = tokenizer.makeStreamingDecoder()
 /// for id in [243, 162, 169, 156] { print(stream.push(id), terminator: "") }   // prints "🦙" once, at the last id

@@ -165,6 +165,11 @@ extension Tokenizer {
 public struct PaddedBatch: Equatable, Sendable {
     public var inputIds: [[Int]]       // [B][T]
     public var attentionMask: [[Int]]  // [B][T], 1 = real token, 0 = padding
+
+    public init(inputIds: [[Int]], attentionMask: [[Int]]) {
+        self.inputIds = inputIds
+        self.attentionMask = attentionMask
+    }
 }
 
 /// Hugging Face's `clean_up_tokenization` pass: removes the space before punctuation and contractions.

@@ -9,6 +9,13 @@ func fixture(_ path: String) -> URL? {
     return FileManager.default.fileExists(atPath: url.path) ? url : nil
 }
 
+/// Seconds of CPU time the calling thread has used.
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
 func jsonValue(_ url: URL) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(contentsOf: url))
 }
@@ -85,10 +92,15 @@ func sharedQATexts() throws -> [String]? {
         let offsets = try int32s("offsets")
         #expect(offsets.count == texts.count + 1)
 
-        let tok = try loadTokenizer(gguf: model)
-        let clock = ContinuousClock()
-        var encoded: [[Int]] = []
-        let elapsed = clock.measure { encoded = texts.map { tok.encode($0, addSpecialTokens: false) } }
+        let loadStart = threadCPUSeconds()
+        let tok = try loadTokenizer(at: model)
+        let loadCPU = threadCPUSeconds() - loadStart
+        // CPU time of this thread: the wall clock means little on a machine shared with parallel builds.
+        let cpuStart = threadCPUSeconds()
+        let wallStart = ContinuousClock.now
+        let encoded = texts.map { tok.encode($0, addSpecialTokens: false) }
+        let cpu = threadCPUSeconds() - cpuStart
+        let wall = ContinuousClock.now - wallStart
         var mismatched = 0
         for (i, got) in encoded.enumerated() where got != Array(ids[offsets[i]..<offsets[i + 1]]) {
             mismatched += 1
@@ -98,7 +110,7 @@ func sharedQATexts() throws -> [String]? {
         for (text, got) in zip(texts, encoded) where tok.decode(got) != text {
             Issue.record("round trip differs: \(text.prefix(80).debugDescription)"); break
         }
-        print("SmolLM2: \(texts.count - mismatched)/\(texts.count) texts match; encoded \(ids.count) ids in \(elapsed)")
+        print("SmolLM2: \(texts.count - mismatched)/\(texts.count) texts match; encoded \(ids.count) ids in \(cpu) s CPU (\(wall) wall); loaded in \(loadCPU) s CPU")
     }
 
     /// The GGUF's own chat template, rendered by transformers for the fixture prompts.
