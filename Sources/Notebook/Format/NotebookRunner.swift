@@ -162,6 +162,7 @@ public struct NotebookRunner {
             report.cellsRun += 1
             var newEntries: [Entry] = []
             var failure: Error? = nil
+            var commandLine = 1
             for entry in cell.entries {
                 if !options.check {
                     let lines = entry.command.split(separator: "\n", omittingEmptySubsequences: false)
@@ -171,8 +172,10 @@ public struct NotebookRunner {
                 if options.check { session.output.stream = nil } else {
                     session.output.stream = indentingStream(log)
                 }
-                let (text, error) = session.runCaptured(entry.command, file: (name as NSString).lastPathComponent,
-                                                        firstLine: max(entry.line, 1), columnOffset: 4)
+                // Errors name the cell and the line among its commands, so recorded errors do not
+                // change when the file is renamed or lines are added above the cell.
+                let (text, error) = session.runCaptured(entry.command, file: "[\(cell.id)]", firstLine: commandLine)
+                commandLine += entry.command.split(separator: "\n", omittingEmptySubsequences: false).count
                 session.output.stream = savedStream
                 var newEntry = entry
                 let actual = outputLines(text)

@@ -85,8 +85,8 @@ public enum OutputMatch {
         var i = 0, j = 0
         while i < n || j < m {
             if i < n, j < m, lineMatches(expected[i], actual[j]) { out.append(.same(expected[i])); i += 1; j += 1 }
-            else if j < m, i == n || lcs[i][j + 1] >= lcs[i + 1][j] { out.append(.added(actual[j])); j += 1 }
-            else { out.append(.removed(expected[i])); i += 1 }
+            else if i < n, j == m || lcs[i + 1][j] >= lcs[i][j + 1] { out.append(.removed(expected[i])); i += 1 }
+            else { out.append(.added(actual[j])); j += 1 }
         }
         return out
     }

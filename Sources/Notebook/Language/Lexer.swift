@@ -78,6 +78,7 @@ public struct Lexer {
             return lexer.bracketDepth > 0
         } catch let e as LanguageError {
             return e.message.hasPrefix("unterminated triple-quoted") || e.message.hasPrefix("line ends with")
+                || e.message.hasPrefix("'[' is never closed")
         } catch { return false }
     }
 

@@ -56,7 +56,8 @@ public enum Value {
         if d.isNaN { return "nan" }
         if d.isInfinite { return d > 0 ? "inf" : "-inf" }
         if d == d.rounded(), abs(d) < 1e15 { return String(format: "%.1f", d) }
-        return "\(d)"
+        // Swift writes 1e-06; the language writes 1e-6.
+        return "\(d)".replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e+", with: "e")
     }
 
     /// A string as a double-quoted literal with the language's escapes.

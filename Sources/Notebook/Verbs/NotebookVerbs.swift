@@ -54,10 +54,11 @@ extension VerbGroup {
                 guard cell.kind == .command else { throw inv.error("'\(cell.id)' is a prose cell") }
                 session.notebookCursor = index + 1
                 session.writeLine("%% cell \(cell.id)")
+                var commandLine = 1
                 for entry in cell.entries {
                     session.writeLine("  $ " + entry.command.replacingOccurrences(of: "\n", with: "\n  > "))
-                    try session.run(entry.command, file: (session.notebookPath ?? "<notebook>") as String,
-                                    firstLine: max(entry.line, 1), columnOffset: 4)
+                    try session.run(entry.command, file: "[\(cell.id)]", firstLine: commandLine)
+                    commandLine += entry.command.split(separator: "\n", omittingEmptySubsequences: false).count
                 }
                 return .none
             },
