@@ -50,8 +50,12 @@ public struct Completer {
             return values(for: p, prefix: prefix).map { key + "=" + $0 }
         }
         let argumentsSoFar = words.dropFirst()
-        let givenKeys = Set(argumentsSoFar.compactMap { argument in argument.firstIndex(of: "=").map { String(argument[..<$0]) } })
-        let positionalCount = argumentsSoFar.filter { !$0.contains("=") }.count
+        func key(_ argument: String) -> String? {
+            guard let eq = argument.firstIndex(of: "="), Parser.isName(String(argument[..<eq])) else { return nil }
+            return String(argument[..<eq])
+        }
+        let givenKeys = Set(argumentsSoFar.compactMap(key))
+        let positionalCount = argumentsSoFar.filter { key($0) == nil }.count
         var out = verb.keywords.filter { !givenKeys.contains($0.name) }.map { $0.name + "=" }.filter { $0.hasPrefix(word) }
         let next: Parameter? = positionalCount < verb.positional.count ? verb.positional[positionalCount] : verb.rest
         if let next, !givenKeys.contains(next.name) {

@@ -22,11 +22,10 @@ public enum Help {
         let parameters = verb.allParameters
         if !parameters.isEmpty {
             lines += ["", "arguments:"]
-            let width = parameters.map { $0.name.count + 1 }.max() ?? 0
-            for p in parameters {
-                let isKeyword = verb.keywords.contains { $0.name == p.name }
-                let label = (isKeyword ? p.name + "=" : p.name.uppercased()).padding(toLength: width, withPad: " ", startingAt: 0)
-                lines.append("  \(label)  \(p.type.label)\(defaultText(p))  \(p.help)")
+            let labels = parameters.map { p in verb.keywords.contains { $0.name == p.name } ? p.name + "=" : p.name.uppercased() }
+            let width = labels.map(\.count).max() ?? 0
+            for (p, label) in zip(parameters, labels) {
+                lines.append("  \(label.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.label)\(defaultText(p))  \(p.help)")
             }
         }
         if !verb.examples.isEmpty {

@@ -29,6 +29,12 @@ public enum Interrupts {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0   // no SA_RESTART: blocking reads return EINTR
         sigaction(SIGINT, &action, nil)
+        // A parent may have started us with SIGINT blocked (a thread pool, a tmux server started
+        // from one); unblock it on the calling thread, which is the one that runs cells.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// True when Ctrl-C was pressed and not yet consumed.

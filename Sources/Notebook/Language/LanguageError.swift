@@ -114,8 +114,9 @@ public enum Suggest {
             if best == nil || d < best!.distance { best = (candidate, d) }
         }
         guard let best else { return nil }
-        let limit = Swift.max(2, word.count / 3)
-        if best.distance <= limit { return best.name }
+        // Short words are close to everything: demand more of them.
+        let limit = word.count <= 3 ? 1 : Swift.max(2, word.count / 3)
+        if best.distance <= limit && best.distance < word.count { return best.name }
         // A prefix or substring match ("learning" for "learning_rate") is a good suggestion too.
         return candidates.first { $0.hasPrefix(word) && word.count >= 3 }
     }

@@ -235,6 +235,15 @@ public final class Session {
                 return .string(w)
             default: break
             }
+            let root = String(w.prefix { $0 != "." })
+            if values[root] == nil, !w.contains("${"), !["true", "false", "none"].contains(w) {
+                switch type {
+                case .int, .double, .bool, .list:
+                    throw fail("\(what) must be \(Session.article(type)), not the word '\(w)'",
+                               hint: Suggest.hint(for: root, in: names))
+                default: break
+                }
+            }
             raw = try resolveWord(w, expr: expr, source: source, type: type)
         }
         return try coerce(raw, to: type, what: what, fail: fail)

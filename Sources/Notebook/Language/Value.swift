@@ -63,14 +63,15 @@ public enum Value {
     /// A string as a double-quoted literal with the language's escapes.
     public static func quote(_ s: String) -> String {
         var out = "\""
-        for ch in s.unicodeScalars {
+        let scalars = Array(s.unicodeScalars)
+        for (i, ch) in scalars.enumerated() {
             switch ch {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"
-            case "$": out += "\\$"
+            case "$" where i + 1 < scalars.count && scalars[i + 1] == "{": out += "\\$"
             default: out.unicodeScalars.append(ch)
             }
         }

@@ -22,11 +22,13 @@ extension VerbGroup {
                  examples: ["vars"]) { _, session in
                 if session.names.isEmpty { session.writeLine("(no names yet)") }
                 let width = session.names.map(\.count).max() ?? 0
+                let typeWidth = session.names.map { (session.value(named: $0) ?? .none).typeName.count }.max() ?? 0
                 for name in session.names {
                     let v = session.value(named: name) ?? .none
                     let summary: String
                     if case .object(let o) = v { summary = o.summary } else { summary = v.display }
-                    session.writeLine(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v.typeName + "  " + summary)
+                    session.writeLine(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                                      + v.typeName.padding(toLength: typeWidth, withPad: " ", startingAt: 0) + "  " + summary)
                 }
                 return .none
             },
