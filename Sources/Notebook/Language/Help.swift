@@ -61,6 +61,10 @@ public enum Help {
         One statement per line; `;` separates statements on one line. A statement continues on the next
         line after a trailing `\\`, inside `[...]`, and inside a `\"\"\"` string. `#` starts a comment.
 
+        A statement that is not assigned shows its result (`rows` shows `200`). A file, `-c` text or
+        piped input is parsed whole before anything runs, so a misspelt verb on its last line stops it
+        before its first line starts a long job; names are looked up when a statement runs.
+
         ## Values
 
         | Written as | Type | Notes |
