@@ -140,4 +140,44 @@ import Testing
         #expect(output().hasSuffix("%% cell settings\n  $ rows = 200\n  $ name = \"base\"\n%% cell values\n  $ seed 7\n  $ print \"rows:\" rows \"name:\" name\nrows: 200 name: base\n  $ xs = [1, 2.5,\n  >       \"three\"]\n  $ xs\n[1, 2.5, \"three\"]\n  $ xs.1\n2.5\nthree\n"))
         #expect(throws: LanguageError.self) { try session.run("runcell nope") }
     }
+
+    @Test func ctrlCStopsTheRunAndLeavesTheNotebookAlone() throws {
+        let doc = try NotebookDocument.parse("%% mednb 1\n%% medrepl 0.1.0\n\n%% cell a\n  $ sleep 30\n\n%% cell b\n  $ print 1\n  1\n")
+        Interrupts.take()
+        let signaller = Thread { usleep(100_000); Interrupts.request() }
+        signaller.start()
+        var options = NotebookRunOptions(); options.update = true
+        let (report, log, _) = try run(doc, options)
+        #expect(report.interrupted && report.exitStatus == 130)
+        #expect(report.cellsRun == 1)
+        #expect(log.hasSuffix("nb.mednb: interrupted in cell 'a'; the notebook was not changed\n"))
+    }
+
+    @Test func paramsCellsAndMarkdownExportVerbs() throws {
+        let (session, output) = TestSupport.session()
+        let path = TestSupport.fixture("basics.mednb").path
+        try session.run("params \(path)\nopen \(path)\ncells")
+        #expect(output().hasPrefix("""
+            parameters cell 'settings'; override with -p NAME=VALUE
+              rows = 200
+              name = "base"
+            opened \(path): 8 cells, 6 with commands; `cells` lists them, `runcell` runs the next
+            > md   intro           # A small notebook
+              cell settings        $ rows = 200  [parameters]
+              cell values          $ seed 7
+              md   about-checks    Checks write `ok` or `FAIL` and go on.
+              cell checks          $ check rows == 200
+              cell patterns        $ device seconds=0
+              cell expected-error  $ assert rows > 1000  [raises]
+              cell skipped         $ sleep 100  [skip]
+
+            """))
+        let markdownPath = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-export-\(getpid()).md").path
+        defer { unlink(markdownPath) }
+        try session.run("export markdown to=\(markdownPath)")
+        let markdown = try String(contentsOfFile: markdownPath, encoding: .utf8)
+        #expect(markdown.contains("# A small notebook\n\nProse cells are Markdown."))
+        #expect(markdown.contains("```medrepl\nrows = 200\nname = \"base\"\n```"))
+        #expect(markdown.contains("```text\nrows: 200 name: base\n[1, 2.5, \"three\"]\n2.5\n```"))
+    }
 }

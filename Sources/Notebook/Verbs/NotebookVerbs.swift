@@ -27,8 +27,9 @@ extension VerbGroup {
                     case .prose: first = cell.text.split(separator: "\n").first.map(String.init) ?? ""
                     case .command: first = cell.entries.first.map { "$ " + ($0.command.split(separator: "\n").first.map(String.init) ?? "") } ?? ""
                     }
-                    let tags = cell.tags.isEmpty ? "" : " [" + cell.tags.joined(separator: ", ") + "]"
-                    session.writeLine("\(marker) \(cell.kind.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(cell.id.padding(toLength: width, withPad: " ", startingAt: 0))\(tags)  \(first.prefix(60))")
+                    let tags = cell.tags.isEmpty ? "" : "  [" + cell.tags.joined(separator: ", ") + "]"
+                    let kind = cell.kind.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)
+                    session.writeLine("\(marker) \(kind) \(cell.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(first.prefix(60))\(tags)")
                 }
                 return .none
             },
