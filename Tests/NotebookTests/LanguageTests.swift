@@ -60,8 +60,9 @@ import Testing
             print path "${MISSING:-fallback}" ${HOME}/runs
             n = 3
             n
+            echo n is ${DATA} not_a_name 2.0
             """)
-        #expect(output() == "0.0002 150 1.75\nd.json fallback /home/u/runs\n3\n")
+        #expect(output() == "0.0002 150 1.75\nd.json fallback /home/u/runs\n3\n3 is d.json not_a_name 2.0\n")
         #expect(session.value(named: "lr") == .double(2e-4))
     }
 

@@ -259,6 +259,8 @@ public final class Session {
             return .string(s == "~" || s.hasPrefix("~/") ? (environment["HOME"] ?? NSHomeDirectory()) + s.dropFirst() : s)
         case (.name, .string(let s)) where Parser.isName(s):
             return raw
+        case (.text, _):
+            return .string(raw.text)
         case (.choice(let allowed), .string(let s)):
             guard allowed.contains(s) else {
                 throw fail("\(what) must be one of \(allowed.joined(separator: ", ")), not \(Value.quote(s))",
@@ -286,6 +288,7 @@ public final class Session {
         case .choice(let v): return "one of " + v.joined(separator: ", ")
         case .object(let t): return t.isEmpty ? "an object" : "a \(t)"
         case .any: return "a value"
+        case .text: return "text"
         }
     }
 
@@ -329,7 +332,7 @@ public final class Session {
             return try field(path: path, root: root, expr: expr, source: source)
         }
         switch type {
-        case .string, .path, .choice: return .string(w)
+        case .string, .path, .choice, .text: return .string(w)
         default:
             let candidates = names + (type == .any ? Array(registry.verbNames) : [])
             if Parser.isName(path[0]) && !w.contains("/") {

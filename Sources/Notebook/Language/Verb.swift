@@ -16,6 +16,8 @@ public enum ParameterType: Sendable, Equatable {
     case object(String)
     /// Any value at all.
     case any
+    /// Any value, turned into its text; a bare word that is not a name is the word itself (`echo`).
+    case text
 
     /// How the type reads in help and errors.
     public var label: String {
@@ -30,6 +32,7 @@ public enum ParameterType: Sendable, Equatable {
         case .choice(let values): return values.joined(separator: "|")
         case .object(let t): return t.isEmpty ? "object" : t
         case .any: return "value"
+        case .text: return "text"
         }
     }
 }
@@ -76,7 +79,7 @@ public struct Parameter: Sendable {
         case (nil, .choice(let values)): self.completion = .values(values)
         case (nil, .object(let t)): self.completion = .objects(type: t)
         case (nil, .bool): self.completion = .values(["true", "false"])
-        case (nil, .any), (nil, .name): self.completion = .objects(type: "")
+        case (nil, .any), (nil, .name), (nil, .text): self.completion = .objects(type: "")
         default: self.completion = .none
         }
     }

@@ -65,9 +65,9 @@ extension VerbGroup {
                 session.writeLine(inv.rest.map(\.text).joined(separator: try inv.string("sep")))
                 return .none
             },
-            Verb("echo", summary: "Write text as given; `${NAME}` expands from the environment.",
-                 rest: Parameter("words", .string, optional: true, help: "the words to write"),
-                 examples: ["echo training on ${MEDREPL_DATA:-data/train.json}"]) { inv, session in
+            Verb("echo", summary: "Write words as given, like a shell: names show their values, other words are text.",
+                 rest: Parameter("words", .text, optional: true, help: "the words to write"),
+                 examples: ["echo training on ${MEDREPL_DATA:-data/train.json} rows"]) { inv, session in
                 session.writeLine(inv.rest.map(\.text).joined(separator: " "))
                 return .none
             },

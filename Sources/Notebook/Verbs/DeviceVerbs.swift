@@ -17,6 +17,7 @@ extension VerbGroup {
                 session.writeLine("cpu      \(cpu.brand.isEmpty ? cpu.vendor : cpu.brand) (family \(cpu.family), model \(cpu.model), \(cpu.logicalCores) logical cores)")
                 session.writeLine("vector   \(cpu.featureSummary)")
                 session.writeLine("blas     \(BLASHealth.statusLine(environment: session.environment)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")")
+                session.writeLine("library  \(BLAS.configuration.trimmingCharacters(in: .whitespaces))")
                 if seconds > 0 {
                     try session.checkCancelled()
                     let gflops = BLASHealth.measureSGEMM(n: n, seconds: seconds)
