@@ -37,10 +37,14 @@ import Testing
         guard let tmuxPath = Self.tmuxPath else { print("skipped: tmux is not installed"); return }
         guard let binary = TestSupport.binary else { print("skipped: the medrepl binary is not built next to the tests"); return }
         let tmux = Tmux(tmux: tmuxPath)
-        let history = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-history-\(getpid())").path
-        defer { _ = try? tmux.call(["kill-session", "-t", tmux.name]); unlink(history) }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-home-\(getpid())")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        // ~/.editrc is honoured: `medrepl:` lines apply to medrepl only. Ctrl-T types a command.
+        try "medrepl:bind -s ^T \"print patients\"\n".write(to: home.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8)
+        let history = home.appendingPathComponent("history").path
+        defer { _ = try? tmux.call(["kill-session", "-t", tmux.name]); try? FileManager.default.removeItem(at: home) }
         try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "120", "-y", "40",
-                       "env MEDREPL_HISTORY=\(history) MEDREPL_NO_BLAS_FIX=1 HOME=/nonexistent '\(binary.path)'"])
+                       "env MEDREPL_HISTORY=\(history) MEDREPL_NO_BLAS_FIX=1 HOME=\(home.path) '\(binary.path)'"])
         var screen = try tmux.wait { $0.contains("[1]>") }
         #expect(screen.contains("[1]>"), "no prompt:\n\(screen)")
 
@@ -70,7 +74,7 @@ import Testing
         // Ctrl-C at the prompt drops the line; the session and its names survive.
         try tmux.keys("half a line", "C-c")
         screen = try tmux.wait { $0.contains("half a line^C") }
-        try tmux.keys("print patients + 0", "C-a", "C-k", "print patients", "Enter")
+        try tmux.keys("print patients + 0", "C-a", "C-k", "C-t", "Enter")   // emacs keys, then the .editrc macro
         screen = try tmux.wait { $0.contains("print patients\n42\n[5]>") }
         #expect(screen.contains("[4]> print patients\n42\n[5]>"), "session did not survive:\n\(screen)")
 
