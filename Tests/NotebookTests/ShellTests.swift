@@ -147,6 +147,17 @@ import Testing
         let notebook = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path, "--check"]))
         #expect(notebook.status == 0, "\(notebook.out)\(notebook.err)")
         #expect(notebook.out.hasSuffix("5 cells checked, 0 differ - ok\n"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("steps.txt").path
+        try "# a command file\nr = 16\ncheck r == 16\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let file = try #require(try medrepl(["run", script]))
+        #expect(file.status == 0 && file.out == "ok: r == 16\n")
+        let badNotebook = dir.appendingPathComponent("bad.mednb").path
+        try "%% mednb 1\n\n%% cell a\n  $ print 1\nnot indented\n".write(toFile: badNotebook, atomically: true, encoding: .utf8)
+        let bad = try #require(try medrepl(["run", badNotebook, "--check"]))
+        #expect(bad.status == 1 && bad.err.hasPrefix("\(badNotebook):5: in a command cell"))
         let docs = try #require(try medrepl(["docs"]))
         #expect(docs.out == Help.languageReference(Registry.standard()) + "\n")
     }
