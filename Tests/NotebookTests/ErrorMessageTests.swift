@@ -61,6 +61,15 @@ import Testing
         #expect(error("sleep 1 2").contains("'sleep' takes 1 positional argument"))
     }
 
+    @Test func delPointsAtTheUnknownName() {
+        #expect(error("x = 1\ndel x rows", setup: { $0.set("rowz", .int(1)) }) == """
+            <command line>:2:7: error: unknown name 'rows'
+              del x rows
+                    ^~~~
+              did you mean 'rowz'?
+            """)
+    }
+
     @Test func missingEnvironmentVariable() {
         #expect(error("print \"${MEDREPL_SURELY_UNSET}\"").contains("environment variable MEDREPL_SURELY_UNSET is not set"))
     }

@@ -134,6 +134,18 @@ import Testing
         #expect(report.exitStatus == 0, "\(log)")
     }
 
+    @Test func saveWritesTheTranscriptAndWillNotOverwrite() throws {
+        let (session, output) = TestSupport.session()
+        session.transcript = [TranscriptEntry(command: "print 5", output: "5\n", failed: false)]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-save-\(getpid()).mednb").path
+        defer { unlink(path) }
+        try session.run("save \(path)")
+        #expect(output() == "saved 1 cells to \(path)\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "%% mednb 1\n%% medrepl 0.1.0\n\n%% cell c1\n  $ print 5\n  5\n")
+        #expect(throws: LanguageError.self) { try session.run("save \(path)") }
+        try session.run("save \(path) force=true")
+    }
+
     @Test func shellVerbsOpenCellsRuncell() throws {
         let (session, output) = TestSupport.session()
         try session.run("open \(TestSupport.fixture("basics.mednb").path)\nruncell settings\nruncell\nprint xs.2")

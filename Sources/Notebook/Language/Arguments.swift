@@ -33,6 +33,7 @@ extension Session {
                 given.insert(parameter.name)
                 ranges[parameter.name] = argument.value.range
             } else if let r = verb.rest {
+                ranges["\(r.name).\(rest.count)"] = argument.value.range
                 rest.append(try evaluate(argument.value, as: r.type, source: source, parameter: r, verb: verb))
             } else {
                 throw LanguageError(.syntax, "'\(verb.name)' takes \(verb.positional.count) positional argument\(verb.positional.count == 1 ? "" : "s")",

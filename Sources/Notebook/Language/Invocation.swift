@@ -22,7 +22,7 @@ public struct Invocation {
     public let rest: [Value]
     /// Where the call was written, for errors a handler raises about one argument.
     public let statement: Statement?
-    /// The source position of each given argument.
+    /// The source position of each given argument; the variadic ones are `NAME.0`, `NAME.1`, ...
     public let argumentRanges: [String: SourceRange]
 
     public init(verb: Verb, target: String? = nil, values: [String: Value], given: Set<String> = [], rest: [Value] = [],

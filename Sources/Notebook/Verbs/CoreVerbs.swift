@@ -43,9 +43,9 @@ extension VerbGroup {
                  rest: Parameter("names", .name, help: "the names to forget"),
                  examples: ["del model trainer"]) { inv, session in
                 guard !inv.rest.isEmpty else { throw inv.error("'del' needs at least one name", hint: "usage: del NAME...") }
-                for case .string(let name) in inv.rest {
-                    guard session.remove(name) != nil else {
-                        throw inv.error("unknown name '\(name)'", hint: Suggest.hint(for: name, in: session.names))
+                for (i, value) in inv.rest.enumerated() {
+                    guard case .string(let name) = value, session.remove(name) != nil else {
+                        throw inv.error("unknown name '\(value.text)'", at: "names.\(i)", hint: Suggest.hint(for: value.text, in: session.names))
                     }
                 }
                 return .none
