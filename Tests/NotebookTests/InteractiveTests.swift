@@ -73,7 +73,8 @@ import Testing
 
         // Ctrl-C at the prompt drops the line; the session and its names survive.
         try tmux.keys("half a line", "C-c")
-        screen = try tmux.wait { $0.contains("half a line^C") }
+        screen = try tmux.wait { $0.contains("[4]> ^C\n[4]>") }
+        #expect(screen.contains("[4]> ^C\n[4]>"), "Ctrl-C did not clear the line:\n\(screen)")
         try tmux.keys("print patients + 0", "C-a", "C-k", "C-t", "Enter")   // emacs keys, then the .editrc macro
         screen = try tmux.wait { $0.contains("print patients\n42\n[5]>") }
         #expect(screen.contains("[4]> print patients\n42\n[5]>"), "session did not survive:\n\(screen)")
