@@ -15,8 +15,8 @@ public enum MedreplCommandLine {
       medrepl                          the interactive shell (commands from standard input when it is not a terminal)
       medrepl -c 'COMMANDS'            run commands given here (';' or newlines between them)
       medrepl run FILE                 run a file of commands
-      medrepl run NOTEBOOK.mednb [--check] [--update] [-p NAME=VALUE]... [--cell ID | --from ID]
-                                       run a notebook's cells in order, streaming outputs
+      medrepl run NOTEBOOK.mednb... [--check] [--update] [-p NAME=VALUE]... [--cell ID | --from ID]
+                                       run each notebook's cells in order in a fresh session, streaming outputs
           --check                      compare each cell's output with the recorded one; a diff per difference, exit 1
           --update                     write this run's outputs back into the notebook (atomically)
           -p NAME=VALUE                override a name set in the notebook's [parameters] cell
@@ -96,7 +96,7 @@ public enum MedreplCommandLine {
     /// `medrepl run FILE ...`: a notebook when it ends in .mednb (or starts with `%% mednb`), else a command file.
     static func run(_ arguments: [String]) -> Int32 {
         var options = NotebookRunOptions()
-        var file: String? = nil
+        var files: [String] = []
         var i = 0
         let flags = ["--check", "--update", "-p", "--param", "--cell", "--from"]
         while i < arguments.count {
@@ -126,12 +126,25 @@ public enum MedreplCommandLine {
                     let hint = Suggest.closest(to: flag, in: flags).map { "; did you mean '\($0)'?" } ?? ""
                     return usageError("unknown option '\(a)' for run\(hint)")
                 }
-                guard file == nil else { return usageError("run takes one file; got '\(file!)' and '\(a)'") }
-                file = a
+                files.append(a)
             }
             i += 1
         }
-        guard let path = file else { return usageError("run needs a file: medrepl run notebooks/finetune.mednb") }
+        guard !files.isEmpty else { return usageError("run needs a file: medrepl run notebooks/finetune.mednb") }
+        if options.onlyCell != nil && options.fromCell != nil { return usageError("give --cell or --from, not both") }
+        if options.check && options.update { return usageError("give --check or --update, not both") }
+        // Several notebooks (`medrepl run notebooks/*.mednb --check`): each in its own session; the
+        // worst status wins, and an interrupt stops them all.
+        var status: Int32 = 0
+        for path in files {
+            let one = runFile(path, options: options, alone: files.count == 1)
+            status = max(status, one)
+            if one == 130 || one == 2 { break }
+        }
+        return status
+    }
+
+    static func runFile(_ path: String, options: NotebookRunOptions, alone: Bool) -> Int32 {
         guard let data = FileManager.default.contents(atPath: path) else {
             fputs("medrepl: cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")\n", stderr)
             return 1
@@ -142,10 +155,9 @@ public enum MedreplCommandLine {
             if options.check || options.update || !options.parameters.isEmpty || options.onlyCell != nil || options.fromCell != nil {
                 return usageError("--check, --update, -p, --cell and --from apply to .mednb notebooks; \(path) is a command file")
             }
+            guard alone else { return usageError("run takes several files only when they are all notebooks; \(path) is a command file") }
             return runScript(text, file: path)
         }
-        if options.onlyCell != nil && options.fromCell != nil { return usageError("give --cell or --from, not both") }
-        if options.check && options.update { return usageError("give --check or --update, not both") }
         return runNotebook(path: path, text: text, options: options)
     }
 

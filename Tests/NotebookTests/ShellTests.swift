@@ -147,6 +147,11 @@ import Testing
         let notebook = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path, "--check"]))
         #expect(notebook.status == 0, "\(notebook.out)\(notebook.err)")
         #expect(notebook.out.hasSuffix("5 cells checked, 0 differ - ok\n"))
+        let both = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path,
+                                             TestSupport.fixture("stops-on-error.mednb").path, "--check"]))
+        #expect(both.status == 1)
+        #expect(both.out.contains("basics.mednb: 5 cells checked, 0 differ - ok\n"))
+        #expect(both.out.contains("stops-on-error.mednb: 2 cells checked, 0 differ, stopped at 'broken' - FAILED\n"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-cli-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
