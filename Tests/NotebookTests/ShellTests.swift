@@ -129,7 +129,7 @@ import Testing
         guard let version = try medrepl(["--version"]) else { print("skipped: the medrepl binary is not built next to the tests"); return }
         #expect(version.status == 0 && version.out == "medrepl 0.1.0\n")
         let help = try #require(try medrepl(["--help"]))
-        #expect(help.status == 0 && help.out.contains("medrepl run NOTEBOOK.mednb [--check]"))
+        #expect(help.status == 0 && help.out.contains("medrepl run NOTEBOOK.mednb... [--check]"))
         let bad = try #require(try medrepl(["--verison"]))
         #expect(bad.status == 2 && bad.err == "medrepl: unknown option '--verison'; did you mean '--version'?\n(see medrepl --help)\n")
         let badRun = try #require(try medrepl(["run", "x.mednb", "--chek"]))
