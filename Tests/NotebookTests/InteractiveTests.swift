@@ -79,10 +79,18 @@ import Testing
         screen = try tmux.wait { $0.contains("print patients\n42\n[5]>") }
         #expect(screen.contains("[4]> print patients\n42\n[5]>"), "session did not survive:\n\(screen)")
 
+        // An open bracket continues the cell on the next line.
+        try tmux.keys("xs = [1,", "Enter")
+        screen = try tmux.wait { $0.contains("\n...>") }
+        #expect(screen.contains("[5]> xs = [1,\n...>"), "no continuation prompt:\n\(screen)")
+        try tmux.keys("2]", "Enter", "xs", "Enter")
+        screen = try tmux.wait { $0.contains("[1, 2]\n[7]>") }
+        #expect(screen.contains("[6]> xs\n[1, 2]\n[7]>"), "\(screen)")
+
         // A failing command does not end the session either; Ctrl-D does.
         try tmux.keys("shwo patients", "Enter")
         screen = try tmux.wait { $0.contains("did you mean 'show'?") }
-        #expect(screen.contains("[5]:1:1: error: unknown verb 'shwo'"))
+        #expect(screen.contains("[7]:1:1: error: unknown verb 'shwo'"))
         try tmux.keys("C-d")
         _ = try tmux.wait(5) { $0.isEmpty }   // the pane closes when medrepl exits
         let saved = (try? String(contentsOfFile: history, encoding: .utf8)) ?? ""
