@@ -169,7 +169,10 @@ public enum MedreplCommandLine {
             return 1
         }
         let session = Session(output: OutputSink())
-        let runner = NotebookRunner(document: document, name: path, session: session, options: options)
+        var runner = NotebookRunner(document: document, name: path, session: session, options: options)
+        if options.check, isatty(STDERR_FILENO) != 0 {
+            runner.progress = { id in fputs("\u{1B}[2K\rchecking \(path) cell \(id)...\r", stderr) }
+        }
         do {
             let report = try runner.run()
             if options.update && !report.interrupted {

@@ -80,6 +80,9 @@ public struct NotebookRunner {
     public var options: NotebookRunOptions
     /// Where cell banners and diffs go (standard output by default).
     public var log: (String) -> Void
+    /// With `--check`, told the id of each cell as it starts (the command line shows it on standard
+    /// error, so a long cell in CI is not silent); nil for none.
+    public var progress: ((String) -> Void)?
 
     public init(document: NotebookDocument, name: String, session: Session, options: NotebookRunOptions,
                 log: @escaping (String) -> Void = { fputs($0, stdout); fflush(stdout) }) {
@@ -160,6 +163,7 @@ public struct NotebookRunner {
             if cell.tags.contains("skip") { continue }
             if !options.check { log("\n%% cell \(cell.id)\(cell.tags.isEmpty ? "" : " [" + cell.tags.joined(separator: ", ") + "]")\n") }
             report.cellsRun += 1
+            if options.check { progress?(cell.id) }
             var newEntries: [Entry] = []
             var failure: Error? = nil
             var commandLine = 1

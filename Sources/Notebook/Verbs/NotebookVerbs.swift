@@ -58,6 +58,14 @@ extension VerbGroup {
                 var commandLine = 1
                 for entry in cell.entries {
                     session.writeLine("  $ " + entry.command.replacingOccurrences(of: "\n", with: "\n  > "))
+                    session.output.beginCapture()
+                    defer {
+                        // Say when the output is not what the notebook recorded (on stderr: not part of the output).
+                        let printed = outputLines(session.output.endCapture())
+                        if !OutputMatch.matches(expected: entry.output, actual: printed) {
+                            fputs("(cell \(cell.id): this output differs from the recorded one)\n", stderr)
+                        }
+                    }
                     try session.run(entry.command, file: "[\(cell.id)]", firstLine: commandLine)
                     commandLine += entry.command.split(separator: "\n", omittingEmptySubsequences: false).count
                 }
