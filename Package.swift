@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,10 +1,63 @@
 import Foundation
-import Kernels
+import Notebook
 
-/// The command-line entry points of `medrepl`.
-public enum MedreplCommandLine {
-    public static func main(_ arguments: [String]) -> Int32 {
-        print(BLASHealth.statusLine())
-        return 0
+/// The interactive shell: a prompt with the cell number, multi-line cells, and a session that
+/// survives errors and Ctrl-C.
+///
+/// ```swift
+/// let shell = Shell(session: Session(output: .standardOutput()))
+/// let status = shell.run()   // until Ctrl-D or `exit`
+/// ```
+public final class Shell {
+    public let session: Session
+    let editor: LineEditor
+
+    public init(session: Session, historyPath: String? = LineEditor.defaultHistoryPath()) {
+        self.session = session
+        self.editor = LineEditor(historyPath: historyPath, completer: Completer(session: session))
+    }
+
+    /// The prompt for the next cell: `[3]> `; continuation lines get `...> ` of the same width.
+    public static func prompt(cell: Int) -> String { "[\(cell)]> " }
+    public static func continuationPrompt(cell: Int) -> String {
+        String(repeating: " ", count: max(0, prompt(cell: cell).count - 5)) + "...> "
+    }
+
+    /// Reads and runs cells until Ctrl-D or `exit`; returns the exit status.
+    public func run() -> Int32 {
+        Interrupts.install()
+        session.writeLine("medrepl \(MedreplVersion.string): type 'help' for the verbs, Tab to complete, Ctrl-D to leave")
+        while session.exitRequested == nil {
+            let cell = session.cellCount + 1
+            guard let text = readCell(cell) else { break }
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            session.cellCount = cell
+            Interrupts.take()   // a Ctrl-C typed before Enter belongs to the prompt
+            let (output, error) = session.runCaptured(text, file: "[\(cell)]")
+            session.transcript.append(TranscriptEntry(command: text, output: output, failed: error != nil))
+            Interrupts.take()   // one the cell did not consume must not cancel the next
+        }
+        if session.exitRequested == nil { fputs("\n", stdout) }
+        return session.exitRequested ?? 0
+    }
+
+    /// One cell: a line, and more lines while the statement is unfinished. Nil at end of input.
+    func readCell(_ cell: Int) -> String? {
+        var lines: [String] = []
+        while true {
+            let prompt = lines.isEmpty ? Shell.prompt(cell: cell) : Shell.continuationPrompt(cell: cell)
+            switch editor.readLine(prompt: prompt) {
+            case .endOfInput:
+                return lines.isEmpty ? nil : lines.joined(separator: "\n")
+            case .interrupted:
+                lines = []
+                continue
+            case .line(let line):
+                editor.remember(line)
+                lines.append(line)
+                let text = lines.joined(separator: "\n")
+                if !Lexer.needsContinuation(text) { return text }
+            }
+        }
     }
 }

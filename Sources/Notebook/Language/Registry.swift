@@ -1,0 +1,49 @@
+/// The one table of verbs. Parsing, argument checking, `help`, Tab completion, error suggestions and
+/// docs/language.md all read it, so a verb is described once.
+///
+/// Adding verbs: write `Sources/Notebook/Verbs/ModelVerbs.swift` with
+/// `extension VerbGroup { static var model: VerbGroup { VerbGroup("Models", verbs: [...]) } }`
+/// and add `.model` to `Registry.standardGroups` (Verbs/StandardGroups.swift).
+///
+/// ```swift
+/// let registry = Registry.standard()
+/// registry.verb(named: "help")?.summary
+/// ```
+public final class Registry: @unchecked Sendable {
+    public private(set) var groups: [VerbGroup] = []
+    private var byName: [String: Verb] = [:]
+
+    public init(groups: [VerbGroup]) {
+        for g in groups { add(g) }
+    }
+
+    /// Adds a group of verbs; a verb with an existing name replaces the old one.
+    public func add(_ group: VerbGroup) {
+        groups.append(group)
+        for v in group.verbs { byName[v.name] = v }
+    }
+
+    /// Adds or replaces one verb, in a group named `group`.
+    public func register(_ verb: Verb, group: String = "More verbs") {
+        if let i = groups.firstIndex(where: { $0.title == group }) {
+            groups[i].verbs.removeAll { $0.name == verb.name }
+            groups[i].verbs.append(verb)
+        } else {
+            groups.append(VerbGroup(group, verbs: [verb]))
+        }
+        byName[verb.name] = verb
+    }
+
+    public func verb(named name: String) -> Verb? { byName[name] }
+
+    /// Every verb, in group order.
+    public var verbs: [Verb] {
+        var seen = Set<String>()
+        return groups.flatMap(\.verbs).filter { seen.insert($0.name).inserted && byName[$0.name] != nil }
+    }
+
+    public var verbNames: Set<String> { Set(byName.keys) }
+
+    /// The registry with every verb medrepl ships.
+    public static func standard() -> Registry { Registry(groups: standardGroups) }
+}

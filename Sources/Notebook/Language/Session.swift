@@ -1,0 +1,159 @@
+import Foundation
+
+/// One check's outcome, kept for `medrepl grade` and the end-of-run summary.
+public struct CheckResult: Sendable {
+    public var label: String
+    public var passed: Bool
+    public var message: String
+    public var points: Double
+}
+
+/// A typed command and the output it produced: the unit `save` writes as a notebook entry.
+public struct TranscriptEntry: Sendable {
+    public var command: String
+    public var output: String
+    /// True when the command ended in an error (`save` leaves it out).
+    public var failed: Bool
+    public init(command: String, output: String, failed: Bool) {
+        self.command = command; self.output = output; self.failed = failed
+    }
+}
+
+/// Everything alive between commands: named values and objects, the output sink, the environment,
+/// and where the outputs came from (model, seed) for the notebook header.
+///
+/// ```swift
+/// let session = Session(registry: .standard(), output: .standardOutput())
+/// try session.run("x = 3\nprint x")
+/// ```
+public final class Session {
+    public let registry: Registry
+    public let output: OutputSink
+    /// Environment for `${NAME}` expansion (the process environment by default).
+    public var environment: [String: String]
+    /// The working folder relative paths resolve against.
+    public var directory: URL
+    /// Values by name; `value(named:)`, `set` and `remove` are the way in from outside.
+    var values: [String: Value] = [:]
+    /// Names in the order they were first defined, for `vars`.
+    public private(set) var names: [String] = []
+    /// Cells run so far in the shell; the prompt shows the next number.
+    public var cellCount = 0
+    /// What the notebook header records: "model", "seed" (engine verbs set them).
+    public var provenance: [String: String] = [:]
+    /// The seed verbs use when not given one; `seed N` sets it.
+    public var seed: Int = 42
+    /// Commands typed in this session, with their outputs (for `save`).
+    public var transcript: [TranscriptEntry] = []
+    /// Outcomes of `check` so far.
+    public var checks: [CheckResult] = []
+    /// The notebook opened with `open`, for `cells` and `runcell`.
+    public var notebook: NotebookDocument?
+    /// Its path as given to `open`.
+    public var notebookPath: String?
+    /// The index of the cell `runcell` with no id runs next.
+    public var notebookCursor = 0
+    /// Set by `exit`; the shell and runners stop when it is set.
+    public var exitRequested: Int32?
+
+    public init(registry: Registry = .standard(), output: OutputSink = OutputSink(),
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+        self.registry = registry; self.output = output; self.environment = environment; self.directory = directory
+    }
+
+    // MARK: names
+
+    public func value(named name: String) -> Value? { values[name] }
+
+    public func set(_ name: String, _ value: Value) {
+        if values[name] == nil { names.append(name) }
+        values[name] = value
+    }
+
+    /// Forgets a name; a live object held only here is released and freed.
+    @discardableResult
+    public func remove(_ name: String) -> Value? {
+        guard let old = values.removeValue(forKey: name) else { return nil }
+        names.removeAll { $0 == name }
+        if case .object(let o) = old, !values.values.contains(where: { if case .object(let p) = $0 { return p === o } else { return false } }) {
+            o.release()
+        }
+        return old
+    }
+
+    /// Names of live objects, optionally only those of a type.
+    public func objectNames(ofType type: String = "") -> [String] {
+        names.filter { name in
+            guard case .object(let o)? = values[name] else { return type.isEmpty }
+            return type.isEmpty || o.typeName == type
+        }
+    }
+
+    // MARK: output and cancellation
+
+    /// Writes text exactly as given (no newline added).
+    public func write(_ text: String) { output.write(text) }
+    /// Writes one line.
+    public func writeLine(_ text: String = "") { output.write(text + "\n") }
+
+    /// Throws `CancelledError` once Ctrl-C was pressed; call it between steps of anything long.
+    public func checkCancelled() throws {
+        if Interrupts.take() { throw CancelledError() }
+    }
+
+    /// Resolves a relative path against the session's folder and expands `~/`.
+    public func resolvePath(_ path: String) -> URL {
+        var p = path
+        if p == "~" || p.hasPrefix("~/") { p = (environment["HOME"] ?? NSHomeDirectory()) + p.dropFirst() }
+        return p.hasPrefix("/") ? URL(fileURLWithPath: p) : directory.appendingPathComponent(p)
+    }
+
+    // MARK: running
+
+    /// Parses and runs commands, showing each unassigned result. Stops at the first error.
+    public func run(_ text: String, file: String = "<input>", firstLine: Int = 1, columnOffset: Int = 0) throws {
+        let source = SourceText(file: file, text: text, firstLine: firstLine, columnOffset: columnOffset)
+        for statement in try Parser.parse(source, verbs: registry.verbNames) {
+            try execute(statement)
+            if exitRequested != nil { return }
+        }
+    }
+
+    /// Runs one statement: calls its verb (or evaluates its expression), assigns or shows the result.
+    @discardableResult
+    public func execute(_ statement: Statement) throws -> Value {
+        let result: Value
+        var quiet = false
+        if let verbName = statement.verb, let verb = registry.verb(named: verbName) {
+            let invocation = try bind(statement, to: verb)
+            quiet = verb.quietResult
+            do {
+                result = try verb.handler(invocation, self)
+            } catch let e as LanguageError {
+                throw e
+            } catch let e as CancelledError {
+                throw e
+            } catch {
+                throw LanguageError(.runtime, "\(verbName): \(error)", source: statement.source, range: statement.verbRange)
+            }
+        } else if let expr = statement.expression {
+            result = try evaluate(expr, as: .any, source: statement.source)
+        } else {
+            result = .none
+        }
+        if let target = statement.target {
+            set(target, result)
+        } else if !quiet, case .none = result {
+        } else if !quiet {
+            writeLine(Session.show(result))
+        }
+        return result
+    }
+
+    /// How a result is shown when not assigned: objects as `Type: summary`, values as literals.
+    public static func show(_ value: Value) -> String {
+        if case .object(let o) = value { return "\(o.typeName): \(o.summary)" }
+        return value.display
+    }
+}

@@ -1,1 +1,0 @@
-// Notebook module: see Package.swift for what it owns.

@@ -1,0 +1,164 @@
+import Foundation
+
+extension VerbGroup {
+    /// Opening, running, saving and exporting notebooks from the shell.
+    public static var notebooks: VerbGroup {
+        VerbGroup("Notebooks", intro: "Open a `.mednb` notebook into the session, run its cells one by one, save what you typed as a new notebook.", verbs: [
+            Verb("open", summary: "Open a notebook: its cells become available to `cells` and `runcell`.",
+                 positional: [Parameter("path", .path, help: "the .mednb file", completion: .path(extensions: ["mednb"]))],
+                 examples: ["open notebooks/finetune.mednb"]) { inv, session in
+                let path = try inv.string("path")
+                let doc = try NotebookDocument.load(path: session.resolvePath(path).path)
+                session.notebook = doc
+                session.notebookPath = path
+                session.notebookCursor = 0
+                let commandCells = doc.cells.filter { $0.kind == .command }.count
+                session.writeLine("opened \(path): \(doc.cells.count) cells, \(commandCells) with commands; `cells` lists them, `runcell` runs the next")
+                return .none
+            },
+            Verb("cells", summary: "List the cells of the open notebook: id, kind, tags and first line.",
+                 examples: ["cells"]) { inv, session in
+                let doc = try openNotebook(inv, session)
+                let width = doc.cells.map(\.id.count).max() ?? 0
+                for (i, cell) in doc.cells.enumerated() {
+                    let marker = i == session.notebookCursor ? ">" : " "
+                    let first: String
+                    switch cell.kind {
+                    case .prose: first = cell.text.split(separator: "\n").first.map(String.init) ?? ""
+                    case .command: first = cell.entries.first.map { "$ " + ($0.command.split(separator: "\n").first.map(String.init) ?? "") } ?? ""
+                    }
+                    let tags = cell.tags.isEmpty ? "" : "  [" + cell.tags.joined(separator: ", ") + "]"
+                    let kind = cell.kind.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)
+                    session.writeLine("\(marker) \(kind) \(cell.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(first.prefix(60))\(tags)")
+                }
+                return .none
+            },
+            Verb("runcell", summary: "Run a cell of the open notebook (the next command cell when no id is given).",
+                 details: "Its commands run in this session, as if typed; a cell tagged `skip` runs only when named.",
+                 positional: [Parameter("id", .string, optional: true, help: "the cell id")],
+                 examples: ["runcell load-model", "runcell"]) { inv, session in
+                let doc = try openNotebook(inv, session)
+                let index: Int
+                if let id = try inv.optionalString("id") {
+                    guard let i = doc.index(ofCell: id) else {
+                        throw inv.error("the notebook has no cell '\(id)'", at: "id", hint: Suggest.hint(for: id, in: doc.cells.map(\.id)))
+                    }
+                    index = i
+                } else {
+                    guard let i = doc.cells.indices.first(where: { $0 >= session.notebookCursor && doc.cells[$0].kind == .command
+                                                                   && !doc.cells[$0].tags.contains("skip") }) else {
+                        throw inv.error("no command cells are left to run; `runcell ID` runs any cell")
+                    }
+                    index = i
+                }
+                let cell = doc.cells[index]
+                guard cell.kind == .command else { throw inv.error("'\(cell.id)' is a prose cell") }
+                session.notebookCursor = index + 1
+                session.writeLine("%% cell \(cell.id)")
+                var commandLine = 1
+                for entry in cell.entries {
+                    session.writeLine("  $ " + entry.command.replacingOccurrences(of: "\n", with: "\n  > "))
+                    session.output.beginCapture()
+                    defer {
+                        // Say when the output is not what the notebook recorded (on stderr: not part of the output).
+                        let printed = outputLines(session.output.endCapture())
+                        if !OutputMatch.matches(expected: entry.output, actual: printed) {
+                            fputs("(cell \(cell.id): this output differs from the recorded one)\n", stderr)
+                        }
+                    }
+                    try session.run(entry.command, file: "[\(cell.id)]", firstLine: commandLine)
+                    commandLine += entry.command.split(separator: "\n", omittingEmptySubsequences: false).count
+                }
+                return .none
+            },
+            Verb("save", summary: "Save the commands typed in this session, with their outputs, as a new notebook.",
+                 details: "Commands that failed, and notebook commands (`open`, `cells`, `runcell`, `save`, `export`), are left out, "
+                    + "so the saved notebook replays with `medrepl run FILE --check`.",
+                 positional: [Parameter("path", .path, help: "the .mednb file to write", completion: .path(extensions: ["mednb"]))],
+                 keywords: [Parameter("force", .bool, default: .bool(false), help: "replace an existing file")],
+                 examples: ["save my-session.mednb"]) { inv, session in
+                let path = try inv.string("path")
+                let url = session.resolvePath(path)
+                if FileManager.default.fileExists(atPath: url.path), !(try inv.bool("force")) {
+                    throw inv.error("\(path) exists", at: "path", hint: "add force=true to replace it")
+                }
+                let doc = transcriptNotebook(session)
+                try doc.write(to: url.path)
+                session.writeLine("saved \(doc.cells.count) cells to \(path)")
+                return .none
+            },
+            Verb("export", summary: "Export a notebook as Markdown (prose, commands and outputs).",
+                 positional: [Parameter("format", .choice(["markdown"]), help: "the output format"),
+                              Parameter("notebook", .path, optional: true, help: "the .mednb file (default: the open notebook)",
+                                        completion: .path(extensions: ["mednb"]))],
+                 keywords: [Parameter("to", .path, optional: true, help: "the file to write (default: show it)")],
+                 examples: ["export markdown notebooks/finetune.mednb to=finetune.md"]) { inv, session in
+                let doc: NotebookDocument
+                let title: String
+                if let path = try inv.optionalString("notebook") {
+                    doc = try NotebookDocument.load(path: session.resolvePath(path).path)
+                    title = (path as NSString).lastPathComponent
+                } else {
+                    doc = try openNotebook(inv, session)
+                    title = ((session.notebookPath ?? "notebook") as NSString).lastPathComponent
+                }
+                let markdown = MarkdownExport.render(doc, title: title)
+                if let to = try inv.optionalString("to") {
+                    try AtomicFile.write(markdown, to: session.resolvePath(to).path)
+                    session.writeLine("wrote \(to)")
+                } else {
+                    session.write(markdown)
+                }
+                return .none
+            },
+            Verb("params", summary: "Show a notebook's parameters: the names its [parameters] cell sets, and their values here.",
+                 positional: [Parameter("notebook", .path, optional: true, help: "the .mednb file (default: the open notebook)",
+                                        completion: .path(extensions: ["mednb"]))],
+                 examples: ["params notebooks/finetune.mednb"]) { inv, session in
+                let doc: NotebookDocument
+                if let path = try inv.optionalString("notebook") {
+                    doc = try NotebookDocument.load(path: session.resolvePath(path).path)
+                } else {
+                    doc = try openNotebook(inv, session)
+                }
+                guard let cell = doc.parametersCell else {
+                    session.writeLine("(the notebook has no cell tagged [parameters])")
+                    return .none
+                }
+                session.writeLine("parameters cell '\(cell.id)'; override with -p NAME=VALUE")
+                if let recorded = doc[header: "params"] { session.writeLine("recorded outputs came from: \(recorded)") }
+                for entry in cell.entries {
+                    let statements = (try? Parser.parse(SourceText(file: "", text: entry.command), verbs: session.registry.verbNames)) ?? []
+                    for statement in statements {
+                        guard let name = statement.target else { continue }
+                        let written = entry.command.split(separator: "\n").first.map(String.init) ?? ""
+                        let now = session.value(named: name).map { "   (here: \($0.display))" } ?? ""
+                        session.writeLine("  \(written)\(now)")
+                    }
+                }
+                return .none
+            },
+        ])
+    }
+
+    static func openNotebook(_ inv: Invocation, _ session: Session) throws -> NotebookDocument {
+        guard let doc = session.notebook else { throw inv.error("no notebook is open", hint: "open one: open PATH.mednb") }
+        return doc
+    }
+
+    /// The session's transcript as a notebook: one command cell per successful input.
+    public static func transcriptNotebook(_ session: Session) -> NotebookDocument {
+        let notebookVerbs: Set<String> = ["open", "cells", "runcell", "save", "export", "exit"]
+        var doc = NotebookDocument()
+        if let model = session.provenance["model"] { doc[header: "model"] = model }
+        if let seed = session.provenance["seed"] { doc[header: "seed"] = seed }
+        var number = 0
+        for entry in session.transcript where !entry.failed {
+            let statements = (try? Parser.parse(SourceText(file: "", text: entry.command), verbs: session.registry.verbNames)) ?? []
+            if statements.isEmpty || statements.contains(where: { notebookVerbs.contains($0.verb ?? "") }) { continue }
+            number += 1
+            doc.cells.append(Cell(kind: .command, id: "c\(number)", entries: [Entry(command: entry.command, output: outputLines(entry.output))]))
+        }
+        return doc
+    }
+}

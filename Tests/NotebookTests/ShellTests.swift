@@ -1,0 +1,169 @@
+import Foundation
+import Notebook
+import Shell
+import Testing
+
+@Suite struct CompletionTests {
+    func completer() -> (Completer, URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-complete-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir.appendingPathComponent("notebooks"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("notebooks/finetune.mednb").path, contents: Data())
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("notebooks/readme.txt").path, contents: Data())
+        let session = Session(output: OutputSink(), environment: ["HOME": dir.path], directory: dir)
+        session.set("trainer", .object(FakeTrainer()))
+        session.set("rows", .int(3))
+        return (Completer(session: session), dir)
+    }
+
+    @Test func verbsAndNamesAtTheStart() {
+        let (c, _) = completer()
+        #expect(c.complete(line: "sh").candidates == ["show"])
+        #expect(c.complete(line: "r").candidates == ["rows", "runcell"])
+        #expect(c.complete(line: "x = sl").candidates == ["sleep"])
+        #expect(c.complete(line: "print 1; he") == (start: 9, candidates: ["help"]))
+    }
+
+    @Test func optionsValuesAndObjects() {
+        let (c, _) = completer()
+        #expect(c.complete(line: "check rows == 3 t").candidates == ["tol="])
+        #expect(c.complete(line: "check rows == 3 ignore_case=t").candidates == ["ignore_case=true"])
+        #expect(c.complete(line: "check rows ").candidates.contains("contains"))
+        #expect(c.complete(line: "show tr").candidates == ["trainer"])
+        #expect(c.complete(line: "help che").candidates == ["check"])
+        #expect(c.complete(line: "export m").candidates == ["markdown"])
+    }
+
+    @Test func fieldsOfLiveObjects() {
+        let (c, _) = completer()
+        #expect(c.complete(line: "show trainer.ar") == (start: 5, candidates: ["trainer.args"]))
+        #expect(c.complete(line: "print trainer.args.").candidates == ["trainer.args.epochs", "trainer.args.learning_rate", "trainer.args.optim"])
+        #expect(c.complete(line: "check trainer.args.lea").candidates == ["trainer.args.learning_rate"])
+    }
+
+    @Test func filePaths() {
+        let (c, _) = completer()
+        #expect(c.complete(line: "open no").candidates == ["notebooks/"])
+        #expect(c.complete(line: "open notebooks/").candidates == ["notebooks/finetune.mednb"])   // .txt filtered out
+        #expect(c.complete(line: "open ~/notebooks/f").candidates == ["~/notebooks/finetune.mednb"])
+        #expect(c.complete(line: "export markdown to=notebooks/r").candidates == ["to=notebooks/readme.txt"])
+    }
+}
+
+/// Test threads come from a pool that blocks asynchronous signals (as libdispatch's workers do),
+/// so signals here go to a thread of our own that unblocks SIGINT, as medrepl's main thread has it.
+@Suite(.serialized) struct InterruptTests {
+    /// Runs `body` on a new thread with SIGINT unblocked; returns that thread's id once it started.
+    final class SignalThread {
+        let ready = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        var id = pthread_self()
+        init(_ body: @escaping () -> Void) {
+            let thread = Thread { [self] in
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, SIGINT)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                id = pthread_self()
+                ready.signal()
+                body()
+                done.signal()
+            }
+            thread.start()
+            ready.wait()
+        }
+    }
+
+    @Test func sigintSetsTheFlagAndCancelsARunningCommand() throws {
+        Interrupts.install()
+        Interrupts.take()
+        let sender = SignalThread { raise(SIGINT) }
+        #expect(sender.done.wait(timeout: .now() + 5) == .success)
+        #expect(Interrupts.isPending)
+        let (session, _) = TestSupport.session()
+        #expect(throws: CancelledError.self) { try session.run("sleep 5") }
+        #expect(!Interrupts.isPending)
+        try session.run("sleep 0.01")   // the next command runs normally
+    }
+
+    @Test func aBlockingReadReturnsEINTRInsteadOfRestarting() throws {
+        Interrupts.install()
+        Interrupts.take()
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        var result = 0, error: Int32 = 0
+        let reader = SignalThread {
+            var byte: UInt8 = 0
+            result = read(fds[0], &byte, 1)   // nothing is ever written: only the signal can end this read
+            error = errno
+        }
+        usleep(200_000)
+        pthread_kill(reader.id, SIGINT)
+        let finished = reader.done.wait(timeout: .now() + 5)
+        if finished != .success { write(fds[1], "x", 1); _ = reader.done.wait(timeout: .now() + 5) }
+        #expect(finished == .success, "read was restarted after SIGINT")
+        #expect(result == -1 && error == EINTR)
+        #expect(Interrupts.take())
+    }
+
+    @Test func sleepStopsWithinAFractionOfASecond() throws {
+        Interrupts.install()
+        Interrupts.take()
+        let (session, _) = TestSupport.session()
+        let start = Date()
+        let signaller = Thread { usleep(100_000); Interrupts.request() }
+        signaller.start()
+        #expect(throws: CancelledError.self) { try session.run("sleep 30") }
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+}
+
+@Suite struct CommandLineTests {
+    func medrepl(_ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String)? {
+        guard let binary = TestSupport.binary else { return nil }
+        var env = ProcessInfo.processInfo.environment
+        env["MEDREPL_NO_BLAS_FIX"] = "1"
+        return try TestSupport.run(binary, args, stdin: stdin, environment: env)
+    }
+
+    @Test func versionHelpAndUnknownFlags() throws {
+        guard let version = try medrepl(["--version"]) else { print("skipped: the medrepl binary is not built next to the tests"); return }
+        #expect(version.status == 0 && version.out == "medrepl 0.1.0\n")
+        let help = try #require(try medrepl(["--help"]))
+        #expect(help.status == 0 && help.out.contains("medrepl run NOTEBOOK.mednb... [--check]"))
+        let bad = try #require(try medrepl(["--verison"]))
+        #expect(bad.status == 2 && bad.err == "medrepl: unknown option '--verison'; did you mean '--version'?\n(see medrepl --help)\n")
+        let badRun = try #require(try medrepl(["run", "x.mednb", "--chek"]))
+        #expect(badRun.status == 2 && badRun.err.contains("unknown option '--chek' for run; did you mean '--check'?"))
+    }
+
+    @Test func commandsFromArgumentStdinAndFiles() throws {
+        guard let c = try medrepl(["-c", "x = 2; print x \"${MEDREPL_TEST_UNSET:-ok}\""]) else { print("skipped: no medrepl binary"); return }
+        #expect(c.status == 0 && c.out == "2 ok\n")
+        let piped = try #require(try medrepl([], stdin: "y = [1, 2]\nshow y\nshwo y\nprint \"not reached\"\n"))
+        // A script is parsed whole before it runs: a misspelt verb on line 3 stops it before line 1 runs.
+        #expect(piped.status == 1)
+        #expect(piped.out == "")
+        #expect(piped.err == "<stdin>:3:1: error: unknown verb 'shwo'\n  shwo y\n  ^~~~\n  did you mean 'show'?\n")
+        let notebook = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path, "--check"]))
+        #expect(notebook.status == 0, "\(notebook.out)\(notebook.err)")
+        #expect(notebook.out.hasSuffix("5 cells checked, 0 differ - ok\n"))
+        let both = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path,
+                                             TestSupport.fixture("stops-on-error.mednb").path, "--check"]))
+        #expect(both.status == 1)
+        #expect(both.out.contains("basics.mednb: 5 cells checked, 0 differ - ok\n"))
+        #expect(both.out.contains("stops-on-error.mednb: 2 cells checked, 0 differ, stopped at 'broken' - FAILED\n"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("steps.txt").path
+        try "# a command file\nr = 16\ncheck r == 16\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let file = try #require(try medrepl(["run", script]))
+        #expect(file.status == 0 && file.out == "ok: r == 16\n")
+        let badNotebook = dir.appendingPathComponent("bad.mednb").path
+        try "%% mednb 1\n\n%% cell a\n  $ print 1\nnot indented\n".write(toFile: badNotebook, atomically: true, encoding: .utf8)
+        let bad = try #require(try medrepl(["run", badNotebook, "--check"]))
+        #expect(bad.status == 1 && bad.err.hasPrefix("\(badNotebook):5: in a command cell"))
+        let docs = try #require(try medrepl(["docs"]))
+        #expect(docs.out == Help.languageReference(Registry.standard()) + "\n")
+    }
+}
