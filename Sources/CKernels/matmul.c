@@ -2,7 +2,7 @@
 // a few input rows (n ≤ 8): the decode-time product. Each 16-wide block of a weight row is widened
 // to f32 in registers and multiplied into all n inputs, so the weights stream from memory once.
 #include "ckernels.h"
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
 #include <immintrin.h>
 #endif
 
@@ -44,6 +44,32 @@ void mk_half_matmul_nt(const uint16_t *w, int bf16, const float *x, float *y,
             }
         }
         for (size_t i = 0; i < n; i++) sums[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+        __m256 acc0[8], acc1[8];
+        for (size_t i = 0; i < n; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
+        for (; j + 16 <= cols; j += 16) {
+            __m128i h0 = _mm_loadu_si128((const __m128i *)(wr + j));
+            __m128i h1 = _mm_loadu_si128((const __m128i *)(wr + j + 8));
+            __m256 w0, w1;
+            if (bf16) {
+                w0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h0), 16));
+                w1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h1), 16));
+            } else {
+                w0 = _mm256_cvtph_ps(h0);
+                w1 = _mm256_cvtph_ps(h1);
+            }
+            for (size_t i = 0; i < n; i++) {
+                acc0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * cols + j), acc0[i]);
+                acc1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * cols + j + 8), acc1[i]);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            __m256 v = _mm256_add_ps(acc0[i], acc1[i]);
+            __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+            q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+            q = _mm_add_ss(q, _mm_movehdup_ps(q));
+            sums[i] = _mm_cvtss_f32(q);
+        }
 #endif
         for (; j < cols; j++) {
             float wv = half_to_f32(wr[j], bf16);
