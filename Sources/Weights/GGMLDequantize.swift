@@ -25,9 +25,9 @@ public enum GGMLDequantize {
         case GGMLType.F32.id:
             UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: count * 4)
         case GGMLType.F16.id:
-            for i in 0..<count { out[i] = half(src, 2 * i) }
+            convertToFloat(.F16, src, count: count, into: out)
         case GGMLType.BF16.id:
-            for i in 0..<count { out[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+            convertToFloat(.BF16, src, count: count, into: out)
         case GGMLType.F64.id:
             for i in 0..<count { out[i] = Float(src.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
         case GGMLType.I8.id:

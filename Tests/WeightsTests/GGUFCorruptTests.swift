@@ -19,6 +19,10 @@ struct GGUFBuilder {
         return d
     }
 
+    mutating func addString(_ key: String, _ v: String) {
+        kv.append((key, 8, Self.string(v)))
+    }
+
     mutating func addUInt32(_ key: String, _ v: UInt32) {
         var d = Data(); d.appendLE(v); kv.append((key, 4, d))
     }
@@ -191,6 +195,27 @@ struct GGUFBuilder {
         huge.tensors = [("w", [1 << 50, 1 << 50], 0, 0)]
         let url5 = write("huge.gguf", huge)
         expectWeightsError(file: "huge.gguf", ["tensor \"w\" ne["]) { _ = try GGUFFile(url: url5) }
+    }
+
+    @Test func llamaMetadataMissingOrWrong() throws {
+        var b = valid
+        b.addString("general.architecture", "llama")
+        b.addUInt32("llama.block_count", 2)
+        let file = try GGUFFile(url: write("meta.gguf", b))
+        expectWeightsError(file: "meta.gguf", ["metadata \"llama.embedding_length\"", "missing"]) { _ = try file.llamaHyperparameters() }
+        expectWeightsError(file: "meta.gguf", ["metadata \"tokenizer.ggml.tokens\"", "no vocabulary"]) { _ = try file.tokenizerMetadata() }
+
+        var zero = b
+        for (k, v) in [("llama.embedding_length", 8), ("llama.feed_forward_length", 16), ("llama.attention.head_count", 0)] {
+            zero.addUInt32(k, UInt32(v))
+        }
+        let url = write("heads.gguf", zero)
+        expectWeightsError(file: "heads.gguf", ["llama.attention.head_count"]) { _ = try GGUFFile(url: url).llamaHyperparameters() }
+
+        var arch = valid
+        arch.addString("general.architecture", "gpt2")
+        let url2 = write("arch.gguf", arch)
+        expectWeightsError(file: "arch.gguf", ["general.architecture", "gpt2", "not supported"]) { _ = try GGUFLlamaTensorSource(file: GGUFFile(url: url2)) }
     }
 
     /// Every prefix of the fixture (header, metadata, infos, data) is refused without a crash.

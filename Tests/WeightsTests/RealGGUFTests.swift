@@ -45,6 +45,40 @@ import Weights
         #expect(norm.count == 576)
     }
 
+    /// The tensors as transformers loads the same GGUF (dequantized, q/k un-permuted), compared through
+    /// per-row probes `sum_j w[r, j] * c_j` written by tools/fixtures/weights_fixture.py.
+    @Test func smolLM2MatchesTransformersLoadingTheSameFile() throws {
+        guard let url = Fixtures.smolLM2 else {
+            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+            return
+        }
+        let data = try Data(contentsOf: Fixtures.url("smollm2_probes.json"))
+        let reference = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let tensors = reference["tensors"] as! [String: [String: Any]]
+        let source = try GGUFLlamaTensorSource(file: GGUFFile(url: url))
+        #expect(reference["tie_word_embeddings"] as? Bool == true && !source.contains("lm_head.weight"))
+        #expect(tensors.count == 13)
+        for (name, entry) in tensors.sorted(by: { $0.key < $1.key }) {
+            let shape = (entry["shape"] as! [NSNumber]).map(\.intValue)
+            #expect(try source.shape(of: name) == shape, "\(name)")
+            let w = try source.floats(name)
+            if let values = entry["values"] as? [NSNumber] {
+                #expect(w == values.map { $0.floatValue }, "\(name)")
+                continue
+            }
+            let probe = (entry["probe"] as! [NSNumber]).map(\.doubleValue)
+            let cols = shape[1]
+            let c = (0..<cols).map { Double(($0 * 7919) % 101 - 50) / 50 }
+            var worst = 0.0
+            for r in 0..<probe.count {
+                var sum = 0.0
+                for j in 0..<cols { sum += Double(w[r * cols + j]) * c[j] }
+                worst = max(worst, abs(sum - probe[r]) / max(abs(probe[r]), 1))
+            }
+            #expect(worst < 1e-6, "\(name): worst probe difference \(worst)")
+        }
+    }
+
     @Test func sharedVocabularies() throws {
         let dir = Fixtures.shared.appendingPathComponent("tokenizers")
         let spm = dir.appendingPathComponent("ggml-vocab-llama-spm.gguf")
