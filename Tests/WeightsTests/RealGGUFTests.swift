@@ -26,6 +26,7 @@ import Weights
         #expect(names.contains("model.layers.29.mlp.down_proj.weight"))
         #expect(names.count == 2 + 30 * 9 + (names.contains("lm_head.weight") ? 1 : 0))
         #expect(try source.shape(of: "model.embed_tokens.weight") == [49152, 576])
+        #expect(source.parameterCount() == 134_515_008)     // SmolLM2-135M's size, the tied lm_head counted once
         #expect(try source.shape(of: "model.layers.0.self_attn.k_proj.weight") == [192, 576])
         #expect(try source.shape(of: "model.layers.0.mlp.up_proj.weight") == [1536, 576])
 
