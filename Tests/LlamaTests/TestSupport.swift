@@ -54,6 +54,7 @@ struct TestSafetensors: LlamaTensorProvider {
 /// One tiny-model fixture: an HF folder plus reference.json made by transformers.
 struct TinyFixture {
     let name: String
+    let directory: URL
     let config: LlamaConfig
     let tensors: TestSafetensors
     let inputIds: [[Int]]
@@ -72,7 +73,7 @@ struct TinyFixture {
         let tensors = try TestSafetensors(url: dir.appendingPathComponent("model.safetensors"))
         let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("reference.json"))) as! [String: Any]
         let logits = (ref["logits"] as! [[[Double]]]).flatMap { $0.flatMap { $0.map(Float.init) } }
-        return TinyFixture(name: name, config: config, tensors: tensors,
+        return TinyFixture(name: name, directory: dir, config: config, tensors: tensors,
                            inputIds: ref["input_ids"] as! [[Int]],
                            attentionMask: ref["attention_mask"] as! [[Int]],
                            labels: ref["labels"] as! [[Int]],

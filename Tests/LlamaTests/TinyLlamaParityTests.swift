@@ -12,7 +12,9 @@ import Kernels
         guard let f = try TinyFixture.load(name) else {
             print("skipped: fixture \(name) absent under Tests/Fixtures"); return
         }
-        let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: .f32)
+        // the real loader: config.json + model.safetensors through the weights module
+        let model = try LlamaModel.load(directory: f.directory, storage: .f32)
+        #expect(model.config == f.config)
         let logits = try model.forward(inputIds: f.inputIds, attentionMask: f.attentionMask)
         let diff = maxAbsDiff(logits.values, f.logits)
         print("\(name): logits max-abs diff \(diff)")
