@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 /// A Llama-family causal language model ready to run: config, weights and rotary tables.
@@ -7,7 +8,7 @@ import Kernels
 /// let logits = try model.forward(inputIds: [[1, 15, 27]])     // [1, 3, vocab]
 /// let random = LlamaModel.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16)
 /// ```
-public final class LlamaModel: @unchecked Sendable {
+public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
     public let config: LlamaConfig
     public let weights: LlamaWeights
     /// How the large matrices are stored (norms are always f32).
@@ -66,4 +67,12 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// Parameters, as transformers counts them.
     public var parameterCount: Int { config.parameterCount }
+
+    /// One line for the load message:
+    /// `LlamaForCausalLM: 30 layers, hidden 576, 9 heads (3 kv), vocab 49152, tied, 134,515,008 parameters, f32 weights 513.1 MiB`.
+    public var description: String {
+        let c = config
+        let count = parameterCount.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
+        return "LlamaForCausalLM: \(c.num_hidden_layers) layers, hidden \(c.hidden_size), \(c.num_attention_heads) heads (\(c.num_key_value_heads) kv), vocab \(c.vocab_size), \(c.tie_word_embeddings ? "tied" : "untied"), \(count) parameters, \(storage.rawValue) weights \(formatBytes(c.memoryEstimate(storage: storage).weights))"
+    }
 }

@@ -117,6 +117,7 @@ import Kernels
         let std = (w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(w.count)).squareRoot()
         #expect(abs(std - 0.02) < 0.002 && abs(mean) < 0.002)
         #expect(a.weights.model.norm.array.allSatisfy { $0 == 1 })
+        #expect(a.description == "LlamaForCausalLM: 3 layers, hidden 32, 4 heads (2 kv), vocab 64, untied, 27,360 parameters, f32 weights 106 KiB")   // 2·64·32 + 3·(2·32·32 + 2·32·16 + 3·32·48 + 2·32) + 32
         let half = LlamaModel.random(config: c, seed: 5, storage: .bf16)
         #expect(maxAbsDiff(half.weights.model.layers[2].mlp.down_proj.toFloat32(), w) < 1e-3)
     }
