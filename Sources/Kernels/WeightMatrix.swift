@@ -26,6 +26,8 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// Rows converted at a time when the storage is not f32 (bounds the scratch memory).
     static let rowBlock = 512
+    /// Up to this many input rows, the weights are multiplied directly by `mk_matmul_nt_small`.
+    public static let smallBatch = 8
 
     public init(rows: Int, cols: Int, values: UnsafePointer<Float>, storage: StorageType = .f32) {
         self.rows = rows; self.cols = cols; self.storage = storage
@@ -38,6 +40,37 @@ public final class WeightMatrix: @unchecked Sendable {
         case .bf16, .f16:
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
             if storage == .bf16 { mk_f32_to_bf16(values, p, n) } else { mk_f32_to_f16(values, p, n) }
+            f32 = nil; half = p
+        }
+    }
+
+    /// Fills the matrix block by block from `fill(firstRow, rowCount, out)`, which writes
+    /// `rowCount * cols` floats; only one block of f32 exists at a time, so a bf16 matrix of a billion
+    /// parameters never needs its f32 copy in memory. f32 storage is filled in one call, in place.
+    /// `wholeTensor` asks for a single call covering every row (for readers that cannot start
+    /// mid-tensor); half storage then converts from one temporary f32 copy.
+    public init(rows: Int, cols: Int, storage: StorageType, wholeTensor: Bool = false,
+                fill: (_ firstRow: Int, _ rowCount: Int, _ out: UnsafeMutablePointer<Float>) -> Void) {
+        self.rows = rows; self.cols = cols; self.storage = storage
+        let n = rows * cols
+        switch storage {
+        case .f32:
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
+            fill(0, rows, p)
+            f32 = p; half = nil
+        case .bf16, .f16:
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
+            let block = wholeTensor ? Swift.max(rows, 1) : Swift.max(1, Swift.min(rows, (1 << 20) / Swift.max(cols, 1)))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
+            defer { scratch.deallocate() }
+            var r = 0
+            while r < rows {
+                let count = Swift.min(block, rows - r)
+                fill(r, count, scratch)
+                if storage == .bf16 { mk_f32_to_bf16(scratch, p + r * cols, count * cols) }
+                else { mk_f32_to_f16(scratch, p + r * cols, count * cols) }
+                r += count
+            }
             f32 = nil; half = p
         }
     }
@@ -74,6 +107,12 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false) {
+        if n <= WeightMatrix.smallBatch {
+            // Decode: a few tokens. The weights stream once through registers, where sgemm would
+            // first copy them into its packed layout, and OpenBLAS's thread pool stays asleep.
+            smallMatmul(x, into: y, n: n, accumulate: accumulate)
+            return
+        }
         if let w = f32 {
             BLAS.sgemm(transB: true, m: n, n: rows, k: cols, a: x, b: w, beta: accumulate ? 1 : 0, c: y)
             return
@@ -108,6 +147,23 @@ public final class WeightMatrix: @unchecked Sendable {
             BLAS.sgemm(m: n, n: cols, k: count, a: dy + r, lda: rows, b: scratch, beta: first ? 0 : 1, c: dx)
             first = false
             r += count
+        }
+    }
+
+    /// y[n, rows] = x[n, cols] · Wᵀ for a few rows of x (n ≤ `smallBatch`): each weight row is
+    /// loaded (widened) in registers and used for all n inputs, so the weights are read once and no
+    /// scratch is allocated. Rows are split over the cores.
+    func smallMatmul(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
+        let w: UnsafeRawPointer = f32.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(half!)
+        let format: Int32
+        switch storage {
+        case .f32: format = Int32(MK_WEIGHT_F32)
+        case .bf16: format = Int32(MK_WEIGHT_BF16)
+        case .f16: format = Int32(MK_WEIGHT_F16)
+        }
+        let rows = rows, cols = cols
+        Parallel.rows(rows, workPerRow: cols * n) { range in
+            mk_matmul_nt_small(w, format, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
         }
     }
 }

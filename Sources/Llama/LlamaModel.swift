@@ -1,0 +1,78 @@
+import Foundation
+import Kernels
+
+/// A Llama-family causal language model ready to run: config, weights and rotary tables.
+///
+/// ```swift
+/// let model = try LlamaModel(config: config, tensors: source, storage: .f32)
+/// let logits = try model.forward(inputIds: [[1, 15, 27]])     // [1, 3, vocab]
+/// let random = LlamaModel.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16)
+/// ```
+public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    /// How the large matrices are stored (norms are always f32).
+    public let storage: StorageType
+    /// cos/sin for positions `0..<rope.positions`.
+    public let rope: RopeTables
+
+    /// The most positions the rotary tables cover by default: `max_position_embeddings`, capped so
+    /// a 128k-context config does not spend memory on tables it will never use.
+    public static let defaultRopePositions = 16384
+
+    /// Wraps weights already built; `ropePositions` sets how many positions the rotary tables cover
+    /// (default: `max_position_embeddings`, at most `defaultRopePositions`).
+    public init(config: LlamaConfig, weights: LlamaWeights, storage: StorageType, ropePositions: Int? = nil) {
+        self.config = config
+        self.weights = weights
+        self.storage = storage
+        let positions = ropePositions ?? Swift.min(config.max_position_embeddings, LlamaModel.defaultRopePositions)
+        rope = config.ropeTables(positions: positions)
+    }
+
+    /// Loads the weights from named tensors, checking every shape against `config`.
+    ///
+    /// ```swift
+    /// let model = try LlamaModel(config: config, tensors: LlamaTensorDictionary(arrays), storage: .bf16)
+    /// ```
+    public convenience init(config: LlamaConfig, tensors: any LlamaTensorProvider, storage: StorageType = .f32) throws {
+        try config.validate()
+        self.init(config: config, weights: try LlamaWeights(config: config, source: tensors, storage: storage),
+                  storage: storage)
+    }
+
+    /// A model with seeded random weights (N(0, 0.02²) matrices, unit norms), for speed and
+    /// memory work at sizes that are not downloaded.
+    ///
+    /// ```swift
+    /// let model = LlamaModel.random(config: .llama3_2_1B, seed: 1, storage: .bf16)
+    /// ```
+    public static func random(config: LlamaConfig, seed: UInt64, storage: StorageType = .f32) -> LlamaModel {
+        LlamaModel(config: config, weights: .random(config: config, seed: seed, storage: storage), storage: storage)
+    }
+
+    /// Like `random(config:seed:storage:)`, but first checks that the weights fit in the memory
+    /// available and throws `LlamaError.insufficientMemory` when they do not.
+    ///
+    /// ```swift
+    /// let model = try LlamaModel.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16, checkMemory: true)
+    /// ```
+    public static func random(config: LlamaConfig, seed: UInt64, storage: StorageType, checkMemory: Bool) throws -> LlamaModel {
+        try config.validate()
+        if checkMemory {
+            try config.memoryEstimate(storage: storage).check(what: "a random model of \(config.parameterCount) parameters in \(storage.rawValue)")
+        }
+        return random(config: config, seed: seed, storage: storage)
+    }
+
+    /// Parameters, as transformers counts them.
+    public var parameterCount: Int { config.parameterCount }
+
+    /// One line for the load message:
+    /// `LlamaForCausalLM: 30 layers, hidden 576, 9 heads (3 kv), vocab 49152, tied, 134,515,008 parameters, f32 weights 513.1 MiB`.
+    public var description: String {
+        let c = config
+        let count = parameterCount.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
+        return "LlamaForCausalLM: \(c.num_hidden_layers) layers, hidden \(c.hidden_size), \(c.num_attention_heads) heads (\(c.num_key_value_heads) kv), vocab \(c.vocab_size), \(c.tie_word_embeddings ? "tied" : "untied"), \(count) parameters, \(storage.rawValue) weights \(formatBytes(c.memoryEstimate(storage: storage).weights))"
+    }
+}
