@@ -1,0 +1,22 @@
+import Foundation
+
+// The Llama MLP's gate: act = silu(gate) ⊙ up, silu(x) = x·σ(x).
+
+/// act[n] = silu(gate[n]) · up[n] for n < count (count = N · intermediate).
+func swiglu_forward(_ act: FloatPointer, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+        let g = gate[i]
+        act[i] = g / (1 + expf(-g)) * up[i]
+    }
+}
+
+/// dgate, dup[count] from dact[count]: dup = dact·silu(g); dgate = dact·up·σ(g)·(1 + g·(1 − σ(g))).
+func swiglu_backward(_ dgate: FloatPointer, _ dup: FloatPointer, _ dact: UnsafePointer<Float>,
+                     _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+        let g = gate[i]
+        let sig = 1 / (1 + expf(-g))
+        dup[i] = dact[i] * g * sig
+        dgate[i] = dact[i] * up[i] * sig * (1 + g * (1 - sig))
+    }
+}
