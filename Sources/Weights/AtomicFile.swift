@@ -1,0 +1,65 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes files so that readers see either the old content or the complete new one, never a half:
+/// a temporary file in the same folder, `fsync`, then `rename` over the target (and `fsync` of the folder).
+///
+/// ```swift
+/// try AtomicFile.write(data, to: URL(fileURLWithPath: "adapter_model.safetensors"))
+/// try AtomicFile.write(Data("hf_...".utf8), to: tokenURL, permissions: 0o600)
+/// ```
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically with the given permission bits (default rw-r--r--).
+    public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o644) throws {
+        try write(to: url, permissions: permissions) { fd in
+            try data.withUnsafeBytes { raw in try writeAll(fd, raw, path: url.path) }
+        }
+    }
+
+    /// Calls `body` with the descriptor of a fresh temporary file beside `url`; when it returns, the
+    /// file is synced and renamed onto `url`. On any error the temporary file is removed.
+    public static func write(to url: URL, permissions: mode_t = 0o644, _ body: (Int32) throws -> Void) throws {
+        let directory = url.deletingLastPathComponent()
+        var template = Array(directory.appendingPathComponent(".\(url.lastPathComponent).XXXXXX.tmp").path.utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
+        guard fd >= 0 else {
+            throw WeightsError(file: url.path, "cannot create a temporary file in \(directory.path): \(String(cString: strerror(errno)))")
+        }
+        let tempPath = String(cString: template)
+        var done = false
+        defer {
+            if !done { unlink(tempPath) }
+        }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, permissions) == 0 else {
+                throw WeightsError(file: url.path, "cannot set permissions: \(String(cString: strerror(errno)))")
+            }
+            try body(fd)
+            guard fsync(fd) == 0 else {
+                throw WeightsError(file: url.path, "fsync failed: \(String(cString: strerror(errno)))")
+            }
+        }
+        guard rename(tempPath, url.path) == 0 else {
+            throw WeightsError(file: url.path, "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+        }
+        done = true
+        let dfd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// Writes every byte of `raw` to `fd`, retrying short writes and EINTR.
+    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WeightsError(file: path, "write failed: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+}

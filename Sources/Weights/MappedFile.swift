@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A read-only, memory-mapped file. Tensor readers hand out pointers into it instead of copying,
+/// so a multi-gigabyte checkpoint costs page cache, not heap.
+///
+/// Every read is bounds-checked and throws a `WeightsError` naming the file and the field being read.
+///
+/// ```swift
+/// let file = try MappedFile(url: URL(fileURLWithPath: "model.safetensors"))
+/// let headerLength = try file.readLE(UInt64.self, at: 0, field: "header length")
+/// ```
+public final class MappedFile: @unchecked Sendable {
+    public let url: URL
+    /// Size of the file in bytes.
+    public let count: Int
+    /// Start of the mapping; nil for an empty file (nothing to map).
+    public let base: UnsafeRawPointer?
+
+    /// The file's name, as errors print it.
+    public var name: String { url.lastPathComponent }
+
+    public init(url: URL) throws {
+        self.url = url
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw WeightsError(file: url.path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw WeightsError(file: url.path, "cannot stat: \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw WeightsError(file: url.path, "not a regular file")
+        }
+        count = Int(st.st_size)
+        if count == 0 {
+            base = nil
+            return
+        }
+        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else {
+            throw WeightsError(file: url.path, "cannot memory-map \(count) bytes: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    /// Throws unless `[offset, offset + length)` lies inside the file.
+    @inline(__always)
+    public func check(_ offset: Int, _ length: Int, field: String) throws {
+        guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
+            throw WeightsError(file: name, field: field,
+                               "truncated: needs bytes [\(offset), \(offset &+ length)) but the file has \(count) bytes")
+        }
+    }
+
+    /// A pointer to `length` bytes at `offset`, after a bounds check.
+    public func bytes(at offset: Int, length: Int, field: String) throws -> UnsafeRawBufferPointer {
+        try check(offset, length, field: field)
+        guard let base else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: base + offset, count: length)
+    }
+
+    /// A little-endian integer at `offset` (unaligned reads are fine).
+    public func readLE<T: FixedWidthInteger>(_ type: T.Type, at offset: Int, field: String) throws -> T {
+        try check(offset, MemoryLayout<T>.size, field: field)
+        return T(littleEndian: base!.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}

@@ -1,0 +1,33 @@
+/// Anything that can hand out named f32 tensors: a safetensors file or checkpoint, or a GGUF file
+/// seen through Hugging Face names. The Llama loader reads weights through this protocol only.
+///
+/// Names and shapes are PyTorch's (`model.layers.0.self_attn.q_proj.weight`, `[out, in]`).
+///
+/// ```swift
+/// let source: TensorSource = try SafetensorsCheckpoint(directory: folder)
+/// let shape = try source.shape(of: "model.norm.weight")     // [576]
+/// let norm = try source.floats("model.norm.weight")
+/// ```
+public protocol TensorSource: AnyObject {
+    /// Every tensor name, sorted.
+    func tensorNames() -> [String]
+    /// The PyTorch-order shape of `name`; throws if there is no such tensor.
+    func shape(of name: String) throws -> [Int]
+    /// Converts `name` to f32 into `out`, which must have room for exactly `count` elements
+    /// (the product of its shape; a mismatch throws).
+    func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws
+}
+
+extension TensorSource {
+    /// The tensor `name` as f32, in row-major PyTorch order.
+    public func floats(_ name: String) throws -> [Float] {
+        let n = try shape(of: name).reduce(1, *)
+        if n == 0 { return [] }
+        var values = [Float](repeating: 0, count: n)
+        try values.withUnsafeMutableBufferPointer { try readFloats(name, into: $0.baseAddress!, count: n) }
+        return values
+    }
+
+    /// Whether the source has a tensor called `name`.
+    public func contains(_ name: String) -> Bool { (try? shape(of: name)) != nil }
+}

@@ -1,1 +1,0 @@
-// Weights module: see Package.swift for what it owns.
