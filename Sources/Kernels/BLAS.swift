@@ -19,6 +19,14 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// y[m] = alpha · A[m, n] · x[n] + beta · y, with A row-major.
+    @inlinable
+    public static func sgemv(m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+                             x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        if m == 0 { return }
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda ?? n), x, 1, beta, y, 1)
+    }
+
     /// The OpenBLAS core name, such as "Haswell", "SkylakeX" or "Prescott".
     public static var coreName: String { String(cString: openblas_get_corename()) }
     /// The OpenBLAS build configuration string.

@@ -26,6 +26,8 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// Rows converted at a time when the storage is not f32 (bounds the scratch memory).
     static let rowBlock = 512
+    /// Up to this many input rows, half-precision weights are multiplied directly (no f32 copy).
+    public static let smallBatch = 8
 
     public init(rows: Int, cols: Int, values: UnsafePointer<Float>, storage: StorageType = .f32) {
         self.rows = rows; self.cols = cols; self.storage = storage
@@ -38,6 +40,35 @@ public final class WeightMatrix: @unchecked Sendable {
         case .bf16, .f16:
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
             if storage == .bf16 { mk_f32_to_bf16(values, p, n) } else { mk_f32_to_f16(values, p, n) }
+            f32 = nil; half = p
+        }
+    }
+
+    /// Fills the matrix block by block from `fill(firstRow, rowCount, out)`, which writes
+    /// `rowCount * cols` floats; only one block of f32 exists at a time, so a bf16 matrix of a billion
+    /// parameters never needs its f32 copy in memory.
+    public init(rows: Int, cols: Int, storage: StorageType,
+                fill: (_ firstRow: Int, _ rowCount: Int, _ out: UnsafeMutablePointer<Float>) -> Void) {
+        self.rows = rows; self.cols = cols; self.storage = storage
+        let n = rows * cols
+        switch storage {
+        case .f32:
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
+            fill(0, rows, p)
+            f32 = p; half = nil
+        case .bf16, .f16:
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
+            let block = Swift.max(1, Swift.min(rows, (1 << 20) / Swift.max(cols, 1)))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
+            defer { scratch.deallocate() }
+            var r = 0
+            while r < rows {
+                let count = Swift.min(block, rows - r)
+                fill(r, count, scratch)
+                if storage == .bf16 { mk_f32_to_bf16(scratch, p + r * cols, count * cols) }
+                else { mk_f32_to_f16(scratch, p + r * cols, count * cols) }
+                r += count
+            }
             f32 = nil; half = p
         }
     }
@@ -75,7 +106,17 @@ public final class WeightMatrix: @unchecked Sendable {
     /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false) {
         if let w = f32 {
-            BLAS.sgemm(transB: true, m: n, n: rows, k: cols, a: x, b: w, beta: accumulate ? 1 : 0, c: y)
+            if n == 1 {
+                // One token (decode): a matrix-vector product streams the weights once, where
+                // sgemm would first copy them into its packed layout.
+                BLAS.sgemv(m: rows, n: cols, a: w, x: x, beta: accumulate ? 1 : 0, y: y)
+            } else {
+                BLAS.sgemm(transB: true, m: n, n: rows, k: cols, a: x, b: w, beta: accumulate ? 1 : 0, c: y)
+            }
+            return
+        }
+        if n <= WeightMatrix.smallBatch {
+            halfMatVec(x, into: y, n: n, accumulate: accumulate)
             return
         }
         let block = Swift.min(WeightMatrix.rowBlock, rows)
@@ -108,6 +149,18 @@ public final class WeightMatrix: @unchecked Sendable {
             BLAS.sgemm(m: n, n: cols, k: count, a: dy + r, lda: rows, b: scratch, beta: first ? 0 : 1, c: dx)
             first = false
             r += count
+        }
+    }
+
+    /// y[n, rows] = x[n, cols] · Wᵀ for bf16/f16 storage and a few rows of x: each weight row is
+    /// widened in registers and used for all n inputs, so the weights are read once and no scratch
+    /// is allocated. Rows are split over the cores.
+    func halfMatVec(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
+        let w = half!
+        let bf16: Int32 = storage == .bf16 ? 1 : 0
+        let rows = rows, cols = cols
+        Parallel.rows(rows, workPerRow: cols * n) { range in
+            mk_half_matmul_nt(w, bf16, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
         }
     }
 }

@@ -1,8 +1,14 @@
+import Kernels
+
 /// The hyper-parameters of a `LlamaForCausalLM`, with the names of Hugging Face's `config.json`.
+///
+/// Read one with `LlamaConfig.load(from:)` (a `config.json`), `LlamaConfig(ggufMetadata:...)`
+/// (a GGUF header) or take a preset; `parameterCount` and `memoryEstimate(storage:)` size it.
 ///
 /// ```swift
 /// let config = try LlamaConfig.load(from: URL(fileURLWithPath: "model/config.json"))
-/// print(config.num_hidden_layers)    // 22 for TinyLlama
+/// print(config.num_hidden_layers)             // 22 for TinyLlama
+/// print(LlamaConfig.tinyLlama_1_1B.parameterCount)   // 1100048384
 /// ```
 public struct LlamaConfig: Sendable, Equatable {
     public var architectures: [String] = ["LlamaForCausalLM"]
@@ -38,6 +44,51 @@ public struct LlamaConfig: Sendable, Equatable {
         self.num_key_value_heads = num_key_value_heads ?? num_attention_heads
         self.head_dim = head_dim ?? hidden_size / num_attention_heads
     }
+
+    /// Query width: `num_attention_heads * head_dim`.
+    public var qDim: Int { num_attention_heads * head_dim }
+    /// Key/value width: `num_key_value_heads * head_dim`.
+    public var kvDim: Int { num_key_value_heads * head_dim }
+
+    /// The rotary tables for this config covering positions `0..<positions`.
+    public func ropeTables(positions: Int) -> RopeTables {
+        let llama3 = rope_scaling.map {
+            RopeTables.Llama3Scaling(factor: $0.factor, lowFreqFactor: $0.low_freq_factor,
+                                     highFreqFactor: $0.high_freq_factor,
+                                     originalMaxPositions: $0.original_max_position_embeddings)
+        }
+        return RopeTables(headDim: head_dim, theta: rope_theta, positions: positions, llama3: llama3)
+    }
+
+    /// Checks the relations between fields that the engine relies on.
+    public func validate(file: String = "config") throws {
+        func positive(_ v: Int, _ name: String) throws {
+            if v <= 0 { throw LlamaError.invalidField(file: file, field: name, reason: "must be positive, got \(v)") }
+        }
+        try positive(vocab_size, "vocab_size")
+        try positive(hidden_size, "hidden_size")
+        try positive(intermediate_size, "intermediate_size")
+        try positive(num_hidden_layers, "num_hidden_layers")
+        try positive(num_attention_heads, "num_attention_heads")
+        try positive(num_key_value_heads, "num_key_value_heads")
+        try positive(head_dim, "head_dim")
+        if num_attention_heads % num_key_value_heads != 0 {
+            throw LlamaError.invalidField(file: file, field: "num_key_value_heads",
+                reason: "(\(num_key_value_heads)) must divide num_attention_heads (\(num_attention_heads))")
+        }
+        if head_dim % 2 != 0 {
+            throw LlamaError.invalidField(file: file, field: "head_dim", reason: "must be even for rotary embeddings, got \(head_dim)")
+        }
+        if hidden_act != "silu" {
+            throw LlamaError.unsupported(file: file, field: "hidden_act", value: hidden_act, reason: "only 'silu' (SwiGLU) is implemented")
+        }
+        if attention_bias {
+            throw LlamaError.unsupported(file: file, field: "attention_bias", value: "true", reason: "projections with bias are not implemented")
+        }
+        if mlp_bias {
+            throw LlamaError.unsupported(file: file, field: "mlp_bias", value: "true", reason: "projections with bias are not implemented")
+        }
+    }
 }
 
 /// `rope_scaling` of type `llama3` (Llama-3.1/3.2): frequencies below a band are divided by `factor`,
@@ -56,5 +107,43 @@ public struct RopeScaling: Sendable, Equatable {
         self.low_freq_factor = low_freq_factor
         self.high_freq_factor = high_freq_factor
         self.original_max_position_embeddings = original_max_position_embeddings
+    }
+}
+
+extension LlamaConfig {
+    /// TinyLlama-1.1B(-Chat): 22 layers, 32 heads, 4 key/value heads, untied, 1,100,048,384 parameters.
+    public static var tinyLlama_1_1B: LlamaConfig {
+        var c = LlamaConfig(vocab_size: 32000, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22,
+                            num_attention_heads: 32, num_key_value_heads: 4)
+        c.rms_norm_eps = 1e-5
+        c.max_position_embeddings = 2048
+        c.bos_token_id = 1; c.eos_token_ids = [2]
+        return c
+    }
+
+    /// Llama-3.2-1B(-Instruct): 16 layers, 32 heads, 8 key/value heads, tied, llama3 rope scaling.
+    public static var llama3_2_1B: LlamaConfig {
+        var c = LlamaConfig(vocab_size: 128256, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16,
+                            num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64)
+        c.rms_norm_eps = 1e-5
+        c.rope_theta = 500000
+        c.rope_scaling = RopeScaling(rope_type: "llama3", factor: 32, low_freq_factor: 1, high_freq_factor: 4,
+                                     original_max_position_embeddings: 8192)
+        c.max_position_embeddings = 131072
+        c.tie_word_embeddings = true
+        c.bos_token_id = 128000; c.eos_token_ids = [128001, 128008, 128009]
+        return c
+    }
+
+    /// SmolLM2-135M(-Instruct): 30 layers, 9 heads, 3 key/value heads, tied, 134,515,008 parameters.
+    public static var smolLM2_135M: LlamaConfig {
+        var c = LlamaConfig(vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
+                            num_attention_heads: 9, num_key_value_heads: 3)
+        c.rms_norm_eps = 1e-5
+        c.rope_theta = 100000
+        c.max_position_embeddings = 8192
+        c.tie_word_embeddings = true
+        c.bos_token_id = 1; c.eos_token_ids = [2]; c.pad_token_id = 2
+        return c
     }
 }

@@ -1,0 +1,65 @@
+// Reading the hyper-parameters from a GGUF header. The weights module parses the file; this takes
+// its metadata as plain values (integers of any width, floats, strings), keyed as in the file:
+// `general.architecture`, `llama.embedding_length`, `llama.attention.head_count_kv`, ...
+
+extension LlamaConfig {
+    /// Builds a config from GGUF metadata.
+    ///
+    /// - Parameters:
+    ///   - ggufMetadata: key → value as read from the header (numbers as any integer or float type).
+    ///   - vocabularySize: the length of `tokenizer.ggml.tokens`, used when `llama.vocab_size` is absent.
+    ///   - hasOutputTensor: whether the file has `output.weight`; without it the embeddings are tied.
+    ///   - file: the file's name, for errors.
+    ///
+    /// ```swift
+    /// let config = try LlamaConfig(ggufMetadata: gguf.metadataValues, vocabularySize: gguf.tokens.count,
+    ///                              hasOutputTensor: gguf.hasTensor("output.weight"), file: path)
+    /// ```
+    public init(ggufMetadata m: [String: Any], vocabularySize: Int?, hasOutputTensor: Bool, file: String) throws {
+        func number(_ key: String) throws -> Double? {
+            guard let v = m[key] else { return nil }
+            if let i = v as? any BinaryInteger { return Double(Int(i)) }
+            if let f = v as? any BinaryFloatingPoint { return Double(f) }
+            throw LlamaError.invalidField(file: file, field: key, reason: "must be a number, got \(v)")
+        }
+        func int(_ key: String) throws -> Int? {
+            guard let d = try number(key) else { return nil }
+            guard d == d.rounded() else {
+                throw LlamaError.invalidField(file: file, field: key, reason: "must be an integer, got \(d)")
+            }
+            return Int(d)
+        }
+        func required(_ key: String) throws -> Int {
+            guard let v = try int(key) else { throw LlamaError.missingField(file: file, field: key) }
+            return v
+        }
+        guard let arch = m["general.architecture"] else {
+            throw LlamaError.missingField(file: file, field: "general.architecture")
+        }
+        guard let a = arch as? String, a == "llama" else {
+            throw LlamaError.unsupported(file: file, field: "general.architecture", value: "\(arch)",
+                                         reason: "only 'llama' models are implemented")
+        }
+        let vocab = try int("llama.vocab_size") ?? vocabularySize
+        guard let vocab else { throw LlamaError.missingField(file: file, field: "llama.vocab_size") }
+        self.init(vocab_size: vocab,
+                  hidden_size: try required("llama.embedding_length"),
+                  intermediate_size: try required("llama.feed_forward_length"),
+                  num_hidden_layers: try required("llama.block_count"),
+                  num_attention_heads: try required("llama.attention.head_count"),
+                  num_key_value_heads: try int("llama.attention.head_count_kv"),
+                  head_dim: try int("llama.attention.key_length"))
+        rms_norm_eps = Float(try number("llama.attention.layer_norm_rms_epsilon") ?? 1e-5)
+        rope_theta = Float(try number("llama.rope.freq_base") ?? 10000)
+        max_position_embeddings = try int("llama.context_length") ?? 2048
+        tie_word_embeddings = !hasOutputTensor
+        bos_token_id = try int("tokenizer.ggml.bos_token_id")
+        eos_token_ids = try int("tokenizer.ggml.eos_token_id").map { [$0] } ?? []
+        pad_token_id = try int("tokenizer.ggml.padding_token_id")
+        if let type = m["llama.rope.scaling.type"] as? String, type != "none" {
+            throw LlamaError.unsupported(file: file, field: "llama.rope.scaling.type", value: type,
+                                         reason: "rope scaling from GGUF metadata is not implemented")
+        }
+        try validate(file: file)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Kernels
+
+// How big a model is: parameters by kind, bytes per storage type, and what a run adds (KV cache,
+// activations), so a load can be refused before it runs out of memory.
+
+extension LlamaConfig {
+    /// Parameters of one decoder layer: four attention projections, three MLP matrices, two norms.
+    public var parametersPerLayer: Int {
+        let c = hidden_size
+        return c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediate_size + 2 * c
+    }
+
+    /// Parameters in the large matrices (embedding, projections, untied lm_head): those kept in
+    /// the chosen `StorageType`.
+    public var matrixParameterCount: Int {
+        let c = hidden_size
+        let perLayer = c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediate_size
+        return vocab_size * c * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * perLayer
+    }
+
+    /// Parameters in the norms (always f32).
+    public var normParameterCount: Int { (2 * num_hidden_layers + 1) * hidden_size }
+
+    /// All parameters, as `sum(p.numel() for p in model.parameters())` counts them (a tied
+    /// `lm_head` is counted once). TinyLlama-1.1B: 1,100,048,384; SmolLM2-135M: 134,515,008.
+    public var parameterCount: Int { matrixParameterCount + normParameterCount }
+
+    /// Bytes of a KV cache for `batch` rows of `maxTokens` positions (keys and values, f32).
+    public func kvCacheBytes(batch: Int, maxTokens: Int) -> Int {
+        2 * num_hidden_layers * batch * maxTokens * kvDim * 4
+    }
+
+    /// Bytes of the activations of one forward step over `rows` tokens (`LlamaRunState`), including
+    /// the logits of `logitRows` rows.
+    public func activationBytes(rows: Int, logitRows: Int, attentionSlots: Int) -> Int {
+        let perRow = 3 * hidden_size + 2 * qDim + 2 * kvDim + 2 * intermediate_size + 3
+        return 4 * (rows * perRow + logitRows * vocab_size + num_attention_heads * rows * attentionSlots)
+    }
+
+    /// The memory a model with this config needs: weights in `storage` (norms in f32), plus a KV
+    /// cache and activations for `batch` rows of `maxTokens` tokens.
+    ///
+    /// ```swift
+    /// let m = LlamaConfig.tinyLlama_1_1B.memoryEstimate(storage: .bf16)
+    /// print(formatBytes(m.total))     // about 2.1 GiB
+    /// ```
+    public func memoryEstimate(storage: StorageType, batch: Int = 1, maxTokens: Int = 0) -> MemoryEstimate {
+        let weights = matrixParameterCount * storage.bytesPerElement + normParameterCount * 4
+        let cache = maxTokens > 0 ? kvCacheBytes(batch: batch, maxTokens: maxTokens) : 0
+        let act = maxTokens > 0 ? activationBytes(rows: batch * maxTokens, logitRows: batch, attentionSlots: maxTokens) : 0
+        return MemoryEstimate(weights: weights, kvCache: cache, activations: act)
+    }
+}
+
+/// Bytes a model needs in memory, by part.
+public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
+    public var weights: Int
+    public var kvCache: Int
+    public var activations: Int
+    public var total: Int { weights + kvCache + activations }
+
+    public var description: String {
+        "\(formatBytes(total)) (weights \(formatBytes(weights)), KV cache \(formatBytes(kvCache)), activations \(formatBytes(activations)))"
+    }
+
+    /// Memory the system can still give (`MemAvailable` of /proc/meminfo), or nil where unknown.
+    public static func availableBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, let kib = Int(parts[1]) { return kib * 1024 }
+        }
+        return nil
+    }
+
+    /// Throws `LlamaError.insufficientMemory` when `total` exceeds what is available (less a 5%
+    /// margin); does nothing where the available memory is unknown.
+    public func check(what: String, available: Int? = MemoryEstimate.availableBytes()) throws {
+        guard let available else { return }
+        if total > available - available / 20 {
+            throw LlamaError.insufficientMemory(needed: total, available: available, what: what)
+        }
+    }
+}

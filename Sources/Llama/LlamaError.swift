@@ -1,0 +1,58 @@
+import Foundation
+
+/// What went wrong while reading a config, loading weights or running the model. The description
+/// names the file and the field or tensor involved.
+///
+/// ```swift
+/// do { _ = try LlamaConfig.load(from: url) }
+/// catch let e as LlamaError { print(e) }   // "config.json: field 'hidden_size' is missing"
+/// ```
+public enum LlamaError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    /// A config file could not be read or is not a JSON object.
+    case unreadableConfig(file: String, reason: String)
+    /// A required config field is absent.
+    case missingField(file: String, field: String)
+    /// A config field has the wrong type or an impossible value.
+    case invalidField(file: String, field: String, reason: String)
+    /// The config describes a model this engine does not run.
+    case unsupported(file: String, field: String, value: String, reason: String)
+    /// A weight tensor is absent from the checkpoint.
+    case missingTensor(name: String)
+    /// A weight tensor has another shape than the config implies.
+    case tensorShape(name: String, expected: [Int], found: [Int])
+    /// Bad input to the forward pass or generation (token out of range, ragged batch, ...).
+    case invalidInput(String)
+    /// The model would not fit in the memory available.
+    case insufficientMemory(needed: Int, available: Int, what: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadableConfig(file, reason):
+            return "\(file): cannot read the config: \(reason)"
+        case let .missingField(file, field):
+            return "\(file): field '\(field)' is missing"
+        case let .invalidField(file, field, reason):
+            return "\(file): field '\(field)' \(reason)"
+        case let .unsupported(file, field, value, reason):
+            return "\(file): \(field) = \(value) is not supported: \(reason)"
+        case let .missingTensor(name):
+            return "weights: tensor '\(name)' is missing"
+        case let .tensorShape(name, expected, found):
+            return "weights: tensor '\(name)' has shape \(found), expected \(expected)"
+        case let .invalidInput(message):
+            return message
+        case let .insufficientMemory(needed, available, what):
+            return "\(what) needs about \(formatBytes(needed)) but only \(formatBytes(available)) of memory is available"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// "1.23 GiB", "456.0 MiB", "12 KiB".
+public func formatBytes(_ bytes: Int) -> String {
+    let b = Double(bytes)
+    if b >= 1_073_741_824 { return String(format: "%.2f GiB", b / 1_073_741_824) }
+    if b >= 1_048_576 { return String(format: "%.1f MiB", b / 1_048_576) }
+    return "\(bytes / 1024) KiB"
+}

@@ -1,0 +1,53 @@
+import Kernels
+
+/// A Llama-family causal language model ready to run: config, weights and rotary tables.
+///
+/// ```swift
+/// let model = try LlamaModel(config: config, tensors: source, storage: .f32)
+/// let logits = try model.forward(inputIds: [[1, 15, 27]])     // [1, 3, vocab]
+/// let random = LlamaModel.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16)
+/// ```
+public final class LlamaModel: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    /// How the large matrices are stored (norms are always f32).
+    public let storage: StorageType
+    /// cos/sin for positions `0..<rope.positions`.
+    public let rope: RopeTables
+
+    /// The most positions the rotary tables cover by default: `max_position_embeddings`, capped so
+    /// a 128k-context config does not spend memory on tables it will never use.
+    public static let defaultRopePositions = 16384
+
+    public init(config: LlamaConfig, weights: LlamaWeights, storage: StorageType, ropePositions: Int? = nil) {
+        self.config = config
+        self.weights = weights
+        self.storage = storage
+        let positions = ropePositions ?? Swift.min(config.max_position_embeddings, LlamaModel.defaultRopePositions)
+        rope = config.ropeTables(positions: positions)
+    }
+
+    /// Loads the weights from named tensors, checking every shape against `config`.
+    ///
+    /// ```swift
+    /// let model = try LlamaModel(config: config, tensors: LlamaTensorDictionary(arrays), storage: .bf16)
+    /// ```
+    public convenience init(config: LlamaConfig, tensors: any LlamaTensorProvider, storage: StorageType = .f32) throws {
+        try config.validate()
+        self.init(config: config, weights: try LlamaWeights(config: config, source: tensors, storage: storage),
+                  storage: storage)
+    }
+
+    /// A model with seeded random weights (N(0, 0.02²) matrices, unit norms), for speed and
+    /// memory work at sizes that are not downloaded.
+    ///
+    /// ```swift
+    /// let model = LlamaModel.random(config: .llama3_2_1B, seed: 1, storage: .bf16)
+    /// ```
+    public static func random(config: LlamaConfig, seed: UInt64, storage: StorageType = .f32) -> LlamaModel {
+        LlamaModel(config: config, weights: .random(config: config, seed: seed, storage: storage), storage: storage)
+    }
+
+    /// Parameters, as transformers counts them.
+    public var parameterCount: Int { config.parameterCount }
+}

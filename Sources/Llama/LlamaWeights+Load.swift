@@ -1,0 +1,147 @@
+import Kernels
+
+// Building the weights: from named tensors (a checkpoint, with shape checks), or random
+// (seeded, for speed and memory work on big configs without downloading them).
+
+/// A source of named f32 tensors in Hugging Face names (`model.layers.0.self_attn.q_proj.weight`).
+/// The weights module's readers provide one; `LlamaTensorDictionary` wraps plain arrays.
+public protocol LlamaTensorProvider {
+    /// The tensor's shape, or nil when the source has no tensor of that name.
+    func shape(of name: String) throws -> [Int]?
+    /// The tensor's values as f32, row-major.
+    func floats(_ name: String) throws -> [Float]
+}
+
+/// Named tensors held in memory: `[name: values]` (shape unknown, element count checked) or
+/// `[name: (shape, values)]`.
+///
+/// ```swift
+/// let source = LlamaTensorDictionary(["model.norm.weight": [1, 1, 1, 1], ...])
+/// let model = try LlamaModel(config: config, tensors: source)
+/// ```
+public struct LlamaTensorDictionary: LlamaTensorProvider {
+    public var tensors: [String: (shape: [Int], values: [Float])]
+
+    public init(_ flat: [String: [Float]]) {
+        tensors = flat.mapValues { (shape: [$0.count], values: $0) }
+    }
+
+    public init(shaped: [String: (shape: [Int], values: [Float])]) {
+        tensors = shaped
+    }
+
+    public func shape(of name: String) throws -> [Int]? { tensors[name]?.shape }
+
+    public func floats(_ name: String) throws -> [Float] {
+        guard let t = tensors[name] else { throw LlamaError.missingTensor(name: name) }
+        return t.values
+    }
+}
+
+/// Tensors fetched by a closure: `(name) -> values` or nil when absent (element count checked).
+public struct LlamaTensorClosure: LlamaTensorProvider {
+    public let fetch: (String) throws -> [Float]?
+
+    public init(_ fetch: @escaping (String) throws -> [Float]?) { self.fetch = fetch }
+
+    public func shape(of name: String) throws -> [Int]? { try fetch(name).map { [$0.count] } }
+
+    public func floats(_ name: String) throws -> [Float] {
+        guard let v = try fetch(name) else { throw LlamaError.missingTensor(name: name) }
+        return v
+    }
+}
+
+extension LlamaWeights {
+    /// Loads every tensor the config implies from `source`, checking shapes. Matrices are kept in
+    /// `storage`, norms in f32. `lm_head.weight` is read only when the embeddings are untied.
+    ///
+    /// A source that reports a flat shape (`[n]`) is accepted when `n` is the element count
+    /// expected; any other shape must equal the expected one exactly.
+    ///
+    /// ```swift
+    /// let weights = try LlamaWeights(config: config, source: tensors, storage: .bf16)
+    /// ```
+    public init(config c: LlamaConfig, source: any LlamaTensorProvider, storage: StorageType = .f32) throws {
+        func fetch(_ name: String, _ expected: [Int]) throws -> [Float] {
+            guard let shape = try source.shape(of: name) else { throw LlamaError.missingTensor(name: name) }
+            let count = expected.reduce(1, *)
+            let flatMatch = shape.count == 1 && shape[0] == count
+            guard shape == expected || flatMatch else {
+                throw LlamaError.tensorShape(name: name, expected: expected, found: shape)
+            }
+            let values = try source.floats(name)
+            guard values.count == count else {
+                throw LlamaError.tensorShape(name: name, expected: expected, found: [values.count])
+            }
+            return values
+        }
+        func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
+            WeightMatrix(rows: rows, cols: cols, values: try fetch(name, [rows, cols]), storage: storage)
+        }
+        func norm(_ name: String) throws -> FloatBuffer {
+            FloatBuffer(try fetch(name, [c.hidden_size]))
+        }
+        let C = c.hidden_size
+        var layers: [LlamaLayerWeights] = []
+        for l in 0..<c.num_hidden_layers {
+            let p = "model.layers.\(l)."
+            layers.append(LlamaLayerWeights(
+                input_layernorm: try norm(p + "input_layernorm.weight"),
+                self_attn: LlamaAttentionWeights(
+                    q_proj: try matrix(p + "self_attn.q_proj.weight", c.qDim, C),
+                    k_proj: try matrix(p + "self_attn.k_proj.weight", c.kvDim, C),
+                    v_proj: try matrix(p + "self_attn.v_proj.weight", c.kvDim, C),
+                    o_proj: try matrix(p + "self_attn.o_proj.weight", C, c.qDim)),
+                post_attention_layernorm: try norm(p + "post_attention_layernorm.weight"),
+                mlp: LlamaMLPWeights(
+                    gate_proj: try matrix(p + "mlp.gate_proj.weight", c.intermediate_size, C),
+                    up_proj: try matrix(p + "mlp.up_proj.weight", c.intermediate_size, C),
+                    down_proj: try matrix(p + "mlp.down_proj.weight", C, c.intermediate_size))))
+        }
+        self.init(model: LlamaModelWeights(embed_tokens: try matrix("model.embed_tokens.weight", c.vocab_size, C),
+                                           layers: layers,
+                                           norm: try norm("model.norm.weight")),
+                  lm_head: c.tie_word_embeddings ? nil : try matrix("lm_head.weight", c.vocab_size, C))
+    }
+
+    /// Random weights as transformers initialises a fresh `LlamaForCausalLM`: every matrix drawn
+    /// from N(0, `std`²), every norm 1. Deterministic for a seed, whatever the thread count: each
+    /// tensor has its own `SeededRandom` stream. Layers are filled in parallel.
+    ///
+    /// ```swift
+    /// let w = LlamaWeights.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16)
+    /// ```
+    public static func random(config c: LlamaConfig, seed: UInt64, storage: StorageType = .f32,
+                              std: Float = 0.02) -> LlamaWeights {
+        func matrix(_ rows: Int, _ cols: Int, stream: UInt64) -> WeightMatrix {
+            var rng = SeededRandom(seed: seed, stream: stream)
+            return WeightMatrix(rows: rows, cols: cols, storage: storage) { _, count, out in
+                for i in 0..<(count * cols) { out[i] = std * rng.nextNormal() }
+            }
+        }
+        let C = c.hidden_size
+        let L = c.num_hidden_layers
+        let layerSlots = UnsafeMutablePointer<LlamaLayerWeights?>.allocate(capacity: L)
+        layerSlots.initialize(repeating: nil, count: L)
+        defer { layerSlots.deinitialize(count: L); layerSlots.deallocate() }
+        Parallel.tasks(L, workPerTask: Int.max / (L + 1)) { l in
+            let s = UInt64(l + 1) * 16
+            layerSlots[l] = LlamaLayerWeights(
+                input_layernorm: FloatBuffer(count: C, value: 1),
+                self_attn: LlamaAttentionWeights(q_proj: matrix(c.qDim, C, stream: s),
+                                                 k_proj: matrix(c.kvDim, C, stream: s + 1),
+                                                 v_proj: matrix(c.kvDim, C, stream: s + 2),
+                                                 o_proj: matrix(C, c.qDim, stream: s + 3)),
+                post_attention_layernorm: FloatBuffer(count: C, value: 1),
+                mlp: LlamaMLPWeights(gate_proj: matrix(c.intermediate_size, C, stream: s + 4),
+                                     up_proj: matrix(c.intermediate_size, C, stream: s + 5),
+                                     down_proj: matrix(C, c.intermediate_size, stream: s + 6)))
+        }
+        let layers = (0..<L).map { layerSlots[$0]! }
+        return LlamaWeights(model: LlamaModelWeights(embed_tokens: matrix(c.vocab_size, C, stream: 0),
+                                                     layers: layers,
+                                                     norm: FloatBuffer(count: C, value: 1)),
+                            lm_head: c.tie_word_embeddings ? nil : matrix(c.vocab_size, C, stream: 1))
+    }
+}

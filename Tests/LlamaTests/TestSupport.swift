@@ -1,0 +1,86 @@
+import Foundation
+import Llama
+import Kernels
+
+// Finding fixtures and reading the small safetensors files the fixture script writes.
+
+enum TestPaths {
+    /// The folder holding Package.swift, found by walking up from this file.
+    static let repoRoot: URL = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    }()
+
+    static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures")
+
+    /// The default SmolLM2 GGUF, from MEDREPL_MODEL_DIR or `<repo>/models`, or nil when absent.
+    static var smolLM2GGUF: URL? {
+        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
+        var dirs: [URL] = []
+        if let d = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
+        dirs.append(repoRoot.appendingPathComponent("models"))
+        return dirs.map { $0.appendingPathComponent(name) }.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+}
+
+/// A minimal reader of F32 safetensors files, enough for the test fixtures.
+struct TestSafetensors: LlamaTensorProvider {
+    var tensors: [String: (shape: [Int], values: [Float])] = [:]
+
+    init(url: URL) throws {
+        let data = try Data(contentsOf: url)
+        let headerLength = data.prefix(8).withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self).littleEndian) }
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        let base = 8 + headerLength
+        for (name, info) in header where name != "__metadata__" {
+            let info = info as! [String: Any]
+            precondition(info["dtype"] as! String == "F32", "test reader handles F32 only")
+            let shape = (info["shape"] as! [Int])
+            let offsets = info["data_offsets"] as! [Int]
+            let bytes = data.subdata(in: (base + offsets[0])..<(base + offsets[1]))
+            let values = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            tensors[name] = (shape, values)
+        }
+    }
+
+    func shape(of name: String) throws -> [Int]? { tensors[name]?.shape }
+    func floats(_ name: String) throws -> [Float] { tensors[name]!.values }
+}
+
+/// One tiny-model fixture: an HF folder plus reference.json made by transformers.
+struct TinyFixture {
+    let name: String
+    let config: LlamaConfig
+    let tensors: TestSafetensors
+    let inputIds: [[Int]]
+    let attentionMask: [[Int]]
+    let labels: [[Int]]
+    let logits: [Float]        // [B, T, V] flattened
+    let loss: Float
+
+    static let names = ["tiny-llama", "tiny-llama-tied", "tiny-llama3-rope"]
+
+    /// nil when the fixture folder is absent.
+    static func load(_ name: String) throws -> TinyFixture? {
+        let dir = TestPaths.fixtures.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("reference.json").path) else { return nil }
+        let config = try LlamaConfig.load(from: dir.appendingPathComponent("config.json"))
+        let tensors = try TestSafetensors(url: dir.appendingPathComponent("model.safetensors"))
+        let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("reference.json"))) as! [String: Any]
+        let logits = (ref["logits"] as! [[[Double]]]).flatMap { $0.flatMap { $0.map(Float.init) } }
+        return TinyFixture(name: name, config: config, tensors: tensors,
+                           inputIds: ref["input_ids"] as! [[Int]],
+                           attentionMask: ref["attention_mask"] as! [[Int]],
+                           labels: ref["labels"] as! [[Int]],
+                           logits: logits, loss: Float(ref["loss"] as! Double))
+    }
+}
+
+func maxAbsDiff<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.Element == Float, B.Element == Float {
+    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
+    return zip(a, b).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
+}
