@@ -97,7 +97,7 @@ public final class LoraAdapter: @unchecked Sendable {
                 let s = t.shape(model)
                 let m = LoraLinear(layer: l, target: t, r: config.r, inFeatures: s.in, outFeatures: s.out, scaling: config.scaling)
                 // kaiming_uniform_(a = √5) on [r, in]: gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in.
-                var g = SeededGenerator(seed: config.seed, stream: UInt64(l * 16 + LoraTarget.allCases.firstIndex(of: t)!))
+                var g = SeededRandom(seed: config.seed, stream: TrainingRandom.initStream(layer: l, target: t))
                 let bound = 1 / Float(s.in).squareRoot()
                 for i in 0..<m.lora_A.count { m.lora_A[i] = (2 * g.nextUniform() - 1) * bound }
                 layer[t] = m

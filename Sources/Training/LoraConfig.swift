@@ -116,21 +116,9 @@ public struct LoraConfig: Sendable, Equatable {
     /// `trainable params: 4,884,480 || all params: 139,399,488 || trainable%: 3.5039`.
     public func trainableParametersLine(config: LlamaConfig) throws -> String {
         let trainable = try trainableParameterCount(config: config)
-        let all = LoraConfig.baseParameterCount(config) + trainable
+        let all = config.parameterCount + trainable   // a tied lm_head counted once, as model.parameters() does
         let percent = 100 * Double(trainable) / Double(all)
         return "trainable params: \(Self.grouped(trainable)) || all params: \(Self.grouped(all)) || trainable%: \(String(format: "%.4f", percent))"
-    }
-
-    /// Parameters of the base model, counting tied embeddings once (as `model.parameters()` does).
-    public static func baseParameterCount(_ c: LlamaConfig) -> Int {
-        let embed = c.vocab_size * c.hidden_size
-        var perLayer = 2 * c.hidden_size   // the two RMSNorm weights
-        for t in LoraTarget.allCases { let s = t.shape(c); perLayer += s.in * s.out }
-        if c.attention_bias {
-            perLayer += c.num_attention_heads * c.head_dim + 2 * c.num_key_value_heads * c.head_dim + c.hidden_size
-        }
-        if c.mlp_bias { perLayer += 2 * c.intermediate_size + c.hidden_size }
-        return embed + (c.tie_word_embeddings ? 0 : embed) + c.num_hidden_layers * perLayer + c.hidden_size
     }
 
     /// 1234567 -> "1,234,567" (Python's `{:,d}`).

@@ -16,7 +16,7 @@ struct DropoutSpec {
 func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
     let keep = 1 / (1 - spec.p)
     for i in 0..<count {
-        xd[i] = SeededGenerator.uniform(key: spec.key, index: UInt64(i)) < spec.p ? 0 : x[i] * keep
+        xd[i] = TrainingRandom.uniform(key: spec.key, index: UInt64(i)) < spec.p ? 0 : x[i] * keep
     }
 }
 
@@ -60,7 +60,7 @@ func loralinear_backward(_ dx: FloatPointer, _ dy: UnsafePointer<Float>, _ x: Un
         // dx += (da · A) ⊙ mask / (1 − p)
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, c: scratch)
         let keep = 1 / (1 - d.p)
-        for i in 0..<(N * nin) where SeededGenerator.uniform(key: d.key, index: UInt64(i)) >= d.p {
+        for i in 0..<(N * nin) where TrainingRandom.uniform(key: d.key, index: UInt64(i)) >= d.p {
             dx[i] += scratch[i] * keep
         }
     } else {

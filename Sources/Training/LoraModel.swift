@@ -20,7 +20,8 @@ public final class LoraModel: @unchecked Sendable {
     public var adapterEnabled = true
     /// Activation recomputation: keep only each layer's input and redo the layer's forward in the backward.
     public var gradientCheckpointing = false
-    let rope: RopeTable
+    /// cos/sin for positions `0..<rope.positions`: the longest row that can be trained.
+    public let rope: RopeTables
     private var arena: ActivationArena?
 
     public init(config: LlamaConfig, weights: LlamaWeights, adapter: LoraAdapter) throws {
@@ -36,7 +37,7 @@ public final class LoraModel: @unchecked Sendable {
         self.config = config
         self.weights = weights
         self.adapter = adapter
-        rope = RopeTable(config: config)
+        rope = config.ropeTables(positions: min(config.max_position_embeddings, LlamaModel.defaultRopePositions))
     }
 
     public convenience init(config: LlamaConfig, weights: LlamaWeights, lora: LoraConfig) throws {
@@ -60,7 +61,7 @@ public final class LoraModel: @unchecked Sendable {
     /// adds d(lossSum / lossDivisor)/dθ to every adapter gradient. `dropoutKey` (nil = no dropout) selects
     /// the dropout masks; training passes a different key per micro-batch.
     public func forwardBackward(_ batch: TrainingBatch, lossDivisor: Double, dropoutKey: UInt64? = nil) throws -> (lossSum: Double, targetCount: Int) {
-        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, trim: true)
+        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
         guard plan.N > 0 else { return (0, 0) }
         let a = prepareArena(plan)
         forward(plan, a, dropoutKey: dropoutKey)
@@ -71,7 +72,7 @@ public final class LoraModel: @unchecked Sendable {
 
     /// The summed token loss and target count, without gradients or dropout.
     public func loss(_ batch: TrainingBatch) throws -> (lossSum: Double, targetCount: Int) {
-        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, trim: true)
+        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
         guard plan.N > 0 else { return (0, 0) }
         let a = prepareArena(plan)
         forward(plan, a, dropoutKey: nil)
@@ -80,12 +81,12 @@ public final class LoraModel: @unchecked Sendable {
 
     /// Logits [B, T, V] at every position (padding included, as transformers computes them).
     public func logits(_ batch: TrainingBatch) throws -> [Float] {
-        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, trim: false)
+        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: false)
         let a = prepareArena(plan)
         forward(plan, a, dropoutKey: nil)
         let C = config.hidden_size, V = config.vocab_size
-        rmsnorm_forward(a.head.lnf, a.head.lnf_rstd, a.residual[config.num_hidden_layers], weights.model.norm.pointer,
-                        N: plan.N, C: C, eps: config.rms_norm_eps)
+        rmsnorm_forward(out: a.head.lnf, rstd: a.head.lnf_rstd, inp: a.residual[config.num_hidden_layers],
+                        weight: weights.model.norm.pointer, N: plan.N, C: C, eps: config.rms_norm_eps)
         var out = [Float](repeating: 0, count: batch.batchSize * batch.sequenceLength * V)
         out.withUnsafeMutableBufferPointer { o in
             for n in 0..<plan.N {
@@ -98,7 +99,6 @@ public final class LoraModel: @unchecked Sendable {
     // MARK: - Arena
 
     private func prepareArena(_ plan: BatchPlan) -> ActivationArena {
-        rope.reserve(plan.maxLength)
         if let a = arena, a.tokens >= plan.N, a.attentionFloats >= plan.attentionFloats, a.maxLength >= plan.maxLength,
            a.storedLayers == (gradientCheckpointing ? 1 : config.num_hidden_layers) {
             return a
@@ -129,7 +129,7 @@ public final class LoraModel: @unchecked Sendable {
 
     private func dropout(_ l: Int, _ t: LoraTarget, _ key: UInt64?) -> DropoutSpec? {
         guard let key, adapterEnabled, adapter.config.lora_dropout > 0 else { return nil }
-        let moduleKey = SeededGenerator.mix(key ^ SeededGenerator.mix(UInt64(l * 16 + LoraTarget.allCases.firstIndex(of: t)!)))
+        let moduleKey = TrainingRandom.mix(key ^ TrainingRandom.mix(UInt64(l * 16 + t.index)))
         return DropoutSpec(p: Float(adapter.config.lora_dropout), key: moduleKey)
     }
 
@@ -138,15 +138,15 @@ public final class LoraModel: @unchecked Sendable {
         let c = config, w = weights.model.layers[l], s = a.activations(l), N = plan.N
         let C = c.hidden_size, I = c.intermediate_size, nh = c.num_attention_heads, nkv = c.num_key_value_heads
         let hIn = a.residual[l], hOut = a.residual[l + 1], wide = a.grads.wide
-        func ix(_ t: LoraTarget) -> Int { LoraTarget.allCases.firstIndex(of: t)! }
+        func ix(_ t: LoraTarget) -> Int { t.index }
 
-        rmsnorm_forward(s.ln1, s.ln1_rstd, hIn, w.input_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
+        rmsnorm_forward(out: s.ln1, rstd: s.ln1_rstd, inp: hIn, weight: w.input_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
         loralinear_forward(s.q, s.lora_a[ix(.q_proj)], s.ln1, w.self_attn.q_proj, lora(l, .q_proj), dropout: dropout(l, .q_proj, dropoutKey), scratch: wide, N: N)
         loralinear_forward(s.k, s.lora_a[ix(.k_proj)], s.ln1, w.self_attn.k_proj, lora(l, .k_proj), dropout: dropout(l, .k_proj, dropoutKey), scratch: wide, N: N)
         loralinear_forward(s.v, s.lora_a[ix(.v_proj)], s.ln1, w.self_attn.v_proj, lora(l, .v_proj), dropout: dropout(l, .v_proj, dropoutKey), scratch: wide, N: N)
         plan.positions.withUnsafeBufferPointer { pos in
-            rope_forward(s.q, pos.baseAddress!, rope, N: N, heads: nh)
-            rope_forward(s.k, pos.baseAddress!, rope, N: N, heads: nkv)
+            rope_forward(x: s.q, positions: pos.baseAddress!, rope: rope, N: N, H: nh)
+            rope_forward(x: s.k, positions: pos.baseAddress!, rope: rope, N: N, H: nkv)
         }
         plan.keyMask.withUnsafeBufferPointer { mask in
             attention_forward(s.atty, s.att, s.q, s.k, s.v, mask.baseAddress!, rows: plan.rows, nh: nh, nkv: nkv, hd: c.head_dim)
@@ -154,10 +154,10 @@ public final class LoraModel: @unchecked Sendable {
         s.h2.update(from: hIn, count: N * C)
         loralinear_forward(s.h2, s.lora_a[ix(.o_proj)], s.atty, w.self_attn.o_proj, lora(l, .o_proj), dropout: dropout(l, .o_proj, dropoutKey), scratch: wide, N: N, accumulate: true)
 
-        rmsnorm_forward(s.ln2, s.ln2_rstd, s.h2, w.post_attention_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
+        rmsnorm_forward(out: s.ln2, rstd: s.ln2_rstd, inp: s.h2, weight: w.post_attention_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
         loralinear_forward(s.gate, s.lora_a[ix(.gate_proj)], s.ln2, w.mlp.gate_proj, lora(l, .gate_proj), dropout: dropout(l, .gate_proj, dropoutKey), scratch: wide, N: N)
         loralinear_forward(s.up, s.lora_a[ix(.up_proj)], s.ln2, w.mlp.up_proj, lora(l, .up_proj), dropout: dropout(l, .up_proj, dropoutKey), scratch: wide, N: N)
-        swiglu_forward(s.act, s.gate, s.up, count: N * I)
+        swiglu_forward(out: s.act, gate: s.gate, up: s.up, n: N * I)
         hOut.update(from: s.h2, count: N * C)
         loralinear_forward(hOut, s.lora_a[ix(.down_proj)], s.act, w.mlp.down_proj, lora(l, .down_proj), dropout: dropout(l, .down_proj, dropoutKey), scratch: wide, N: N, accumulate: true)
     }
@@ -168,7 +168,7 @@ public final class LoraModel: @unchecked Sendable {
     private func head_forward_backward(_ plan: BatchPlan, _ a: ActivationArena, dscale: Float?) -> Double {
         let c = config, C = c.hidden_size, V = c.vocab_size, N = plan.N
         let final = a.residual[c.num_hidden_layers], h = a.head, out = weights.output
-        rmsnorm_forward(h.lnf, h.lnf_rstd, final, weights.model.norm.pointer, N: N, C: C, eps: c.rms_norm_eps)
+        rmsnorm_forward(out: h.lnf, rstd: h.lnf_rstd, inp: final, weight: weights.model.norm.pointer, N: N, C: C, eps: c.rms_norm_eps)
         if dscale != nil { a.grads.dln.update(repeating: 0, count: N * C) }
         var total: Double = 0
         let M = plan.targetIndex.count
@@ -210,7 +210,7 @@ public final class LoraModel: @unchecked Sendable {
         let c = config, w = weights.model.layers[l], s = a.activations(l), g = a.grads, N = plan.N
         let C = c.hidden_size, I = c.intermediate_size, nh = c.num_attention_heads, nkv = c.num_key_value_heads
         let hIn = a.residual[l]
-        func ix(_ t: LoraTarget) -> Int { LoraTarget.allCases.firstIndex(of: t)! }
+        func ix(_ t: LoraTarget) -> Int { t.index }
 
         // MLP: out = h2 + down(silu(gate(ln2)) · up(ln2)), ln2 = norm(h2)
         loralinear_backward(g.dact, g.dres, s.act, s.lora_a[ix(.down_proj)], w.mlp.down_proj, lora(l, .down_proj),
@@ -227,8 +227,8 @@ public final class LoraModel: @unchecked Sendable {
                             dropout: dropout(l, .o_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false)
         attention_backward(g.dq, g.dk, g.dv, g.dScores, g.dy, s.att, s.q, s.k, s.v, rows: plan.rows, N: N, nh: nh, nkv: nkv, hd: c.head_dim)
         plan.positions.withUnsafeBufferPointer { pos in
-            rope_backward(g.dq, pos.baseAddress!, rope, N: N, heads: nh)
-            rope_backward(g.dk, pos.baseAddress!, rope, N: N, heads: nkv)
+            rope_backward(dx: g.dq, positions: pos.baseAddress!, rope: rope, N: N, H: nh)
+            rope_backward(dx: g.dk, positions: pos.baseAddress!, rope: rope, N: N, H: nkv)
         }
         loralinear_backward(g.dln, g.dq, s.ln1, s.lora_a[ix(.q_proj)], w.self_attn.q_proj, lora(l, .q_proj),
                             dropout: dropout(l, .q_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false)

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Llama
+import Weights
 
 // Adapters in peft's on-disk layout: adapter_config.json + adapter_model.safetensors, with keys
 // base_model.model.model.layers.N.<self_attn|mlp>.<proj>.lora_A.weight [r, in] and .lora_B.weight [out, r].
@@ -30,8 +31,10 @@ extension LoraAdapter {
     }
 
     /// The F32 `adapter_model.safetensors` bytes (metadata `format: pt`, keys sorted).
-    public func peftWeightsData() -> Data {
-        TempSafetensors.serialize(namedTensors().map { ($0.key, $0.shape, $0.values.array) })
+    public func peftWeightsData() throws -> Data {
+        var w = SafetensorsWriter(metadata: ["format": "pt"])
+        for t in namedTensors() { try w.add(t.key, shape: t.shape, floats: t.values.array) }
+        return w.serialized()
     }
 
     /// Saves the adapter in peft's layout into `directory` (created if needed). Each file is written to a
@@ -46,8 +49,8 @@ extension LoraAdapter {
         } catch {
             throw LoraError("\(directory.path): cannot create the adapter folder: \(error.localizedDescription)")
         }
-        try TempAtomicFile.write(peftWeightsData(), to: directory.appendingPathComponent(Self.weightsFileName))
-        try TempAtomicFile.write(Data(peftConfigJSON().utf8), to: directory.appendingPathComponent(Self.configFileName))
+        try AtomicFile.write(peftWeightsData(), to: directory.appendingPathComponent(Self.weightsFileName))
+        try AtomicFile.write(Data(peftConfigJSON().utf8), to: directory.appendingPathComponent(Self.configFileName))
     }
 
     /// Reads a peft LoRA adapter folder for a model of `model`'s shape. Checks the config (LoRA only, no DoRA,
@@ -90,7 +93,7 @@ extension LoraAdapter {
         }
         let adapter = try LoraAdapter(config: lora, model: model)
         let weightsURL = directory.appendingPathComponent(weightsFileName)
-        let st = try TempSafetensors(url: weightsURL)
+        let st = try SafetensorsFile(url: weightsURL)
         var expected = Set<String>()
         for (key, shape, buffer) in adapter.namedTensors() {
             expected.insert(key)

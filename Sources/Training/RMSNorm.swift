@@ -1,19 +1,7 @@
-// RMSNorm as transformers' LlamaRMSNorm: y = w ⊙ x / sqrt(mean(x²) + eps), in f32. The weight is frozen.
+// The backward of RMSNorm (Kernels.rmsnorm_forward: y = w ⊙ x · rstd, rstd = 1/sqrt(mean(x²) + eps)).
+// The weight is frozen, so only the input gradient is needed.
 
 typealias FloatPointer = UnsafeMutablePointer<Float>
-
-/// out[N, C] = w[C] ⊙ x[N, C] · rstd[N], with rstd[N] = 1 / sqrt(mean(x²) + eps) saved for the backward.
-func rmsnorm_forward(_ out: FloatPointer, _ rstd: FloatPointer, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                     N: Int, C: Int, eps: Float) {
-    for n in 0..<N {
-        let xr = x + n * C, o = out + n * C
-        var ss: Float = 0
-        for i in 0..<C { ss += xr[i] * xr[i] }
-        let s = 1 / (ss / Float(C) + eps).squareRoot()
-        rstd[n] = s
-        for i in 0..<C { o[i] = w[i] * (xr[i] * s) }
-    }
-}
 
 /// dx[N, C] += the input gradient of `rmsnorm_forward` given dout[N, C]:
 /// dx = rstd · (w ⊙ dout) − x · rstd³ · mean(w ⊙ dout ⊙ x).

@@ -1,14 +1,6 @@
 import Foundation
 
-// The Llama MLP's gate: act = silu(gate) ⊙ up, silu(x) = x·σ(x).
-
-/// act[n] = silu(gate[n]) · up[n] for n < count (count = N · intermediate).
-func swiglu_forward(_ act: FloatPointer, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let g = gate[i]
-        act[i] = g / (1 + expf(-g)) * up[i]
-    }
-}
+// The backward of the Llama MLP's gate (Kernels.swiglu_forward: act = silu(gate) ⊙ up, silu(x) = x·σ(x)).
 
 /// dgate, dup[count] from dact[count]: dup = dact·silu(g); dgate = dact·up·σ(g)·(1 + g·(1 − σ(g))).
 func swiglu_backward(_ dgate: FloatPointer, _ dup: FloatPointer, _ dact: UnsafePointer<Float>,

@@ -58,8 +58,11 @@ struct BatchPlan {
     /// Packs the batch. With `trim`, each row stops after the last position that can matter: its last real
     /// token or the last position that predicts a label. Later positions are padding that no kept query
     /// attends to and that has no target, so dropping them changes no loss and no gradient.
-    init(_ batch: TrainingBatch, heads: Int, vocab: Int, trim: Bool) throws {
+    init(_ batch: TrainingBatch, heads: Int, vocab: Int, maxPositions: Int, trim: Bool) throws {
         let T = batch.sequenceLength
+        guard T <= maxPositions else {
+            throw LoraError("batch rows of \(T) tokens exceed the \(maxPositions) positions the model supports (max_position_embeddings)")
+        }
         for b in 0..<batch.batchSize {
             var length = T
             if trim {
