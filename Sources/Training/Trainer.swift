@@ -32,6 +32,8 @@ public final class Trainer: @unchecked Sendable {
     public let args: TrainingArguments
     public let examples: [TokenizedExample]
     public let builder: BatchBuilder
+    /// Pre-built micro-batches used in this fixed order every epoch (instead of shuffled examples), or nil.
+    public let fixedBatches: [TrainingBatch]?
     public let optimizer: AdamW
     public let schedule: LinearSchedule
     public internal(set) var state = TrainerState()
@@ -51,12 +53,30 @@ public final class Trainer: @unchecked Sendable {
     /// Optimizer steps per epoch: ceil(micro-batches / gradient_accumulation_steps).
     public let stepsPerEpoch: Int
 
-    public init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], padTokenId: Int) throws {
-        try args.validate()
+    /// Trains on `examples`, batched `per_device_train_batch_size` at a time in a seeded shuffled order per epoch
+    /// (`args.shuffle`), padded as `args.padding` says with `padTokenId`.
+    public convenience init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], padTokenId: Int) throws {
         let builder = BatchBuilder(padding: args.padding, padTokenId: padTokenId)
         try builder.validate(examples)
+        try self.init(model: model, args: args, examples: examples, builder: builder, fixedBatches: nil)
+    }
+
+    /// Trains on pre-built micro-batches in this order, every epoch (a fixed data order, as reference runs use).
+    public convenience init(model: LoraModel, args: TrainingArguments, batches: [TrainingBatch]) throws {
+        guard !batches.isEmpty else { throw LoraError("the training dataset is empty") }
+        guard batches.contains(where: { $0.targetCount > 0 }) else {
+            throw LoraError("every label of the training batches is -100: nothing to train on")
+        }
+        try self.init(model: model, args: args, examples: [], builder: BatchBuilder(padTokenId: 0), fixedBatches: batches)
+    }
+
+    private init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], builder: BatchBuilder,
+                 fixedBatches: [TrainingBatch]?) throws {
+        try args.validate()
         self.model = model; self.args = args; self.examples = examples; self.builder = builder
-        microBatchesPerEpoch = (examples.count + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size
+        self.fixedBatches = fixedBatches
+        microBatchesPerEpoch = fixedBatches?.count
+            ?? (examples.count + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size
         stepsPerEpoch = (microBatchesPerEpoch + args.gradient_accumulation_steps - 1) / args.gradient_accumulation_steps
         let maxSteps = args.max_steps > 0 ? args.max_steps : Int((args.num_train_epochs * Double(stepsPerEpoch)).rounded(.up))
         state.max_steps = maxSteps
@@ -69,9 +89,10 @@ public final class Trainer: @unchecked Sendable {
     /// The micro-batches of optimizer step `step` (0-based), in order.
     public func microBatches(forStep step: Int) throws -> [TrainingBatch] {
         let epoch = step / stepsPerEpoch, inEpoch = step % stepsPerEpoch
-        let order = args.shuffle ? TrainingRandom.permutation(examples.count, seed: args.seed, epoch: epoch) : Array(examples.indices)
         let first = inEpoch * args.gradient_accumulation_steps
         let last = min(first + args.gradient_accumulation_steps, microBatchesPerEpoch)
+        if let fixed = fixedBatches { return Array(fixed[first..<last]) }
+        let order = args.shuffle ? TrainingRandom.permutation(examples.count, seed: args.seed, epoch: epoch) : Array(examples.indices)
         let bs = args.per_device_train_batch_size
         return try (first..<last).map { j in
             try builder.batch(order[(j * bs)..<min((j + 1) * bs, examples.count)].map { examples[$0] })
@@ -138,7 +159,7 @@ public final class Trainer: @unchecked Sendable {
         let stepsRun = state.global_step - firstStep
         let samplesAll = args.max_steps > 0
             ? Double(args.max_steps * args.per_device_train_batch_size * args.gradient_accumulation_steps)
-            : Double(examples.count) * args.num_train_epochs
+            : Double(fixedBatches.map { $0.reduce(0) { $0 + $1.batchSize } } ?? examples.count) * args.num_train_epochs
         let samples = samplesAll * Double(stepsRun) / Double(max(state.max_steps, 1))
         // transformers: the logged sums plus what was not logged yet, over the steps of this call.
         let runLosses = state.step_losses.suffix(stepsRun)
