@@ -46,8 +46,10 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// Fills the matrix block by block from `fill(firstRow, rowCount, out)`, which writes
     /// `rowCount * cols` floats; only one block of f32 exists at a time, so a bf16 matrix of a billion
-    /// parameters never needs its f32 copy in memory.
-    public init(rows: Int, cols: Int, storage: StorageType,
+    /// parameters never needs its f32 copy in memory. f32 storage is filled in one call, in place.
+    /// `wholeTensor` asks for a single call covering every row (for readers that cannot start
+    /// mid-tensor); half storage then converts from one temporary f32 copy.
+    public init(rows: Int, cols: Int, storage: StorageType, wholeTensor: Bool = false,
                 fill: (_ firstRow: Int, _ rowCount: Int, _ out: UnsafeMutablePointer<Float>) -> Void) {
         self.rows = rows; self.cols = cols; self.storage = storage
         let n = rows * cols
@@ -58,7 +60,7 @@ public final class WeightMatrix: @unchecked Sendable {
             f32 = p; half = nil
         case .bf16, .f16:
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
-            let block = Swift.max(1, Swift.min(rows, (1 << 20) / Swift.max(cols, 1)))
+            let block = wholeTensor ? Swift.max(rows, 1) : Swift.max(1, Swift.min(rows, (1 << 20) / Swift.max(cols, 1)))
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
             defer { scratch.deallocate() }
             var r = 0

@@ -10,6 +10,16 @@ public protocol LlamaTensorProvider {
     func shape(of name: String) throws -> [Int]?
     /// The tensor's values as f32, row-major.
     func floats(_ name: String) throws -> [Float]
+    /// Writes the tensor's `count` values as f32 into `out` (by default through `floats`).
+    func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws
+}
+
+extension LlamaTensorProvider {
+    public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
+        let values = try floats(name)
+        guard values.count == count else { throw LlamaError.tensorShape(name: name, expected: [count], found: [values.count]) }
+        values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: count) }
+    }
 }
 
 /// Named tensors held in memory: `[name: values]` (shape unknown, element count checked) or
@@ -63,24 +73,27 @@ extension LlamaWeights {
     /// let weights = try LlamaWeights(config: config, source: tensors, storage: .bf16)
     /// ```
     public init(config c: LlamaConfig, source: any LlamaTensorProvider, storage: StorageType = .f32) throws {
-        func fetch(_ name: String, _ expected: [Int]) throws -> [Float] {
+        func checkShape(_ name: String, _ expected: [Int]) throws {
             guard let shape = try source.shape(of: name) else { throw LlamaError.missingTensor(name: name) }
-            let count = expected.reduce(1, *)
-            let flatMatch = shape.count == 1 && shape[0] == count
+            let flatMatch = shape.count == 1 && shape[0] == expected.reduce(1, *)
             guard shape == expected || flatMatch else {
                 throw LlamaError.tensorShape(name: name, expected: expected, found: shape)
             }
-            let values = try source.floats(name)
-            guard values.count == count else {
-                throw LlamaError.tensorShape(name: name, expected: expected, found: [values.count])
-            }
-            return values
         }
         func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
-            WeightMatrix(rows: rows, cols: cols, values: try fetch(name, [rows, cols]), storage: storage)
+            try checkShape(name, [rows, cols])
+            var failure: Error?
+            let m = WeightMatrix(rows: rows, cols: cols, storage: storage, wholeTensor: true) { _, count, out in
+                do { try source.readFloats(name, into: out, count: count * cols) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            return m
         }
         func norm(_ name: String) throws -> FloatBuffer {
-            FloatBuffer(try fetch(name, [c.hidden_size]))
+            try checkShape(name, [c.hidden_size])
+            let buffer = FloatBuffer(count: c.hidden_size)
+            try source.readFloats(name, into: buffer.pointer, count: c.hidden_size)
+            return buffer
         }
         let C = c.hidden_size
         var layers: [LlamaLayerWeights] = []

@@ -1,0 +1,86 @@
+import Foundation
+import Kernels
+import Weights
+
+// Loading a model from disk through the weights module: a Hugging Face folder (config.json and
+// safetensors, sharded or not) or a GGUF file (metadata + dequantized tensors in HF names). The
+// memory needed is estimated first and the load refused when it will not fit.
+
+/// The weights module's `TensorSource` (safetensors, GGUF) seen as a `LlamaTensorProvider`. f32
+/// matrices are read straight into their final storage, with no intermediate array.
+public struct LlamaTensorSourceAdapter: LlamaTensorProvider {
+    public let source: any TensorSource
+
+    public init(_ source: any TensorSource) { self.source = source }
+
+    public func shape(of name: String) throws -> [Int]? {
+        source.contains(name) ? try source.shape(of: name) : nil
+    }
+
+    public func floats(_ name: String) throws -> [Float] { try source.floats(name) }
+
+    public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
+        try source.readFloats(name, into: out, count: count)
+    }
+}
+
+extension LlamaConfig {
+    /// The config of a GGUF file, from its metadata (see `init(ggufMetadata:...)`).
+    ///
+    /// ```swift
+    /// let config = try LlamaConfig(gguf: GGUFFile(url: url))
+    /// ```
+    public init(gguf: GGUFFile) throws {
+        var plain: [String: Any] = [:]
+        for (key, value) in gguf.metadata {
+            switch value {
+            case .string(let s): plain[key] = s
+            case .float32, .float64: plain[key] = value.double
+            case .array: continue
+            default: if let i = value.int { plain[key] = i }
+            }
+        }
+        let tokens = gguf.metadata["tokenizer.ggml.tokens"]?.array?.count
+        try self.init(ggufMetadata: plain, vocabularySize: tokens,
+                      hasOutputTensor: gguf.tensorInfos.contains { $0.name == "output.weight" }, file: gguf.name)
+    }
+}
+
+extension LlamaModel {
+    /// Loads weights from a `TensorSource` after checking that they will fit in memory.
+    ///
+    /// ```swift
+    /// let model = try LlamaModel(config: config, source: SafetensorsCheckpoint(directory: dir), storage: .bf16)
+    /// ```
+    public convenience init(config: LlamaConfig, source: any TensorSource, storage: StorageType = .f32,
+                            name: String = "the model") throws {
+        try config.validate()
+        try config.memoryEstimate(storage: storage).check(what: "\(name) in \(storage.rawValue)")
+        self.init(config: config, weights: try LlamaWeights(config: config, source: LlamaTensorSourceAdapter(source), storage: storage),
+                  storage: storage)
+    }
+
+    /// Loads a Hugging Face model folder: `config.json` and `model.safetensors` (or shards listed in
+    /// `model.safetensors.index.json`).
+    ///
+    /// ```swift
+    /// let model = try LlamaModel.load(directory: URL(fileURLWithPath: "TinyLlama-1.1B-Chat"), storage: .bf16)
+    /// ```
+    public static func load(directory: URL, storage: StorageType = .f32) throws -> LlamaModel {
+        let config = try LlamaConfig.load(from: directory.appendingPathComponent("config.json"))
+        return try LlamaModel(config: config, source: SafetensorsCheckpoint(directory: directory), storage: storage,
+                              name: directory.lastPathComponent)
+    }
+
+    /// Loads a llama GGUF file (F32/F16/BF16/Q8_0/Q4_0/Q4_1 tensors, dequantized to `storage`).
+    ///
+    /// ```swift
+    /// let model = try LlamaModel.load(gguf: URL(fileURLWithPath: "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    /// ```
+    public static func load(gguf url: URL, storage: StorageType = .f32) throws -> LlamaModel {
+        let file = try GGUFFile(url: url)
+        let config = try LlamaConfig(gguf: file)
+        return try LlamaModel(config: config, source: GGUFLlamaTensorSource(file: file), storage: storage,
+                              name: url.lastPathComponent)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import Llama
+import Kernels
+
+@Suite struct LlamaConfigTests {
+    @Test func parameterCounts() {
+        #expect(LlamaConfig.tinyLlama_1_1B.parameterCount == 1_100_048_384)
+        #expect(LlamaConfig.smolLM2_135M.parameterCount == 134_515_008)
+        // Llama-3.2-1B as transformers counts it (tied): 1,235,814,400
+        #expect(LlamaConfig.llama3_2_1B.parameterCount == 1_235_814_400)
+    }
+
+    @Test func memoryEstimatePerStorage() {
+        let c = LlamaConfig.tinyLlama_1_1B
+        let norms = (2 * 22 + 1) * 2048
+        #expect(c.memoryEstimate(storage: .f32).weights == (1_100_048_384 - norms) * 4 + norms * 4)
+        #expect(c.memoryEstimate(storage: .bf16).weights == (1_100_048_384 - norms) * 2 + norms * 4)
+        let withCache = c.memoryEstimate(storage: .bf16, batch: 1, maxTokens: 2048)
+        #expect(withCache.kvCache == 2 * 22 * 2048 * 256 * 4)
+        #expect(throws: LlamaError.self) { try withCache.check(what: "TinyLlama", available: 1 << 30) }
+        #expect(throws: Never.self) { try withCache.check(what: "TinyLlama", available: 16 << 30) }
+    }
+
+    @Test func readsTheFixtureConfigsInBothRopeSpellings() throws {
+        let dir = TestPaths.fixtures
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("tiny-llama/config.json").path) else {
+            print("skipped: fixtures absent"); return
+        }
+        let a = try LlamaConfig.load(from: dir.appendingPathComponent("tiny-llama/config.json"))
+        #expect(a.rope_theta == 10000 && a.rope_scaling == nil && a.num_key_value_heads == 2 && a.head_dim == 16)
+        #expect(a.rms_norm_eps == 1e-5 && a.eos_token_ids == [2] && a.pad_token_id == nil && !a.tie_word_embeddings)
+        let b = try LlamaConfig.load(from: dir.appendingPathComponent("tiny-llama3-rope/config.json"))
+        #expect(b.rope_theta == 500000)
+        #expect(b.rope_scaling == RopeScaling(rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4,
+                                              original_max_position_embeddings: 64))
+        #expect(try LlamaConfig.load(from: dir.appendingPathComponent("tiny-llama-tied/config.json")).tie_word_embeddings)
+    }
+
+    func parse(_ json: String) throws -> LlamaConfig {
+        try LlamaConfig.parse(json: Data(json.utf8), file: "m/config.json")
+    }
+
+    let minimal = #""vocab_size": 100, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4"#
+
+    @Test func defaultsAreTransformers() throws {
+        let c = try parse("{\(minimal)}")
+        #expect(c.num_key_value_heads == 4 && c.head_dim == 4 && c.rms_norm_eps == 1e-6 && c.rope_theta == 10000)
+        #expect(c.max_position_embeddings == 2048 && c.bos_token_id == 1 && c.eos_token_ids == [2] && !c.tie_word_embeddings)
+        let l3 = try parse(#"{\#(minimal), "eos_token_id": [128001, 128008, 128009], "bos_token_id": null, "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}"#)
+        #expect(l3.eos_token_ids == [128001, 128008, 128009] && l3.bos_token_id == nil)
+        #expect(l3.rope_scaling?.factor == 32 && l3.rope_theta == 500000)
+    }
+
+    @Test func badConfigsNameFileAndField() {
+        func message(_ json: String) -> String {
+            do { _ = try parse(json); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message(#"{"vocab_size": 100}"#) == "m/config.json: field 'hidden_size' is missing")
+        #expect(message(#"{\#(minimal), "num_key_value_heads": "two"}"#).contains("'num_key_value_heads' must be an integer"))
+        #expect(message(#"{\#(minimal), "tie_word_embeddings": 1}"#).contains("'tie_word_embeddings' must be true or false"))
+        #expect(message(#"{\#(minimal), "num_key_value_heads": 3}"#).contains("must divide num_attention_heads"))
+        #expect(message(#"{\#(minimal), "architectures": ["MistralForCausalLM"]}"#).contains("architectures"))
+        #expect(message(#"{\#(minimal), "hidden_act": "gelu"}"#) == "m/config.json: hidden_act = gelu is not supported: only 'silu' (SwiGLU) is implemented")
+        #expect(message(#"{\#(minimal), "rope_scaling": {"rope_type": "yarn", "factor": 4.0}}"#).contains("rope_scaling.rope_type = yarn"))
+        #expect(message(#"{\#(minimal), "rope_scaling": {"rope_type": "llama3", "factor": 4.0}}"#).contains("'rope_scaling.low_freq_factor' is missing"))
+        #expect(message(#"{\#(minimal), "eos_token_id": [2, "x"]}"#).contains("eos_token_id[1]"))
+        #expect(message("[1, 2]").contains("not a JSON object"))
+        #expect(message("{").contains("not valid JSON"))
+        #expect(throws: LlamaError.self) { try LlamaConfig.load(from: URL(fileURLWithPath: "/nonexistent/config.json")) }
+    }
+
+    @Test func fromGGUFMetadata() throws {
+        let m: [String: Any] = [
+            "general.architecture": "llama", "llama.embedding_length": UInt32(576), "llama.feed_forward_length": UInt32(1536),
+            "llama.block_count": UInt32(30), "llama.attention.head_count": UInt32(9), "llama.attention.head_count_kv": UInt32(3),
+            "llama.attention.layer_norm_rms_epsilon": Float(1e-5), "llama.rope.freq_base": Float(100000),
+            "llama.context_length": UInt32(8192), "tokenizer.ggml.bos_token_id": UInt32(1), "tokenizer.ggml.eos_token_id": UInt32(2),
+            "tokenizer.ggml.padding_token_id": UInt32(2),
+        ]
+        let c = try LlamaConfig(ggufMetadata: m, vocabularySize: 49152, hasOutputTensor: false, file: "smol.gguf")
+        #expect(c == LlamaConfig.smolLM2_135M)
+        var bad = m; bad["general.architecture"] = "gemma"
+        #expect(throws: LlamaError.self) { try LlamaConfig(ggufMetadata: bad, vocabularySize: 10, hasOutputTensor: false, file: "x.gguf") }
+        bad = m; bad.removeValue(forKey: "llama.block_count")
+        do { _ = try LlamaConfig(ggufMetadata: bad, vocabularySize: 10, hasOutputTensor: false, file: "x.gguf"); Issue.record("no error") }
+        catch { #expect("\(error)" == "x.gguf: field 'llama.block_count' is missing") }
+    }
+
+    @Test func weightShapesAreChecked() throws {
+        guard let f = try TinyFixture.load("tiny-llama") else { print("skipped: fixture absent"); return }
+        var shaped = f.tensors.tensors
+        shaped["model.layers.1.self_attn.k_proj.weight"] = (shape: [64, 64], values: [Float](repeating: 0, count: 64 * 64))
+        do { _ = try LlamaModel(config: f.config, tensors: LlamaTensorDictionary(shaped: shaped)); Issue.record("no error") }
+        catch { #expect("\(error)" == "weights: tensor 'model.layers.1.self_attn.k_proj.weight' has shape [64, 64], expected [32, 64]") }
+        shaped = f.tensors.tensors
+        shaped.removeValue(forKey: "lm_head.weight")
+        do { _ = try LlamaModel(config: f.config, tensors: LlamaTensorDictionary(shaped: shaped)); Issue.record("no error") }
+        catch { #expect("\(error)" == "weights: tensor 'lm_head.weight' is missing") }
+        // flat arrays through a closure load the same model
+        let flat = f.tensors.tensors.mapValues(\.values)
+        let model = try LlamaModel(config: f.config, tensors: LlamaTensorClosure { flat[$0] })
+        #expect(maxAbsDiff(try model.forward(inputIds: f.inputIds, attentionMask: f.attentionMask).values, f.logits) < 1e-4)
+    }
+
+    @Test func randomModelsAreSeeded() throws {
+        var c = LlamaConfig(vocab_size: 64, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 3,
+                            num_attention_heads: 4, num_key_value_heads: 2)
+        c.tie_word_embeddings = false
+        let a = LlamaModel.random(config: c, seed: 5), b = LlamaModel.random(config: c, seed: 5)
+        let other = LlamaModel.random(config: c, seed: 6)
+        let la = try a.forward(inputIds: [[1, 2, 3]]).values
+        #expect(la == (try b.forward(inputIds: [[1, 2, 3]]).values))
+        #expect(la != (try other.forward(inputIds: [[1, 2, 3]]).values))
+        let w = a.weights.model.layers[2].mlp.down_proj.toFloat32()
+        let mean = w.reduce(0, +) / Float(w.count)
+        let std = (w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(w.count)).squareRoot()
+        #expect(abs(std - 0.02) < 0.002 && abs(mean) < 0.002)
+        #expect(a.weights.model.norm.array.allSatisfy { $0 == 1 })
+        let half = LlamaModel.random(config: c, seed: 5, storage: .bf16)
+        #expect(maxAbsDiff(half.weights.model.layers[2].mlp.down_proj.toFloat32(), w) < 1e-3)
+    }
+}

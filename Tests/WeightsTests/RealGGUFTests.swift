@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import Weights
+
+/// The real default model and the shared GGUF vocabularies; skipped when absent.
+@Suite struct RealGGUFTests {
+    @Test func smolLM2MetadataAndEveryTensor() throws {
+        guard let url = Fixtures.smolLM2 else {
+            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+            return
+        }
+        let gguf = try GGUFFile(url: url)
+        #expect(gguf.version == 3)
+        let h = try gguf.llamaHyperparameters()
+        #expect(h.architecture == "llama")
+        #expect(h.blockCount == 30 && h.embeddingLength == 576 && h.feedForwardLength == 1536)
+        #expect(h.headCount == 9 && h.headCountKV == 3 && h.headDim == 64)
+        #expect(h.vocabSize == 49152)
+        let t = try gguf.tokenizerMetadata()
+        #expect(t.model == "gpt2" && t.tokens.count == 49152 && !t.merges.isEmpty)
+        #expect(t.chatTemplate?.contains("<|im_start|>") == true)
+
+        let source = try GGUFLlamaTensorSource(file: gguf)
+        let names = source.tensorNames()
+        #expect(names.contains("model.embed_tokens.weight") && names.contains("model.norm.weight"))
+        #expect(names.contains("model.layers.29.mlp.down_proj.weight"))
+        #expect(names.count == 2 + 30 * 9 + (names.contains("lm_head.weight") ? 1 : 0))
+        #expect(try source.shape(of: "model.embed_tokens.weight") == [49152, 576])
+        #expect(try source.shape(of: "model.layers.0.self_attn.k_proj.weight") == [192, 576])
+        #expect(try source.shape(of: "model.layers.0.mlp.up_proj.weight") == [1536, 576])
+
+        // Every tensor dequantizes, is finite, and is not all zeros.
+        var types: Set<String> = []
+        var scratch = [Float]()
+        for info in gguf.tensorInfos {
+            types.insert(info.type.name)
+            scratch = [Float](repeating: .nan, count: info.elementCount)
+            try scratch.withUnsafeMutableBufferPointer { try gguf.readFloats(info.name, into: $0.baseAddress!, count: info.elementCount) }
+            #expect(scratch.allSatisfy { $0.isFinite }, "\(info.name) has non-finite values")
+            #expect(scratch.contains { $0 != 0 }, "\(info.name) is all zeros")
+        }
+        #expect(types.isSuperset(of: ["Q4_1", "Q8_0"]))
+        // RMSNorm weights of a trained model sit around 1, far from quantization noise.
+        let norm = try source.floats("model.norm.weight")
+        #expect(norm.count == 576)
+    }
+
+    @Test func sharedVocabularies() throws {
+        let dir = Fixtures.shared.appendingPathComponent("tokenizers")
+        let spm = dir.appendingPathComponent("ggml-vocab-llama-spm.gguf")
+        let bpe = dir.appendingPathComponent("ggml-vocab-llama-bpe.gguf")
+        guard FileManager.default.fileExists(atPath: spm.path), FileManager.default.fileExists(atPath: bpe.path) else {
+            print("skipped: ../shared/tokenizers is absent")
+            return
+        }
+        let s = try GGUFFile(url: spm).tokenizerMetadata()
+        #expect(s.model == "llama" && s.tokens.count == 32000 && s.scores.count == 32000 && s.tokenTypes.count == 32000)
+        #expect(s.tokens[1] == "<s>" && s.tokens[2] == "</s>" && s.bosID == 1 && s.eosID == 2)
+        let b = try GGUFFile(url: bpe).tokenizerMetadata()
+        #expect(b.model == "gpt2" && b.tokens.count == 128256 && b.merges.count > 200_000)
+        #expect(b.pre == "llama-bpe" && b.tokens[128000] == "<|begin_of_text|>" && b.bosID == 128000)
+    }
+}
