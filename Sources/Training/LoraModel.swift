@@ -44,6 +44,15 @@ public final class LoraModel: @unchecked Sendable {
         try self.init(config: config, weights: weights, adapter: LoraAdapter(config: lora, model: config))
     }
 
+    /// Wraps an already loaded base model (its weights are shared, never modified).
+    ///
+    /// ```swift
+    /// let model = try LoraModel(base: try LlamaModel.load(directory: folder), lora: LoraConfig(r: 16, lora_alpha: 32))
+    /// ```
+    public convenience init(base: LlamaModel, lora: LoraConfig) throws {
+        try self.init(config: base.config, weights: base.weights, lora: lora)
+    }
+
     /// Replaces the adapter (same model); the base weights are untouched.
     public func setAdapter(_ newAdapter: LoraAdapter) throws {
         guard newAdapter.layers.count == config.num_hidden_layers else {

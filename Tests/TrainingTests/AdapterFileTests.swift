@@ -81,9 +81,9 @@ struct AdapterFileTests {
         // export and reload as a plain HF folder
         let dir = TrainingPaths.scratch("merged")
         try model.exportMerged(to: dir)
-        let (config, weights) = try LoraModel.loadBase(directory: dir)
-        #expect(config == TinyLlama.config)
-        let reloaded = try LoraModel(config: config, weights: weights, lora: LoraConfig(r: 1, target_modules: ["q_proj"]))
+        let exported = try LlamaModel.load(directory: dir)
+        #expect(exported.config == TinyLlama.config)
+        let reloaded = try LoraModel(base: exported, lora: LoraConfig(r: 1, target_modules: ["q_proj"]))
         #expect(maxAbsDiff(try reloaded.logits(batch), adapted) < 1e-5)
     }
 }

@@ -28,9 +28,9 @@ enum TrainingPaths {
 
 /// The tiny random Llama fixture, loaded once.
 enum TinyLlama {
-    static let loaded: (LlamaConfig, LlamaWeights) = try! LoraModel.loadBase(directory: TrainingPaths.tinyLlama)
-    static var config: LlamaConfig { loaded.0 }
-    static var weights: LlamaWeights { loaded.1 }
+    static let base: LlamaModel = try! LlamaModel.load(directory: TrainingPaths.tinyLlama)
+    static var config: LlamaConfig { base.config }
+    static var weights: LlamaWeights { base.weights }
 
     static func json(_ url: URL) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
