@@ -53,10 +53,17 @@ public final class LoraModel: @unchecked Sendable {
         try self.init(config: base.config, weights: base.weights, lora: lora)
     }
 
-    /// Replaces the adapter (same model); the base weights are untouched.
+    /// Replaces the adapter (for example one loaded with `LoraAdapter.load`); the base weights are untouched.
+    /// A `Trainer` made before keeps optimizing the adapter it was given: make a new one after this.
     public func setAdapter(_ newAdapter: LoraAdapter) throws {
         guard newAdapter.layers.count == config.num_hidden_layers else {
             throw LoraError("the adapter has \(newAdapter.layers.count) layers, the model \(config.num_hidden_layers)")
+        }
+        for m in newAdapter.modules {
+            let s = m.target.shape(config)
+            guard m.inFeatures == s.in, m.outFeatures == s.out else {
+                throw LoraError("adapter module \(m.target.modulePath(layer: m.layer)) is [\(m.outFeatures), \(m.inFeatures)], the model's is [\(s.out), \(s.in)]")
+            }
         }
         adapter = newAdapter
     }
@@ -98,8 +105,14 @@ public final class LoraModel: @unchecked Sendable {
                         weight: weights.model.norm.pointer, N: plan.N, C: C, eps: config.rms_norm_eps)
         var out = [Float](repeating: 0, count: batch.batchSize * batch.sequenceLength * V)
         out.withUnsafeMutableBufferPointer { o in
-            for n in 0..<plan.N {
-                weights.output.forward(a.head.lnf + n * C, into: o.baseAddress! + plan.sourceIndex[n] * V, n: 1)
+            var start = 0
+            while start < plan.N {   // logits[m, V] = lnf[m, C] · Wᵀ for a chunk of packed rows, then to [b, t]
+                let m = min(HeadScratch.chunk, plan.N - start)
+                weights.output.forward(a.head.lnf + start * C, into: a.head.logits, n: m)
+                for i in 0..<m {
+                    (o.baseAddress! + plan.sourceIndex[start + i] * V).update(from: a.head.logits + i * V, count: V)
+                }
+                start += m
             }
         }
         return out
