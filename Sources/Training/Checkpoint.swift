@@ -68,6 +68,28 @@ extension Trainer {
         return final
     }
 
+    /// A resumed run must see the same data in the same order: refuse a checkpoint made with other batching or seed.
+    private func checkSameRun(_ dir: URL) throws {
+        let url = dir.appendingPathComponent("training_args.json")
+        guard let data = try? Data(contentsOf: url), let saved = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw LoraError("\(url.path): cannot read the checkpoint's training arguments")
+        }
+        let current = args.dictionary
+        for field in ["per_device_train_batch_size", "gradient_accumulation_steps", "seed", "shuffle", "padding_max_length"] {
+            let mine = current[field] ?? nil, theirs = saved[field]
+            let same: Bool
+            switch (mine, theirs) {
+            case (nil, nil), (nil, is NSNull): same = true
+            case (let a as Int, let b as NSNumber): same = a == b.intValue
+            case (let a as Bool, let b as NSNumber): same = a == b.boolValue
+            default: same = false
+            }
+            guard same else {
+                throw LoraError("\(url.path): \(field) was \(theirs ?? "null") when the checkpoint was made, now \(mine.map { "\($0)" } ?? "null"): resume needs the same value")
+            }
+        }
+    }
+
     private func optimizerData() throws -> Data {
         var tensors: [(name: String, shape: [Int], values: [Float])] = []
         for (i, t) in model.adapter.namedTensors().enumerated() {
@@ -87,6 +109,7 @@ extension Trainer {
         guard restored.max_steps == state.max_steps else {
             throw LoraError("\(stateURL.path): the checkpoint was made for max_steps \(restored.max_steps), these arguments give \(state.max_steps)")
         }
+        try checkSameRun(dir)
         let saved = try LoraAdapter.load(from: dir, model: model.config)
         let adapter = model.adapter
         guard saved.modules.count == adapter.modules.count, saved.config.r == adapter.config.r, saved.targets == adapter.targets else {

@@ -93,6 +93,15 @@ struct TrainerTests {
         #expect(second.state.step_losses == full.state.step_losses)
         // save_total_limit 2 keeps the newest two
         #expect(Trainer.checkpoints(in: dir).map(\.lastPathComponent) == ["checkpoint-4", "checkpoint-6"])
+        // resuming with other batching would replay other data: refused, naming the field
+        var other = args
+        other.per_device_train_batch_size = 1
+        do {
+            try Self.trainer(other).train(resumeFrom: latest)
+            Issue.record("resume with another batch size was accepted")
+        } catch {
+            #expect("\(error)".contains("per_device_train_batch_size"))
+        }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("checkpoint-6").path).sorted()
         #expect(files == ["adapter_config.json", "adapter_model.safetensors", "optimizer.safetensors", "rng_state.json",
                           "scheduler.json", "trainer_state.json", "training_args.json"])
