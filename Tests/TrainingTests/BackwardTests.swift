@@ -27,6 +27,32 @@ struct BackwardTests {
         #expect(maxAbsDiff(try model.logits(batch), expected) > 1e-3)
     }
 
+    /// The training forward on the tied-embedding and llama3-rope fixtures: the same logits and loss as transformers.
+    @Test(arguments: ["tiny-llama-tied", "tiny-llama3-rope"])
+    func trainingForwardMatchesTransformersOn(fixture: String) throws {
+        let dir = TrainingPaths.fixtures.appendingPathComponent(fixture)
+        let base = try LlamaModel.load(directory: dir)
+        let ref = try TinyLlama.json(dir.appendingPathComponent("reference.json"))
+        let batch = try TrainingBatch(input_ids: ref["input_ids"] as! [[Int]], attention_mask: ref["attention_mask"] as! [[Int]],
+                                      labels: ref["labels"] as! [[Int]])
+        let model = try LoraModel(base: base, lora: LoraConfig(r: 2, lora_alpha: 4, target_modules: ["all-linear"]))
+        let expected = (ref["logits"] as! [[[Double]]]).flatMap { $0.flatMap { $0.map(Float.init) } }
+        #expect(maxAbsDiff(try model.logits(batch), expected) < 1e-4)
+        let (sum, count) = try model.loss(batch)
+        #expect(abs(sum / Double(count) - (ref["loss"] as! Double)) < 1e-5)
+    }
+
+    /// A bf16-stored base trains through the same code: gradients within bf16 rounding of the f32 ones.
+    @Test func bf16BaseGivesCloseGradients() throws {
+        let (batch, _) = try TinyLlama.referenceBatch()
+        let f32 = try TinyLlama.model()
+        let bf16Base = try LlamaModel.load(directory: TrainingPaths.tinyLlama, storage: .bf16)
+        let bf16 = try LoraModel(config: bf16Base.config, weights: bf16Base.weights, adapter: f32.adapter)
+        let g32 = try Self.gradients(f32, batch)
+        let g16 = try Self.gradients(bf16, batch)
+        for (a, b) in zip(g32, g16) { #expect(maxAbsDiff(a, b) <= 3e-2 * maxAbs(a)) }
+    }
+
     /// Along each tensor's own gradient direction d = g/|g|, (L(θ + h·d) − L(θ − h·d)) / 2h must equal |g|.
     @Test func gradientsMatchFiniteDifferences() throws {
         let (batch, _) = try TinyLlama.referenceBatch()
