@@ -47,6 +47,7 @@ struct HeadScratch {
     var x: FloatPointer          // [chunk, C] gathered target rows
     var logits: FloatPointer     // [chunk, V]
     var dx: FloatPointer         // [chunk, C]
+    var losses: FloatPointer     // [chunk] per-row cross-entropy
 }
 
 final class ActivationArena {
@@ -68,7 +69,7 @@ final class ActivationArena {
         let V = c.vocab_size, chunk = HeadScratch.chunk
         let perLayer = N * (3 * C + 2 + 2 * qd + 2 * kd + 3 * I + 7 * r) + A
         let scratch = N * (2 * C + 3 * I + 2 * qd + 2 * kd + r + max(C, I, qd)) + Lmax * Lmax
-        let headSize = N * (C + 1) + chunk * (2 * C + V)
+        let headSize = N * (C + 1) + chunk * (2 * C + V + 1)
         let total = (c.num_hidden_layers + 1) * N * C + storedLayers * perLayer + scratch + headSize
         buffer = FloatBuffer(count: total)
         var cursor = buffer.pointer
@@ -82,7 +83,8 @@ final class ActivationArena {
         grads = GradientScratch(dres: take(N * C), dln: take(N * C), dact: take(N * I), dgate: take(N * I), dup: take(N * I),
                                 dy: take(N * qd), dq: take(N * qd), dk: take(N * kd), dv: take(N * kd),
                                 dScores: take(Lmax * Lmax), da: take(N * r), wide: take(N * max(C, I, qd)))
-        head = HeadScratch(lnf: take(N * C), lnf_rstd: take(N), x: take(chunk * C), logits: take(chunk * V), dx: take(chunk * C))
+        head = HeadScratch(lnf: take(N * C), lnf_rstd: take(N), x: take(chunk * C), logits: take(chunk * V), dx: take(chunk * C),
+                           losses: take(chunk))
         precondition(cursor - buffer.pointer == total, "arena layout out of step with its size")
     }
 

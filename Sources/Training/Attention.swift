@@ -27,23 +27,25 @@ func attention_forward(_ y: FloatPointer, _ att: FloatPointer, _ q: UnsafePointe
             // scores[L, L] = q_h[L, hd] · k_gᵀ / √hd
             BLAS.sgemm(transB: true, m: L, n: L, k: hd, alpha: scale, a: q + o * qs + h * hd, lda: qs,
                        b: k + o * ks + g * hd, ldb: ks, c: p, ldc: L)
-            for t in 0..<L {
-                let pr = p + t * L
-                var maxv = -Float.infinity
-                for j in 0...t where keyMask[o + j] != 0 { maxv = max(maxv, pr[j]) }
-                if maxv == -Float.infinity {   // every key masked: the row contributes nothing
-                    for j in 0..<L { pr[j] = 0 }
-                    continue
+            Parallel.rows(L, workPerRow: 4 * L) { queries in
+                for t in queries {
+                    let pr = p + t * L
+                    var maxv = -Float.infinity
+                    for j in 0...t where keyMask[o + j] != 0 { maxv = max(maxv, pr[j]) }
+                    if maxv == -Float.infinity {   // every key masked: the row contributes nothing
+                        for j in 0..<L { pr[j] = 0 }
+                        continue
+                    }
+                    var sum: Float = 0
+                    for j in 0...t {
+                        let e = keyMask[o + j] != 0 ? expf(pr[j] - maxv) : 0
+                        pr[j] = e
+                        sum += e
+                    }
+                    let inv = 1 / sum
+                    for j in 0...t { pr[j] *= inv }
+                    for j in (t + 1)..<L { pr[j] = 0 }
                 }
-                var sum: Float = 0
-                for j in 0...t {
-                    let e = keyMask[o + j] != 0 ? expf(pr[j] - maxv) : 0
-                    pr[j] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for j in 0...t { pr[j] *= inv }
-                for j in (t + 1)..<L { pr[j] = 0 }
             }
             // y_h[L, hd] = P[L, L] · v_g[L, hd]
             BLAS.sgemm(m: L, n: hd, k: L, a: p, b: v + o * ks + g * hd, ldb: ks, c: y + o * qs + h * hd, ldc: qs)
@@ -70,12 +72,13 @@ func attention_backward(_ dq: FloatPointer, _ dk: FloatPointer, _ dv: FloatPoint
             let dyh = dy + o * qs + h * hd
             // dP[L, L] = dy_h · v_gᵀ
             BLAS.sgemm(transB: true, m: L, n: L, k: hd, a: dyh, lda: qs, b: v + o * ks + g * hd, ldb: ks, c: dScores, ldc: L)
-            for t in 0..<L {
-                let pr = p + t * L, dr = dScores + t * L
-                var dot: Float = 0
-                for j in 0...t { dot += pr[j] * dr[j] }
-                for j in 0...t { dr[j] = pr[j] * (dr[j] - dot) }
-                for j in (t + 1)..<L { dr[j] = 0 }
+            Parallel.rows(L, workPerRow: 3 * L) { queries in
+                for t in queries {
+                    let pr = p + t * L, dr = dScores + t * L
+                    let dot = vdot(pr, dr, t + 1)
+                    for j in 0...t { dr[j] = pr[j] * (dr[j] - dot) }
+                    for j in (t + 1)..<L { dr[j] = 0 }
+                }
             }
             BLAS.sgemm(m: L, n: hd, k: L, alpha: scale, a: dScores, b: k + o * ks + g * hd, ldb: ks,
                        c: dq + o * qs + h * hd, ldc: qs)

@@ -1,26 +1,19 @@
 import Foundation
+import Kernels
 
-// Causal-LM cross-entropy over the rows that have a target: loss = logsumexp(logits) − logits[target].
+// Causal-LM cross-entropy: the loss of each target row comes from Kernels.crossentropy_forward
+// (logsumexp − logit[target]); its gradient with respect to the logits is softmax − onehot(target).
 
-/// For each of M rows of logits[M, V]: adds the row's loss to the returned sum, and, when `dscale` is not nil,
-/// replaces the row by its gradient (softmax − onehot(target)) · dscale in place.
-func crossentropy_forward_backward(_ logits: FloatPointer, _ targets: UnsafePointer<Int32>, M: Int, V: Int,
-                                   dscale: Float?) -> Double {
-    var total: Double = 0
-    for m in 0..<M {
-        let row = logits + m * V
-        var maxv = -Float.infinity
-        for i in 0..<V { maxv = max(maxv, row[i]) }
-        var sum: Float = 0
-        for i in 0..<V { sum += expf(row[i] - maxv) }
-        let logZ = maxv + logf(sum)
-        let t = Int(targets[m])
-        total += Double(logZ - row[t])
-        if let s = dscale {
-            let inv = 1 / sum
-            for i in 0..<V { row[i] = expf(row[i] - maxv) * inv * s }
-            row[t] -= s
+/// Replaces logits[M, V] by d(Σ losses · dscale)/d logits = (softmax(row) − onehot(target)) · dscale, using
+/// losses[M] from `crossentropy_forward` (so logsumexp(row) = losses[m] + row[target]).
+func crossentropy_backward(_ logits: FloatPointer, _ losses: UnsafePointer<Float>, _ targets: UnsafePointer<Int32>,
+                           M: Int, V: Int, dscale: Float) {
+    Parallel.rows(M, workPerRow: 4 * V) { range in
+        for m in range {
+            let row = logits + m * V, t = Int(targets[m])
+            let logZ = losses[m] + row[t]
+            for i in 0..<V { row[i] = expf(row[i] - logZ) * dscale }
+            row[t] -= dscale
         }
     }
-    return total
 }

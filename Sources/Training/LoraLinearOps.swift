@@ -14,9 +14,11 @@ struct DropoutSpec {
 
 /// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i).
 func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p)
-    for i in 0..<count {
-        xd[i] = TrainingRandom.uniform(key: spec.key, index: UInt64(i)) < spec.p ? 0 : x[i] * keep
+    let keep = 1 / (1 - spec.p), block = 4096
+    Parallel.rows((count + block - 1) / block, workPerRow: block * 12) { range in
+        for i in (range.lowerBound * block)..<min(count, range.upperBound * block) {
+            xd[i] = TrainingRandom.uniform(key: spec.key, index: UInt64(i)) < spec.p ? 0 : x[i] * keep
+        }
     }
 }
 
@@ -59,9 +61,12 @@ func loralinear_backward(_ dx: FloatPointer, _ dy: UnsafePointer<Float>, _ x: Un
     if let d = dropout {
         // dx += (da · A) ⊙ mask / (1 − p)
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, c: scratch)
-        let keep = 1 / (1 - d.p)
-        for i in 0..<(N * nin) where TrainingRandom.uniform(key: d.key, index: UInt64(i)) >= d.p {
-            dx[i] += scratch[i] * keep
+        let keep = 1 / (1 - d.p), count = N * nin, block = 4096
+        Parallel.rows((count + block - 1) / block, workPerRow: block * 12) { range in
+            for i in (range.lowerBound * block)..<min(count, range.upperBound * block)
+            where TrainingRandom.uniform(key: d.key, index: UInt64(i)) >= d.p {
+                dx[i] += scratch[i] * keep
+            }
         }
     } else {
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, beta: 1, c: dx)

@@ -200,8 +200,11 @@ public final class LoraModel: @unchecked Sendable {
                 let m = min(HeadScratch.chunk, M - start)
                 for i in 0..<m { (h.x + i * C).update(from: h.lnf + plan.targetIndex[start + i] * C, count: C) }
                 out.forward(h.x, into: h.logits, n: m)                      // logits[m, V] = x[m, C] · Wᵀ
-                total += crossentropy_forward_backward(h.logits, labels.baseAddress! + start, M: m, V: V, dscale: dscale)
-                if dscale != nil {
+                let targets = labels.baseAddress! + start
+                crossentropy_forward(losses: h.losses, logits: h.logits, targets: targets, N: m, V: V)
+                for i in 0..<m { total += Double(h.losses[i]) }
+                if let dscale {
+                    crossentropy_backward(h.logits, h.losses, targets, M: m, V: V, dscale: dscale)
                     out.backwardInput(h.logits, into: h.dx, n: m)           // dx[m, C] = dlogits[m, V] · W
                     for i in 0..<m {
                         let d = a.grads.dln + plan.targetIndex[start + i] * C, g = h.dx + i * C

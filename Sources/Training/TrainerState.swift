@@ -24,9 +24,14 @@ public struct LogEntry: Sendable, Equatable {
         self.step = step; self.epoch = epoch; self.loss = loss; self.grad_norm = grad_norm; self.learning_rate = learning_rate
     }
 
+    /// The same entry with every float as an exact decimal string (see `TrainerState.exact`).
+    var exactDictionary: [String: Any?] {
+        ["step": step, "epoch": "\(epoch)", "loss": "\(loss)", "grad_norm": "\(grad_norm)", "learning_rate": "\(learning_rate)"]
+    }
+
     init(_ d: [String: Any], file: String) throws {
         func num(_ k: String) throws -> Double {
-            guard let v = (d[k] as? NSNumber)?.doubleValue else { throw LoraError("\(file): log_history entry lacks \(k)") }
+            guard let v = TrainerState.exact(d[k]) else { throw LoraError("\(file): log_history entry lacks \(k)") }
             return v
         }
         self.init(step: Int(try num("step")), epoch: try num("epoch"), loss: try num("loss"),
@@ -52,8 +57,17 @@ public struct TrainerState: Sendable, Equatable {
         ["global_step": global_step, "epoch": epoch, "max_steps": max_steps, "num_train_epochs": args.num_train_epochs,
          "logging_steps": args.logging_steps, "save_steps": args.save_steps, "train_batch_size": args.per_device_train_batch_size,
          "log_history": log_history.map { $0.dictionary as Any? },
-         "medrepl": ["total_loss": total_loss, "loss_since_log": loss_since_log, "last_logged_step": last_logged_step,
-                     "step_losses": step_losses.map { $0 as Any? }] as [String: Any?]]
+         // Resume must continue bit for bit, and Foundation's JSON number parsing is not always correctly
+         // rounded: the running sums and the log are kept again as decimal strings that Double(String) reads exactly.
+         "medrepl": ["total_loss": "\(total_loss)", "loss_since_log": "\(loss_since_log)", "last_logged_step": last_logged_step,
+                     "step_losses": step_losses.map { "\($0)" as Any? },
+                     "log_history": log_history.map { $0.exactDictionary as Any? }] as [String: Any?]]
+    }
+
+    /// A number written by `dictionary`: an exact decimal string, or a plain JSON number.
+    static func exact(_ v: Any?) -> Double? {
+        if let s = v as? String { return Double(s) }
+        return (v as? NSNumber)?.doubleValue
     }
 
     init() {}
@@ -61,16 +75,16 @@ public struct TrainerState: Sendable, Equatable {
     init(json data: Data, file: String) throws {
         guard let d = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw LoraError("\(file): not a JSON object") }
         guard let step = d["global_step"] as? Int else { throw LoraError("\(file): global_step is missing") }
-        guard let m = d["medrepl"] as? [String: Any], let losses = m["step_losses"] as? [NSNumber],
-              let total = (m["total_loss"] as? NSNumber)?.doubleValue, let since = (m["loss_since_log"] as? NSNumber)?.doubleValue,
+        guard let m = d["medrepl"] as? [String: Any], let losses = (m["step_losses"] as? [Any])?.compactMap(Self.exact),
+              let total = Self.exact(m["total_loss"]), let since = Self.exact(m["loss_since_log"]),
               let last = m["last_logged_step"] as? Int else {
             throw LoraError("\(file): the medrepl section (running loss sums) is missing; not a medrepl checkpoint")
         }
         global_step = step
         epoch = (d["epoch"] as? NSNumber)?.doubleValue ?? 0
         max_steps = d["max_steps"] as? Int ?? 0
-        log_history = try (d["log_history"] as? [[String: Any]] ?? []).map { try LogEntry($0, file: file) }
-        step_losses = losses.map(\.doubleValue)
+        log_history = try (m["log_history"] as? [[String: Any]] ?? d["log_history"] as? [[String: Any]] ?? []).map { try LogEntry($0, file: file) }
+        step_losses = losses
         total_loss = total; loss_since_log = since; last_logged_step = last
     }
 }
