@@ -105,9 +105,9 @@ public final class Trainer: @unchecked Sendable {
         if let checkpoint { try loadCheckpoint(checkpoint) }
         let start = DispatchTime.now().uptimeNanoseconds
         let firstStep = state.global_step
-        var realTokens = 0, stoppedEarly = false
+        var realTokens = 0, stoppedEarly = false, progressInfo = ""
         let bar = ProgressBar(total: state.max_steps, label: "train", unit: "step")
-        bar.update(state.global_step)
+        if showProgress { bar.update(state.global_step) }
         let adapter = model.adapter
         adapter.zeroGradients()
         while state.global_step < state.max_steps {
@@ -149,12 +149,12 @@ public final class Trainer: @unchecked Sendable {
             if args.save_steps > 0 && state.global_step % args.save_steps == 0 {
                 try saveCheckpoint()
             }
-            if showProgress {
-                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                bar.update(state.global_step, info: String(format: "loss %.4f | %.0f tok/s", loss, Double(realTokens) / max(elapsed, 1e-9)))
-            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            progressInfo = String(format: "loss %.4f | %.0f tok/s", loss, Double(realTokens) / max(elapsed, 1e-9))
+            if showProgress { bar.update(state.global_step, info: progressInfo) }
         }
-        if showProgress { bar.finish() }
+        // The bar draws its last state itself; on a terminal it still needs its line ended (logs already have one).
+        if showProgress && (isatty(STDERR_FILENO) != 0 || state.global_step < state.max_steps) { bar.finish(info: progressInfo) }
         let runtime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let stepsRun = state.global_step - firstStep
         let samplesAll = args.max_steps > 0
