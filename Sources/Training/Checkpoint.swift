@@ -68,14 +68,16 @@ extension Trainer {
         return final
     }
 
-    /// A resumed run must see the same data in the same order: refuse a checkpoint made with other batching or seed.
+    /// A resumed run must see the same data in the same order and draw the same dropout masks: refuse a checkpoint
+    /// made with other batching, passes or seed.
     private func checkSameRun(_ dir: URL) throws {
         let url = dir.appendingPathComponent("training_args.json")
         guard let data = try? Data(contentsOf: url), let saved = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw LoraError("\(url.path): cannot read the checkpoint's training arguments")
         }
         let current = args.dictionary
-        for field in ["per_device_train_batch_size", "gradient_accumulation_steps", "seed", "shuffle", "padding_max_length"] {
+        for field in ["per_device_train_batch_size", "gradient_accumulation_steps", "seed", "shuffle", "padding_max_length",
+                      "max_tokens_per_pass"] {
             let mine = current[field] ?? nil, theirs = saved[field]
             let same: Bool
             switch (mine, theirs) {

@@ -77,7 +77,13 @@ public final class LoraModel: @unchecked Sendable {
     /// adds d(lossSum / lossDivisor)/dθ to every adapter gradient. `dropoutKey` (nil = no dropout) selects
     /// the dropout masks; training passes a different key per micro-batch.
     public func forwardBackward(_ batch: TrainingBatch, lossDivisor: Double, dropoutKey: UInt64? = nil) throws -> (lossSum: Double, targetCount: Int) {
-        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
+        try forwardBackward([batch], lossDivisor: lossDivisor, dropoutKey: dropoutKey)
+    }
+
+    /// Forward and backward of several micro-batches in one pass (their rows packed together): the same
+    /// loss sum and gradients as one call per batch, with each weight read once.
+    public func forwardBackward(_ batches: [TrainingBatch], lossDivisor: Double, dropoutKey: UInt64? = nil) throws -> (lossSum: Double, targetCount: Int) {
+        let plan = try BatchPlan(batches, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
         guard plan.N > 0 else { return (0, 0) }
         let a = prepareArena(plan)
         forward(plan, a, dropoutKey: dropoutKey)
@@ -88,7 +94,7 @@ public final class LoraModel: @unchecked Sendable {
 
     /// The summed token loss and target count, without gradients or dropout.
     public func loss(_ batch: TrainingBatch) throws -> (lossSum: Double, targetCount: Int) {
-        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
+        let plan = try BatchPlan([batch], heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
         guard plan.N > 0 else { return (0, 0) }
         let a = prepareArena(plan)
         forward(plan, a, dropoutKey: nil)
@@ -97,7 +103,7 @@ public final class LoraModel: @unchecked Sendable {
 
     /// Logits [B, T, V] at every position (padding included, as transformers computes them).
     public func logits(_ batch: TrainingBatch) throws -> [Float] {
-        let plan = try BatchPlan(batch, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: false)
+        let plan = try BatchPlan([batch], heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: false)
         let a = prepareArena(plan)
         forward(plan, a, dropoutKey: nil)
         let C = config.hidden_size, V = config.vocab_size

@@ -99,6 +99,21 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
+    /// Groups consecutive micro-batches into passes of at most `max_tokens_per_pass` trained tokens
+    /// (a micro-batch larger than the budget is a pass of its own).
+    func passes(_ micro: [TrainingBatch]) -> [[TrainingBatch]] {
+        var out: [[TrainingBatch]] = [], current: [TrainingBatch] = [], tokens = 0
+        for batch in micro {
+            let n = batch.trainedTokenCount
+            if !current.isEmpty && tokens + n > args.max_tokens_per_pass {
+                out.append(current); current = []; tokens = 0
+            }
+            current.append(batch); tokens += n
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
     /// Runs (or continues) training to `max_steps`. With `resumeFrom`, first restores that checkpoint.
     @discardableResult
     public func train(resumeFrom checkpoint: URL? = nil) throws -> TrainOutput {
@@ -116,10 +131,10 @@ public final class Trainer: @unchecked Sendable {
             let micro = try microBatches(forStep: step)
             let targets = micro.reduce(0) { $0 + $1.targetCount }
             var lossSum: Double = 0
-            for (i, batch) in micro.enumerated() {
+            for (i, pass) in passes(micro).enumerated() {
                 let key = args.seed ^ TrainingRandom.mix(UInt64(step) &* 0x1_0000 &+ UInt64(i))
-                lossSum += try model.forwardBackward(batch, lossDivisor: Double(max(targets, 1)), dropoutKey: key).lossSum
-                realTokens += batch.realTokenCount
+                lossSum += try model.forwardBackward(pass, lossDivisor: Double(max(targets, 1)), dropoutKey: key).lossSum
+                realTokens += pass.reduce(0) { $0 + $1.realTokenCount }
             }
             let loss = lossSum / Double(max(targets, 1))
             let norm = clipGradientNorm(adapter, maxNorm: args.max_grad_norm)

@@ -31,6 +31,10 @@ public struct TrainingArguments: Sendable, Equatable {
     public var gradient_checkpointing: Bool = false
     /// medrepl: how micro-batches are padded (default: to the longest row).
     public var padding: Padding = .longest
+    /// medrepl: micro-batches of one optimizer step are packed into a single forward/backward pass while their
+    /// trained tokens (padding skipped) stay within this budget: fewer, larger matrix products, the same gradients.
+    /// Activation memory grows with it (see `gradient_checkpointing`). 0: one pass per micro-batch.
+    public var max_tokens_per_pass: Int = 512
     /// medrepl: shuffle the examples with a seeded permutation per epoch (transformers' RandomSampler role).
     public var shuffle: Bool = true
 
@@ -43,6 +47,7 @@ public struct TrainingArguments: Sendable, Equatable {
         guard learning_rate >= 0, learning_rate.isFinite else { throw LoraError("learning_rate must be a finite number >= 0, got \(learning_rate)") }
         guard warmup_steps >= 0 else { throw LoraError("warmup_steps must be >= 0, got \(warmup_steps)") }
         guard logging_steps > 0 else { throw LoraError("logging_steps must be positive, got \(logging_steps)") }
+        guard max_tokens_per_pass >= 0 else { throw LoraError("max_tokens_per_pass must be >= 0, got \(max_tokens_per_pass)") }
         guard save_steps >= 0 else { throw LoraError("save_steps must be >= 0, got \(save_steps)") }
         if let l = save_total_limit, l < 1 { throw LoraError("save_total_limit must be at least 1, got \(l)") }
         guard !output_dir.isEmpty else { throw LoraError("output_dir is empty") }
@@ -58,6 +63,6 @@ public struct TrainingArguments: Sendable, Equatable {
                 "adam_beta1": adam_beta1, "adam_beta2": adam_beta2, "adam_epsilon": adam_epsilon, "max_grad_norm": max_grad_norm,
                 "logging_steps": logging_steps, "save_steps": save_steps, "save_total_limit": save_total_limit,
                 "seed": Int(truncatingIfNeeded: seed), "gradient_checkpointing": gradient_checkpointing,
-                "padding_max_length": pad, "shuffle": shuffle]
+                "padding_max_length": pad, "shuffle": shuffle, "max_tokens_per_pass": max_tokens_per_pass]
     }
 }

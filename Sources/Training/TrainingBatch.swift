@@ -38,6 +38,24 @@ public struct TrainingBatch: Sendable, Equatable {
         return n
     }
 
+    /// The tokens a training pass computes: each row up to its last real token or last target
+    /// (see `BatchPlan`), padding after that skipped.
+    public var trainedTokenCount: Int {
+        (0..<batchSize).reduce(0) { $0 + neededLength(row: $1) }
+    }
+
+    /// Positions of row `b` that can affect the loss or its gradient: through the last real token and
+    /// through the last position that predicts a label.
+    func neededLength(row b: Int) -> Int {
+        let T = sequenceLength
+        var needed = 0
+        for t in 0..<T {
+            if attention_mask[b * T + t] != 0 { needed = max(needed, t + 1) }
+            if t > 0 && labels[b * T + t] != -100 { needed = max(needed, t) }
+        }
+        return needed
+    }
+
     /// Tokens with attention mask 1.
     public var realTokenCount: Int { attention_mask.reduce(0) { $0 + Int($1 != 0 ? 1 : 0) } }
 }
@@ -53,26 +71,28 @@ struct BatchPlan {
     var keyMask: [Float] = []     // [N] 1 for a real token
     var targetIndex: [Int] = []   // [M] packed token whose next token is a target
     var targetLabel: [Int32] = [] // [M]
-    var sourceIndex: [Int] = []   // [N] b · T + t of each packed token
+    var sourceIndex: [Int] = []   // [N] b · T + t of each packed token (after the earlier batches' B · T)
 
-    /// Packs the batch. With `trim`, each row stops after the last position that can matter: its last real
+    /// Packs the batches. With `trim`, each row stops after the last position that can matter: its last real
     /// token or the last position that predicts a label. Later positions are padding that no kept query
     /// attends to and that has no target, so dropping them changes no loss and no gradient.
-    init(_ batch: TrainingBatch, heads: Int, vocab: Int, maxPositions: Int, trim: Bool) throws {
+    /// Several batches (the micro-batches of one optimizer step) are packed one after the other, so one pass
+    /// multiplies every weight with all their tokens at once.
+    init(_ batches: [TrainingBatch], heads: Int, vocab: Int, maxPositions: Int, trim: Bool) throws {
+        var sourceBase = 0
+        for batch in batches {
+            try append(batch, sourceBase: sourceBase, heads: heads, vocab: vocab, maxPositions: maxPositions, trim: trim)
+            sourceBase += batch.batchSize * batch.sequenceLength
+        }
+    }
+
+    private mutating func append(_ batch: TrainingBatch, sourceBase: Int, heads: Int, vocab: Int, maxPositions: Int, trim: Bool) throws {
         let T = batch.sequenceLength
         guard T <= maxPositions else {
             throw LoraError("batch rows of \(T) tokens exceed the \(maxPositions) positions the model supports (max_position_embeddings)")
         }
         for b in 0..<batch.batchSize {
-            var length = T
-            if trim {
-                var needed = 0
-                for t in 0..<T {
-                    if batch.attention_mask[b * T + t] != 0 { needed = max(needed, t + 1) }
-                    if t > 0 && batch.labels[b * T + t] != -100 { needed = max(needed, t) }
-                }
-                length = needed
-            }
+            let length = trim ? batch.neededLength(row: b) : T
             guard length > 0 else { continue }
             rows.append(RowSpan(start: N, length: length, attOffset: attentionFloats))
             for t in 0..<length {
@@ -83,7 +103,7 @@ struct BatchPlan {
                 tokens.append(id)
                 positions.append(Int32(t))
                 keyMask.append(batch.attention_mask[b * T + t] != 0 ? 1 : 0)
-                sourceIndex.append(b * T + t)
+                sourceIndex.append(sourceBase + b * T + t)
                 if t + 1 < T {
                     let label = batch.labels[b * T + t + 1]
                     if label != -100 {

@@ -124,6 +124,24 @@ struct BackwardTests {
         for (a, b) in zip(g1, g2) { #expect(maxAbsDiff(a, b) <= 1e-6 * max(1, maxAbs(a))) }
     }
 
+    /// Packing several micro-batches into one pass changes the order of floating-point sums only.
+    @Test func onePassOverSeveralBatchesEqualsOnePassEach() throws {
+        let model = try TinyLlama.model()
+        let builder = BatchBuilder(padding: .longest, padTokenId: 0)
+        let batches = try [builder.batch(Array(TinyLlama.examples(5).prefix(2))), builder.batch(Array(TinyLlama.examples(5).suffix(3)))]
+        let total = Double(batches.reduce(0) { $0 + $1.targetCount })
+        model.adapter.zeroGradients()
+        var separate = 0.0
+        for b in batches { separate += try model.forwardBackward(b, lossDivisor: total).lossSum }
+        let g1 = model.adapter.modules.flatMap { [$0.grad_A.array, $0.grad_B.array] }
+        model.adapter.zeroGradients()
+        let together = try model.forwardBackward(batches, lossDivisor: total)
+        let g2 = model.adapter.modules.flatMap { [$0.grad_A.array, $0.grad_B.array] }
+        #expect(together.targetCount == Int(total))
+        #expect(abs(together.lossSum - separate) < 1e-4)
+        for (a, b) in zip(g1, g2) { #expect(maxAbsDiff(a, b) <= 1e-5 * maxAbs(a)) }
+    }
+
     @Test func badBatchesAreClearErrors() throws {
         let model = try TinyLlama.model()
         let outside = try TrainingBatch(input_ids: [[1, 500, 3]])
