@@ -114,6 +114,49 @@ public final class Trainer: @unchecked Sendable {
         return out
     }
 
+    /// One optimizer step: forward/backward of the step's micro-batches (loss normalised by their total target
+    /// count), clipping, AdamW at the scheduled rate, then the log row when due. Returns the step's loss and the
+    /// real tokens it read. A non-finite loss or gradient throws before any weight changes.
+    private func optimizerStep() throws -> (loss: Double, realTokens: Int) {
+        let step = state.global_step, adapter = model.adapter
+        let micro = try microBatches(forStep: step)
+        let targets = micro.reduce(0) { $0 + $1.targetCount }
+        var lossSum: Double = 0, realTokens = 0
+        for (i, pass) in passes(micro).enumerated() {
+            let key = args.seed ^ TrainingRandom.mix(UInt64(step) &* 0x1_0000 &+ UInt64(i))
+            lossSum += try model.forwardBackward(pass, lossDivisor: Double(max(targets, 1)), dropoutKey: key).lossSum
+            realTokens += pass.reduce(0) { $0 + $1.realTokenCount }
+        }
+        let loss = lossSum / Double(max(targets, 1))
+        let norm = clipGradientNorm(adapter, maxNorm: args.max_grad_norm)
+        guard loss.isFinite, norm.isFinite else {
+            adapter.zeroGradients()
+            throw NonFiniteLossError(step: step + 1, loss: loss, gradNorm: norm)
+        }
+        let lr = schedule.learningRate(atStep: step)
+        optimizer.step(learningRate: lr)
+        adapter.zeroGradients()
+
+        state.global_step += 1
+        let microEnd = min((step % stepsPerEpoch + 1) * args.gradient_accumulation_steps, microBatchesPerEpoch)
+        state.epoch = Double(step / stepsPerEpoch) + Double(microEnd) / Double(microBatchesPerEpoch)
+        state.step_losses.append(loss)
+        state.loss_since_log += loss
+        onStep(state.global_step, loss)
+        if state.global_step % args.logging_steps == 0 {
+            // transformers logs the mean of the step losses since the previous row
+            let entry = LogEntry(step: state.global_step, epoch: state.epoch,
+                                 loss: state.loss_since_log / Double(state.global_step - state.last_logged_step),
+                                 grad_norm: norm, learning_rate: lr)
+            state.total_loss += state.loss_since_log
+            state.loss_since_log = 0
+            state.last_logged_step = state.global_step
+            state.log_history.append(entry)
+            onLog(entry)
+        }
+        return (loss, realTokens)
+    }
+
     /// Runs (or continues) training to `max_steps`. With `resumeFrom`, first restores that checkpoint.
     @discardableResult
     public func train(resumeFrom checkpoint: URL? = nil) throws -> TrainOutput {
@@ -123,44 +166,13 @@ public final class Trainer: @unchecked Sendable {
         var realTokens = 0, stoppedEarly = false, progressInfo = ""
         let bar = ProgressBar(total: state.max_steps, label: "train", unit: "step")
         if showProgress { bar.update(state.global_step) }
-        let adapter = model.adapter
-        adapter.zeroGradients()
+        // The bar draws its last state itself; on a terminal it still needs its line ended (logs already have one).
+        defer { if showProgress && (isatty(STDERR_FILENO) != 0 || state.global_step < state.max_steps) { bar.finish(info: progressInfo) } }
+        model.adapter.zeroGradients()
         while state.global_step < state.max_steps {
             if shouldStop() { stoppedEarly = true; break }
-            let step = state.global_step
-            let micro = try microBatches(forStep: step)
-            let targets = micro.reduce(0) { $0 + $1.targetCount }
-            var lossSum: Double = 0
-            for (i, pass) in passes(micro).enumerated() {
-                let key = args.seed ^ TrainingRandom.mix(UInt64(step) &* 0x1_0000 &+ UInt64(i))
-                lossSum += try model.forwardBackward(pass, lossDivisor: Double(max(targets, 1)), dropoutKey: key).lossSum
-                realTokens += pass.reduce(0) { $0 + $1.realTokenCount }
-            }
-            let loss = lossSum / Double(max(targets, 1))
-            let norm = clipGradientNorm(adapter, maxNorm: args.max_grad_norm)
-            guard loss.isFinite, norm.isFinite else {
-                adapter.zeroGradients()
-                throw NonFiniteLossError(step: step + 1, loss: loss, gradNorm: norm)
-            }
-            let lr = schedule.learningRate(atStep: step)
-            optimizer.step(learningRate: lr)
-            adapter.zeroGradients()
-            state.global_step += 1
-            let microEnd = min((step % stepsPerEpoch + 1) * args.gradient_accumulation_steps, microBatchesPerEpoch)
-            state.epoch = Double(step / stepsPerEpoch) + Double(microEnd) / Double(microBatchesPerEpoch)
-            state.step_losses.append(loss)
-            state.loss_since_log += loss
-            onStep(state.global_step, loss)
-            if state.global_step % args.logging_steps == 0 {
-                let entry = LogEntry(step: state.global_step, epoch: state.epoch,
-                                     loss: state.loss_since_log / Double(state.global_step - state.last_logged_step),
-                                     grad_norm: norm, learning_rate: lr)
-                state.total_loss += state.loss_since_log
-                state.loss_since_log = 0
-                state.last_logged_step = state.global_step
-                state.log_history.append(entry)
-                onLog(entry)
-            }
+            let (loss, tokens) = try optimizerStep()
+            realTokens += tokens
             if args.save_steps > 0 && state.global_step % args.save_steps == 0 {
                 try saveCheckpoint()
             }
@@ -168,8 +180,6 @@ public final class Trainer: @unchecked Sendable {
             progressInfo = String(format: "loss %.4f | %.0f tok/s", loss, Double(realTokens) / max(elapsed, 1e-9))
             if showProgress { bar.update(state.global_step, info: progressInfo) }
         }
-        // The bar draws its last state itself; on a terminal it still needs its line ended (logs already have one).
-        if showProgress && (isatty(STDERR_FILENO) != 0 || state.global_step < state.max_steps) { bar.finish(info: progressInfo) }
         let runtime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let stepsRun = state.global_step - firstStep
         let samplesAll = args.max_steps > 0
