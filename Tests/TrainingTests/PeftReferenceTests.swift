@@ -73,6 +73,32 @@ struct PeftReferenceTests {
         #expect(abs(sum / Double(count) - (ref["loss"] as! Double)) < 1e-5)
     }
 
+    /// The batch builder reproduces the reference collators on the trajectory's rows: the notebook's
+    /// max_length padding with every pad-id token (the real EOS too) masked, and the default mode's prompt
+    /// masking with padding to the longest row.
+    @Test(arguments: ["notebook", "default"])
+    func batchBuilderReproducesTheCollators(mode: String) throws {
+        let traj = try TinyLlama.json(Self.dir.appendingPathComponent("trajectory.json"))
+        let run = (traj["runs"] as! [String: Any])[mode] as! [String: Any]
+        for mb in run["micro_batches"] as! [[String: Any]] {
+            let expected = try Self.batch(mb)
+            let ids = mb["input_ids"] as! [[Int]], mask = mb["attention_mask"] as! [[Int]], labels = mb["labels"] as! [[Int]]
+            var examples: [TokenizedExample] = []
+            for (b, row) in ids.enumerated() {
+                let real = Array(row[0..<mask[b].reduce(0, +)])
+                if mode == "notebook" {
+                    examples.append(.notebook(tokens: real, maxLength: 16, padTokenId: 2))
+                } else {
+                    let promptLength = labels[b].prefix { $0 == -100 }.count
+                    examples.append(.promptAnswer(prompt: Array(real[..<promptLength]), answer: Array(real[promptLength..<(real.count - 1)]),
+                                                  endToken: real.last!))
+                }
+            }
+            let padding: Padding = mode == "notebook" ? .maxLength(16) : .longest
+            #expect(try BatchBuilder(padding: padding, padTokenId: 2).batch(examples) == expected)
+        }
+    }
+
     /// 10 AdamW steps with warmup, decay, clipping and gradient accumulation, on the same micro-batches as the
     /// reference Trainer: every logged loss, gradient norm and learning rate.
     @Test(arguments: ["notebook", "default"])
