@@ -4,14 +4,15 @@ import Llama
 import Weights
 
 extension LoraModel {
-    /// The base weights with the adapter folded in: W' = W + scaling · B·A for every adapted projection
-    /// (f32); all other tensors are shared with the base, which is left unchanged.
+    /// The base weights with the adapter folded in: W' = W + scaling · B·A for every adapted projection,
+    /// computed in f32 and kept in `storage` (nil: the storage of each base matrix); all other tensors are
+    /// shared with the base, which is left unchanged.
     ///
     /// ```swift
-    /// let merged = model.mergedWeights()
+    /// let merged = model.mergedWeights(storage: .f32)
     /// let plain = try LoraModel(config: model.config, weights: merged, lora: lora)   // same logits, adapter off
     /// ```
-    public func mergedWeights() -> LlamaWeights {
+    public func mergedWeights(storage: StorageType? = nil) -> LlamaWeights {
         var out = weights
         for l in 0..<config.num_hidden_layers {
             let layer = adapter.layers[l]
@@ -23,7 +24,7 @@ extension LoraModel {
                     BLAS.sgemm(m: w.rows, n: w.cols, k: lora.r, alpha: lora.scaling, a: lora.lora_B.pointer,
                                b: lora.lora_A.pointer, beta: 1, c: v.baseAddress!)
                 }
-                return WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: .f32)
+                return WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: storage ?? w.storage)
             }
             let a = weights.model.layers[l].self_attn, m = weights.model.layers[l].mlp
             out.model.layers[l].self_attn = LlamaAttentionWeights(
@@ -36,6 +37,17 @@ extension LoraModel {
         return out
     }
 
+    /// A plain `LlamaModel` with the adapter merged in, in the base's storage type: what generation and
+    /// evaluation use to run the fine-tuned model at full speed (the LoRA model itself is unchanged).
+    ///
+    /// ```swift
+    /// let tuned = model.mergedModel()
+    /// let logits = try tuned.forward(inputIds: [[1, 4093, 198]])
+    /// ```
+    public func mergedModel() -> LlamaModel {
+        LlamaModel(config: config, weights: mergedWeights(), storage: weights.model.embed_tokens.storage)
+    }
+
     /// Writes the merged model as a Hugging Face folder: `config.json` and an F32 `model.safetensors`
     /// (each written to a temporary name and renamed). A tied model writes no `lm_head.weight`.
     ///
@@ -43,7 +55,7 @@ extension LoraModel {
     /// try model.exportMerged(to: URL(fileURLWithPath: "outputs/merged"))
     /// ```
     public func exportMerged(to directory: URL) throws {
-        let merged = mergedWeights()
+        let merged = mergedWeights(storage: .f32)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         try writer.add("model.embed_tokens.weight", shape: [config.vocab_size, config.hidden_size],
                        floats: merged.model.embed_tokens.toFloat32())

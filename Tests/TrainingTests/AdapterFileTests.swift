@@ -74,6 +74,10 @@ struct AdapterFileTests {
         let merged = try LoraModel(config: TinyLlama.config, weights: model.mergedWeights(), adapter: model.adapter)
         merged.adapterEnabled = false
         #expect(maxAbsDiff(try merged.logits(batch), adapted) < 1e-5)
+        // the Llama module's inference forward on the merged model gives the same logits
+        #expect(maxAbsDiff(try model.mergedModel().forward(inputIds: TinyLlama.referenceBatch().1["input_ids"] as! [[Int]],
+                                                           attentionMask: TinyLlama.referenceBatch().1["attention_mask"] as! [[Int]]).values,
+                           adapted) < 1e-4)
         // the base is untouched
         model.adapterEnabled = false
         let base = try model.logits(batch)
