@@ -15,19 +15,21 @@
 /// try GGMLDequantize.convert(.Q4_1, src, count: 576, into: out)
 /// ```
 public enum GGMLDequantize {
-    /// Converts `count` values (a multiple of the type's block size) starting at `src`.
-    /// Throws for types that are recognised but not implemented.
+    /// Converts `count` values (a multiple of the type's block size) starting at `src`, which must hold
+    /// `type.rowBytes(count)` bytes. Throws for a partial block and for types recognised but not implemented.
     public static func convert(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int,
                                into out: UnsafeMutablePointer<Float>) throws {
-        precondition(count % type.blockSize == 0, "GGMLDequantize: count \(count) is not whole \(type) blocks")
+        guard count >= 0, count % type.blockSize == 0 else {
+            throw WeightsError(file: "ggml", field: type.name, "\(count) values are not whole blocks of \(type.blockSize)")
+        }
         let blocks = count / type.blockSize
         switch type.id {
         case GGMLType.F32.id:
             UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: count * 4)
         case GGMLType.F16.id:
-            for i in 0..<count { out[i] = half(src, 2 * i) }
+            convertToFloat(.F16, src, count: count, into: out)
         case GGMLType.BF16.id:
-            for i in 0..<count { out[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+            convertToFloat(.BF16, src, count: count, into: out)
         case GGMLType.F64.id:
             for i in 0..<count { out[i] = Float(src.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
         case GGMLType.I8.id:

@@ -1,6 +1,10 @@
 import Foundation
 
 /// One tensor's entry in a GGUF file.
+///
+/// ```swift
+/// let info = try gguf.tensor("token_embd.weight")  // type Q8_0, dims [576, 49152], shape [49152, 576]
+/// ```
 public struct GGUFTensorInfo: Sendable, Equatable {
     public var name: String
     /// GGUF order: `ne[0]` (the fastest-varying dimension, a row's length) first.

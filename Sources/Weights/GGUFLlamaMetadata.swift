@@ -86,7 +86,7 @@ extension GGUFFile {
         } else {
             vocab = try tensor("token_embd.weight").shape.first ?? 0
         }
-        return GGUFLlamaHyperparameters(
+        let h = GGUFLlamaHyperparameters(
             architecture: arch,
             name: modelName,
             embeddingLength: embedding,
@@ -100,6 +100,18 @@ extension GGUFFile {
             vocabSize: vocab,
             ropeDimensionCount: metadata[p + "rope.dimension_count"] == nil ? headDim : try int(p + "rope.dimension_count"),
             headDim: headDim)
+        for (key, value) in [("embedding_length", h.embeddingLength), ("block_count", h.blockCount),
+                             ("feed_forward_length", h.feedForwardLength), ("context_length", h.contextLength),
+                             ("rope.dimension_count", h.ropeDimensionCount), ("attention.key_length", h.headDim)]
+        where value <= 0 || value > 1 << 24 {
+            throw WeightsError(file: name, field: "metadata \"\(p)\(key)\"", "\(value) is out of range")
+        }
+        guard h.vocabSize > 0 else { throw WeightsError(file: name, field: "tokenizer.ggml.tokens", "the vocabulary is empty") }
+        guard h.rmsEpsilon > 0, h.rmsEpsilon.isFinite, h.ropeFreqBase > 0, h.ropeFreqBase.isFinite else {
+            throw WeightsError(file: name, field: "metadata \"\(p)attention.layer_norm_rms_epsilon\" / \"\(p)rope.freq_base\"",
+                               "must be positive and finite (found \(h.rmsEpsilon), \(h.ropeFreqBase))")
+        }
+        return h
     }
 
     /// Reads `tokenizer.ggml.*` and `tokenizer.chat_template`; throws naming the key when a present

@@ -20,11 +20,12 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
 
     public init(file: GGUFFile) throws {
         self.file = file
-        hyperparameters = try file.llamaHyperparameters()
-        guard hyperparameters.architecture == "llama" else {
+        let architecture = try file.string("general.architecture")
+        guard architecture == "llama" else {
             throw WeightsError(file: file.name, field: "metadata \"general.architecture\"",
-                               "architecture \"\(hyperparameters.architecture)\" is not supported (only llama)")
+                               "architecture \"\(architecture)\" is not supported (only llama)")
         }
+        hyperparameters = try file.llamaHyperparameters()
         var map: [String: String] = [:]
         for info in file.tensorInfos {
             if let hf = Self.huggingFaceName(info.name) { map[hf] = info.name }

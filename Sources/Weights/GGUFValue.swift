@@ -15,7 +15,7 @@ public enum GGUFValueType: UInt32, Sendable, CaseIterable {
 /// let layers = gguf.metadata["llama.block_count"]?.int                     // 30
 /// let eps = gguf.metadata["llama.attention.layer_norm_rms_epsilon"]?.float // 1e-5
 /// ```
-public indirect enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
+public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
     case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool), string(String)
     case array(GGUFValueType, [GGUFValue])

@@ -14,7 +14,7 @@ struct HTTPTransfer {
     let label: String
     let showProgress: Bool
 
-    init(url: URL, partial: URL, token: HubToken?, timeout: TimeInterval, label: String, showProgress: Bool) throws {
+    init(url: URL, partial: URL, token: HubToken?, timeout: TimeInterval, label: String, showProgress: Bool) {
         self.url = url; self.partial = partial; self.token = token
         self.timeout = timeout; self.label = label; self.showProgress = showProgress
     }
@@ -39,7 +39,10 @@ struct HTTPTransfer {
         session.finishTasksAndInvalidate()
         try? delegate.handle?.synchronize()
         try? delegate.handle?.close()
-        delegate.bar?.finish()
+        if let bar = delegate.bar {
+            if delegate.error == nil && delegate.failure == nil { bar.update(bar.total) }
+            bar.finish()
+        }
 
         if let failure = delegate.failure { throw failure }
         if let error = delegate.error, delegate.status == 200 || delegate.status == 206 || delegate.status == 0 {
@@ -123,12 +126,17 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
             completionHandler(.cancel)
             return
         }
-        if showProgress, let total {
-            bar = ProgressBar(total: Int(max(total / 1024, 1)), label: label, unit: "KiB")
-            bar?.update(Int(offset / 1024))
+        // Small files (configs, tokenizers) get no bar; weights get one counted in MiB, over the bytes still
+        // to come, so that its rate and ETA are this transfer's.
+        if showProgress, let total, total - offset >= 1 << 20 {
+            let label = offset > 0 ? "\(self.label) (resuming after \(MemoryEstimate.format(Int(offset))))" : self.label
+            bar = ProgressBar(total: Int(mebibytes(total - offset)), label: label, unit: "MiB")
         }
         completionHandler(failure == nil ? .allow : .cancel)
     }
+
+    /// Whole MiB, rounded up so that a finished file shows total/total.
+    func mebibytes(_ bytes: Int64) -> Int64 { (bytes + (1 << 20) - 1) >> 20 }
 
     func open(truncate: Bool) {
         let fm = FileManager.default
@@ -157,7 +165,7 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
             return
         }
         received += Int64(data.count)
-        bar?.update(Int((offset + received) / 1024))
+        bar?.update(Int(received >> 20))
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {

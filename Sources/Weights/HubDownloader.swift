@@ -12,9 +12,10 @@ import Kernels
 /// `models--ORG--NAME/snapshots/{commit}/` as plain files. huggingface_hub reads such a snapshot like its own;
 /// medrepl does not write the content-addressed `blobs/` folder.
 ///
-/// Each file is fetched into `{file}.incomplete` beside its destination; an interrupted download resumes
-/// from the bytes already there with an HTTP `Range` request, and the file is renamed into place only
-/// when complete. `Authorization: Bearer …` is sent when a token is given (the token is never printed).
+/// Files are fetched into a staging folder `snapshots/.download-{revision}/`, each first as
+/// `{file}.incomplete`: an interrupted download resumes from the bytes already there with an HTTP `Range`
+/// request, a file is renamed to its name only when complete, and the snapshot folder receives the files
+/// only when the whole model is there (so a snapshot never holds half a model). `Authorization: Bearer …` is sent when a token is given (the token is never printed).
 ///
 /// ```swift
 /// let hub = HubDownloader(endpoint: URL(string: "https://huggingface.co")!, token: HubToken.resolve(),
@@ -55,6 +56,9 @@ public final class HubDownloader: @unchecked Sendable {
         let folder = Self.repoFolder(repo, cache: cache)
         let staging = folder.appendingPathComponent("snapshots").appendingPathComponent(".download-" + safeName(revision))
         try makeDirectory(staging)
+        if showProgress {
+            FileHandle.standardError.write(Data("downloading \(repo)@\(revision) from \(endpoint.absoluteString) into \(folder.path)\n".utf8))
+        }
 
         // config.json first: it proves the repository exists and tells the commit, which is noted at once
         // (an interrupted run keeps its finished files here, so a later run may not see the header again).
@@ -135,14 +139,12 @@ public final class HubDownloader: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: destination.path) { return .done(commit: nil) }
         let partial = folder.appendingPathComponent(file + ".incomplete")
         let url = fileURL(repo, revision, file)
-        var transfer = try HTTPTransfer(url: url, partial: partial, token: token, timeout: timeout,
-                                        label: file, showProgress: showProgress)
+        let transfer = HTTPTransfer(url: url, partial: partial, token: token, timeout: timeout,
+                                    label: file, showProgress: showProgress)
         var outcome = try transfer.run()
         if outcome.status == 416 {
             // The partial is no prefix of what the server has (changed file, or already complete): start over.
             try? FileManager.default.removeItem(at: partial)
-            transfer = try HTTPTransfer(url: url, partial: partial, token: token, timeout: timeout,
-                                        label: file, showProgress: showProgress)
             outcome = try transfer.run()
         }
         switch outcome.status {

@@ -9,7 +9,7 @@ import Foundation
 /// try HubToken.store("hf_...")             // mode 0600, written atomically
 /// print(HubToken.resolve()!)               // "token set (37 characters, from HF_TOKEN)"
 /// ```
-public struct HubToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct HubToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The secret itself. Send it; never print it.
     public let value: String
     /// Where it came from (`HF_TOKEN` or a file path), for messages.
@@ -20,9 +20,12 @@ public struct HubToken: Sendable, Equatable, CustomStringConvertible, CustomDebu
         self.origin = origin
     }
 
-    /// Never shows any part of the token.
-    public var description: String { "token set (\(value.count) characters, from \(origin))" }
+    /// Says that a token is set, its length and origin; never any part of it.
+    public var redacted: String { "token set (\(value.count) characters, from \(origin))" }
+    public var description: String { redacted }
     public var debugDescription: String { description }
+    /// `dump(token)` and debuggers see the redacted text only.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": redacted]) }
 
     /// Where huggingface_hub keeps the token: `$HF_HOME/token`, else `~/.cache/huggingface/token`.
     public static func storedTokenURL(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {

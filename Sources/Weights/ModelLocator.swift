@@ -42,7 +42,8 @@ public struct ModelFiles: Sendable, Equatable {
 
 /// Resolves a model name to its files. Accepted names, tried in this order:
 /// - `smollm2`: the default model, `SmolLM2-135M-Instruct*.gguf` searched in `$MEDREPL_MODEL_DIR`, `./models/`,
-///   `<folder of the executable>/../../models/` and `~/.cache/medrepl/models/`;
+///   `<folder of the executable>/../../models/` (and `models/` beside the `.build` folder the executable is in)
+///   and `~/.cache/medrepl/models/`;
 /// - a path: a model folder (`config.json` with safetensors weights, or a folder holding one `.gguf`),
 ///   a `.gguf` file, or a `.safetensors` file (with `config.json` beside it);
 /// - a Hugging Face id `ORG/NAME` (optionally `ORG/NAME@revision`): looked up in the hub cache
@@ -100,6 +101,14 @@ public struct ModelLocator: Sendable {
         dirs.append(currentDirectory.appendingPathComponent("models"))
         if let exe = executable {
             dirs.append(exe.deletingLastPathComponent().appendingPathComponent("../../models").standardizedFileURL)
+            // `.build/release` is a link to `.build/<triple>/release`, and the running path is the resolved one:
+            // also try the folder beside `.build`.
+            let parts = exe.standardizedFileURL.pathComponents
+            if let build = parts.lastIndex(of: ".build"), build > 0 {
+                let checkout = URL(fileURLWithPath: NSString.path(withComponents: Array(parts[..<build])))
+                let beside = checkout.appendingPathComponent("models")
+                if !dirs.contains(beside) { dirs.append(beside) }
+            }
         }
         dirs.append(HubToken.homeDirectory(environment).appendingPathComponent(".cache/medrepl/models"))
         return dirs

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The element types a `.safetensors` file can hold, with the spelling of its JSON header.
@@ -36,6 +37,10 @@ public func convertToFloat(_ dtype: SafetensorsDType, _ src: UnsafeRawPointer, c
     switch dtype {
     case .F32:
         UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: count * 4)
+    case .F16 where Int(bitPattern: src) % 2 == 0:
+        mk_f16_to_f32(src.assumingMemoryBound(to: UInt16.self), out, count)     // vectorized C loop
+    case .BF16 where Int(bitPattern: src) % 2 == 0:
+        mk_bf16_to_f32(src.assumingMemoryBound(to: UInt16.self), out, count)
     case .F16:
         for i in 0..<count { out[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
     case .BF16:

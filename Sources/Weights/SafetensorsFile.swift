@@ -1,6 +1,10 @@
 import Foundation
 
 /// One tensor's entry in a safetensors header.
+///
+/// ```swift
+/// let info = try file.info("model.norm.weight")   // dtype .BF16, shape [576], begin..end in the data section
+/// ```
 public struct SafetensorsTensorInfo: Sendable, Equatable {
     public var name: String
     public var dtype: SafetensorsDType

@@ -28,6 +28,15 @@ extension TensorSource {
         return values
     }
 
+    /// Total elements over every tensor (for the memory check before loading; tied embeddings count once).
+    ///
+    /// ```swift
+    /// try MemoryEstimate.check(parameters: source.parameterCount(), storage: .bf16, what: "SmolLM2")
+    /// ```
+    public func parameterCount() -> Int {
+        tensorNames().reduce(0) { $0 + ((try? shape(of: $1).reduce(1, *)) ?? 0) }
+    }
+
     /// Whether the source has a tensor called `name`.
     public func contains(_ name: String) -> Bool { (try? shape(of: name)) != nil }
 }

@@ -10,6 +10,8 @@ struct GGUFBuilder {
     var tensors: [(name: String, dims: [UInt64], type: UInt32, offset: UInt64)] = []
     var data = Data()
     var tensorCountOverride: UInt64?
+    /// Padding before the data section (must agree with `general.alignment` for a valid file).
+    var alignment = 32
     var kvCountOverride: UInt64?
 
     static func string(_ s: String) -> Data {
@@ -17,6 +19,10 @@ struct GGUFBuilder {
         d.appendLE(UInt64(s.utf8.count))
         d.append(Data(s.utf8))
         return d
+    }
+
+    mutating func addString(_ key: String, _ v: String) {
+        kv.append((key, 8, Self.string(v)))
     }
 
     mutating func addUInt32(_ key: String, _ v: UInt32) {
@@ -41,7 +47,7 @@ struct GGUFBuilder {
             out.appendLE(t.type)
             out.appendLE(t.offset)
         }
-        while out.count % 32 != 0 { out.append(0) }
+        while out.count % alignment != 0 { out.append(0) }
         out.append(data)
         return out
     }
@@ -68,6 +74,21 @@ struct GGUFBuilder {
     @Test func theValidBaselineOpens() throws {
         let file = try GGUFFile(url: write("ok.gguf", valid))
         #expect(try file.floats("w") == [Float](repeating: 0, count: 8))
+    }
+
+    @Test func customAlignmentPlacesTheDataSection() throws {
+        var b = GGUFBuilder()
+        b.addUInt32("general.alignment", 256)
+        b.alignment = 256
+        b.tensors = [("a", [4], 0, 0), ("b", [2], 0, 256)]
+        var data = Data(count: 264)
+        data.replaceSubrange(0..<16, with: [Float(1), 2, 3, 4].withUnsafeBytes { Data($0) })
+        data.replaceSubrange(256..<264, with: [Float(5), 6].withUnsafeBytes { Data($0) })
+        b.data = data
+        let file = try GGUFFile(url: write("align256.gguf", b))
+        #expect(file.alignment == 256 && file.dataStart % 256 == 0)
+        #expect(try file.floats("a") == [1, 2, 3, 4])
+        #expect(try file.floats("b") == [5, 6])
     }
 
     @Test func badMagic() {
@@ -191,6 +212,27 @@ struct GGUFBuilder {
         huge.tensors = [("w", [1 << 50, 1 << 50], 0, 0)]
         let url5 = write("huge.gguf", huge)
         expectWeightsError(file: "huge.gguf", ["tensor \"w\" ne["]) { _ = try GGUFFile(url: url5) }
+    }
+
+    @Test func llamaMetadataMissingOrWrong() throws {
+        var b = valid
+        b.addString("general.architecture", "llama")
+        b.addUInt32("llama.block_count", 2)
+        let file = try GGUFFile(url: write("meta.gguf", b))
+        expectWeightsError(file: "meta.gguf", ["metadata \"llama.embedding_length\"", "missing"]) { _ = try file.llamaHyperparameters() }
+        expectWeightsError(file: "meta.gguf", ["metadata \"tokenizer.ggml.tokens\"", "no vocabulary"]) { _ = try file.tokenizerMetadata() }
+
+        var zero = b
+        for (k, v) in [("llama.embedding_length", 8), ("llama.feed_forward_length", 16), ("llama.attention.head_count", 0)] {
+            zero.addUInt32(k, UInt32(v))
+        }
+        let url = write("heads.gguf", zero)
+        expectWeightsError(file: "heads.gguf", ["llama.attention.head_count"]) { _ = try GGUFFile(url: url).llamaHyperparameters() }
+
+        var arch = valid
+        arch.addString("general.architecture", "gpt2")
+        let url2 = write("arch.gguf", arch)
+        expectWeightsError(file: "arch.gguf", ["general.architecture", "gpt2", "not supported"]) { _ = try GGUFLlamaTensorSource(file: GGUFFile(url: url2)) }
     }
 
     /// Every prefix of the fixture (header, metadata, infos, data) is refused without a crash.

@@ -11,7 +11,8 @@ import Weights
     init() throws {
         server = try LoopbackHTTPServer()
         var w = SafetensorsWriter(metadata: ["format": "pt"])
-        try w.add("model.embed_tokens.weight", shape: [64, 100], floats: (0..<6400).map { Float($0) / 7 })
+        // Just over 1 MiB, so that the progress bar is drawn for it.
+        try w.add("model.embed_tokens.weight", shape: [64, 4200], floats: (0..<268_800).map { Float($0) / 7 })
         weights = w.serialized()
     }
 
@@ -47,7 +48,7 @@ import Weights
         #expect(try String(contentsOf: tmp.file("hf/hub/models--ORG--NAME/refs/main"), encoding: .utf8) == server.commit)
         #expect(try Data(contentsOf: snapshot.appendingPathComponent("model.safetensors")) == weights)
         #expect(files.tokenizerFiles["tokenizer.json"] != nil)
-        #expect(try files.tensorSource().shape(of: "model.embed_tokens.weight") == [64, 100])
+        #expect(try files.tensorSource().shape(of: "model.embed_tokens.weight") == [64, 4200])
         // No token was configured, so none was sent; optional files that 404 were simply skipped.
         #expect(server.requests.allSatisfy { $0.headers["authorization"] == nil })
         #expect(server.requests.contains { $0.path.hasSuffix("/generation_config.json") })
@@ -78,13 +79,16 @@ import Weights
         let kept = try Data(contentsOf: partial)
         #expect(kept.count == 10_000 && kept == weights.prefix(10_000))
 
-        // Second attempt asks only for the rest, and the assembled file is exact.
-        let files = try locator().resolve("ORG/RESUME")
+        // Second attempt asks only for the rest, and the assembled file is exact (with a progress bar on
+        // standard error, so that path runs too).
+        var withBar = locator()
+        withBar.showProgress = true
+        let files = try withBar.resolve("ORG/RESUME")
         let ranges = server.requests.filter { $0.path == path }.map { $0.headers["range"] }
         #expect(ranges == [nil, "bytes=10000-"])
         #expect(try Data(contentsOf: files.weightFiles[0]) == weights)
         #expect(!FileManager.default.fileExists(atPath: partial.path))
-        #expect(try files.tensorSource().floats("model.embed_tokens.weight")[6399] == Float(6399) / 7)
+        #expect(try files.tensorSource().floats("model.embed_tokens.weight")[268_799] == Float(268_799) / 7)
     }
 
     @Test func aPartialLongerThanTheFileStartsOver() throws {

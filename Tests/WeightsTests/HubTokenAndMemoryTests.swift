@@ -28,7 +28,9 @@ import Kernels
         let mode = try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as! NSNumber
         #expect(mode.intValue & 0o777 == 0o600)
         let token = HubToken.resolve(environment: env)!
-        for text in ["\(token)", String(describing: token), String(reflecting: token), token.description] {
+        var dumped = ""
+        dump(token, to: &dumped)
+        for text in ["\(token)", String(describing: token), String(reflecting: token), token.redacted, "\([token])", dumped] {
             #expect(!text.contains("SECRET") && !text.contains("XyZ") && !text.contains("secret"), "\(text)")
         }
         #expect(token.description.contains("\(secret.count) characters"))

@@ -74,6 +74,13 @@ import Weights
         expectWeightsError(file: "smollm2", ["not found", tmp.file("models").path, "MEDREPL_MODEL_DIR"]) { _ = try locator().resolve("smollm2") }
     }
 
+    @Test func defaultFoldersIncludeTheCheckoutOfABuiltExecutable() {
+        let l = ModelLocator(environment: ["HOME": "/home/u", "MEDREPL_MODEL_DIR": "/m"], currentDirectory: URL(fileURLWithPath: "/work"),
+                             executable: URL(fileURLWithPath: "/src/medrepl/.build/x86_64-unknown-linux-gnu/release/medrepl"))
+        #expect(l.defaultModelFolders.map(\.path) == ["/m", "/work/models", "/src/medrepl/.build/models",
+                                                      "/src/medrepl/models", "/home/u/.cache/medrepl/models"])
+    }
+
     @Test func hubCacheLayout() throws {
         let cache = tmp.file("hf/hub")
         let repo = HubDownloader.repoFolder("ORG/NAME", cache: cache)

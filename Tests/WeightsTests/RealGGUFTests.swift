@@ -26,6 +26,7 @@ import Weights
         #expect(names.contains("model.layers.29.mlp.down_proj.weight"))
         #expect(names.count == 2 + 30 * 9 + (names.contains("lm_head.weight") ? 1 : 0))
         #expect(try source.shape(of: "model.embed_tokens.weight") == [49152, 576])
+        #expect(source.parameterCount() == 134_515_008)     // SmolLM2-135M's size, the tied lm_head counted once
         #expect(try source.shape(of: "model.layers.0.self_attn.k_proj.weight") == [192, 576])
         #expect(try source.shape(of: "model.layers.0.mlp.up_proj.weight") == [1536, 576])
 
@@ -43,6 +44,40 @@ import Weights
         // RMSNorm weights of a trained model sit around 1, far from quantization noise.
         let norm = try source.floats("model.norm.weight")
         #expect(norm.count == 576)
+    }
+
+    /// The tensors as transformers loads the same GGUF (dequantized, q/k un-permuted), compared through
+    /// per-row probes `sum_j w[r, j] * c_j` written by tools/fixtures/weights_fixture.py.
+    @Test func smolLM2MatchesTransformersLoadingTheSameFile() throws {
+        guard let url = Fixtures.smolLM2 else {
+            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+            return
+        }
+        let data = try Data(contentsOf: Fixtures.url("smollm2_probes.json"))
+        let reference = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let tensors = reference["tensors"] as! [String: [String: Any]]
+        let source = try GGUFLlamaTensorSource(file: GGUFFile(url: url))
+        #expect(reference["tie_word_embeddings"] as? Bool == true && !source.contains("lm_head.weight"))
+        #expect(tensors.count == 13)
+        for (name, entry) in tensors.sorted(by: { $0.key < $1.key }) {
+            let shape = (entry["shape"] as! [NSNumber]).map(\.intValue)
+            #expect(try source.shape(of: name) == shape, "\(name)")
+            let w = try source.floats(name)
+            if let values = entry["values"] as? [NSNumber] {
+                #expect(w == values.map { $0.floatValue }, "\(name)")
+                continue
+            }
+            let probe = (entry["probe"] as! [NSNumber]).map(\.doubleValue)
+            let cols = shape[1]
+            let c = (0..<cols).map { Double(($0 * 7919) % 101 - 50) / 50 }
+            var worst = 0.0
+            for r in 0..<probe.count {
+                var sum = 0.0
+                for j in 0..<cols { sum += Double(w[r * cols + j]) * c[j] }
+                worst = max(worst, abs(sum - probe[r]) / max(abs(probe[r]), 1))
+            }
+            #expect(worst < 1e-6, "\(name): worst probe difference \(worst)")
+        }
     }
 
     @Test func sharedVocabularies() throws {
