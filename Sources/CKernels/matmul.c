@@ -1,13 +1,16 @@
-// y[n, rows] (+)= x[n, cols] · Wᵀ for half-precision (bf16 or IEEE f16) weights W[rows, cols] and
-// a few input rows (n ≤ 8): the decode-time product. Each 16-wide block of a weight row is widened
-// to f32 in registers and multiplied into all n inputs, so the weights stream from memory once.
+// y[n, rows] (+)= x[n, cols] · Wᵀ for weights W[rows, cols] in f32, bf16 or IEEE f16 and a few
+// input rows (n ≤ 8): the decode-time product. Each block of a weight row is loaded (and widened to
+// f32) in registers once and multiplied into all n inputs, so the weights stream from memory once.
+// Callers split the rows over threads themselves, so no BLAS thread pool spins between products.
 #include "ckernels.h"
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
 #include <immintrin.h>
 #endif
 
-static inline float half_to_f32(uint16_t h, int bf16) {
-    if (bf16) {
+static inline float weight_to_f32(const void *w, size_t i, int format) {
+    if (format == MK_WEIGHT_F32) return ((const float *)w)[i];
+    uint16_t h = ((const uint16_t *)w)[i];
+    if (format == MK_WEIGHT_BF16) {
         union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
         return v.f;
     }
@@ -16,37 +19,61 @@ static inline float half_to_f32(uint16_t h, int bf16) {
     return (float)f;
 }
 
-void mk_half_matmul_nt(const uint16_t *w, int bf16, const float *x, float *y,
-                       size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
-                       int accumulate) {
+#if defined(__AVX512F__)
+static inline __m512 load16(const void *w, size_t i, int format) {
+    if (format == MK_WEIGHT_F32) return _mm512_loadu_ps((const float *)w + i);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i));
+    if (format == MK_WEIGHT_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+static inline __m256 load8(const void *w, size_t i, int format) {
+    if (format == MK_WEIGHT_F32) return _mm256_loadu_ps((const float *)w + i);
+    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
+    if (format == MK_WEIGHT_BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    return _mm256_cvtph_ps(h);
+}
+#endif
+
+void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
+                        size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
+                        int accumulate) {
     if (n > 8) n = 8;  // callers never pass more; keeps the accumulators in registers
     for (size_t r = row_begin; r < row_end; r++) {
-        const uint16_t *wr = w + r * cols;
+        size_t wr = r * cols;   // element offset of the row
         float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         size_t j = 0;
 #if defined(__AVX512F__)
         __m512 acc0[8], acc1[8];
         for (size_t i = 0; i < n; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); }
         for (; j + 32 <= cols; j += 32) {
-            __m256i h0 = _mm256_loadu_si256((const __m256i *)(wr + j));
-            __m256i h1 = _mm256_loadu_si256((const __m256i *)(wr + j + 16));
-            __m512 w0, w1;
-            if (bf16) {
-                w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16));
-                w1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16));
-            } else {
-                w0 = _mm512_cvtph_ps(h0);
-                w1 = _mm512_cvtph_ps(h1);
-            }
+            __m512 w0 = load16(w, wr + j, format), w1 = load16(w, wr + j + 16, format);
             for (size_t i = 0; i < n; i++) {
                 acc0[i] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i * cols + j), acc0[i]);
                 acc1[i] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i * cols + j + 16), acc1[i]);
             }
         }
         for (size_t i = 0; i < n; i++) sums[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+        __m256 acc0[8], acc1[8];
+        for (size_t i = 0; i < n; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
+        for (; j + 16 <= cols; j += 16) {
+            __m256 w0 = load8(w, wr + j, format), w1 = load8(w, wr + j + 8, format);
+            for (size_t i = 0; i < n; i++) {
+                acc0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * cols + j), acc0[i]);
+                acc1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * cols + j + 8), acc1[i]);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            __m256 v = _mm256_add_ps(acc0[i], acc1[i]);
+            __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+            q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+            q = _mm_add_ss(q, _mm_movehdup_ps(q));
+            sums[i] = _mm_cvtss_f32(q);
+        }
 #endif
         for (; j < cols; j++) {
-            float wv = half_to_f32(wr[j], bf16);
+            float wv = weight_to_f32(w, wr + j, format);
             for (size_t i = 0; i < n; i++) sums[i] += wv * x[i * cols + j];
         }
         for (size_t i = 0; i < n; i++) {

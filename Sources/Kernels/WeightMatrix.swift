@@ -26,7 +26,7 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// Rows converted at a time when the storage is not f32 (bounds the scratch memory).
     static let rowBlock = 512
-    /// Up to this many input rows, half-precision weights are multiplied directly (no f32 copy).
+    /// Up to this many input rows, the weights are multiplied directly by `mk_matmul_nt_small`.
     public static let smallBatch = 8
 
     public init(rows: Int, cols: Int, values: UnsafePointer<Float>, storage: StorageType = .f32) {
@@ -107,18 +107,14 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false) {
-        if let w = f32 {
-            if n == 1 {
-                // One token (decode): a matrix-vector product streams the weights once, where
-                // sgemm would first copy them into its packed layout.
-                BLAS.sgemv(m: rows, n: cols, a: w, x: x, beta: accumulate ? 1 : 0, y: y)
-            } else {
-                BLAS.sgemm(transB: true, m: n, n: rows, k: cols, a: x, b: w, beta: accumulate ? 1 : 0, c: y)
-            }
+        if n <= WeightMatrix.smallBatch {
+            // Decode: a few tokens. The weights stream once through registers, where sgemm would
+            // first copy them into its packed layout, and OpenBLAS's thread pool stays asleep.
+            smallMatmul(x, into: y, n: n, accumulate: accumulate)
             return
         }
-        if n <= WeightMatrix.smallBatch {
-            halfMatVec(x, into: y, n: n, accumulate: accumulate)
+        if let w = f32 {
+            BLAS.sgemm(transB: true, m: n, n: rows, k: cols, a: x, b: w, beta: accumulate ? 1 : 0, c: y)
             return
         }
         let block = Swift.min(WeightMatrix.rowBlock, rows)
@@ -154,15 +150,20 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// y[n, rows] = x[n, cols] · Wᵀ for bf16/f16 storage and a few rows of x: each weight row is
-    /// widened in registers and used for all n inputs, so the weights are read once and no scratch
-    /// is allocated. Rows are split over the cores.
-    func halfMatVec(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
-        let w = half!
-        let bf16: Int32 = storage == .bf16 ? 1 : 0
+    /// y[n, rows] = x[n, cols] · Wᵀ for a few rows of x (n ≤ `smallBatch`): each weight row is
+    /// loaded (widened) in registers and used for all n inputs, so the weights are read once and no
+    /// scratch is allocated. Rows are split over the cores.
+    func smallMatmul(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
+        let w: UnsafeRawPointer = f32.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(half!)
+        let format: Int32
+        switch storage {
+        case .f32: format = Int32(MK_WEIGHT_F32)
+        case .bf16: format = Int32(MK_WEIGHT_BF16)
+        case .f16: format = Int32(MK_WEIGHT_F16)
+        }
         let rows = rows, cols = cols
         Parallel.rows(rows, workPerRow: cols * n) { range in
-            mk_half_matmul_nt(w, bf16, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            mk_matmul_nt_small(w, format, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
         }
     }
 }

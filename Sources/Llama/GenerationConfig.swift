@@ -28,6 +28,7 @@ public struct GenerationConfig: Sendable, Equatable {
     /// Whether the model config's `eos_token_ids` also end a reply.
     public var stop_at_eos: Bool
 
+    /// Greedy, 128 new tokens, stopping at the model's EOS, unless told otherwise.
     public init(max_new_tokens: Int = 128, do_sample: Bool = false, temperature: Float = 1, top_p: Float = 1,
                 top_k: Int = 50, repetition_penalty: Float = 1, seed: UInt64 = 0,
                 stop_token_ids: [Int] = [], stop_at_eos: Bool = true) {

@@ -55,8 +55,11 @@ extension LlamaConfig {
 
 /// Bytes a model needs in memory, by part.
 public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
+    /// Matrices in their storage type plus f32 norms.
     public var weights: Int
+    /// Keys and values for the batch and tokens asked (f32).
     public var kvCache: Int
+    /// One step's activations (`LlamaRunState`) for those rows.
     public var activations: Int
     public var total: Int { weights + kvCache + activations }
 

@@ -25,6 +25,7 @@ public final class LlamaKVCache: @unchecked Sendable {
     /// Tokens stored per row; the position of that row's next token.
     public var lengths: [Int]                      // [B]
 
+    /// An empty cache (all lengths 0). Prefer `LlamaModel.makeCache(batch:maxTokens:)`.
     public init(layers: Int, batch: Int, capacity: Int, kvDim: Int) {
         self.layers = layers; self.batch = batch; self.capacity = capacity; self.kvDim = kvDim
         key = FloatBuffer(count: layers * batch * capacity * kvDim)

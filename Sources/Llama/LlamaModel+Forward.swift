@@ -48,7 +48,7 @@ extension LlamaModel {
         }
 
         // Positions, the cache's padding mask, and each row's count of real tokens.
-        var realCounts = [Int](repeating: 0, count: B)
+        let realCounts = s.realCounts
         for b in 0..<B {
             let first = cache.lengths[b]
             guard first + T <= S, first + T <= rope.positions else {

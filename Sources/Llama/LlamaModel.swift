@@ -19,6 +19,8 @@ public final class LlamaModel: @unchecked Sendable {
     /// a 128k-context config does not spend memory on tables it will never use.
     public static let defaultRopePositions = 16384
 
+    /// Wraps weights already built; `ropePositions` sets how many positions the rotary tables cover
+    /// (default: `max_position_embeddings`, at most `defaultRopePositions`).
     public init(config: LlamaConfig, weights: LlamaWeights, storage: StorageType, ropePositions: Int? = nil) {
         self.config = config
         self.weights = weights
@@ -46,6 +48,20 @@ public final class LlamaModel: @unchecked Sendable {
     /// ```
     public static func random(config: LlamaConfig, seed: UInt64, storage: StorageType = .f32) -> LlamaModel {
         LlamaModel(config: config, weights: .random(config: config, seed: seed, storage: storage), storage: storage)
+    }
+
+    /// Like `random(config:seed:storage:)`, but first checks that the weights fit in the memory
+    /// available and throws `LlamaError.insufficientMemory` when they do not.
+    ///
+    /// ```swift
+    /// let model = try LlamaModel.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16, checkMemory: true)
+    /// ```
+    public static func random(config: LlamaConfig, seed: UInt64, storage: StorageType, checkMemory: Bool) throws -> LlamaModel {
+        try config.validate()
+        if checkMemory {
+            try config.memoryEstimate(storage: storage).check(what: "a random model of \(config.parameterCount) parameters in \(storage.rawValue)")
+        }
+        return random(config: config, seed: seed, storage: storage)
     }
 
     /// Parameters, as transformers counts them.

@@ -35,6 +35,7 @@ public final class LlamaRunState: @unchecked Sendable {
     public let mask: UnsafeMutablePointer<Int32>        // [R]  1 real, 0 padding
     public let positions: UnsafeMutablePointer<Int32>   // [R]  position of every token
     public let start: UnsafeMutablePointer<Int32>       // [B]  each row's first position this step
+    public let realCounts: UnsafeMutablePointer<Int>    // [B]  real tokens of each row this step
 
     public init(config c: LlamaConfig, batch: Int, tokensPerStep: Int, cacheCapacity: Int, allLogits: Bool) {
         self.batch = batch; self.tokensPerStep = tokensPerStep
@@ -58,9 +59,10 @@ public final class LlamaRunState: @unchecked Sendable {
         mask = .allocate(capacity: max(1, R)); mask.initialize(repeating: 1, count: R)
         positions = .allocate(capacity: max(1, R)); positions.initialize(repeating: 0, count: R)
         start = .allocate(capacity: max(1, batch)); start.initialize(repeating: 0, count: batch)
+        realCounts = .allocate(capacity: max(1, batch)); realCounts.initialize(repeating: 0, count: batch)
     }
 
     deinit {
-        tokens.deallocate(); mask.deallocate(); positions.deallocate(); start.deallocate()
+        tokens.deallocate(); mask.deallocate(); positions.deallocate(); start.deallocate(); realCounts.deallocate()
     }
 }

@@ -119,8 +119,9 @@ extension LlamaWeights {
     }
 
     /// Random weights as transformers initialises a fresh `LlamaForCausalLM`: every matrix drawn
-    /// from N(0, `std`²), every norm 1. Deterministic for a seed, whatever the thread count: each
-    /// tensor has its own `SeededRandom` stream. Layers are filled in parallel.
+    /// from N(0, `std`²), every norm 1. Deterministic for a seed, whatever the thread count or
+    /// storage: every row of every tensor has its own `SeededRandom` stream, and rows are filled in
+    /// parallel.
     ///
     /// ```swift
     /// let w = LlamaWeights.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16)
@@ -128,19 +129,19 @@ extension LlamaWeights {
     public static func random(config c: LlamaConfig, seed: UInt64, storage: StorageType = .f32,
                               std: Float = 0.02) -> LlamaWeights {
         func matrix(_ rows: Int, _ cols: Int, stream: UInt64) -> WeightMatrix {
-            var rng = SeededRandom(seed: seed, stream: stream)
-            return WeightMatrix(rows: rows, cols: cols, storage: storage) { _, count, out in
-                for i in 0..<(count * cols) { out[i] = std * rng.nextNormal() }
+            WeightMatrix(rows: rows, cols: cols, storage: storage) { first, count, out in
+                Parallel.rows(count, workPerRow: cols * 8) { range in
+                    for r in range {
+                        var rng = SeededRandom(seed: seed, stream: stream << 32 | UInt64(first + r))
+                        rng.fillNormal(out + r * cols, count: cols, std: std)
+                    }
+                }
             }
         }
         let C = c.hidden_size
-        let L = c.num_hidden_layers
-        let layerSlots = UnsafeMutablePointer<LlamaLayerWeights?>.allocate(capacity: L)
-        layerSlots.initialize(repeating: nil, count: L)
-        defer { layerSlots.deinitialize(count: L); layerSlots.deallocate() }
-        Parallel.tasks(L, workPerTask: Int.max / (L + 1)) { l in
+        let layers = (0..<c.num_hidden_layers).map { l in
             let s = UInt64(l + 1) * 16
-            layerSlots[l] = LlamaLayerWeights(
+            return LlamaLayerWeights(
                 input_layernorm: FloatBuffer(count: C, value: 1),
                 self_attn: LlamaAttentionWeights(q_proj: matrix(c.qDim, C, stream: s),
                                                  k_proj: matrix(c.kvDim, C, stream: s + 1),
@@ -151,7 +152,6 @@ extension LlamaWeights {
                                      up_proj: matrix(c.intermediate_size, C, stream: s + 5),
                                      down_proj: matrix(C, c.intermediate_size, stream: s + 6)))
         }
-        let layers = (0..<L).map { layerSlots[$0]! }
         return LlamaWeights(model: LlamaModelWeights(embed_tokens: matrix(c.vocab_size, C, stream: 0),
                                                      layers: layers,
                                                      norm: FloatBuffer(count: C, value: 1)),

@@ -49,13 +49,35 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         Float(next() >> 40) * (1 / Float(1 << 24))
     }
 
-    /// Standard normal (Box–Muller, in Double, both values of each pair used).
+    /// Standard normal (Marsaglia's polar method: no sine or cosine; both values of each pair used).
     public mutating func nextNormal() -> Float {
         if let z = spareNormal { spareNormal = nil; return z }
-        let u1 = (Double(next() >> 11) + 0.5) * (1 / Double(UInt64(1) << 53))   // (0, 1)
-        let u2 = Double(next() >> 11) * (1 / Double(UInt64(1) << 53))
-        let r = (-2 * Foundation.log(u1)).squareRoot()
-        spareNormal = Float(r * Foundation.sin(2 * Double.pi * u2))
-        return Float(r * Foundation.cos(2 * Double.pi * u2))
+        var u: Float, v: Float, s: Float
+        repeat {
+            u = nextUniform() * 2 - 1
+            v = nextUniform() * 2 - 1
+            s = u * u + v * v
+        } while s >= 1 || s == 0
+        let m = (-2 * logf(s) / s).squareRoot()
+        spareNormal = v * m
+        return u * m
+    }
+
+    /// Writes `count` values of N(0, std²) to `out`: the polar method in a tight loop, both values
+    /// of each pair used (the fast path behind random weights).
+    public mutating func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int, std: Float) {
+        var i = 0
+        while i < count {
+            let a = next()
+            // two 24-bit uniforms in (-1, 1) from one 64-bit draw
+            let u = Float(a >> 40) * (2 / Float(1 << 24)) - 1
+            let v = Float((a >> 16) & 0xFF_FFFF) * (2 / Float(1 << 24)) - 1
+            let s = u * u + v * v
+            if s >= 1 || s == 0 { continue }
+            let m = std * (-2 * logf(s) / s).squareRoot()
+            out[i] = u * m
+            if i + 1 < count { out[i + 1] = v * m }
+            i += 2
+        }
     }
 }

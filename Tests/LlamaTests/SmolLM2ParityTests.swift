@@ -2,14 +2,17 @@ import Foundation
 import Testing
 import Llama
 import Kernels
+import Tokenizers
 
 // SmolLM2-135M-Instruct loaded from the Q4_1 GGUF (dequantized to f32), against transformers loading
 // the same file: last-position logits over the whole vocabulary, a 512-id slice at every prompt
 // position, and the 32-token greedy continuation of two ChatML medical prompts.
 
 struct SmolLM2Reference {
+    let texts: [String]
     let inputIds: [[Int]]
     let greedyIds: [[Int]]
+    let greedyTexts: [String]
     let lastLogits: [[Float]]        // [2][V]
     let logitsSlice: [[Float]]       // [2][T * 512]
     static let sliceVocab = 512
@@ -20,8 +23,10 @@ struct SmolLM2Reference {
         let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("reference.json"))) as! [String: Any]
         let prompts = ref["prompts"] as! [[String: Any]]
         let tensors = try TestSafetensors(url: dir.appendingPathComponent("logits.safetensors"))
-        return SmolLM2Reference(inputIds: prompts.map { $0["input_ids"] as! [Int] },
+        return SmolLM2Reference(texts: prompts.map { $0["text"] as! String },
+                                inputIds: prompts.map { $0["input_ids"] as! [Int] },
                                 greedyIds: prompts.map { $0["greedy_ids"] as! [Int] },
+                                greedyTexts: prompts.map { $0["greedy_text"] as! String },
                                 lastLogits: (0..<2).map { tensors.tensors["prompt\($0).last_logits"]!.values },
                                 logitsSlice: (0..<2).map { tensors.tensors["prompt\($0).logits_slice"]!.values })
     }
@@ -58,6 +63,15 @@ struct SmolLM2Reference {
         for p in 0..<2 {
             #expect(replies[p].tokens == ref.greedyIds[p])
         }
+        // the same through text: the GGUF's tokenizer, streaming
+        let tokenizer = try loadTokenizer(gguf: TestPaths.smolLM2GGUF!)
+        var streamed = ""
+        let reply = try model.generate(text: ref.texts[1], tokenizer: tokenizer, config: GenerationConfig(max_new_tokens: 32)) {
+            streamed += $0
+        }
+        #expect(reply.generation.tokens == ref.greedyIds[1])
+        #expect(reply.text == ref.greedyTexts[1])
+        #expect(streamed == ref.greedyTexts[1])
     }
 
     /// bf16 weights: the logits move by a few hundredths (documented tolerance 0.25 max-abs on logits

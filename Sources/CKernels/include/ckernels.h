@@ -31,10 +31,11 @@ void mk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 void mk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 void mk_f32_to_f16(const float *src, uint16_t *dst, size_t n);
 
-/// y[n, rows] (+)= x[n, cols] · W[rows, cols]ᵀ over rows [row_begin, row_end), W in bf16 (bf16 = 1)
-/// or IEEE f16 (bf16 = 0), n ≤ 8.
-void mk_half_matmul_nt(const uint16_t *w, int bf16, const float *x, float *y,
-                       size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
-                       int accumulate);
+enum { MK_WEIGHT_F32 = 0, MK_WEIGHT_BF16 = 1, MK_WEIGHT_F16 = 2 };
+/// y[n, rows] (+)= x[n, cols] · W[rows, cols]ᵀ over rows [row_begin, row_end), W stored as `format`
+/// (MK_WEIGHT_*), n ≤ 8.
+void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
+                        size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
+                        int accumulate);
 
 #endif

@@ -1,1 +1,0 @@
-// Tokenizers module: see Package.swift for what it owns.
