@@ -61,16 +61,25 @@ final class ActivationArena {
     var grads: GradientScratch
     var head: HeadScratch
 
-    init(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int, recompute: Bool) {
-        tokens = N; attentionFloats = A; maxLength = Lmax
-        storedLayers = recompute ? 1 : c.num_hidden_layers
+    /// Floats the arena takes for this capacity: the layout below, summed.
+    static func floatCount(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int,
+                           recompute: Bool) -> Int {
         let C = c.hidden_size, I = c.intermediate_size
         let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
         let V = c.vocab_size, chunk = HeadScratch.chunk
         let perLayer = N * (3 * C + 2 + 2 * qd + 2 * kd + 3 * I + 7 * r) + A
         let scratch = N * (2 * C + 3 * I + 2 * qd + 2 * kd + r + max(C, I, qd)) + Lmax * Lmax
         let headSize = N * (C + 1) + chunk * (2 * C + V + 1)
-        let total = (c.num_hidden_layers + 1) * N * C + storedLayers * perLayer + scratch + headSize
+        return (c.num_hidden_layers + 1) * N * C + (recompute ? 1 : c.num_hidden_layers) * perLayer + scratch + headSize
+    }
+
+    init(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int, recompute: Bool) {
+        tokens = N; attentionFloats = A; maxLength = Lmax
+        storedLayers = recompute ? 1 : c.num_hidden_layers
+        let C = c.hidden_size, I = c.intermediate_size
+        let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
+        let V = c.vocab_size, chunk = HeadScratch.chunk
+        let total = Self.floatCount(config: c, r: r, tokens: N, attentionFloats: A, maxLength: Lmax, recompute: recompute)
         buffer = FloatBuffer(count: total)
         var cursor = buffer.pointer
         func take(_ n: Int) -> FloatPointer { defer { cursor += n }; return cursor }

@@ -71,6 +71,15 @@ public final class LoraModel: @unchecked Sendable {
     /// Bytes of the activation arena currently held.
     public var activationBytes: Int { arena?.byteCount ?? 0 }
 
+    /// Bytes of the activation arena a pass over `rows` sequences of up to `maxLength` trained tokens
+    /// (`tokens` in all) needs, with the current `gradientCheckpointing`.
+    public func activationBytes(tokens: Int, rows: Int, maxLength: Int) -> Int {
+        let longest = min(maxLength, tokens)
+        let attention = config.num_attention_heads * min(rows * longest * longest, tokens * longest)
+        return 4 * ActivationArena.floatCount(config: config, r: adapter.config.r, tokens: tokens, attentionFloats: attention,
+                                              maxLength: longest, recompute: gradientCheckpointing)
+    }
+
     // MARK: - Public entry points
 
     /// Forward and backward of one micro-batch. Returns the summed token loss and the number of targets;

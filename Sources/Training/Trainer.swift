@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Llama
 import Weights
 
 /// Training stopped on a non-finite loss or gradient.
@@ -84,6 +85,23 @@ public final class Trainer: @unchecked Sendable {
                           weightDecay: args.weight_decay)
         schedule = LinearSchedule(baseLearningRate: args.learning_rate, warmupSteps: args.warmup_steps, totalSteps: maxSteps)
         model.gradientCheckpointing = args.gradient_checkpointing
+        try checkActivationMemory()
+    }
+
+    /// Refuses, before the first step, a run whose largest pass would not fit in the memory left.
+    private func checkActivationMemory(available: Int? = MemoryEstimate.availableBytes()) throws {
+        guard let available else { return }
+        let lengths = fixedBatches.map { $0.map(\.sequenceLength) } ?? examples.map(\.input_ids.count)
+        var longest = lengths.max() ?? 0
+        if case .maxLength(let L) = args.padding { longest = min(longest, L) }
+        let perMicroBatch = (fixedBatches?.map(\.batchSize).max() ?? args.per_device_train_batch_size) * longest
+        let tokens = max(perMicroBatch, min(args.max_tokens_per_pass, perMicroBatch * args.gradient_accumulation_steps))
+        let needed = model.activationBytes(tokens: tokens, rows: max(1, tokens / max(longest, 1)) + 1, maxLength: longest)
+        guard needed <= available - available / 10 else {
+            let advice = args.gradient_checkpointing ? "lower per_device_train_batch_size or max_tokens_per_pass"
+                                                     : "set gradient_checkpointing, or lower per_device_train_batch_size or max_tokens_per_pass"
+            throw LoraError("training needs about \(formatBytes(needed)) of activations for passes of \(tokens) tokens, but only \(formatBytes(available)) of memory is available: \(advice)")
+        }
     }
 
     /// The micro-batches of optimizer step `step` (0-based), in order.

@@ -142,6 +142,17 @@ struct BackwardTests {
         for (a, b) in zip(g1, g2) { #expect(maxAbsDiff(a, b) <= 1e-5 * maxAbs(a)) }
     }
 
+    /// The activation estimate the trainer checks before training is the arena a pass really allocates.
+    @Test func activationEstimateIsTheArena() throws {
+        for checkpointing in [false, true] {
+            let model = try TinyLlama.model()
+            model.gradientCheckpointing = checkpointing
+            let batch = try TrainingBatch(input_ids: [Array(1...10), Array(11...20)])
+            _ = try model.forwardBackward(batch, lossDivisor: 18)
+            #expect(model.activationBytes == model.activationBytes(tokens: 20, rows: 2, maxLength: 10))
+        }
+    }
+
     @Test func badBatchesAreClearErrors() throws {
         let model = try TinyLlama.model()
         let outside = try TrainingBatch(input_ids: [[1, 500, 3]])

@@ -139,6 +139,15 @@ struct TrainerTests {
         } catch {
             #expect("\(error)".contains("example 4"))
         }
+        // a run whose activations cannot fit is refused before it starts, with advice
+        var huge = args
+        huge.per_device_train_batch_size = 50_000_000
+        do {
+            _ = try Self.trainer(huge)
+            Issue.record("a run needing far more memory than available was accepted")
+        } catch {
+            #expect("\(error)".contains("activations") && "\(error)".contains("gradient_checkpointing"))
+        }
         var noSteps = args
         noSteps.gradient_accumulation_steps = 0
         #expect(throws: LoraError.self) { try Self.trainer(noSteps) }
