@@ -1,0 +1,104 @@
+import Foundation
+import Kernels
+import Llama
+
+// Every activation and scratch buffer of a training step lives in one allocation, carved into named slices.
+// It is sized for a number of packed tokens and attention floats, and reallocated only when a batch needs more.
+
+/// What one decoder layer's forward saves for its backward (all f32, N = packed tokens).
+struct LayerActivations {
+    var ln1: FloatPointer        // [N, C] input_layernorm output
+    var ln1_rstd: FloatPointer   // [N]
+    var q: FloatPointer          // [N, nh·hd] after RoPE
+    var k: FloatPointer          // [N, nkv·hd] after RoPE
+    var v: FloatPointer          // [N, nkv·hd]
+    var att: FloatPointer        // [Σ nh·L·L] softmax probabilities per row and head
+    var atty: FloatPointer       // [N, nh·hd] attention output, input of o_proj
+    var h2: FloatPointer         // [N, C] residual stream after attention
+    var ln2: FloatPointer        // [N, C] post_attention_layernorm output
+    var ln2_rstd: FloatPointer   // [N]
+    var gate: FloatPointer       // [N, I] gate_proj output
+    var up: FloatPointer         // [N, I] up_proj output
+    var act: FloatPointer        // [N, I] silu(gate)·up, input of down_proj
+    var lora_a: [FloatPointer]   // 7 × [N, r] the adapters' low-rank products, by LoraTarget order
+}
+
+/// Gradients and scratch shared by all layers during the backward.
+struct GradientScratch {
+    var dres: FloatPointer       // [N, C] gradient of the residual stream
+    var dln: FloatPointer        // [N, C] gradient of a norm output
+    var dact: FloatPointer       // [N, I]
+    var dgate: FloatPointer      // [N, I]
+    var dup: FloatPointer        // [N, I]
+    var dy: FloatPointer         // [N, nh·hd]
+    var dq: FloatPointer         // [N, nh·hd]
+    var dk: FloatPointer         // [N, nkv·hd]
+    var dv: FloatPointer         // [N, nkv·hd]
+    var dScores: FloatPointer    // [Lmax, Lmax] one head's attention scores
+    var da: FloatPointer         // [N, r]
+    var wide: FloatPointer       // [N, max(C, I, nh·hd)] dropout input and its gradient
+}
+
+/// The output head works on chunks of target rows, so logits never take [N, V].
+struct HeadScratch {
+    static let chunk = 64
+    var lnf: FloatPointer        // [N, C] final norm output
+    var lnf_rstd: FloatPointer   // [N]
+    var x: FloatPointer          // [chunk, C] gathered target rows
+    var logits: FloatPointer     // [chunk, V]
+    var dx: FloatPointer         // [chunk, C]
+    var losses: FloatPointer     // [chunk] per-row cross-entropy
+}
+
+final class ActivationArena {
+    let tokens: Int              // capacity N
+    let attentionFloats: Int     // capacity Σ nh·L²
+    let maxLength: Int           // capacity Lmax
+    let storedLayers: Int        // num_hidden_layers, or 1 with activation recomputation
+    private let buffer: FloatBuffer
+    var residual: [FloatPointer] // (layers + 1) × [N, C] input of each layer; the last is the final hidden state
+    var layers: [LayerActivations]
+    var grads: GradientScratch
+    var head: HeadScratch
+
+    /// Floats the arena takes for this capacity: the layout below, summed.
+    static func floatCount(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int,
+                           recompute: Bool) -> Int {
+        let C = c.hidden_size, I = c.intermediate_size
+        let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
+        let V = c.vocab_size, chunk = HeadScratch.chunk
+        let perLayer = N * (3 * C + 2 + 2 * qd + 2 * kd + 3 * I + 7 * r) + A
+        let scratch = N * (2 * C + 3 * I + 2 * qd + 2 * kd + r + max(C, I, qd)) + Lmax * Lmax
+        let headSize = N * (C + 1) + chunk * (2 * C + V + 1)
+        return (c.num_hidden_layers + 1) * N * C + (recompute ? 1 : c.num_hidden_layers) * perLayer + scratch + headSize
+    }
+
+    init(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int, recompute: Bool) {
+        tokens = N; attentionFloats = A; maxLength = Lmax
+        storedLayers = recompute ? 1 : c.num_hidden_layers
+        let C = c.hidden_size, I = c.intermediate_size
+        let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
+        let V = c.vocab_size, chunk = HeadScratch.chunk
+        let total = Self.floatCount(config: c, r: r, tokens: N, attentionFloats: A, maxLength: Lmax, recompute: recompute)
+        buffer = FloatBuffer(count: total)
+        var cursor = buffer.pointer
+        func take(_ n: Int) -> FloatPointer { defer { cursor += n }; return cursor }
+        residual = (0...c.num_hidden_layers).map { _ in take(N * C) }
+        layers = (0..<storedLayers).map { _ in
+            LayerActivations(ln1: take(N * C), ln1_rstd: take(N), q: take(N * qd), k: take(N * kd), v: take(N * kd),
+                             att: take(A), atty: take(N * qd), h2: take(N * C), ln2: take(N * C), ln2_rstd: take(N),
+                             gate: take(N * I), up: take(N * I), act: take(N * I), lora_a: (0..<7).map { _ in take(N * r) })
+        }
+        grads = GradientScratch(dres: take(N * C), dln: take(N * C), dact: take(N * I), dgate: take(N * I), dup: take(N * I),
+                                dy: take(N * qd), dq: take(N * qd), dk: take(N * kd), dv: take(N * kd),
+                                dScores: take(Lmax * Lmax), da: take(N * r), wide: take(N * max(C, I, qd)))
+        head = HeadScratch(lnf: take(N * C), lnf_rstd: take(N), x: take(chunk * C), logits: take(chunk * V), dx: take(chunk * C),
+                           losses: take(chunk))
+        precondition(cursor - buffer.pointer == total, "arena layout out of step with its size")
+    }
+
+    /// The activations of layer `l` (all layers share one slot when recomputing).
+    func activations(_ l: Int) -> LayerActivations { layers[storedLayers == 1 ? 0 : l] }
+
+    var byteCount: Int { buffer.count * 4 }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Kernels
+import Weights
+
+// Checkpoints: output_dir/checkpoint-N holds the adapter (peft layout), the optimizer moments, the scheduler,
+// the generator state and trainer_state.json. A checkpoint is built in a hidden temporary folder and renamed
+// into place, so a failure (a full disk) leaves no half-written checkpoint-N behind.
+
+extension Trainer {
+    public static let checkpointPrefix = "checkpoint-"
+
+    /// The checkpoint folders of `outputDir`, oldest first (by step number).
+    public static func checkpoints(in outputDir: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outputDir.path)) ?? []
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix(checkpointPrefix), let n = Int(name.dropFirst(checkpointPrefix.count)) else { return nil }
+            return (n, outputDir.appendingPathComponent(name))
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// The newest checkpoint of `outputDir`, or nil.
+    public static func latestCheckpoint(in outputDir: URL) -> URL? { checkpoints(in: outputDir).last }
+
+    /// Writes `output_dir/checkpoint-<global_step>` and removes checkpoints beyond `save_total_limit`.
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        let out = URL(fileURLWithPath: args.output_dir)
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: out, withIntermediateDirectories: true)
+        } catch {
+            throw LoraError("\(out.path): cannot create output_dir: \(error.localizedDescription)")
+        }
+        let final = out.appendingPathComponent("\(Self.checkpointPrefix)\(state.global_step)")
+        let temp = out.appendingPathComponent(".\(Self.checkpointPrefix)\(state.global_step).\(UUID().uuidString).tmp")
+        do {
+            try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        } catch {
+            throw LoraError("\(temp.path): cannot create the checkpoint folder: \(error.localizedDescription)")
+        }
+        do {
+            let adapter = model.adapter
+            try writeFile(try adapter.peftWeightsData(), temp.appendingPathComponent(LoraAdapter.weightsFileName))
+            try writeFile(Data(adapter.peftConfigJSON().utf8), temp.appendingPathComponent(LoraAdapter.configFileName))
+            try writeFile(try optimizerData(), temp.appendingPathComponent("optimizer.safetensors"))
+            let scheduler: [String: Any?] = ["last_epoch": state.global_step, "base_lrs": [args.learning_rate] as [Any?],
+                                             "_last_lr": [schedule.learningRate(atStep: state.global_step)] as [Any?],
+                                             "warmup_steps": schedule.warmupSteps, "total_steps": schedule.totalSteps,
+                                             "optimizer_step": optimizer.stepCount]
+            try writeFile(Data(JSONText.encode(scheduler).utf8), temp.appendingPathComponent("scheduler.json"))
+            // Every random draw is a function of (seed, epoch) or (seed, step, micro-batch): the step is the state.
+            let rng: [String: Any?] = ["seed": Int(truncatingIfNeeded: args.seed), "global_step": state.global_step,
+                                       "generator": "splitmix64, counter-based per (seed, step, micro-batch) and (seed, epoch)"]
+            try writeFile(Data(JSONText.encode(rng).utf8), temp.appendingPathComponent("rng_state.json"))
+            try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent("trainer_state.json"))
+            try writeFile(Data(JSONText.encode(args.dictionary).utf8), temp.appendingPathComponent("training_args.json"))
+            if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
+            guard rename(temp.path, final.path) == 0 else {
+                throw LoraError("\(final.path): cannot move the checkpoint into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? fm.removeItem(at: temp)
+            throw LoraError("saving checkpoint \(final.lastPathComponent) failed, nothing was written: \(error)")
+        }
+        if let limit = args.save_total_limit {
+            for old in Self.checkpoints(in: out).dropLast(limit) { try? fm.removeItem(at: old) }
+        }
+        return final
+    }
+
+    /// A resumed run must see the same data in the same order and draw the same dropout masks: refuse a checkpoint
+    /// made with other batching, passes or seed.
+    private func checkSameRun(_ dir: URL) throws {
+        let url = dir.appendingPathComponent("training_args.json")
+        guard let data = try? Data(contentsOf: url), let saved = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw LoraError("\(url.path): cannot read the checkpoint's training arguments")
+        }
+        let current = args.dictionary
+        for field in ["per_device_train_batch_size", "gradient_accumulation_steps", "seed", "shuffle", "padding_max_length",
+                      "max_tokens_per_pass"] {
+            let mine = current[field] ?? nil, theirs = saved[field]
+            let same: Bool
+            switch (mine, theirs) {
+            case (nil, nil), (nil, is NSNull): same = true
+            case (let a as Int, let b as NSNumber): same = a == b.intValue
+            case (let a as Bool, let b as NSNumber): same = a == b.boolValue
+            default: same = false
+            }
+            guard same else {
+                throw LoraError("\(url.path): \(field) was \(theirs ?? "null") when the checkpoint was made, now \(mine.map { "\($0)" } ?? "null"): resume needs the same value")
+            }
+        }
+    }
+
+    private func optimizerData() throws -> Data {
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        for (i, t) in model.adapter.namedTensors().enumerated() {
+            tensors.append((t.key + ".exp_avg", t.shape, optimizer.exp_avg[i].array))
+            tensors.append((t.key + ".exp_avg_sq", t.shape, optimizer.exp_avg_sq[i].array))
+        }
+        var w = SafetensorsWriter(metadata: ["format": "pt"])
+        for t in tensors { try w.add(t.name, shape: t.shape, floats: t.values) }
+        return w.serialized()
+    }
+
+    /// Restores adapter values, optimizer moments and step, and the trainer state from a checkpoint folder.
+    public func loadCheckpoint(_ dir: URL) throws {
+        let stateURL = dir.appendingPathComponent("trainer_state.json")
+        guard let stateData = try? Data(contentsOf: stateURL) else { throw LoraError("\(stateURL.path): cannot read (not a checkpoint folder?)") }
+        let restored = try TrainerState(json: stateData, file: stateURL.path)
+        guard restored.max_steps == state.max_steps else {
+            throw LoraError("\(stateURL.path): the checkpoint was made for max_steps \(restored.max_steps), these arguments give \(state.max_steps)")
+        }
+        try checkSameRun(dir)
+        let saved = try LoraAdapter.load(from: dir, model: model.config)
+        let adapter = model.adapter
+        guard saved.modules.count == adapter.modules.count, saved.config.r == adapter.config.r, saved.targets == adapter.targets else {
+            throw LoraError("\(dir.path): the checkpoint's adapter (r \(saved.config.r), \(saved.targets.map(\.rawValue))) differs from the model's")
+        }
+        let optURL = dir.appendingPathComponent("optimizer.safetensors")
+        let opt = try SafetensorsFile(url: optURL)
+        for (i, t) in adapter.namedTensors().enumerated() {
+            for (suffix, buffer) in [(".exp_avg", optimizer.exp_avg[i]), (".exp_avg_sq", optimizer.exp_avg_sq[i])] {
+                let v = try opt.floats(t.key + suffix)
+                guard v.count == buffer.count else { throw LoraError("\(optURL.path): \(t.key + suffix) has \(v.count) values, expected \(buffer.count)") }
+                v.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
+            }
+        }
+        adapter.restore(saved.snapshot())
+        optimizer.stepCount = restored.global_step
+        state = restored
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Kernels
+import Llama
+
+/// One adapted projection: `y = W·x + scaling · B·(A·dropout(x))`, with its gradients.
+///
+/// `lora_A` and `lora_B` are named as in peft's state dict.
+public final class LoraLinear: @unchecked Sendable {
+    public let layer: Int
+    public let target: LoraTarget
+    public let r: Int
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let scaling: Float
+    public let lora_A: FloatBuffer   // [r, in]
+    public let lora_B: FloatBuffer   // [out, r]
+    public let grad_A: FloatBuffer   // [r, in]
+    public let grad_B: FloatBuffer   // [out, r]
+
+    init(layer: Int, target: LoraTarget, r: Int, inFeatures: Int, outFeatures: Int, scaling: Float) {
+        self.layer = layer; self.target = target; self.r = r
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.scaling = scaling
+        lora_A = FloatBuffer(count: r * inFeatures)
+        lora_B = FloatBuffer(count: outFeatures * r)
+        grad_A = FloatBuffer(count: r * inFeatures)
+        grad_B = FloatBuffer(count: outFeatures * r)
+    }
+
+    /// `base_model.model.model.layers.N.self_attn.q_proj`: the prefix of this module's keys in a peft file.
+    public var peftPrefix: String { "base_model.model." + target.modulePath(layer: layer) }
+    /// The key of `lora_A` in `adapter_model.safetensors`.
+    public var keyA: String { peftPrefix + ".lora_A.weight" }
+    /// The key of `lora_B` in `adapter_model.safetensors`.
+    public var keyB: String { peftPrefix + ".lora_B.weight" }
+}
+
+/// The adapters of one decoder layer; property names equal the module names (nil when not adapted).
+public struct LoraLayer: @unchecked Sendable {
+    public var q_proj: LoraLinear?
+    public var k_proj: LoraLinear?
+    public var v_proj: LoraLinear?
+    public var o_proj: LoraLinear?
+    public var gate_proj: LoraLinear?
+    public var up_proj: LoraLinear?
+    public var down_proj: LoraLinear?
+
+    public subscript(_ t: LoraTarget) -> LoraLinear? {
+        get {
+            switch t {
+            case .q_proj: return q_proj
+            case .k_proj: return k_proj
+            case .v_proj: return v_proj
+            case .o_proj: return o_proj
+            case .gate_proj: return gate_proj
+            case .up_proj: return up_proj
+            case .down_proj: return down_proj
+            }
+        }
+        set {
+            switch t {
+            case .q_proj: q_proj = newValue
+            case .k_proj: k_proj = newValue
+            case .v_proj: v_proj = newValue
+            case .o_proj: o_proj = newValue
+            case .gate_proj: gate_proj = newValue
+            case .up_proj: up_proj = newValue
+            case .down_proj: down_proj = newValue
+            }
+        }
+    }
+}
+
+/// A LoRA adapter for a whole Llama model: one `LoraLinear` per adapted projection per layer.
+///
+/// A fresh adapter is initialised as peft does: `lora_A` Kaiming-uniform with a = √5, that is uniform in
+/// ±1/√in, and `lora_B` zero, so the adapted model starts equal to the base. The draws come from `config.seed`.
+///
+/// ```swift
+/// let adapter = try LoraAdapter(config: lora, model: llamaConfig)
+/// print(adapter.parameterCount)       // 4,884,480 for SmolLM2-135M with r = 16 and the seven modules
+/// ```
+public final class LoraAdapter: @unchecked Sendable {
+    public let config: LoraConfig
+    public let targets: [LoraTarget]
+    public let layers: [LoraLayer]             // num_hidden_layers
+    /// Every adapted projection, layer by layer in `LoraTarget` order: the order of the optimizer state.
+    public let modules: [LoraLinear]
+
+    public init(config: LoraConfig, model: LlamaConfig) throws {
+        self.config = config
+        targets = try config.resolvedTargets()
+        var layers: [LoraLayer] = []
+        var modules: [LoraLinear] = []
+        for l in 0..<model.num_hidden_layers {
+            var layer = LoraLayer()
+            for t in targets {
+                let s = t.shape(model)
+                let m = LoraLinear(layer: l, target: t, r: config.r, inFeatures: s.in, outFeatures: s.out, scaling: config.scaling)
+                // kaiming_uniform_(a = √5) on [r, in]: gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in.
+                var g = SeededRandom(seed: config.seed, stream: TrainingRandom.initStream(layer: l, target: t))
+                let bound = 1 / Float(s.in).squareRoot()
+                for i in 0..<m.lora_A.count { m.lora_A[i] = (2 * g.nextUniform() - 1) * bound }
+                layer[t] = m
+                modules.append(m)
+            }
+            layers.append(layer)
+        }
+        self.layers = layers
+        self.modules = modules
+    }
+
+    /// The number of trainable parameters (all `lora_A` and `lora_B` values).
+    public var parameterCount: Int { modules.reduce(0) { $0 + $1.lora_A.count + $1.lora_B.count } }
+
+    /// Sets every gradient to zero.
+    public func zeroGradients() {
+        for m in modules { m.grad_A.fill(0); m.grad_B.fill(0) }
+    }
+
+    /// The tensors by peft key (`...lora_A.weight` [r, in], `...lora_B.weight` [out, r]).
+    public func namedTensors() -> [(key: String, shape: [Int], values: FloatBuffer)] {
+        modules.flatMap { m in
+            [(m.keyA, [m.r, m.inFeatures], m.lora_A), (m.keyB, [m.outFeatures, m.r], m.lora_B)]
+        }
+    }
+
+    /// A deep copy of all adapter values (for keeping the last good state).
+    public func snapshot() -> [[Float]] { modules.flatMap { [$0.lora_A.array, $0.lora_B.array] } }
+
+    /// Restores values taken by `snapshot()`.
+    public func restore(_ values: [[Float]]) {
+        for (i, m) in modules.enumerated() {
+            values[2 * i].withUnsafeBufferPointer { m.lora_A.pointer.update(from: $0.baseAddress!, count: m.lora_A.count) }
+            values[2 * i + 1].withUnsafeBufferPointer { m.lora_B.pointer.update(from: $0.baseAddress!, count: m.lora_B.count) }
+        }
+    }
+}

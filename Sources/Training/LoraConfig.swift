@@ -1,0 +1,134 @@
+import Foundation
+import Llama
+
+/// The linear layers of a Llama decoder layer that LoRA can adapt, named as in the checkpoint.
+public enum LoraTarget: String, CaseIterable, Sendable, Codable, Comparable {
+    case q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
+
+    /// `self_attn` or `mlp`: the module that owns this projection.
+    public var parent: String {
+        switch self {
+        case .q_proj, .k_proj, .v_proj, .o_proj: return "self_attn"
+        case .gate_proj, .up_proj, .down_proj: return "mlp"
+        }
+    }
+
+    /// `[out_features, in_features]` of the frozen weight in a model of this config.
+    public func shape(_ c: LlamaConfig) -> (out: Int, in: Int) {
+        let q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim
+        switch self {
+        case .q_proj: return (q, c.hidden_size)
+        case .k_proj, .v_proj: return (kv, c.hidden_size)
+        case .o_proj: return (c.hidden_size, q)
+        case .gate_proj, .up_proj: return (c.intermediate_size, c.hidden_size)
+        case .down_proj: return (c.hidden_size, c.intermediate_size)
+        }
+    }
+
+    /// The module path inside the model, such as `model.layers.3.self_attn.q_proj`.
+    public func modulePath(layer: Int) -> String { "model.layers.\(layer).\(parent).\(rawValue)" }
+
+    public static func < (a: LoraTarget, b: LoraTarget) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Bad LoRA configuration, adapter file or training input.
+public struct LoraError: Error, CustomStringConvertible, LocalizedError {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+    public var errorDescription: String? { description }
+}
+
+/// LoRA hyper-parameters with peft's names and meanings.
+///
+/// ```swift
+/// let lora = try LoraConfig(r: 16, lora_alpha: 32, lora_dropout: 0.05,
+///                           target_modules: ["q_proj", "k_proj", "v_proj", "o_proj",
+///                                            "gate_proj", "up_proj", "down_proj"])
+/// print(lora.scaling)     // 2.0
+/// print(try lora.trainableParametersLine(config: llamaConfig))
+/// ```
+public struct LoraConfig: Sendable, Equatable {
+    /// The rank of the update `B·A`.
+    public var r: Int
+    public var lora_alpha: Double
+    /// Dropout probability on the adapter's input, in training only.
+    public var lora_dropout: Double
+    /// Module names as given by the user: short names (`q_proj`), paths (`self_attn.q_proj`), or `all-linear`.
+    public var target_modules: [String]
+    /// Only "none" is supported (as in the notebook).
+    public var bias: String
+    /// Scale by `lora_alpha / sqrt(r)` instead of `lora_alpha / r`.
+    public var use_rslora: Bool
+    public var task_type: String
+    /// Seeds the initialisation of `lora_A` and the dropout masks.
+    public var seed: UInt64
+    /// Written into `adapter_config.json`.
+    public var base_model_name_or_path: String?
+
+    public init(r: Int = 8, lora_alpha: Double = 8, lora_dropout: Double = 0, target_modules: [String] = ["q_proj", "v_proj"],
+                bias: String = "none", use_rslora: Bool = false, task_type: String = "CAUSAL_LM", seed: UInt64 = 42,
+                base_model_name_or_path: String? = nil) throws {
+        guard r > 0 else { throw LoraError("LoRA r must be a positive integer, got \(r)") }
+        guard lora_dropout >= 0 && lora_dropout < 1 else { throw LoraError("lora_dropout must be in [0, 1), got \(lora_dropout)") }
+        guard bias == "none" else { throw LoraError("bias \"\(bias)\" is not supported: only \"none\"") }
+        guard task_type == "CAUSAL_LM" else { throw LoraError("task_type \"\(task_type)\" is not supported: only \"CAUSAL_LM\"") }
+        guard !target_modules.isEmpty else { throw LoraError("target_modules is empty: name at least one module, or \"all-linear\"") }
+        self.r = r; self.lora_alpha = lora_alpha; self.lora_dropout = lora_dropout
+        self.target_modules = target_modules; self.bias = bias; self.use_rslora = use_rslora
+        self.task_type = task_type; self.seed = seed; self.base_model_name_or_path = base_model_name_or_path
+        _ = try resolvedTargets()
+    }
+
+    /// The factor on `B·A·x`: `lora_alpha / r`, or `lora_alpha / sqrt(r)` with rsLoRA.
+    public var scaling: Float {
+        Float(use_rslora ? lora_alpha / Double(r).squareRoot() : lora_alpha / Double(r))
+    }
+
+    /// The projections adapted in every layer. peft matches a name when the module path equals it or ends
+    /// with `.name`; `all-linear` is every linear layer but the output head. Throws when a name matches nothing.
+    public func resolvedTargets() throws -> [LoraTarget] {
+        if target_modules == ["all-linear"] { return LoraTarget.allCases }
+        var found = Set<LoraTarget>()
+        for name in target_modules {
+            let matches = LoraTarget.allCases.filter { t in
+                let suffix = "\(t.parent).\(t.rawValue)"
+                return name == t.rawValue || name == suffix || suffix.hasSuffix("." + name)
+                    || (name.hasPrefix("model.") && name.hasSuffix("." + suffix))
+            }
+            guard !matches.isEmpty else {
+                let known = LoraTarget.allCases.map(\.rawValue).joined(separator: ", ")
+                throw LoraError("target module \"\(name)\" matches no module of the model (a Llama layer has \(known); or use \"all-linear\")")
+            }
+            found.formUnion(matches)
+        }
+        return LoraTarget.allCases.filter { found.contains($0) }
+    }
+
+    /// The number of trainable adapter parameters: `r · (in + out)` for every adapted projection of every layer.
+    public func trainableParameterCount(config: LlamaConfig) throws -> Int {
+        try resolvedTargets().reduce(0) { sum, t in
+            let s = t.shape(config)
+            return sum + r * (s.in + s.out)
+        } * config.num_hidden_layers
+    }
+
+    /// The line peft's `print_trainable_parameters()` prints, such as
+    /// `trainable params: 4,884,480 || all params: 139,399,488 || trainable%: 3.5039`.
+    public func trainableParametersLine(config: LlamaConfig) throws -> String {
+        let trainable = try trainableParameterCount(config: config)
+        let all = config.parameterCount + trainable   // a tied lm_head counted once, as model.parameters() does
+        let percent = 100 * Double(trainable) / Double(all)
+        return "trainable params: \(Self.grouped(trainable)) || all params: \(Self.grouped(all)) || trainable%: \(String(format: "%.4f", percent))"
+    }
+
+    /// 1234567 -> "1,234,567" (Python's `{:,d}`).
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n.magnitude))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(d)
+        }
+        return n < 0 ? "-" + out : out
+    }
+}

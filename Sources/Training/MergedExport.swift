@@ -1,0 +1,109 @@
+import Foundation
+import Kernels
+import Llama
+import Weights
+
+extension LoraModel {
+    /// The base weights with the adapter folded in: W' = W + scaling · B·A for every adapted projection,
+    /// computed in f32 and kept in `storage` (nil: the storage of each base matrix); all other tensors are
+    /// shared with the base, which is left unchanged.
+    ///
+    /// ```swift
+    /// let merged = model.mergedWeights(storage: .f32)
+    /// let plain = try LoraModel(config: model.config, weights: merged, lora: lora)   // same logits, adapter off
+    /// ```
+    public func mergedWeights(storage: StorageType? = nil) -> LlamaWeights {
+        var out = weights
+        for l in 0..<config.num_hidden_layers {
+            let layer = adapter.layers[l]
+            func merge(_ w: WeightMatrix, _ lora: LoraLinear?) -> WeightMatrix {
+                guard let lora else { return w }
+                var values = w.toFloat32()   // [out, in]
+                values.withUnsafeMutableBufferPointer { v in
+                    // W[out, in] += scaling · B[out, r] · A[r, in]
+                    BLAS.sgemm(m: w.rows, n: w.cols, k: lora.r, alpha: lora.scaling, a: lora.lora_B.pointer,
+                               b: lora.lora_A.pointer, beta: 1, c: v.baseAddress!)
+                }
+                return WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: storage ?? w.storage)
+            }
+            let a = weights.model.layers[l].self_attn, m = weights.model.layers[l].mlp
+            out.model.layers[l].self_attn = LlamaAttentionWeights(
+                q_proj: merge(a.q_proj, layer.q_proj), k_proj: merge(a.k_proj, layer.k_proj),
+                v_proj: merge(a.v_proj, layer.v_proj), o_proj: merge(a.o_proj, layer.o_proj))
+            out.model.layers[l].mlp = LlamaMLPWeights(
+                gate_proj: merge(m.gate_proj, layer.gate_proj), up_proj: merge(m.up_proj, layer.up_proj),
+                down_proj: merge(m.down_proj, layer.down_proj))
+        }
+        return out
+    }
+
+    /// A plain `LlamaModel` with the adapter merged in, in the base's storage type: what generation and
+    /// evaluation use to run the fine-tuned model at full speed (the LoRA model itself is unchanged).
+    ///
+    /// ```swift
+    /// let tuned = model.mergedModel()
+    /// let logits = try tuned.forward(inputIds: [[1, 4093, 198]])
+    /// ```
+    public func mergedModel() -> LlamaModel {
+        LlamaModel(config: config, weights: mergedWeights(), storage: weights.model.embed_tokens.storage)
+    }
+
+    /// Writes the merged model as a Hugging Face folder: `config.json` and an F32 `model.safetensors`
+    /// (each written to a temporary name and renamed). A tied model writes no `lm_head.weight`.
+    ///
+    /// ```swift
+    /// try model.exportMerged(to: URL(fileURLWithPath: "outputs/merged"))
+    /// ```
+    public func exportMerged(to directory: URL) throws {
+        let merged = mergedWeights(storage: .f32)
+        var writer = SafetensorsWriter(metadata: ["format": "pt"])
+        try writer.add("model.embed_tokens.weight", shape: [config.vocab_size, config.hidden_size],
+                       floats: merged.model.embed_tokens.toFloat32())
+        for (l, layer) in merged.model.layers.enumerated() {
+            let p = "model.layers.\(l)."
+            try writer.add(p + "input_layernorm.weight", shape: [config.hidden_size], floats: layer.input_layernorm.array)
+            try writer.add(p + "post_attention_layernorm.weight", shape: [config.hidden_size], floats: layer.post_attention_layernorm.array)
+            let matrices: [(LoraTarget, WeightMatrix)] = [
+                (.q_proj, layer.self_attn.q_proj), (.k_proj, layer.self_attn.k_proj), (.v_proj, layer.self_attn.v_proj),
+                (.o_proj, layer.self_attn.o_proj), (.gate_proj, layer.mlp.gate_proj), (.up_proj, layer.mlp.up_proj),
+                (.down_proj, layer.mlp.down_proj)]
+            for (t, w) in matrices {
+                try writer.add(p + "\(t.parent).\(t.rawValue).weight", shape: [w.rows, w.cols], floats: w.toFloat32())
+            }
+        }
+        try writer.add("model.norm.weight", shape: [config.hidden_size], floats: merged.model.norm.array)
+        if let head = merged.lm_head {
+            try writer.add("lm_head.weight", shape: [head.rows, head.cols], floats: head.toFloat32())
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw LoraError("\(directory.path): cannot create the export folder: \(error.localizedDescription)")
+        }
+        try writer.write(to: directory.appendingPathComponent("model.safetensors"))
+        try AtomicFile.write(Data(Self.configJSON(config).utf8), to: directory.appendingPathComponent("config.json"))
+    }
+
+    /// A transformers `config.json` for a LlamaForCausalLM with these hyper-parameters (float32 weights).
+    static func configJSON(_ c: LlamaConfig) -> String {
+        // Float → the shortest decimal that reads back as the same Float (1e-05, not 9.99999974e-06).
+        func d(_ f: Float) -> Double { Double(String(describing: f)) ?? Double(f) }
+        var rope: [String: Any?] = ["rope_theta": d(c.rope_theta), "rope_type": "default"]
+        if let s = c.rope_scaling {
+            rope = ["rope_theta": d(c.rope_theta), "rope_type": s.rope_type, "factor": d(s.factor),
+                    "low_freq_factor": d(s.low_freq_factor), "high_freq_factor": d(s.high_freq_factor),
+                    "original_max_position_embeddings": s.original_max_position_embeddings]
+        }
+        let eos: Any? = c.eos_token_ids.count == 1 ? c.eos_token_ids[0] : (c.eos_token_ids.isEmpty ? nil : c.eos_token_ids as [Any?])
+        let dict: [String: Any?] = [
+            "architectures": ["LlamaForCausalLM"] as [Any?], "model_type": "llama", "attention_bias": false, "mlp_bias": false,
+            "vocab_size": c.vocab_size, "hidden_size": c.hidden_size, "intermediate_size": c.intermediate_size,
+            "num_hidden_layers": c.num_hidden_layers, "num_attention_heads": c.num_attention_heads,
+            "num_key_value_heads": c.num_key_value_heads, "head_dim": c.head_dim, "hidden_act": c.hidden_act,
+            "rms_norm_eps": d(c.rms_norm_eps), "rope_parameters": rope,
+            "max_position_embeddings": c.max_position_embeddings, "tie_word_embeddings": c.tie_word_embeddings,
+            "bos_token_id": c.bos_token_id, "eos_token_id": eos, "pad_token_id": c.pad_token_id, "dtype": "float32",
+        ]
+        return JSONText.encode(dict)
+    }
+}

@@ -1,1 +1,0 @@
-// Training module: see Package.swift for what it owns.

@@ -1,0 +1,54 @@
+import Llama
+
+// Everything random in training comes from a seed, so runs replay and resume exactly.
+//
+// Sequential draws (the initialisation of lora_A, the data order of an epoch) use the Llama module's
+// SeededRandom on a stream per tensor or epoch. Dropout masks use a counter-based hash of
+// (seed, step, micro-batch, module, element): a mask is a pure function of where it is used, so activation
+// recomputation and checkpoint resume redraw it bit-identically without any saved generator state.
+enum TrainingRandom {
+    /// The SplitMix64 finaliser: a bijective scramble of 64 bits.
+    @inlinable
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform in [0, 1) that depends only on `key` and `index`.
+    @inlinable
+    static func uniform(key: UInt64, index: UInt64) -> Float {
+        Float(mix(key ^ mix(index &+ 0x9E37_79B9_7F4A_7C15)) >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// The stream of lora_A's initialisation for a module.
+    static func initStream(layer: Int, target: LoraTarget) -> UInt64 {
+        0x10A0_0000 &+ UInt64(layer * 16 + target.index)
+    }
+
+    /// A seeded permutation of `0..<n` (Fisher–Yates): the data order of one epoch.
+    static func permutation(_ n: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var g = SeededRandom(seed: seed, stream: 0xE90C_0000 &+ UInt64(epoch))
+        var p = Array(0..<n)
+        if n > 1 {
+            for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, Int(g.next() % UInt64(i + 1))) }
+        }
+        return p
+    }
+}
+
+extension LoraTarget {
+    /// The position in `LoraTarget.allCases`.
+    var index: Int {
+        switch self {
+        case .q_proj: return 0
+        case .k_proj: return 1
+        case .v_proj: return 2
+        case .o_proj: return 3
+        case .gate_proj: return 4
+        case .up_proj: return 5
+        case .down_proj: return 6
+        }
+    }
+}
