@@ -50,12 +50,12 @@ let package = Package(
         .executableTarget(name: "medrepl", dependencies: ["Shell", "Notebook", "Kernels"], swiftSettings: nativeSwift),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CSentencePiece", "CEditLine"]),
-        .testTarget(name: "WeightsTests", dependencies: ["Weights"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,96 @@
+import Foundation
+import Kernels
+import Llama
+import Tokenizers
+import Training
+
+/// A tokenizer living in the session (`tok = load_tokenizer smollm2`).
+public final class TokenizerObject: LiveObject {
+    public let tokenizer: any Tokenizer
+    /// Where it came from, as the user named it.
+    public let source: String
+
+    public init(_ tokenizer: any Tokenizer, source: String) {
+        self.tokenizer = tokenizer
+        self.source = source
+    }
+
+    public var typeName: String { "Tokenizer" }
+    public var summary: String {
+        "\(tokenizer.vocabSize) tokens from \(source), pad=\(tokenizer.padTokenId.map(String.init) ?? "none") (\(tokenizer.paddingSide))"
+    }
+    public var fieldNames: [String] { ["vocab_size", "bos_token_id", "eos_token_id", "pad_token_id", "padding_side", "source"] }
+    public func field(_ name: String) -> Value? {
+        func id(_ v: Int?) -> Value { v.map { .int($0) } ?? .none }
+        switch name {
+        case "vocab_size": return .int(tokenizer.vocabSize)
+        case "bos_token_id": return id(tokenizer.bosTokenId)
+        case "eos_token_id": return id(tokenizer.eosTokenId)
+        case "pad_token_id": return id(tokenizer.padTokenId)
+        case "padding_side": return .string("\(tokenizer.paddingSide)")
+        case "source": return .string(source)
+        default: return nil
+        }
+    }
+}
+
+/// A model living in the session: the frozen base weights, the tokenizer that came with it, and the
+/// LoRA wrapper around it once `lora` has been applied. Training, generation and evaluation verbs
+/// all work on this one object, so an adapter trained in one cell is the one evaluated in the next.
+public final class ModelObject: LiveObject {
+    /// The base model; never modified in place.
+    public let base: LlamaModel
+    /// The name the user loaded it by (`smollm2`, a folder, a .gguf, a hub id, or `random:tinyllama`).
+    public let source: String
+    /// The tokenizer found beside the weights (nil for random models without one).
+    public var tokenizer: TokenizerObject?
+    /// The LoRA wrapper (adapter + training forward), once configured.
+    public var lora: LoraModel?
+
+    public init(base: LlamaModel, source: String, tokenizer: TokenizerObject?) {
+        self.base = base
+        self.source = source
+        self.tokenizer = tokenizer
+    }
+
+    public var typeName: String { "Model" }
+    public var summary: String {
+        var text = "\(source): \(base.config.num_hidden_layers) layers, hidden \(base.config.hidden_size), "
+            + "\(formatCount(base.parameterCount)) parameters, \(base.storage.rawValue) weights"
+        if let lora { text += lora.adapterEnabled ? ", LoRA adapter on" : ", LoRA adapter off" }
+        return text
+    }
+    public var fieldNames: [String] {
+        ["source", "parameters", "storage", "num_hidden_layers", "hidden_size", "intermediate_size",
+         "num_attention_heads", "num_key_value_heads", "vocab_size", "tie_word_embeddings", "tokenizer", "adapter_enabled"]
+    }
+    public func field(_ name: String) -> Value? {
+        let c = base.config
+        switch name {
+        case "source": return .string(source)
+        case "parameters": return .int(base.parameterCount)
+        case "storage": return .string(base.storage.rawValue)
+        case "num_hidden_layers": return .int(c.num_hidden_layers)
+        case "hidden_size": return .int(c.hidden_size)
+        case "intermediate_size": return .int(c.intermediate_size)
+        case "num_attention_heads": return .int(c.num_attention_heads)
+        case "num_key_value_heads": return .int(c.num_key_value_heads)
+        case "vocab_size": return .int(c.vocab_size)
+        case "tie_word_embeddings": return .bool(c.tie_word_embeddings)
+        case "tokenizer": return tokenizer.map { .object($0) } ?? Value.none
+        case "adapter_enabled": return lora.map { .bool($0.adapterEnabled) } ?? Value.none
+        default: return nil
+        }
+    }
+}
+
+/// 1,100,048,384 → "1,100,048,384": the grouping peft and transformers print.
+public func formatCount(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return n < 0 ? "-" + out : out
+}
