@@ -77,7 +77,10 @@ public final class WeightMatrix: @unchecked Sendable {
 
     public convenience init(rows: Int, cols: Int, values: [Float], storage: StorageType = .f32) {
         precondition(values.count == rows * cols, "WeightMatrix: \(values.count) values for [\(rows), \(cols)]")
-        self.init(rows: rows, cols: cols, values: values.withUnsafeBufferPointer { $0.baseAddress! }, storage: storage)
+        // The array's storage is only valid inside withUnsafeBufferPointer, so copy from within it.
+        self.init(rows: rows, cols: cols, storage: storage) { first, count, out in
+            values.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + first * cols, count: count * cols) }
+        }
     }
 
     deinit {
