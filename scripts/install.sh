@@ -10,7 +10,7 @@ say() { printf 'medrepl setup: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 # 1. System packages (Debian names).
-packages=(libedit-dev libopenblas-dev libsentencepiece-dev pkg-config unzip)
+packages=(libedit-dev libopenblas-dev libsentencepiece-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
