@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-exec swift test -c release "$@"
+# --disable-testable-imports: the tests use public API only, so they reuse the release build of
+# install.sh instead of compiling every module a second time with -enable-testing.
+exec swift test -c release --disable-testable-imports "$@"
