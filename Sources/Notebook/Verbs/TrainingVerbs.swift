@@ -17,7 +17,7 @@ extension VerbGroup {
                     Parameter("lora_alpha", .double, default: .double(32), help: "scaling numerator: the update is scaled by lora_alpha / r"),
                     Parameter("lora_dropout", .double, default: .double(0.05), help: "dropout on the adapter's input while training"),
                     Parameter("target_modules", .list, default: .list(notebookTargets.map { .string($0) }),
-                              help: "projections to adapt, or [all-linear]"),
+                              help: "projections to adapt, or [\"all-linear\"]"),
                     Parameter("use_rslora", .bool, default: .bool(false), help: "scale by lora_alpha / sqrt(r)"),
                     Parameter("seed", .int, optional: true, help: "seeds lora_A's initialisation and dropout (default: the session's seed)"),
                  ],
