@@ -105,6 +105,22 @@ import Tokenizers
         #expect(first.attention_mask == nil)         // padded per batch by the trainer, not here
     }
 
+    @Test func formatPromptsWithTheTokenizersChatTemplate() throws {
+        let (session, output) = try Self.tinySession()
+        try session.run("""
+            data = load_dataset "\(Self.medqa)"
+            part = select data 0 1
+            texts = format_prompts part template=chat tokenizer=tok
+            """)
+        #expect(output().contains("formatted 1 of 1 rows with the chat template\n"))
+        guard case .object(let o)? = session.value(named: "texts"), let texts = o as? DatasetObject else { Issue.record("no texts"); return }
+        // tiny-bpe's Jinja template is plain ChatML without a default system prompt.
+        #expect(texts.dataset.rows[0].text == "<|im_start|>user\nWhich organelle is the site of oxidative phosphorylation?<|im_end|>\n"
+                + "<|im_start|>assistant\nMitochondria<|im_end|>\n")
+        let missing = errorText(session, "t = format_prompts part template=chat")
+        #expect(missing.contains("template=chat needs the model's chat template"))
+    }
+
     @Test func trainingWritesTableRowsCheckpointsAndKeepsTheLimit() throws {
         let (session, output) = try Self.tinySession()
         let dir = Self.scratch()
@@ -208,5 +224,22 @@ import Tokenizers
         try session.run("cfg = lora_config\napply_lora model cfg")
         // peft 0.21 on SmolLM2-135M with the notebook's config (r=16, alpha=32, seven targets).
         #expect(output() == "trainable params: 4,884,480 || all params: 139,399,488 || trainable%: 3.5039\n")
+    }
+}
+
+/// Replays Fixtures/train-tiny.mednb with `--check` on the tiny random model.
+@Suite struct TrainingNotebookReplayTests {
+    @Test func trainTinyNotebookReplaysCleanly() throws {
+        let (session, _) = try TrainingVerbsTests.tinySession()
+        session.directory = TestSupport.repoRoot
+        defer { try? FileManager.default.removeItem(atPath: "/tmp/medrepl-train-tiny-notebook") }
+        let doc = try NotebookDocument.load(path: TestSupport.fixture("train-tiny.mednb").path)
+        var options = NotebookRunOptions()
+        options.check = true
+        var log = ""
+        let report = try NotebookRunner(document: doc, name: "train-tiny.mednb", session: session, options: options, log: { log += $0 }).run()
+        #expect(report.exitStatus == 0, "\(log)")
+        #expect(report.diffs.isEmpty, "\(log)")
+        #expect(log.hasSuffix("train-tiny.mednb: 3 cells checked, 0 differ - ok\n"), "\(log)")
     }
 }
