@@ -78,16 +78,15 @@ extension VerbGroup {
                 return .none
             },
             Verb("login", summary: "Store a Hugging Face access token where huggingface_hub keeps it (mode 0600).",
-                 details: "The token comes from `token=`, else `HF_TOKEN`, else it is asked for without echo on a "
-                    + "terminal. Only its length is ever printed. Prefer HF_TOKEN or the prompt in notebooks: a "
-                    + "`token=` argument is part of the recorded command.",
-                 keywords: [Parameter("token", .string, optional: true, help: "the token (avoid in notebooks)")],
+                 details: "The token comes from `HF_TOKEN`, else it is asked for without echo on a terminal. "
+                    + "There is deliberately no `token=` argument: commands are recorded in notebooks and history, "
+                    + "and a token must never be. Only its length is ever printed.",
                  examples: ["login"]) { inv, session in
-                var token = try inv.optionalString("token")
+                var token: String? = nil
                 if token == nil, let env = session.environment["HF_TOKEN"], !env.isEmpty { token = env }
                 if token == nil {
                     guard isatty(STDIN_FILENO) != 0 else {
-                        throw inv.error("no token: set HF_TOKEN, pass token=..., or run login in a terminal to be asked for it")
+                        throw inv.error("no token: set HF_TOKEN, or run login in a terminal to be asked for it")
                     }
                     token = readSecret(prompt: "Hugging Face token (input hidden): ")
                 }
