@@ -9,7 +9,7 @@ import Training
 /// data = load_dataset data/medqa_small.json
 /// data.rows            # 320
 /// ```
-public final class DatasetObject: LiveObject {
+public final class DatasetObject: QADatasetHolder {
     public let dataset: QADataset
 
     public init(_ dataset: QADataset) { self.dataset = dataset }

@@ -61,14 +61,9 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
 }
 
 extension ModelObject {
-    /// The model generation runs: the base when no adapter is on, else the base with the adapter
-    /// merged in. The merge is cached until the adapter's values change (a training step, a new
-    /// adapter). This switches to helper A's LoRA hook in the inference forward once it lands,
-    /// which runs the adapter without a merged copy.
-    public func inferenceModel() -> LlamaModel {
-        guard let lora, lora.adapterEnabled else { return base }
-        return MergedModelCache.shared.model(for: lora, ropePositions: base.rope.positions)
-    }
+    /// The model generation runs: the base, with the adapter's LoRA deltas attached to its forward
+    /// when an adapter is on (no merged copy; see `ModelObject.inference`).
+    public func inferenceModel() -> LlamaModel { inference }
 
     /// True when a LoRA adapter is attached (on or off).
     public var hasAdapter: Bool { lora != nil }
@@ -79,41 +74,5 @@ extension ModelObject {
             throw EvaluationError.invalidArgument("model \(source) has no tokenizer: load one beside the weights")
         }
         return tokenizer.tokenizer
-    }
-}
-
-/// One merged copy of the last adapter used, keyed by the LoRA model and a checksum of the adapter's
-/// values, so a changed adapter is merged again and an unchanged one is not.
-final class MergedModelCache: @unchecked Sendable {
-    static let shared = MergedModelCache()
-    private let lock = NSLock()
-    private var key: (lora: ObjectIdentifier, adapter: ObjectIdentifier, checksum: UInt64)?
-    private var merged: LlamaModel?
-
-    func model(for lora: LoraModel, ropePositions: Int) -> LlamaModel {
-        let k = (ObjectIdentifier(lora), ObjectIdentifier(lora.adapter), Self.checksum(lora.adapter))
-        lock.lock(); defer { lock.unlock() }
-        if let key, let merged, key.lora == k.0, key.adapter == k.1, key.checksum == k.2 { return merged }
-        merged = nil   // free the old copy before making the new one
-        // Rotary tables as long as the base's, which may cover more than max_position_embeddings.
-        let plain = lora.mergedModel()
-        let m = LlamaModel(config: plain.config, weights: plain.weights, storage: plain.storage, ropePositions: ropePositions)
-        key = k
-        merged = m
-        return m
-    }
-
-    /// FNV-1a over the bit patterns of every lora_A and lora_B value: cheap next to a merge.
-    static func checksum(_ adapter: LoraAdapter) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for m in adapter.modules {
-            for buffer in [m.lora_A, m.lora_B] {
-                let p = buffer.pointer
-                for i in 0..<buffer.count {
-                    h = (h ^ UInt64(p[i].bitPattern)) &* 0x0000_0100_0000_01b3
-                }
-            }
-        }
-        return h
     }
 }
