@@ -20,7 +20,7 @@ public struct Generation: Sendable, Equatable {
 
 extension LlamaModel {
     /// Continues one prompt. `onToken` receives each new token as soon as it is chosen (the stop
-    /// token is not passed), for streaming.
+    /// token is not passed), for streaming; an error it throws (a Ctrl-C) stops generation and is rethrown.
     ///
     /// ```swift
     /// let reply = try model.generate(prompt: ids, config: GenerationConfig(max_new_tokens: 32)) { id in
@@ -28,8 +28,8 @@ extension LlamaModel {
     /// }
     /// ```
     public func generate(prompt: [Int], config g: GenerationConfig,
-                         onToken: ((Int) -> Void)? = nil) throws -> Generation {
-        try generate(prompts: [prompt], config: g, onToken: onToken.map { f in { _, id in f(id) } })[0]
+                         onToken: ((Int) throws -> Void)? = nil) throws -> Generation {
+        try generate(prompts: [prompt], config: g, onToken: onToken.map { f in { _, id in try f(id) } })[0]
     }
 
     /// Continues several prompts of any lengths together (batched decode: each step multiplies the
@@ -40,7 +40,7 @@ extension LlamaModel {
     /// let replies = try model.generate(prompts: [a, b], config: GenerationConfig(max_new_tokens: 64))
     /// ```
     public func generate(prompts: [[Int]], config g: GenerationConfig,
-                         onToken: ((_ row: Int, _ token: Int) -> Void)? = nil) throws -> [Generation] {
+                         onToken: ((_ row: Int, _ token: Int) throws -> Void)? = nil) throws -> [Generation] {
         try g.validate()
         let B = prompts.count
         guard B > 0 else { return [] }
@@ -97,7 +97,7 @@ extension LlamaModel {
                     done[b] = true
                 } else {
                     results[b].tokens.append(id)
-                    onToken?(b, id)
+                    try onToken?(b, id)
                     if !seen.isEmpty { seen[b * V + id] = true }
                     if results[b].tokens.count == g.max_new_tokens { done[b] = true }
                 }

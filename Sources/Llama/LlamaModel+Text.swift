@@ -26,17 +26,17 @@ extension LlamaModel {
     /// }
     /// ```
     public func generate(text prompt: String, tokenizer: any Tokenizer, config: GenerationConfig,
-                         addSpecialTokens: Bool = false, onText: ((String) -> Void)? = nil) throws -> TextGeneration {
+                         addSpecialTokens: Bool = false, onText: ((String) throws -> Void)? = nil) throws -> TextGeneration {
         let ids = tokenizer.encode(prompt, addSpecialTokens: addSpecialTokens)
         var g = config
         g.stop_token_ids += tokenizer.endOfTurnTokenIds.sorted()
         var stream = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
         let generation = try generate(prompt: ids, config: g) { id in
             let piece = stream.push(id)
-            if !piece.isEmpty { onText?(piece) }
+            if !piece.isEmpty { try onText?(piece) }
         }
         let tail = stream.finish()
-        if !tail.isEmpty { onText?(tail) }
+        if !tail.isEmpty { try onText?(tail) }
         return TextGeneration(text: tokenizer.decode(generation.tokens, skipSpecialTokens: true), generation: generation)
     }
 

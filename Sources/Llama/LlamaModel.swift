@@ -15,6 +15,8 @@ public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
     public let storage: StorageType
     /// cos/sin for positions `0..<rope.positions`.
     public let rope: RopeTables
+    /// LoRA deltas added after each adapted projection in the inference forward (`attachAdapter`).
+    public internal(set) var loraDeltas: LlamaLoraDeltas?
 
     /// The most positions the rotary tables cover by default: `max_position_embeddings`, capped so
     /// a 128k-context config does not spend memory on tables it will never use.

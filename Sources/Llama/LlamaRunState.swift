@@ -36,6 +36,8 @@ public final class LlamaRunState: @unchecked Sendable {
     public let positions: UnsafeMutablePointer<Int32>   // [R]  position of every token
     public let start: UnsafeMutablePointer<Int32>       // [B]  each row's first position this step
     public let realCounts: UnsafeMutablePointer<Int>    // [B]  real tokens of each row this step
+    /// [R, r] the low-rank product of an attached LoRA delta; allocated on the first step that needs it.
+    var loraScratch: FloatBuffer?
 
     public init(config c: LlamaConfig, batch: Int, tokensPerStep: Int, cacheCapacity: Int, allLogits: Bool) {
         self.batch = batch; self.tokensPerStep = tokensPerStep
@@ -60,6 +62,14 @@ public final class LlamaRunState: @unchecked Sendable {
         positions = .allocate(capacity: max(1, R)); positions.initialize(repeating: 0, count: R)
         start = .allocate(capacity: max(1, batch)); start.initialize(repeating: 0, count: batch)
         realCounts = .allocate(capacity: max(1, batch)); realCounts.initialize(repeating: 0, count: batch)
+    }
+
+    /// The LoRA scratch for rank `r`, grown once (never per token).
+    func loraScratch(rank r: Int) -> UnsafeMutablePointer<Float> {
+        if let s = loraScratch, s.count >= rows * r { return s.pointer }
+        let s = FloatBuffer(count: max(1, rows * r))
+        loraScratch = s
+        return s.pointer
     }
 
     deinit {

@@ -3,6 +3,7 @@ import Kernels
 import Llama
 import Tokenizers
 import Training
+import Weights
 
 /// A tokenizer living in the session (`tok = load_tokenizer smollm2`).
 public final class TokenizerObject: LiveObject {
@@ -19,7 +20,9 @@ public final class TokenizerObject: LiveObject {
     public var summary: String {
         "\(tokenizer.vocabSize) tokens from \(source), pad=\(tokenizer.padTokenId.map(String.init) ?? "none") (\(tokenizer.paddingSide))"
     }
-    public var fieldNames: [String] { ["vocab_size", "bos_token_id", "eos_token_id", "pad_token_id", "padding_side", "source"] }
+    public var fieldNames: [String] {
+        ["vocab_size", "bos_token_id", "eos_token_id", "pad_token_id", "padding_side", "add_bos_token", "chat_template", "source"]
+    }
     public func field(_ name: String) -> Value? {
         func id(_ v: Int?) -> Value { v.map { .int($0) } ?? .none }
         switch name {
@@ -28,9 +31,24 @@ public final class TokenizerObject: LiveObject {
         case "eos_token_id": return id(tokenizer.eosTokenId)
         case "pad_token_id": return id(tokenizer.padTokenId)
         case "padding_side": return .string("\(tokenizer.paddingSide)")
+        case "add_bos_token": return .bool(tokenizer.settings.addBosToken)
+        case "chat_template":
+            guard let t = tokenizer.chatTemplate else { return Value.none }
+            return .string(ChatTemplate.detect(jinja: t).map(templateName) ?? "custom")
         case "source": return .string(source)
         default: return nil
         }
+    }
+}
+
+/// The short name of a chat template family, as `chat_prompt template=` accepts it.
+func templateName(_ t: ChatTemplate) -> String {
+    switch t {
+    case .chatml: return "chatml"
+    case .llama3: return "llama3"
+    case .zephyr: return "zephyr"
+    case .llama2: return "llama2"
+    case .raw: return "raw"
     }
 }
 
@@ -44,13 +62,17 @@ public final class ModelObject: LiveObject {
     public let source: String
     /// The tokenizer found beside the weights (nil for random models without one).
     public var tokenizer: TokenizerObject?
-    /// The LoRA wrapper (adapter + training forward), once configured.
-    public var lora: LoraModel?
+    /// The LoRA wrapper (adapter + training forward), once configured. Setting it attaches the adapter to
+    /// the inference forward of `base` (see `inference`).
+    public var lora: LoraModel? { didSet { syncAdapter() } }
+    /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
+    public var files: ModelFiles?
 
-    public init(base: LlamaModel, source: String, tokenizer: TokenizerObject?) {
+    public init(base: LlamaModel, source: String, tokenizer: TokenizerObject?, files: ModelFiles? = nil) {
         self.base = base
         self.source = source
         self.tokenizer = tokenizer
+        self.files = files
     }
 
     public var typeName: String { "Model" }
@@ -62,7 +84,8 @@ public final class ModelObject: LiveObject {
     }
     public var fieldNames: [String] {
         ["source", "parameters", "storage", "num_hidden_layers", "hidden_size", "intermediate_size",
-         "num_attention_heads", "num_key_value_heads", "vocab_size", "tie_word_embeddings", "tokenizer", "adapter_enabled"]
+         "num_attention_heads", "num_key_value_heads", "vocab_size", "tie_word_embeddings", "max_position_embeddings",
+         "rope_theta", "path", "tokenizer", "adapter_enabled", "adapter"]
     }
     public func field(_ name: String) -> Value? {
         let c = base.config
@@ -79,6 +102,17 @@ public final class ModelObject: LiveObject {
         case "tie_word_embeddings": return .bool(c.tie_word_embeddings)
         case "tokenizer": return tokenizer.map { .object($0) } ?? Value.none
         case "adapter_enabled": return lora.map { .bool($0.adapterEnabled) } ?? Value.none
+        case "max_position_embeddings": return .int(c.max_position_embeddings)
+        case "rope_theta": return .double(Double(c.rope_theta))
+        case "path": return files.map { .string(($0.ggufFile ?? $0.directory).path) } ?? Value.none
+        case "adapter":
+            guard let a = lora?.adapter else { return Value.none }
+            return .object(RecordObject(typeName: "LoraAdapter", fields: [
+                ("r", .int(a.config.r)), ("lora_alpha", .double(a.config.lora_alpha)),
+                ("scaling", .double(Double(a.config.scaling))),
+                ("target_modules", .list(a.targets.map { .string($0.rawValue) })),
+                ("use_rslora", .bool(a.config.use_rslora)), ("parameters", .int(a.parameterCount)),
+                ("enabled", .bool(lora?.adapterEnabled ?? false))]))
         default: return nil
         }
     }

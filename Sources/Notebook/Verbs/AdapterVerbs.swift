@@ -1,0 +1,127 @@
+import Foundation
+import Llama
+import Tokenizers
+import Training
+import Weights
+
+// LoRA adapters on a loaded model: load one made by peft, switch it on and off without reloading the
+// base, merge it into a new model, export the merged model, save the adapter in peft's layout.
+
+extension VerbGroup {
+    /// `load_adapter`, `adapter`, `merge_adapter`, `export_model`, `save_adapter`.
+    public static var adapters: VerbGroup {
+        VerbGroup("Adapters", intro: "Load, switch, merge, export and save LoRA adapters (peft's layout).", verbs: [
+            Verb("load_adapter", summary: "Load a peft LoRA adapter folder onto a model (on at once; the base is unchanged).",
+                 positional: [Parameter("model", .object("Model"), help: "the base model"),
+                              Parameter("path", .path, help: "a folder with adapter_config.json and adapter_model.safetensors",
+                                        completion: .path(extensions: []))],
+                 examples: ["load_adapter model outputs/medical-lora"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let path = try inv.string("path")
+                let adapter = try LoraAdapter.load(from: session.resolvePath(path), model: model.base.config)
+                if let lora = model.lora {
+                    try lora.setAdapter(adapter)
+                    lora.adapterEnabled = true
+                    model.syncAdapter()
+                } else {
+                    model.lora = try LoraModel(config: model.base.config, weights: model.base.weights, adapter: adapter)
+                }
+                let c = adapter.config
+                session.writeLine("adapter \(path): r=\(c.r), lora_alpha=\(Value.format(c.lora_alpha)), scaling \(Value.format(Double(c.scaling))), "
+                    + "\(adapter.targets.map(\.rawValue).joined(separator: ",")), \(formatCount(adapter.parameterCount)) parameters: on")
+                return .none
+            },
+            Verb("adapter", summary: "Switch a model's LoRA adapter on or off (nothing is reloaded or merged).",
+                 positional: [Parameter("model", .object("Model"), help: "a model with an adapter"),
+                              Parameter("state", .choice(["on", "off"]), help: "on or off")],
+                 examples: ["adapter model off", "adapter model on"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let lora = try loraOf(model, inv)
+                lora.adapterEnabled = try inv.string("state") == "on"
+                model.syncAdapter()
+                session.writeLine("adapter \(lora.adapterEnabled ? "on" : "off")")
+                return .none
+            },
+            Verb("merge_adapter", summary: "A new model with the adapter folded into its weights (W + scaling·B·A).",
+                 details: "The merged model has the base's storage type; the original keeps its adapter.",
+                 positional: [Parameter("model", .object("Model"), help: "a model with an adapter")],
+                 examples: ["merged = merge_adapter model"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let lora = try loraOf(model, inv)
+                let merged = ModelObject(base: lora.mergedModel(), source: model.source + "+adapter", tokenizer: model.tokenizer, files: model.files)
+                session.writeLine("merged \(lora.adapter.modules.count) adapted projections into a new model (\(merged.base.storage.rawValue) weights)")
+                return .object(merged)
+            },
+            Verb("export_model", summary: "Write the model (adapter merged, when it has one on) as a Hugging Face folder.",
+                 details: "Writes config.json and an F32 model.safetensors, and the tokenizer files (see save_adapter).",
+                 positional: [Parameter("model", .object("Model"), help: "the model"),
+                              Parameter("path", .path, help: "the folder to write")],
+                 examples: ["export_model model outputs/merged"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let url = session.resolvePath(try inv.string("path"))
+                // A model without an active adapter is exported through a zero adapter: W + 0 = W.
+                let lora = try model.lora.flatMap { $0.adapterEnabled ? $0 : nil }
+                    ?? LoraModel(base: model.base, lora: LoraConfig(r: 1, lora_alpha: 1, target_modules: ["q_proj"]))
+                try lora.exportMerged(to: url)
+                let tokenizerFiles = try writeTokenizerFiles(model, to: url)
+                session.writeLine("exported \(model.source)\(model.lora?.adapterEnabled == true ? " with its adapter merged" : "") to \(try inv.string("path")): "
+                    + (["config.json", "model.safetensors"] + tokenizerFiles).joined(separator: ", "))
+                return .none
+            },
+            Verb("save_adapter", summary: "Save the adapter in peft's layout, with the tokenizer files beside it.",
+                 details: "Writes adapter_config.json and adapter_model.safetensors as peft does. A model loaded from a "
+                    + "folder gets its tokenizer files copied; a GGUF-loaded one gets a tokenizer_config.json with its "
+                    + "special tokens, padding and chat template (its vocabulary stays in the GGUF).",
+                 positional: [Parameter("model", .object("Model"), help: "a model with an adapter"),
+                              Parameter("path", .path, help: "the folder to write")],
+                 examples: ["save_adapter model outputs/medical-lora"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let lora = try loraOf(model, inv)
+                let url = session.resolvePath(try inv.string("path"))
+                try lora.adapter.save(to: url)
+                let tokenizerFiles = try writeTokenizerFiles(model, to: url)
+                session.writeLine("saved adapter to \(try inv.string("path")): "
+                    + ([LoraAdapter.configFileName, LoraAdapter.weightsFileName] + tokenizerFiles).joined(separator: ", "))
+                return .none
+            },
+        ])
+    }
+}
+
+func loraOf(_ model: ModelObject, _ inv: Invocation) throws -> LoraModel {
+    guard let lora = model.lora else {
+        throw inv.error("this model has no adapter", at: "model", hint: "load_adapter MODEL PATH, or apply_lora MODEL CFG")
+    }
+    return lora
+}
+
+/// Puts the tokenizer beside saved weights: the folder's own files when the model came from one, else (a
+/// GGUF) a tokenizer_config.json with the special tokens, padding and chat template. Returns the names written.
+func writeTokenizerFiles(_ model: ModelObject, to folder: URL) throws -> [String] {
+    var written: [String] = []
+    if let files = model.files, files.ggufFile == nil {
+        for (name, source) in files.tokenizerFiles.sorted(by: { $0.key < $1.key }) {
+            try Weights.AtomicFile.write(try Data(contentsOf: source), to: folder.appendingPathComponent(name))
+            written.append(name)
+        }
+        return written
+    }
+    guard let tok = model.tokenizer?.tokenizer else { return [] }
+    let data = try JSONSerialization.data(withJSONObject: tokenizerConfigJSON(tok), options: [.prettyPrinted, .sortedKeys])
+    try Weights.AtomicFile.write(data, to: folder.appendingPathComponent("tokenizer_config.json"))
+    return ["tokenizer_config.json"]
+}
+
+/// transformers' `tokenizer_config.json` fields for a tokenizer: special tokens by text, padding, chat template.
+func tokenizerConfigJSON(_ tok: any Tokenizer) -> [String: Any] {
+    var j: [String: Any] = [
+        "add_bos_token": tok.settings.addBosToken, "add_eos_token": tok.settings.addEosToken,
+        "padding_side": tok.paddingSide.rawValue, "clean_up_tokenization_spaces": tok.settings.cleanUpTokenizationSpaces,
+        "model_max_length": tok.settings.modelMaxLength ?? 8192,
+    ]
+    for (key, id) in [("bos_token", tok.bosTokenId), ("eos_token", tok.eosTokenId), ("pad_token", tok.padTokenId), ("unk_token", tok.unkTokenId)] {
+        if let id, let text = tok.idToToken(id) { j[key] = text }
+    }
+    if let template = tok.chatTemplate { j["chat_template"] = template }
+    return j
+}

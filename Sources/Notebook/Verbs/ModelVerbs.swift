@@ -1,0 +1,210 @@
+import Foundation
+import Kernels
+import Llama
+import Tokenizers
+import Weights
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Loading models and tokenizers, and the Hugging Face login. The engine does the work (Weights finds
+// the files, Llama loads them, Tokenizers reads the vocabulary); these verbs name things, print one
+// line about what was loaded, and keep the result in the session.
+
+extension VerbGroup {
+    /// `load_model`, `load_tokenizer`, `configure_tokenizer`, `login`.
+    public static var models: VerbGroup {
+        VerbGroup("Models and tokenizers", intro: "Load a Llama-family model and its tokenizer; log in to the Hugging Face hub.", verbs: [
+            Verb("load_model", summary: "Load a model and the tokenizer found with it.",
+                 details: "NAME is `smollm2` (the default model the set-up script installs), a model folder "
+                    + "(config.json + safetensors), a .gguf file, or a Hugging Face id ORG/NAME (the hub cache, "
+                    + "downloaded when missing). With `init=random` NAME is a preset (`tinyllama`, `llama-3.2-1b`, "
+                    + "`smollm2`) or a config.json, and the weights are seeded random numbers. The memory needed "
+                    + "is checked before anything is read. Prints one line; the load time varies, so notebooks "
+                    + "match it with a `(re)` pattern.",
+                 positional: [Parameter("name", .path, help: "smollm2, a folder, a .gguf, ORG/NAME, or a preset with init=random",
+                                        completion: .path(extensions: ["gguf", "json"]))],
+                 keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32)"),
+                            Parameter("init", .choice(["load", "random"]), default: .string("load"), help: "random: seeded random weights from a preset or config"),
+                            Parameter("seed", .int, optional: true, help: "seed of the random weights (default: the session seed)"),
+                            Parameter("tokenizer", .object("Tokenizer"), optional: true, help: "use this tokenizer instead of the one found with the model")],
+                 examples: ["model = load_model smollm2", "model = load_model models/SmolLM2-135M-Instruct.Q4_1.gguf dtype=bf16",
+                            "big = load_model tinyllama init=random dtype=bf16 seed=1"]) { inv, session in
+                let model = try loadModel(inv, session)
+                session.provenance["model"] = model.source
+                return .object(model)
+            },
+            Verb("load_tokenizer", summary: "Load a tokenizer alone.",
+                 positional: [Parameter("name", .path, help: "a folder with tokenizer.json / tokenizer.model, a .gguf, smollm2 or ORG/NAME",
+                                        completion: .path(extensions: ["gguf"]))],
+                 examples: ["tok = load_tokenizer smollm2", "tok = load_tokenizer Tests/Fixtures/tiny-bpe"]) { inv, session in
+                let name = try inv.string("name")
+                let url = session.resolvePath(name)
+                let tokenizer: any Tokenizer
+                if FileManager.default.fileExists(atPath: url.path) {
+                    tokenizer = try loadTokenizer(at: url)
+                } else {
+                    let files = try locate(name, inv, session)
+                    tokenizer = try files.ggufFile.map { try loadTokenizer(gguf: $0) } ?? loadTokenizer(folder: files.directory)
+                }
+                let object = TokenizerObject(tokenizer, source: name)
+                session.writeLine("loaded tokenizer: \(object.summary)")
+                return .object(object)
+            },
+            Verb("configure_tokenizer", summary: "Set the padding token and side (the notebook's pad_token = eos_token).",
+                 positional: [Parameter("tokenizer", .object(""), help: "a Tokenizer, or a Model (its tokenizer)")],
+                 keywords: [Parameter("pad", .any, optional: true, help: "eos, or a token id"),
+                            Parameter("padding_side", .choice(["right", "left"]), optional: true, help: "where padding goes")],
+                 examples: ["configure_tokenizer tok pad=eos padding_side=right"]) { inv, session in
+                let object = try tokenizerObject(inv, "tokenizer")
+                let tok = object.tokenizer
+                switch inv.value("pad") {
+                case .none: break
+                case .string("eos"):
+                    guard let eos = tok.eosTokenId else { throw inv.error("this tokenizer has no EOS token", at: "pad") }
+                    tok.settings.padTokenId = eos
+                case .int(let id):
+                    guard id >= 0 && id < tok.vocabSize else {
+                        throw inv.error("pad id \(id) is outside the vocabulary of \(tok.vocabSize)", at: "pad")
+                    }
+                    tok.settings.padTokenId = id
+                default: throw inv.error("pad must be eos or a token id", at: "pad")
+                }
+                if let side = try inv.optionalString("padding_side") {
+                    tok.settings.paddingSide = side == "left" ? .left : .right
+                }
+                session.writeLine("tokenizer: \(object.summary)")
+                return .none
+            },
+            Verb("login", summary: "Store a Hugging Face access token where huggingface_hub keeps it (mode 0600).",
+                 details: "The token comes from `token=`, else `HF_TOKEN`, else it is asked for without echo on a "
+                    + "terminal. Only its length is ever printed. Prefer HF_TOKEN or the prompt in notebooks: a "
+                    + "`token=` argument is part of the recorded command.",
+                 keywords: [Parameter("token", .string, optional: true, help: "the token (avoid in notebooks)")],
+                 examples: ["login"]) { inv, session in
+                var token = try inv.optionalString("token")
+                if token == nil, let env = session.environment["HF_TOKEN"], !env.isEmpty { token = env }
+                if token == nil {
+                    guard isatty(STDIN_FILENO) != 0 else {
+                        throw inv.error("no token: set HF_TOKEN, pass token=..., or run login in a terminal to be asked for it")
+                    }
+                    token = readSecret(prompt: "Hugging Face token (input hidden): ")
+                }
+                guard let token, !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    throw inv.error("no token given")
+                }
+                let url = try HubToken.store(token, environment: session.environment)
+                let length = token.trimmingCharacters(in: .whitespacesAndNewlines).count
+                session.writeLine("token stored (\(length) characters) in \(url.path)")
+                return .none
+            }.quiet(),
+        ])
+    }
+}
+
+// MARK: - Loading
+
+/// The name → files step, with a message saying what was searched and what to do when nothing is found.
+func locate(_ name: String, _ inv: Invocation, _ session: Session) throws -> ModelFiles {
+    let locator = ModelLocator(environment: session.environment, currentDirectory: session.directory)
+    do {
+        return try locator.resolve(name)
+    } catch let error as WeightsError {
+        let isPath = name.contains("/") || name.hasSuffix(".gguf") || name.hasPrefix(".")
+        if !isPath && name.lowercased() != ModelLocator.defaultName {
+            throw inv.error("unknown model '\(name)': no such file or folder in \(session.directory.path), not a Hugging Face id (ORG/NAME), not '\(ModelLocator.defaultName)'",
+                            at: "name", hint: "use smollm2 (install it with `bash scripts/install.sh`), a model folder, a .gguf file or ORG/NAME; init=random takes tinyllama, llama-3.2-1b or smollm2")
+        }
+        throw error
+    }
+}
+
+/// The preset configs `init=random` accepts.
+let randomPresets: [String: LlamaConfig] = [
+    "tinyllama": .tinyLlama_1_1B, "llama-3.2-1b": .llama3_2_1B, "smollm2": .smolLM2_135M,
+]
+
+func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
+    let name = try inv.string("name")
+    guard let storage = StorageType(rawValue: try inv.string("dtype")) else { throw inv.error("unknown dtype", at: "dtype") }
+    let start = Date()
+    let model: ModelObject
+    if try inv.string("init") == "random" {
+        let config: LlamaConfig
+        if let preset = randomPresets[name.lowercased()] {
+            config = preset
+        } else if name.hasSuffix(".json") {
+            config = try LlamaConfig.load(from: session.resolvePath(name))
+        } else {
+            throw inv.error("init=random needs a preset (\(randomPresets.keys.sorted().joined(separator: ", "))) or a config.json, not '\(name)'", at: "name")
+        }
+        let seed = try inv.optionalInt("seed") ?? session.seed
+        let base = try LlamaModel.random(config: config, seed: UInt64(truncatingIfNeeded: seed), storage: storage, checkMemory: true)
+        model = ModelObject(base: base, source: "random:\(name)", tokenizer: nil)
+    } else {
+        let files = try locate(name, inv, session)
+        let base: LlamaModel
+        let tokenizer: (any Tokenizer)?
+        if let gguf = files.ggufFile {
+            base = try LlamaModel.load(gguf: gguf, storage: storage)
+            tokenizer = try loadTokenizer(gguf: gguf)
+        } else {
+            guard let configFile = files.configFile else { throw inv.error("\(files.directory.path): no config.json", at: "name") }
+            let config = try LlamaConfig.load(from: configFile)
+            base = try LlamaModel(config: config, source: files.tensorSource(), storage: storage, name: files.directory.lastPathComponent)
+            tokenizer = files.tokenizerFiles.isEmpty ? nil : try loadTokenizer(folder: files.directory)
+        }
+        model = ModelObject(base: base, source: name, tokenizer: tokenizer.map { TokenizerObject($0, source: name) }, files: files)
+    }
+    if let given = inv.has("tokenizer") ? try inv.object("tokenizer", as: TokenizerObject.self) : nil {
+        model.tokenizer = given
+    }
+    let c = model.base.config
+    let seconds = Date().timeIntervalSince(start)
+    let file = model.files.map { " (\(($0.ggufFile ?? $0.directory).lastPathComponent))" } ?? ""
+    let verb = model.files == nil ? "created" : "loaded"
+    session.writeLine("\(verb) \(model.source)\(file): \(c.num_hidden_layers) layers, \(formatCount(model.base.parameterCount)) parameters, "
+        + "\(storage.rawValue) weights (\(decimalBytes(c.memoryEstimate(storage: storage).weights))) in \(String(format: "%.1f", seconds)) s")
+    if model.tokenizer == nil {
+        session.writeLine("no tokenizer with it: give one with tokenizer=TOK (tok = load_tokenizer ...)")
+    }
+    return model
+}
+
+/// 538,060,032 → "538 MB", 2,200,096,768 → "2.2 GB" (decimal units, as download sizes are quoted).
+func decimalBytes(_ bytes: Int) -> String {
+    let b = Double(bytes)
+    if b >= 1e9 { return String(format: "%.1f GB", b / 1e9) }
+    if b >= 1e6 { return String(format: "%.0f MB", b / 1e6) }
+    return String(format: "%.0f kB", b / 1e3)
+}
+
+/// The tokenizer of a Tokenizer or Model argument.
+func tokenizerObject(_ inv: Invocation, _ name: String) throws -> TokenizerObject {
+    switch inv.value(name) {
+    case .object(let t as TokenizerObject): return t
+    case .object(let m as ModelObject):
+        guard let t = m.tokenizer else {
+            throw inv.error("this model has no tokenizer", at: name, hint: "load one with load_tokenizer and pass it to load_model tokenizer=TOK")
+        }
+        return t
+    case let v: throw inv.error("expected a Tokenizer or a Model, got \(v.typeName)", at: name)
+    }
+}
+
+/// Reads a line from the terminal with echo off (restored afterwards, also on Ctrl-D).
+func readSecret(prompt: String) -> String? {
+    FileHandle.standardError.write(Data(prompt.utf8))
+    var saved = termios()
+    let haveTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
+    if haveTerminal {
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+    }
+    defer {
+        if haveTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+    return readLine(strippingNewline: true)
+}
