@@ -1,0 +1,94 @@
+import Datasets
+import Foundation
+import Training
+
+/// A question/answer dataset living in the session (`data = load_dataset ...`), with the formatted
+/// `text` of each row once `format_prompts` has run.
+///
+/// ```
+/// data = load_dataset data/medqa_small.json
+/// data.rows            # 320
+/// ```
+public final class DatasetObject: LiveObject {
+    public let dataset: QADataset
+
+    public init(_ dataset: QADataset) { self.dataset = dataset }
+
+    public var typeName: String { "Dataset" }
+    public var summary: String {
+        let formatted = dataset.rows.contains { $0.text != nil } ? ", formatted" : ""
+        return "\(dataset.count) row\(dataset.count == 1 ? "" : "s") from \(dataset.name)\(formatted)"
+    }
+    public var fieldNames: [String] { ["rows", "name", "columns", "formatted", "skipped", "questions", "answers"] }
+    public func field(_ name: String) -> Value? {
+        switch name {
+        case "rows": return .int(dataset.count)
+        case "name": return .string(dataset.name)
+        case "columns": return .list(dataset.columns.map { .string($0) })
+        case "formatted": return .bool(dataset.rows.contains { $0.text != nil })
+        case "skipped": return .int(dataset.loadReport.skipped.count)
+        case "questions": return .list(dataset.questions.map { .string($0) })
+        case "answers": return .list(dataset.answers.map { .string($0) })
+        default: return nil
+        }
+    }
+    // The question/answer lists can be long: `show` lists the short fields only.
+    public func details() -> String {
+        (["\(typeName): \(summary)"] + ["rows", "name", "columns", "formatted", "skipped"].compactMap { n in
+            field(n).map { "  \(n) = \($0.display)" }
+        }).joined(separator: "\n")
+    }
+}
+
+/// Token ids and labels ready for the trainer (`tokens = tokenize_dataset texts tok`).
+public final class TokenizedDatasetObject: LiveObject {
+    public let examples: [TokenizedExample]
+    /// "notebook" (padded to max_length, pads masked) or "default" (prompt masked, padded per batch).
+    public let mode: String
+    public let maxLength: Int
+    /// The id batches are padded with.
+    public let padTokenId: Int
+    /// Rows cut to `maxLength`.
+    public let truncatedRows: Int
+
+    public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int) {
+        self.examples = examples; self.mode = mode; self.maxLength = maxLength
+        self.padTokenId = padTokenId; self.truncatedRows = truncatedRows
+    }
+
+    /// Tokens that carry a loss (label != -100), over every row.
+    public var targetTokens: Int { examples.reduce(0) { $0 + $1.labels.filter { $0 != -100 }.count } }
+    /// Tokens that are not padding, over every row.
+    public var realTokens: Int {
+        examples.reduce(0) { $0 + ($1.attention_mask.map { m in m.reduce(0, +) } ?? $1.input_ids.count) }
+    }
+
+    public var typeName: String { "TokenizedDataset" }
+    public var summary: String {
+        "\(examples.count) rows, \(mode) mode, max_length \(maxLength), \(formatCount(realTokens)) tokens, "
+            + "\(formatCount(targetTokens)) trained, pad id \(padTokenId)"
+    }
+    public var fieldNames: [String] { ["rows", "mode", "max_length", "pad_token_id", "tokens", "trained_tokens", "truncated"] }
+    public func field(_ name: String) -> Value? {
+        switch name {
+        case "rows": return .int(examples.count)
+        case "mode": return .string(mode)
+        case "max_length": return .int(maxLength)
+        case "pad_token_id": return .int(padTokenId)
+        case "tokens": return .int(realTokens)
+        case "trained_tokens": return .int(targetTokens)
+        case "truncated": return .int(truncatedRows)
+        default: return nil
+        }
+    }
+
+    /// Row `index` as a record with its `input_ids`, `labels` and `attention_mask` lists (`row tokens 0`).
+    public func row(_ index: Int) -> RecordObject {
+        let ex = examples[index]
+        return RecordObject(typeName: "TokenizedRow", fields: [
+            ("input_ids", .list(ex.input_ids.map { .int($0) })),
+            ("labels", .list(ex.labels.map { .int($0) })),
+            ("attention_mask", .list((ex.attention_mask ?? ex.input_ids.map { _ in 1 }).map { .int($0) })),
+        ])
+    }
+}

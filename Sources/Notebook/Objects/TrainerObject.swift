@@ -1,0 +1,132 @@
+import Foundation
+import Training
+
+/// LoRA settings living in the session (`cfg = lora_config r=16 lora_alpha=32`), with peft's field names.
+public final class LoraConfigObject: LiveObject {
+    public let config: LoraConfig
+    public init(_ config: LoraConfig) { self.config = config }
+
+    public var typeName: String { "LoraConfig" }
+    public var summary: String {
+        "r=\(config.r), lora_alpha=\(Value.format(config.lora_alpha)), lora_dropout=\(Value.format(config.lora_dropout)), "
+            + "\(config.target_modules.count) target module\(config.target_modules.count == 1 ? "" : "s"), scaling \(Value.format(Double(config.scaling)))"
+    }
+    public var fieldNames: [String] { ["r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "bias", "task_type", "seed", "scaling"] }
+    public func field(_ name: String) -> Value? {
+        switch name {
+        case "r": return .int(config.r)
+        case "lora_alpha": return .double(config.lora_alpha)
+        case "lora_dropout": return .double(config.lora_dropout)
+        case "target_modules": return .list(config.target_modules.map { .string($0) })
+        case "use_rslora": return .bool(config.use_rslora)
+        case "bias": return .string(config.bias)
+        case "task_type": return .string(config.task_type)
+        case "seed": return .int(Int(config.seed))
+        case "scaling": return .double(Double(config.scaling))
+        default: return nil
+        }
+    }
+}
+
+/// Training arguments living in the session (`args = training_args output_dir=outputs`), with
+/// transformers' names: `args.learning_rate`, `show args`.
+public final class TrainingArgumentsObject: LiveObject {
+    public let arguments: TrainingArguments
+    public init(_ arguments: TrainingArguments) { self.arguments = arguments }
+
+    public var typeName: String { "TrainingArguments" }
+    public var summary: String {
+        let a = arguments
+        let length = a.max_steps > 0 ? "max_steps=\(a.max_steps)" : "num_train_epochs=\(Value.format(a.num_train_epochs))"
+        return "\(length), batch \(a.per_device_train_batch_size) x \(a.gradient_accumulation_steps), "
+            + "learning_rate=\(Value.format(a.learning_rate)), output_dir=\(a.output_dir)"
+    }
+    public static let names = ["output_dir", "num_train_epochs", "max_steps", "per_device_train_batch_size",
+                               "gradient_accumulation_steps", "learning_rate", "warmup_steps", "logging_steps",
+                               "save_steps", "save_total_limit", "seed", "max_grad_norm", "gradient_checkpointing",
+                               "weight_decay", "max_tokens_per_pass", "shuffle"]
+    public var fieldNames: [String] { Self.names }
+    public func field(_ name: String) -> Value? {
+        let a = arguments
+        switch name {
+        case "output_dir": return .string(a.output_dir)
+        case "num_train_epochs": return .double(a.num_train_epochs)
+        case "max_steps": return .int(a.max_steps)
+        case "per_device_train_batch_size": return .int(a.per_device_train_batch_size)
+        case "gradient_accumulation_steps": return .int(a.gradient_accumulation_steps)
+        case "learning_rate": return .double(a.learning_rate)
+        case "warmup_steps": return .int(a.warmup_steps)
+        case "logging_steps": return .int(a.logging_steps)
+        case "save_steps": return .int(a.save_steps)
+        case "save_total_limit": return a.save_total_limit.map { .int($0) } ?? Value.none
+        case "seed": return .int(Int(a.seed))
+        case "max_grad_norm": return .double(a.max_grad_norm)
+        case "gradient_checkpointing": return .bool(a.gradient_checkpointing)
+        case "weight_decay": return .double(a.weight_decay)
+        case "max_tokens_per_pass": return .int(a.max_tokens_per_pass)
+        case "shuffle": return .bool(a.shuffle)
+        default: return nil
+        }
+    }
+}
+
+/// A trainer living in the session (`trainer = make_trainer model args tokens`): the engine's Trainer,
+/// the model it trains, and what the last `train` returned. Its state stays after Ctrl-C, so `train`
+/// again continues where it stopped.
+public final class TrainerObject: LiveObject {
+    public let trainer: Trainer
+    public let model: ModelObject
+    public let tokens: TokenizedDatasetObject
+    /// What the last `train` call returned.
+    public var lastOutput: TrainOutput?
+    /// Called after every optimizer step with the new global step (tests use it to press Ctrl-C).
+    public var afterStep: ((Int) -> Void)?
+
+    public init(trainer: Trainer, model: ModelObject, tokens: TokenizedDatasetObject) {
+        self.trainer = trainer; self.model = model; self.tokens = tokens
+    }
+
+    public var typeName: String { "Trainer" }
+    public var summary: String {
+        let s = trainer.state
+        var text = "step \(s.global_step) of \(s.max_steps), \(tokens.examples.count) rows (\(tokens.mode) mode), "
+            + "learning_rate=\(Value.format(trainer.args.learning_rate))"
+        if let last = s.log_history.last { text += String(format: ", last logged loss %.4f", last.loss) }
+        return text
+    }
+    public var fieldNames: [String] { ["args", "state", "log_history", "losses", "model", "train_output"] }
+    public func field(_ name: String) -> Value? {
+        switch name {
+        case "args": return .object(TrainingArgumentsObject(trainer.args))
+        case "state":
+            let s = trainer.state
+            return .object(RecordObject(typeName: "TrainerState", fields: [
+                ("global_step", .int(s.global_step)), ("max_steps", .int(s.max_steps)), ("epoch", .double(s.epoch)),
+                ("log_history", logHistory),
+            ]))
+        case "log_history": return logHistory
+        case "losses": return .list(trainer.state.step_losses.map { .double($0) })
+        case "model": return .object(model)
+        case "train_output":
+            guard let o = lastOutput else { return Value.none }
+            return .object(RecordObject(typeName: "TrainOutput", fields: [
+                ("global_step", .int(o.global_step)), ("train_runtime", .double(o.train_runtime)),
+                ("train_samples_per_second", .double(o.train_samples_per_second)),
+                ("train_steps_per_second", .double(o.train_steps_per_second)),
+                ("train_loss", .double(o.train_loss)), ("epoch", .double(o.epoch)),
+                ("tokens_per_second", .double(o.tokens_per_second)), ("stopped", .bool(o.stopped)),
+            ]))
+        default: return nil
+        }
+    }
+
+    /// Every logged row as a record: step, epoch, loss, grad_norm, learning_rate (transformers' log_history).
+    private var logHistory: Value {
+        .list(trainer.state.log_history.map { e in
+            .object(RecordObject(typeName: "LogEntry", fields: [
+                ("step", .int(e.step)), ("epoch", .double(e.epoch)), ("loss", .double(e.loss)),
+                ("grad_norm", .double(e.grad_norm)), ("learning_rate", .double(e.learning_rate)),
+            ]))
+        })
+    }
+}

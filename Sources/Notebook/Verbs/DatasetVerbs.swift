@@ -1,0 +1,206 @@
+import Datasets
+import Foundation
+import Tokenizers
+
+// The notebook's data steps as verbs: load a question/answer file, cut and mix it, and format each
+// row into training text. Every verb returns a new Dataset; the one it was given is left as it was.
+
+extension VerbGroup {
+    /// `load_dataset`, `select`, `shuffle`, `split`, `filter`, `show_rows`, `count`, `format_prompts`.
+    public static var datasets: VerbGroup {
+        VerbGroup("Datasets", intro: "Load question/answer data, select, shuffle, split and filter it, and format rows into training text.", verbs: [
+            Verb("load_dataset", summary: "Load a JSON array / JSON Lines file, or a Hugging Face dataset id from the local hub cache.",
+                 details: "Rows without both columns, with a non-string value or with invalid UTF-8 are skipped and reported "
+                    + "with their row numbers; with strict=true the first such row is an error.",
+                 positional: [Parameter("source", .path, help: "a .json / .jsonl file, or ORG/NAME in the hub cache",
+                                        completion: .path(extensions: ["json", "jsonl"]))],
+                 keywords: [
+                    Parameter("question", .string, default: .string(QAColumns.medicalO1.question), help: "the question column"),
+                    Parameter("answer", .string, default: .string(QAColumns.medicalO1.answer), help: "the answer column"),
+                    Parameter("strict", .bool, default: .bool(false), help: "fail on the first malformed row instead of skipping it"),
+                 ],
+                 examples: ["data = load_dataset ../shared/data/medical_o1_verifiable_problem.demo198.json",
+                            "data = load_dataset FreedomIntelligence/medical-o1-verifiable-problem"]) { inv, session in
+                let source = try inv.string("source")
+                let local = session.resolvePath(source)
+                let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"))
+                let dataset: QADataset
+                do {
+                    let target = FileManager.default.fileExists(atPath: local.path) ? local.path : source
+                    dataset = try QADataset.load(source: target, columns: columns, strict: try inv.bool("strict"),
+                                                 environment: session.environment)
+                } catch let error as DatasetError {
+                    throw inv.error(error.description, at: "source")
+                }
+                session.writeLine(dataset.loadReport.summary)
+                session.provenance["dataset"] = dataset.name
+                return .object(DatasetObject(dataset))
+            },
+
+            Verb("select", summary: "The rows from start (inclusive) to end (exclusive), like dataset.select(range(start, end)).",
+                 positional: [dataParameter,
+                              Parameter("start", .int, default: .int(0), help: "first row (0-based)"),
+                              Parameter("end", .int, optional: true, help: "one past the last row (default: the end)")],
+                 examples: ["train = select data 0 200", "rest = select data start=200"]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let start = try inv.int("start")
+                let end = try inv.optionalInt("end") ?? data.count
+                guard start >= 0, start <= data.count else {
+                    throw inv.error("start \(start) is outside 0...\(data.count) (\(data.count) rows)", at: "start")
+                }
+                guard end >= start, end <= data.count else {
+                    throw inv.error("end \(end) is outside \(start)...\(data.count) (\(data.count) rows)", at: "end")
+                }
+                return .object(DatasetObject(try data.select(start..<end)))
+            },
+
+            Verb("shuffle", summary: "The rows in a seeded random order (Python's random.Random(seed).shuffle).",
+                 positional: [dataParameter],
+                 keywords: [Parameter("seed", .int, optional: true, help: "the seed (default: the session's seed)")],
+                 examples: ["mixed = shuffle data seed=42"]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                return .object(DatasetObject(data.shuffle(seed: try inv.optionalInt("seed") ?? session.seed)))
+            },
+
+            Verb("split", summary: "Split into train and test parts: a seeded random fraction, or at a row index.",
+                 details: "Returns a record with the fields `train` and `test`.",
+                 positional: [dataParameter],
+                 keywords: [
+                    Parameter("test", .double, default: .double(0.2), help: "the fraction of rows for test, drawn at random"),
+                    Parameter("at", .int, optional: true, help: "split at this row instead: rows before it are train, the rest test"),
+                    Parameter("seed", .int, optional: true, help: "the seed (default: the session's seed)"),
+                 ],
+                 examples: ["parts = split data test=0.2 seed=42", "parts = split data at=200", "train = parts.train"]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let parts: (train: QADataset, test: QADataset)
+                if let at = try inv.optionalInt("at") {
+                    guard at >= 0, at <= data.count else { throw inv.error("at=\(at) is outside 0...\(data.count)", at: "at") }
+                    parts = try data.split(at: at)
+                } else {
+                    let fraction = try inv.double("test")
+                    do {
+                        parts = try data.split(testFraction: fraction, seed: try inv.optionalInt("seed") ?? session.seed)
+                    } catch let error as DatasetError {
+                        throw inv.error(error.description, at: "test")
+                    }
+                }
+                session.writeLine("train \(parts.train.count) rows, test \(parts.test.count) rows")
+                return .object(RecordObject(typeName: "DatasetSplit", fields: [
+                    ("train", .object(DatasetObject(parts.train))), ("test", .object(DatasetObject(parts.test))),
+                ]))
+            },
+
+            Verb("filter", summary: "Keep rows whose question and answer are long enough and that contain a text.",
+                 positional: [dataParameter],
+                 keywords: [
+                    Parameter("min_question", .int, default: .int(10), help: "least question length in characters"),
+                    Parameter("min_answer", .int, default: .int(2), help: "least answer length in characters"),
+                    Parameter("contains", .string, optional: true, help: "keep rows whose question or answer contains this (any case)"),
+                 ],
+                 examples: ["cardiac = filter data contains=\"heart\"", "long = filter data min_question=40"]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let kept = data.filter(minQuestionLength: try inv.int("min_question"), minAnswerLength: try inv.int("min_answer"),
+                                       contains: try inv.optionalString("contains"))
+                session.writeLine("kept \(kept.count) of \(data.count) rows")
+                return .object(DatasetObject(kept))
+            },
+
+            Verb("show_rows", summary: "Show rows as a table, cells cut to one line.",
+                 positional: [dataParameter],
+                 keywords: [Parameter("n", .int, default: .int(3), help: "how many rows"),
+                            Parameter("offset", .int, default: .int(0), help: "the first row shown"),
+                            Parameter("width", .int, default: .int(60), help: "characters per cell")],
+                 examples: ["show_rows data n=5", "show_rows texts offset=10 n=2"]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let n = try inv.int("n"), offset = try inv.int("offset"), width = try inv.int("width")
+                guard n >= 0 else { throw inv.error("n must be >= 0, got \(n)", at: "n") }
+                guard offset >= 0 else { throw inv.error("offset must be >= 0, got \(offset)", at: "offset") }
+                guard width >= 4 else { throw inv.error("width must be at least 4, got \(width)", at: "width") }
+                session.writeLine(data.preview(limit: n, offset: offset, width: width))
+                return .none
+            },
+
+            Verb("count", summary: "The number of rows.",
+                 positional: [dataParameter], examples: ["count data", "n = count data"]) { inv, _ in
+                .int(try inv.object("data", as: DatasetObject.self).dataset.count)
+            },
+
+            Verb("format_prompts", summary: "Format every row into training text: the notebook's Llama-3 text, the model's chat template, or your own.",
+                 details: "template=notebook is the notebook's format_prompt (the Llama-3 layout written literally); "
+                    + "template=chat uses the chat template of the tokenizer (or model) given with tokenizer=; "
+                    + "chatml, llama3, zephyr, llama2 name a template family; any other text is a custom template with "
+                    + "{question} and {answer}. Rows with a question shorter than min_question or an answer shorter than "
+                    + "min_answer characters are skipped and counted, as the notebook does.",
+                 positional: [dataParameter],
+                 keywords: [
+                    Parameter("template", .string, default: .string("notebook"), help: "notebook, chat, a family name, or \"... {question} ... {answer}\"",
+                              completion: .values(["notebook", "chat", "chatml", "llama3", "zephyr", "llama2"])),
+                    Parameter("tokenizer", .object(""), optional: true, help: "the Tokenizer (or Model) whose chat template template=chat uses"),
+                    Parameter("min_question", .int, default: .int(10), help: "skip questions shorter than this"),
+                    Parameter("min_answer", .int, default: .int(2), help: "skip answers shorter than this"),
+                 ],
+                 examples: ["texts = format_prompts train", "texts = format_prompts train template=chat tokenizer=model",
+                            "texts = format_prompts train template=\"Q: {question}\\nA: {answer}\""]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let name = try inv.string("template")
+                let minQ = try inv.int("min_question"), minA = try inv.int("min_answer")
+                let render: (String, String) -> String
+                switch name {
+                case "notebook":
+                    render = { PromptTemplate.notebookLlama3.render(question: $0, answer: $1) }
+                case "chat", "chatml", "llama3", "zephyr", "llama2", "smollm2":
+                    let chat: ChatTemplate
+                    if name == "chat" {
+                        guard inv.has("tokenizer") else {
+                            throw inv.error("template=chat needs the model's chat template", at: "template", hint: "add tokenizer=MODEL or tokenizer=TOK")
+                        }
+                        let tok = try tokenizerArgument(inv, "tokenizer")
+                        guard let jinja = tok.chatTemplate, let found = ChatTemplate.detect(jinja: jinja) else {
+                            throw inv.error("this tokenizer has no chat template medrepl knows", at: "tokenizer",
+                                            hint: "name one: template=chatml, llama3, zephyr or llama2")
+                        }
+                        chat = found
+                    } else {
+                        chat = ChatTemplate.named(name)!
+                    }
+                    render = { chat.text(question: $0, answer: $1) }
+                default:
+                    let custom: PromptTemplate
+                    do { custom = try PromptTemplate(text: name) } catch let error as DatasetError {
+                        throw inv.error(error.description, at: "template", hint: "templates: notebook, chat, chatml, llama3, zephyr, llama2, or text with {question} and {answer}")
+                    }
+                    render = { custom.render(question: $0, answer: $1) }
+                }
+                var skippedQuestion = 0, skippedAnswer = 0
+                let formatted = data.map { row -> String? in
+                    if row.question.unicodeScalars.count < minQ { skippedQuestion += 1; return nil }
+                    if row.answer.unicodeScalars.count < minA { skippedAnswer += 1; return nil }
+                    return render(row.question, row.answer)
+                }
+                var line = "formatted \(formatted.count) of \(data.count) rows with the \(name == "notebook" ? "notebook" : name.contains("{") ? "custom" : name) template"
+                let skipped = skippedQuestion + skippedAnswer
+                if skipped > 0 {
+                    var why: [String] = []
+                    if skippedQuestion > 0 { why.append("\(skippedQuestion) question\(skippedQuestion == 1 ? "" : "s") shorter than \(minQ) characters") }
+                    if skippedAnswer > 0 { why.append("\(skippedAnswer) answer\(skippedAnswer == 1 ? "" : "s") shorter than \(minA) characters") }
+                    line += ", skipped \(skipped): " + why.joined(separator: ", ")
+                }
+                session.writeLine(line)
+                return .object(DatasetObject(formatted))
+            },
+        ])
+    }
+
+    static let dataParameter = Parameter("data", .object("Dataset"), help: "the dataset")
+}
+
+/// The tokenizer passed for `name`: a Tokenizer object, or a Model's own tokenizer.
+func tokenizerArgument(_ inv: Invocation, _ name: String) throws -> any Tokenizer {
+    guard case .object(let object) = inv.value(name) else { throw inv.error("'\(inv.verb.name)' needs \(name) as a Tokenizer or Model", at: name) }
+    if let tok = object as? TokenizerObject { return tok.tokenizer }
+    if let model = object as? ModelObject {
+        guard let tok = model.tokenizer else { throw inv.error("this model has no tokenizer: load one with load_tokenizer", at: name) }
+        return tok.tokenizer
+    }
+    throw inv.error("'\(inv.verb.name)' needs a Tokenizer or Model for \(name), not a \(object.typeName)", at: name)
+}

@@ -1,0 +1,295 @@
+import Datasets
+import Foundation
+import Tokenizers
+import Training
+
+// LoRA and training verbs: configure an adapter, wrap the model, tokenize the formatted rows in the
+// notebook's way or the careful way, set the Trainer's arguments, train. Ctrl-C during `train` stops at
+// the next optimizer step with every trained value kept; `train` again continues from there.
+
+extension VerbGroup {
+    /// `lora_config`, `apply_lora`, `tokenize_dataset`, `training_args`, `make_trainer`, `train`, `loss_curve`.
+    public static var training: VerbGroup {
+        VerbGroup("Training", intro: "Configure LoRA, tokenize the formatted rows, and train the adapter.", verbs: [
+            Verb("lora_config", summary: "LoRA settings with peft's names and meanings.",
+                 keywords: [
+                    Parameter("r", .int, default: .int(16), help: "the rank of the update B·A"),
+                    Parameter("lora_alpha", .double, default: .double(32), help: "scaling numerator: the update is scaled by lora_alpha / r"),
+                    Parameter("lora_dropout", .double, default: .double(0.05), help: "dropout on the adapter's input while training"),
+                    Parameter("target_modules", .list, default: .list(notebookTargets.map { .string($0) }),
+                              help: "projections to adapt, or [all-linear]"),
+                    Parameter("use_rslora", .bool, default: .bool(false), help: "scale by lora_alpha / sqrt(r)"),
+                    Parameter("seed", .int, optional: true, help: "seeds lora_A's initialisation and dropout (default: the session's seed)"),
+                 ],
+                 examples: ["cfg = lora_config", "cfg = lora_config r=8 lora_alpha=16 target_modules=[q_proj, v_proj]"]) { inv, session in
+                let r = try inv.int("r")
+                guard r > 0 else { throw inv.error("r must be a positive integer, got \(r)", at: "r") }
+                let dropout = try inv.double("lora_dropout")
+                guard dropout >= 0, dropout < 1 else { throw inv.error("lora_dropout must be in [0, 1), got \(Value.format(dropout))", at: "lora_dropout") }
+                let alpha = try inv.double("lora_alpha")
+                guard alpha > 0, alpha.isFinite else { throw inv.error("lora_alpha must be a positive number, got \(Value.format(alpha))", at: "lora_alpha") }
+                let targets = try inv.list("target_modules").map(\.text)
+                let seed = try inv.optionalInt("seed") ?? session.seed
+                guard seed >= 0 else { throw inv.error("seed must be >= 0, got \(seed)", at: "seed") }
+                do {
+                    return .object(LoraConfigObject(try LoraConfig(r: r, lora_alpha: alpha, lora_dropout: dropout, target_modules: targets,
+                                                                   use_rslora: try inv.bool("use_rslora"), seed: UInt64(seed))))
+                } catch let error as LoraError {
+                    throw inv.error(error.description, at: "target_modules")
+                }
+            },
+
+            Verb("apply_lora", summary: "Wrap a model with a fresh LoRA adapter (B = 0) and print peft's trainable-parameters line.",
+                 details: "The base weights stay frozen and shared; a model that already had an adapter gets the new one instead.",
+                 positional: [Parameter("model", .object("Model"), help: "the model"),
+                              Parameter("config", .object("LoraConfig"), help: "the LoRA settings")],
+                 examples: ["apply_lora model cfg"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                var config = try inv.object("config", as: LoraConfigObject.self).config
+                config.base_model_name_or_path = config.base_model_name_or_path ?? model.source
+                let line: String
+                do {
+                    line = try config.trainableParametersLine(config: model.base.config)
+                    let replaced = model.lora != nil
+                    model.lora = try LoraModel(base: model.base, lora: config)
+                    if replaced { session.writeLine("replaced the model's previous adapter") }
+                } catch let error as LoraError {
+                    throw inv.error(error.description, at: "config")
+                }
+                session.writeLine(line)
+                return .none
+            },
+
+            Verb("tokenize_dataset", summary: "Tokenize formatted rows for training: the notebook's way, or the careful default.",
+                 details: "mode=notebook reproduces the notebook: each row's text truncated and padded to max_length with the pad "
+                    + "token, labels = input_ids with every pad position masked to -100. When pad = eos the final EOS is masked "
+                    + "too, so the model never learns to stop; a warning says so. mode=default masks the prompt (loss on the "
+                    + "answer only), trains the end-of-turn token, formats with the tokenizer's chat template (or template=) "
+                    + "and pads each batch to its longest row only.",
+                 positional: [Parameter("data", .object("Dataset"), help: "the dataset (formatted by format_prompts for mode=notebook)"),
+                              Parameter("tokenizer", .object(""), help: "the Tokenizer, or a Model whose tokenizer to use")],
+                 keywords: [
+                    Parameter("mode", .choice(["notebook", "default"]), default: .string("notebook"), help: "the pipeline"),
+                    Parameter("max_length", .int, default: .int(512), help: "longest row in tokens; longer rows are truncated"),
+                    Parameter("template", .string, optional: true, help: "mode=default: chat template family instead of the tokenizer's (chatml, llama3, zephyr, llama2, notebook)"),
+                 ],
+                 examples: ["tokens = tokenize_dataset texts model", "tokens = tokenize_dataset train model mode=default max_length=1024"]) { inv, session in
+                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let tok = try tokenizerArgument(inv, "tokenizer")
+                let maxLength = try inv.int("max_length")
+                guard maxLength > 1 else { throw inv.error("max_length must be at least 2, got \(maxLength)", at: "max_length") }
+                guard !data.isEmpty else { throw inv.error("the dataset is empty: nothing to tokenize", at: "data") }
+                guard let eos = tok.eosTokenId else { throw inv.error("the tokenizer has no EOS token", at: "tokenizer") }
+                let pad = tok.padTokenId ?? eos
+                var examples: [TokenizedExample] = []
+                var truncated = 0
+                let mode = try inv.string("mode")
+                if mode == "notebook" {
+                    guard data.rows.allSatisfy({ $0.text != nil }) else {
+                        throw inv.error("mode=notebook tokenizes each row's formatted text, and these rows have none", at: "data",
+                                        hint: "run texts = format_prompts DATA first")
+                    }
+                    for (i, row) in data.rows.enumerated() {
+                        if i % 64 == 0 { try session.checkCancelled() }
+                        let ids = tok.encode(row.text!, addSpecialTokens: true)
+                        if ids.count > maxLength { truncated += 1 }
+                        examples.append(.notebook(tokens: ids, maxLength: maxLength, padTokenId: pad))
+                    }
+                } else {
+                    let chat = try chatTemplate(inv, tok)
+                    let endTokens = tok.endOfTurnTokenIds
+                    for (i, row) in data.rows.enumerated() {
+                        if i % 64 == 0 { try session.checkCancelled() }
+                        let promptIds = tok.encode(chat.prompt(question: row.question), addSpecialTokens: true)
+                        var fullIds = tok.encode(chat.text(question: row.question, answer: row.answer), addSpecialTokens: true)
+                        // The answer is whatever the full text adds after the prompt; an end token is added if the template has none.
+                        guard fullIds.count > promptIds.count, Array(fullIds.prefix(promptIds.count)) == promptIds else {
+                            throw inv.error("row \(i): the chat template's prompt is not a prefix of its full text in tokens", at: "data")
+                        }
+                        if !fullIds.suffix(2).contains(where: endTokens.contains) { fullIds.append(eos) }
+                        var ex = TokenizedExample.promptAnswer(prompt: promptIds, answer: Array(fullIds[promptIds.count...]), endToken: nil)
+                        if ex.input_ids.count > maxLength {
+                            truncated += 1
+                            ex = TokenizedExample(input_ids: Array(ex.input_ids.prefix(maxLength)), labels: Array(ex.labels.prefix(maxLength)))
+                        }
+                        examples.append(ex)
+                    }
+                }
+                let object = TokenizedDatasetObject(examples: examples, mode: mode, maxLength: maxLength, padTokenId: pad, truncatedRows: truncated)
+                session.writeLine("tokenized \(examples.count) rows (\(mode) mode): \(formatCount(object.realTokens)) tokens, "
+                                  + "\(formatCount(object.targetTokens)) trained, \(truncated) truncated to max_length \(maxLength)")
+                if mode == "notebook" && pad == eos { session.writeLine(TokenizedExample.notebookEOSWarning) }
+                if object.targetTokens == 0 {
+                    throw inv.error("every label is -100: nothing would be trained", at: "data")
+                }
+                return .object(object)
+            },
+
+            Verb("training_args", summary: "The Trainer's settings, with the notebook's names; `show args` lists them.",
+                 keywords: [
+                    Parameter("output_dir", .path, help: "checkpoints go to output_dir/checkpoint-N"),
+                    Parameter("num_train_epochs", .double, default: .double(1), help: "passes over the data (unless max_steps > 0)"),
+                    Parameter("max_steps", .int, default: .int(-1), help: "optimizer steps; > 0 overrides num_train_epochs"),
+                    Parameter("per_device_train_batch_size", .int, default: .int(1), help: "rows per micro-batch"),
+                    Parameter("gradient_accumulation_steps", .int, default: .int(4), help: "micro-batches per optimizer step"),
+                    Parameter("learning_rate", .double, default: .double(2e-4), help: "peak AdamW learning rate"),
+                    Parameter("warmup_steps", .int, default: .int(10), help: "linear warmup steps, then linear decay to 0"),
+                    Parameter("logging_steps", .int, default: .int(10), help: "a table row every this many steps"),
+                    Parameter("save_steps", .int, default: .int(100), help: "a checkpoint every this many steps (0: none)"),
+                    Parameter("save_total_limit", .int, default: .int(2), help: "keep only the newest N checkpoints (0: keep all)"),
+                    Parameter("seed", .int, optional: true, help: "data order seed (default: the session's seed)"),
+                    Parameter("max_grad_norm", .double, default: .double(1.0), help: "gradient-norm clipping"),
+                    Parameter("gradient_checkpointing", .bool, default: .bool(false), help: "recompute activations in backward to save memory"),
+                    Parameter("weight_decay", .double, default: .double(0), help: "AdamW weight decay"),
+                    Parameter("max_tokens_per_pass", .int, default: .int(512), help: "micro-batches of a step packed into passes of up to this many tokens (0: one pass each)"),
+                    Parameter("shuffle", .bool, default: .bool(true), help: "a seeded shuffled data order per epoch"),
+                 ],
+                 examples: ["args = training_args output_dir=outputs/medical-lora",
+                            "args = training_args output_dir=/tmp/run max_steps=4 logging_steps=1"]) { inv, session in
+                var a = TrainingArguments(output_dir: session.resolvePath(try inv.string("output_dir")).path)
+                a.num_train_epochs = try inv.double("num_train_epochs")
+                a.max_steps = try inv.int("max_steps")
+                a.per_device_train_batch_size = try positive(inv, "per_device_train_batch_size")
+                a.gradient_accumulation_steps = try positive(inv, "gradient_accumulation_steps")
+                a.learning_rate = try inv.double("learning_rate")
+                guard a.learning_rate >= 0, a.learning_rate.isFinite else {
+                    throw inv.error("learning_rate must be a finite number >= 0, got \(Value.format(a.learning_rate))", at: "learning_rate")
+                }
+                a.warmup_steps = try inv.int("warmup_steps")
+                guard a.warmup_steps >= 0 else { throw inv.error("warmup_steps must be >= 0, got \(a.warmup_steps)", at: "warmup_steps") }
+                a.logging_steps = try positive(inv, "logging_steps")
+                a.save_steps = try inv.int("save_steps")
+                guard a.save_steps >= 0 else { throw inv.error("save_steps must be >= 0 (0: no checkpoints), got \(a.save_steps)", at: "save_steps") }
+                let limit = try inv.int("save_total_limit")
+                guard limit >= 0 else { throw inv.error("save_total_limit must be >= 0 (0: keep all), got \(limit)", at: "save_total_limit") }
+                a.save_total_limit = limit == 0 ? nil : limit
+                let seed = try inv.optionalInt("seed") ?? session.seed
+                guard seed >= 0 else { throw inv.error("seed must be >= 0, got \(seed)", at: "seed") }
+                a.seed = UInt64(seed)
+                a.max_grad_norm = try inv.double("max_grad_norm")
+                guard a.max_grad_norm > 0 else { throw inv.error("max_grad_norm must be positive, got \(Value.format(a.max_grad_norm))", at: "max_grad_norm") }
+                a.gradient_checkpointing = try inv.bool("gradient_checkpointing")
+                a.weight_decay = try inv.double("weight_decay")
+                guard a.weight_decay >= 0 else { throw inv.error("weight_decay must be >= 0", at: "weight_decay") }
+                a.max_tokens_per_pass = try inv.int("max_tokens_per_pass")
+                guard a.max_tokens_per_pass >= 0 else { throw inv.error("max_tokens_per_pass must be >= 0", at: "max_tokens_per_pass") }
+                a.shuffle = try inv.bool("shuffle")
+                guard a.max_steps > 0 || a.num_train_epochs > 0 else {
+                    throw inv.error("num_train_epochs must be positive when max_steps is not set", at: "num_train_epochs")
+                }
+                return .object(TrainingArgumentsObject(a))
+            },
+
+            Verb("make_trainer", summary: "A Trainer for a model with a LoRA adapter, training arguments and tokenized rows.",
+                 positional: [Parameter("model", .object("Model"), help: "the model, after apply_lora"),
+                              Parameter("args", .object("TrainingArguments"), help: "from training_args"),
+                              Parameter("tokens", .object("TokenizedDataset"), help: "from tokenize_dataset")],
+                 examples: ["trainer = make_trainer model args tokens"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let args = try inv.object("args", as: TrainingArgumentsObject.self).arguments
+                let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
+                guard let lora = model.lora else {
+                    throw inv.error("the model has no LoRA adapter to train", at: "model", hint: "run apply_lora MODEL CFG first")
+                }
+                guard !tokens.examples.isEmpty else { throw inv.error("the training dataset is empty", at: "tokens") }
+                let trainer: Trainer
+                do {
+                    trainer = try Trainer(model: lora, args: args, examples: tokens.examples, padTokenId: tokens.padTokenId)
+                } catch let error as LoraError {
+                    throw inv.error(error.description, at: "tokens")
+                }
+                session.writeLine("\(tokens.examples.count) rows, \(trainer.stepsPerEpoch) optimizer step\(trainer.stepsPerEpoch == 1 ? "" : "s") per epoch, "
+                                  + "\(trainer.state.max_steps) step\(trainer.state.max_steps == 1 ? "" : "s") in all")
+                return .object(TrainerObject(trainer: trainer, model: model, tokens: tokens))
+            },
+
+            Verb("train", summary: "Train: a progress bar, a `Step | Training Loss` table, the summary and the loss curve.",
+                 details: "Every logging_steps a table row is written; checkpoints go to output_dir/checkpoint-N every save_steps. "
+                    + "Ctrl-C stops at the next optimizer step and keeps the trained adapter; `train TRAINER` again continues. "
+                    + "resume=true first restores the newest checkpoint of output_dir.",
+                 positional: [Parameter("trainer", .object("Trainer"), help: "from make_trainer")],
+                 keywords: [Parameter("resume", .bool, default: .bool(false), help: "continue from the newest checkpoint in output_dir"),
+                            Parameter("progress", .bool, default: .bool(true), help: "draw the progress bar on standard error"),
+                            Parameter("curve", .bool, default: .bool(true), help: "draw the loss curve at the end")],
+                 examples: ["train trainer", "train trainer resume=true"]) { inv, session in
+                let object = try inv.object("trainer", as: TrainerObject.self)
+                let trainer = object.trainer
+                var checkpoint: URL? = nil
+                if try inv.bool("resume") {
+                    let dir = URL(fileURLWithPath: trainer.args.output_dir)
+                    guard let latest = Trainer.latestCheckpoint(in: dir) else {
+                        throw inv.error("no checkpoint-N folder in \(trainer.args.output_dir) to resume from", at: "resume")
+                    }
+                    checkpoint = latest
+                    session.writeLine("resuming from \(latest.lastPathComponent)")
+                }
+                guard checkpoint != nil || trainer.state.global_step < trainer.state.max_steps else {
+                    session.writeLine("the trainer has already run all \(trainer.state.max_steps) steps")
+                    return .none
+                }
+                var headerWritten = false
+                trainer.showProgress = try inv.bool("progress")
+                trainer.onLog = { entry in
+                    if !headerWritten { session.writeLine(LogEntry.tableHeader); headerWritten = true }
+                    session.writeLine(entry.tableRow)
+                }
+                trainer.onStep = { step, _ in object.afterStep?(step) }
+                trainer.shouldStop = { Interrupts.take() }
+                defer { trainer.onLog = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
+                let output: TrainOutput
+                do {
+                    output = try trainer.train(resumeFrom: checkpoint)
+                } catch let error as NonFiniteLossError {
+                    throw inv.error("\(error.description); the adapter keeps its last good values", at: "trainer")
+                }
+                object.lastOutput = output
+                session.writeLine(output.summary)
+                if try inv.bool("curve"), trainer.state.step_losses.count > 1 {
+                    session.writeLine(LossCurve.render(trainer.state.step_losses))
+                }
+                if output.stopped {
+                    session.writeLine("stopped by Ctrl-C at step \(trainer.state.global_step) of \(trainer.state.max_steps); "
+                                      + "the trained adapter is kept; run train again to continue")
+                    throw CancelledError()
+                }
+                return .none
+            },
+
+            Verb("loss_curve", summary: "Draw the trainer's per-step losses as a curve.",
+                 positional: [Parameter("trainer", .object("Trainer"), help: "a trainer that has trained")],
+                 keywords: [Parameter("width", .int, default: .int(60), help: "columns"),
+                            Parameter("height", .int, default: .int(10), help: "rows")],
+                 examples: ["loss_curve trainer"]) { inv, session in
+                let losses = try inv.object("trainer", as: TrainerObject.self).trainer.state.step_losses
+                guard !losses.isEmpty else { throw inv.error("this trainer has not trained a step yet", at: "trainer", hint: "run train TRAINER") }
+                let width = try inv.int("width"), height = try inv.int("height")
+                guard width >= 10 else { throw inv.error("width must be at least 10", at: "width") }
+                guard height >= 3 else { throw inv.error("height must be at least 3", at: "height") }
+                session.writeLine(LossCurve.render(losses, width: width, height: height))
+                return .none
+            },
+        ])
+    }
+
+    /// The notebook's seven target modules.
+    static let notebookTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+}
+
+private func positive(_ inv: Invocation, _ name: String) throws -> Int {
+    let v = try inv.int(name)
+    guard v > 0 else { throw inv.error("\(name) must be a positive integer, got \(v)", at: name) }
+    return v
+}
+
+/// mode=default's chat template: `template=`, else the tokenizer's own, else ChatML.
+private func chatTemplate(_ inv: Invocation, _ tok: any Tokenizer) throws -> ChatTemplate {
+    if let name = try inv.optionalString("template") {
+        if name == "notebook" { return .notebookLlama3 }
+        guard let t = ChatTemplate.named(name) else {
+            throw inv.error("no chat template named \"\(name)\"", at: "template", hint: "chatml, llama3, zephyr, llama2 or notebook")
+        }
+        return t
+    }
+    if let jinja = tok.chatTemplate, let t = ChatTemplate.detect(jinja: jinja) { return t }
+    throw inv.error("the tokenizer has no chat template medrepl recognises", at: "tokenizer", hint: "name one with template=chatml (or llama3, zephyr, llama2)")
+}
