@@ -1,0 +1,459 @@
+// Evaluation verbs: the notebook's protocol exactly, the careful protocol, results as live objects,
+// base versus fine-tuned with the adapter switched off and on, and the answers' teacher-forced loss.
+import Datasets
+import Evaluation
+import Foundation
+import Kernels
+import Tokenizers
+
+/// A live object that holds a question/answer dataset (the `Dataset` object of the dataset verbs).
+/// Evaluation verbs take any such object, or a file path, as their DATA.
+public protocol QADatasetHolder: LiveObject {
+    /// The rows.
+    var dataset: QADataset { get }
+}
+
+extension VerbGroup {
+    /// Evaluating a model on question/answer rows.
+    public static var evaluation: VerbGroup {
+        VerbGroup("Evaluation", intro: """
+            Evaluate a model on question/answer rows: `protocol=notebook` reproduces the notebook's evaluation \
+            (20 sampled test rows after the first 200, the question cut to 100 characters, sampling, its printout \
+            and evaluation_results.json); `protocol=careful` (the default) uses whole questions in the model's chat \
+            template, greedy decoding, any number of rows, both matchers and a Wilson interval beside every accuracy. \
+            Progress goes to standard error; Ctrl-C keeps the examples finished so far.
+            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, writeResultsVerb, compareVerb, answerLossVerb])
+    }
+
+    // MARK: shared parameters
+
+    static let templateChoices = ["auto", "chatml", "smollm2", "llama3", "llama3.2", "zephyr", "llama2", "notebook", "plain"]
+
+    static var selectionKeywords: [Parameter] {
+        [Parameter("train_rows", .int, optional: true,
+                   help: "rows before the test range (notebook: 200; careful and answer_loss: 0, the whole DATA)"),
+         Parameter("seed", .int, optional: true,
+                   help: "random.seed for sampling rows (notebook: the session seed; careful: none, the first rows in order)"),
+         Parameter("question", .string, default: .string(QAColumns.medicalO1.question), help: "question column when DATA is a file"),
+         Parameter("answer", .string, default: .string(QAColumns.medicalO1.answer), help: "answer column when DATA is a file")]
+    }
+
+    static var carefulKeywords: [Parameter] {
+        [Parameter("template", .choice(templateChoices), default: .string("auto"),
+                   help: "careful prompt: the model's chat template (auto), a named one, the notebook's, or plain text"),
+         Parameter("batch", .int, default: .int(8), help: "prompts generated together (careful protocol)"),
+         Parameter("matcher", .choice(["normalised", "notebook"]), default: .string("normalised"),
+                   help: "what counts as correct in the careful protocol")]
+    }
+
+    static var samplingKeywords: [Parameter] {
+        [Parameter("max_new_tokens", .int, default: .int(50), help: "new tokens at most per answer"),
+         Parameter("do_sample", .bool, optional: true, help: "sample (notebook: true) or greedy (careful: false)"),
+         Parameter("temperature", .double, default: .double(0.3), help: "temperature when sampling"),
+         Parameter("top_p", .double, default: .double(0.9), help: "nucleus mass when sampling")]
+    }
+
+    static let modelParameter = Parameter("model", .object("Model"), help: "the model (its adapter as it is switched)")
+    static let dataParameter = Parameter("data", .any, help: "a Dataset, or a JSON/JSONL file of question/answer rows",
+                                         completion: .path(extensions: ["json", "jsonl"]))
+    static let resultsParameter = Parameter("results", .object("Results"), help: "results of evaluate")
+
+    // MARK: evaluate
+
+    static var evaluateVerb: Verb {
+        Verb("evaluate", summary: "Evaluate a model: the notebook's protocol exactly, or the careful one (default).",
+             details: """
+             protocol=notebook: test rows are the rows after train_rows (200); k (20) of them are picked with \
+             Python's random.seed(seed); random.sample; each question is cut to 100 characters in the notebook's \
+             Llama-3 prompt ending "The answer is:"; sampling with temperature 0.3, top_p 0.9, 50 new tokens. \
+             Prints the notebook's report and writes evaluation_results.json (output=) with its keys.
+             protocol=careful: whole questions in the model's chat template, greedy, `batch` prompts at a time \
+             with the KV cache, limit= rows (all by default), the normalised matcher with negation flags; prints \
+             the accuracy with its Wilson 95% interval and n. output= and csv= write the JSON and CSV.
+             """,
+             positional: [modelParameter, dataParameter],
+             keywords: [Parameter("protocol", .choice(["careful", "notebook"]), default: .string("careful"), help: "which protocol"),
+                        Parameter("k", .int, default: .int(20), help: "rows sampled by the notebook protocol"),
+                        Parameter("limit", .int, optional: true, help: "rows evaluated by the careful protocol (default: all)")]
+                + selectionKeywords + samplingKeywords + carefulKeywords
+                + [Parameter("output", .path, optional: true, help: "the notebook's JSON (notebook default: evaluation_results.json)"),
+                   Parameter("csv", .path, optional: true, help: "also write one CSV row per example")],
+             examples: ["results = evaluate model data protocol=notebook",
+                        "results = evaluate model test limit=200 csv=careful.csv"]) { inv, session in
+            let model = try inv.object("model", as: ModelObject.self)
+            let data = try dataset(inv, session)
+            let notebook = try inv.string("protocol") == "notebook"
+            let run = notebook ? try runNotebook(inv, session, model: model, data: data)
+                               : try runCareful(inv, session, model: model, data: data)
+            try reportStop(run, session)
+            if let output = try inv.optionalString("output") ?? (notebook ? "evaluation_results.json" : nil) {
+                try run.writeNotebookJSON(to: session.resolvePath(output).path)
+                session.writeLine("Results saved to \(output)")
+            }
+            if let csv = try inv.optionalString("csv") {
+                try run.writeCSV(to: session.resolvePath(csv).path)
+                session.writeLine("CSV saved to \(csv)")
+            }
+            return .object(ResultsObject(run: run, modelLabel: modelLabel(model)))
+        }
+    }
+
+    static func runNotebook(_ inv: Invocation, _ session: Session, model: ModelObject, data: QADataset) throws -> EvaluationRun {
+        var evaluation = NotebookEvaluationProtocol(trainingRows: try inv.optionalInt("train_rows") ?? 200,
+                                                    k: try positive(inv, "k"), seed: try inv.optionalInt("seed") ?? session.seed)
+        evaluation.settings = try sampling(inv, session, doSample: true)
+        guard data.count > evaluation.trainingRows else {
+            throw EvaluationError.emptyTestSet("the test range is empty: \(data.name) has \(data.count) rows and train_rows=\(evaluation.trainingRows) leaves none (give a smaller train_rows)")
+        }
+        let test = try data.split(at: evaluation.trainingRows).test
+        _ = try evaluation.selectIndices(testCount: test.count)   // k too large: fail before loading anything
+        let flag = CancellationFlag()
+        let bar = ProgressBar.enabled ? ProgressBar(total: evaluation.k, label: "eval", unit: "ex") : nil
+        var done = 0
+        let generator = try makeGenerator(model, addSpecialTokens: true) { n in
+            done += n
+            bar?.update(done)
+            if Interrupts.take() { flag.cancel() }
+        }
+        let run = try evaluation.run(test: test, generator: generator, cancellation: flag) { session.writeLine($0) }
+        bar?.finish()
+        return run
+    }
+
+    static func runCareful(_ inv: Invocation, _ session: Session, model: ModelObject, data: QADataset) throws -> EvaluationRun {
+        let tokenizer = try model.requireTokenizer()
+        let test = try testRows(inv, data, defaultTrainRows: 0)
+        let (prompt, special) = try carefulPrompt(inv, tokenizer)
+        let careful = try carefulEvaluation(inv, session, prompt: prompt)
+        _ = try careful.selectIndices(testCount: test.count)
+        let flag = CancellationFlag()
+        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in if Interrupts.take() { flag.cancel() } }
+        let run = try careful.run(test: test, generator: generator, cancellation: flag)
+        guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
+        session.writeLine(run.summary)
+        session.writeLine("normalised matcher: \(run.matchCounts(.normalised)); notebook matcher: \(run.matchCounts(.notebook))")
+        if run.total > 0 && run.emptyPredictions == run.total {
+            session.writeLine("warning: the model produced no text for any of the \(run.total) questions (check the template and max_new_tokens)")
+        }
+        return run
+    }
+
+    static func carefulEvaluation(_ inv: Invocation, _ session: Session, prompt: @escaping @Sendable (String) -> String) throws -> CarefulEvaluation {
+        CarefulEvaluation(prompt: prompt, settings: try sampling(inv, session, doSample: false),
+                          limit: try inv.optionalInt("limit"), sampleSeed: try inv.optionalInt("seed"),
+                          batchSize: try positive(inv, "batch"),
+                          rule: try inv.string("matcher") == "notebook" ? .notebook : .normalised,
+                          showProgress: ProgressBar.enabled)
+    }
+
+    /// An evaluation that stopped on a generator error before any example: its message as an error.
+    static func failure(_ run: EvaluationRun) -> Error {
+        EvaluationError.invalidArgument(run.stopReason.map { "\($0)" } ?? "no example was evaluated")
+    }
+
+    /// Says how an interrupted or failed run ended: the finished examples are kept.
+    static func reportStop(_ run: EvaluationRun, _ session: Session) throws {
+        switch run.stopReason {
+        case nil: return
+        case .cancelled?:
+            session.writeLine("interrupted: kept the \(run.total) finished example\(run.total == 1 ? "" : "s") of \(run.selectedIndices.count)")
+        case .generatorFailed?:
+            if run.examples.isEmpty { throw failure(run) }
+            session.writeLine("stopped: \(run.stopReason!); kept the \(run.total) finished examples of \(run.selectedIndices.count)")
+        }
+    }
+
+    // MARK: result lists
+
+    static var incorrectVerb: Verb {
+        Verb("incorrect", summary: "List the examples judged incorrect.",
+             positional: [resultsParameter],
+             keywords: [Parameter("n", .int, optional: true, help: "how many (default: all)")],
+             examples: ["incorrect results", "incorrect results n=5"]) { inv, session in
+            let results = try inv.object("results", as: ResultsObject.self)
+            listExamples(results.run.incorrect, title: "incorrect", n: try inv.optionalInt("n"), results.run, session)
+            return .none
+        }
+    }
+
+    static var correctVerb: Verb {
+        Verb("correct", summary: "List the examples judged correct, with their match type and flags.",
+             positional: [resultsParameter],
+             keywords: [Parameter("n", .int, default: .int(5), help: "how many")],
+             examples: ["correct results", "correct results n=20"]) { inv, session in
+            let results = try inv.object("results", as: ResultsObject.self)
+            listExamples(results.run.correct, title: "correct", n: try inv.int("n"), results.run, session)
+            return .none
+        }
+    }
+
+    static func listExamples(_ list: [ExampleResult], title: String, n: Int?, _ run: EvaluationRun, _ session: Session) {
+        let shown = list.prefix(max(0, n ?? list.count))
+        session.writeLine("\(title): \(list.count) of \(run.total)" + (shown.count < list.count ? " (first \(shown.count) shown)" : ""))
+        for e in shown {
+            var verdict = e.matchType(run.rule).rawValue
+            if !e.flags.isEmpty { verdict += ", " + e.flags.map(\.rawValue).joined(separator: ", ") }
+            session.writeLine("  [\(e.index)] \(cut(e.question, 80))")
+            session.writeLine("      truth: \(e.groundTruth) | prediction: \(cut(e.prediction, 60)) (\(verdict))")
+        }
+    }
+
+    static var detailVerb: Verb {
+        Verb("detail", summary: "Show one example in full: question, truth, prediction, both matchers, raw output.",
+             positional: [resultsParameter, Parameter("index", .int, help: "the example's index, as shown in brackets by incorrect/correct")],
+             examples: ["detail results 7296"]) { inv, session in
+            let results = try inv.object("results", as: ResultsObject.self)
+            let index = try inv.int("index")
+            guard let e = results.run.examples.first(where: { $0.index == index }) else {
+                let known = results.run.examples.prefix(10).map { String($0.index) }.joined(separator: ", ")
+                throw inv.error("no example with index \(index) in these results", at: "index",
+                                hint: known.isEmpty ? "the results hold no examples" : "indices are the bracketed numbers: \(known)\(results.run.total > 10 ? ", ..." : "")")
+            }
+            session.writeLine(results.run.detail(e))
+            if e.fullQuestion != e.question { session.writeLine("  whole question: \(e.fullQuestion)") }
+            session.writeLine("  raw output:   \(Value.quote(e.rawOutput))")
+            return .none
+        }
+    }
+
+    static var writeResultsVerb: Verb {
+        Verb("write_results", summary: "Write results as the notebook's JSON or as CSV (atomically).",
+             positional: [resultsParameter, Parameter("path", .path, help: "the file to write")],
+             keywords: [Parameter("format", .choice(["json", "csv"]), optional: true, help: "default: from the extension (.csv, else json)")],
+             examples: ["write_results results evaluation_results.json", "write_results results results.csv"]) { inv, session in
+            let results = try inv.object("results", as: ResultsObject.self)
+            let path = try inv.string("path")
+            let format = try inv.optionalString("format") ?? (path.lowercased().hasSuffix(".csv") ? "csv" : "json")
+            let url = session.resolvePath(path)
+            if format == "csv" { try results.run.writeCSV(to: url.path) } else { try results.run.writeNotebookJSON(to: url.path) }
+            session.writeLine("wrote \(results.run.total) examples to \(path) (\(format))")
+            return .none
+        }
+    }
+
+    // MARK: compare
+
+    static var compareVerb: Verb {
+        Verb("compare", summary: "Evaluate the model with its adapter off, then on, on the same questions and settings.",
+             details: """
+             Both accuracies with their intervals, McNemar's paired counts, the questions whose verdict changed, \
+             and the ground-truth answers' loss before and after. The adapter is switched, never reloaded, and \
+             left as it was.
+             """,
+             positional: [modelParameter, dataParameter],
+             keywords: [Parameter("protocol", .choice(["careful", "notebook"]), default: .string("careful"), help: "which protocol"),
+                        Parameter("limit", .int, default: .int(200), help: "rows compared (careful)"),
+                        Parameter("k", .int, default: .int(20), help: "rows sampled (notebook protocol)"),
+                        Parameter("answer_loss", .bool, default: .bool(true), help: "also measure the answers' loss before and after")]
+                + selectionKeywords + samplingKeywords + carefulKeywords,
+             examples: ["cmp = compare model test limit=200", "cmp = compare model data protocol=notebook"]) { inv, session in
+            let model = try inv.object("model", as: ModelObject.self)
+            guard let lora = model.lora else {
+                throw inv.error("model \(model.source) has no LoRA adapter, so there is nothing to compare with the base",
+                                at: "model", hint: "attach one first (apply_lora and train, or load_adapter), or use evaluate for the base alone")
+            }
+            let data = try dataset(inv, session)
+            let tokenizer = try model.requireTokenizer()
+            let wasEnabled = lora.adapterEnabled
+            defer { lora.adapterEnabled = wasEnabled }
+            let flag = CancellationFlag()
+            let check: (Int) -> Void = { _ in if Interrupts.take() { flag.cancel() } }
+            let runs: (EvaluationRun, EvaluationRun)
+            let test: QADataset
+            var scoringPrompt: (String) -> String = { $0 }
+            var answerPrefix = "", special = true
+            if try inv.string("protocol") == "notebook" {
+                var evaluation = NotebookEvaluationProtocol(trainingRows: try inv.optionalInt("train_rows") ?? 200,
+                                                            k: try positive(inv, "k"), seed: try inv.optionalInt("seed") ?? session.seed)
+                evaluation.settings = try sampling(inv, session, doSample: true)
+                test = try testRows(inv, data, defaultTrainRows: evaluation.trainingRows)
+                _ = try evaluation.selectIndices(testCount: test.count)
+                scoringPrompt = { evaluation.prompt(for: $0) }
+                answerPrefix = " "
+                lora.adapterEnabled = false
+                let before = try evaluation.run(test: test, generator: try makeGenerator(model, addSpecialTokens: true, onBatch: check), cancellation: flag)
+                lora.adapterEnabled = true
+                let after = try evaluation.run(test: test, generator: try makeGenerator(model, addSpecialTokens: true, onBatch: check), cancellation: flag)
+                runs = (before, after)
+            } else {
+                test = try testRows(inv, data, defaultTrainRows: 0)
+                let (prompt, s) = try carefulPrompt(inv, tokenizer)
+                var careful = try carefulEvaluation(inv, session, prompt: prompt)
+                careful.limit = min(try positive(inv, "limit"), test.count)
+                scoringPrompt = prompt
+                special = s
+                lora.adapterEnabled = false
+                let before = try careful.run(test: test, generator: try makeGenerator(model, addSpecialTokens: s, onBatch: check), cancellation: flag, label: "base")
+                lora.adapterEnabled = true
+                let after = try careful.run(test: test, generator: try makeGenerator(model, addSpecialTokens: s, onBatch: check), cancellation: flag, label: "tuned")
+                runs = (before, after)
+            }
+            for run in [runs.0, runs.1] where run.examples.isEmpty && run.stopReason != .cancelled { throw failure(run) }
+            let comparison = try ModelComparison(base: runs.0, tuned: runs.1)
+            var losses: (AnswerLoss, AnswerLoss)? = nil
+            if try inv.bool("answer_loss"), !flag.isCancelled, !comparison.pairs.isEmpty {
+                let indices = comparison.pairs.map(\.base.index)
+                lora.adapterEnabled = false
+                let before = try measureLoss(model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss base")
+                lora.adapterEnabled = true
+                let after = try measureLoss(model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss tuned")
+                losses = (before, after)
+            }
+            let object = ComparisonObject(comparison: comparison, lossBefore: losses?.0, lossAfter: losses?.1)
+            session.writeLine(object.report)
+            if flag.isCancelled {
+                session.writeLine("interrupted: compared the \(comparison.pairs.count) questions both runs finished")
+            }
+            return .object(object)
+        }
+    }
+
+    // MARK: answer loss
+
+    static var answerLossVerb: Verb {
+        Verb("answer_loss", summary: "The ground-truth answers' mean teacher-forced loss and perplexity given the questions.",
+             details: "A metric that moves even when exact match does not. The prompt is the careful protocol's (template=).",
+             positional: [modelParameter, dataParameter],
+             keywords: [Parameter("limit", .int, optional: true, help: "rows scored (default: all)")]
+                + selectionKeywords + [carefulKeywords[0]],
+             examples: ["answer_loss model test limit=200"]) { inv, session in
+            let model = try inv.object("model", as: ModelObject.self)
+            let data = try dataset(inv, session)
+            let tokenizer = try model.requireTokenizer()
+            let test = try testRows(inv, data, defaultTrainRows: 0)
+            let notebook = try inv.string("template") == "notebook"
+            let (prompt, special) = try carefulPrompt(inv, tokenizer)
+            var selection = CarefulEvaluation()
+            selection.limit = try inv.optionalInt("limit")
+            selection.sampleSeed = try inv.optionalInt("seed")
+            let indices = try selection.selectIndices(testCount: test.count)
+            let flag = CancellationFlag()
+            let loss = try measureLoss(model, tokenizer, test, indices, prompt, notebook ? " " : "", special, flag, label: "loss")
+            session.writeLine(loss.description + " [\(modelLabel(model))]")
+            if loss.stoppedEarly { session.writeLine("interrupted: scored \(loss.examples.count) of \(indices.count) answers") }
+            return .double(loss.meanLoss)
+        }
+    }
+
+    /// Scores the answers with a progress bar; Ctrl-C stops between answers and keeps those scored.
+    static func measureLoss(_ model: ModelObject, _ tokenizer: any Tokenizer, _ test: QADataset, _ indices: [Int],
+                            _ prompt: (String) -> String, _ answerPrefix: String, _ special: Bool,
+                            _ flag: CancellationFlag, label: String) throws -> AnswerLoss {
+        let bar = ProgressBar.enabled ? ProgressBar(total: indices.count, label: label, unit: "ex") : nil
+        var done = 0
+        let scorer = ProgressScorer(base: ModelAnswerGenerator(model: model.inferenceModel(), tokenizer: tokenizer, addSpecialTokens: special),
+                                    answerPrefix: answerPrefix) {
+            done += 1
+            bar?.update(done)
+            if Interrupts.take() { flag.cancel() }
+        }
+        let loss = try AnswerLoss.measure(test: test, indices: indices, scorer: scorer, prompt: prompt, cancellation: flag)
+        bar?.finish()
+        return loss
+    }
+
+    // MARK: helpers
+
+    /// DATA as a dataset: a `Dataset` object, or a file loaded with the question=/answer= columns.
+    static func dataset(_ inv: Invocation, _ session: Session) throws -> QADataset {
+        let data: QADataset
+        switch inv.value("data") {
+        case .string(let path):
+            let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"))
+            let url = session.resolvePath(path)
+            data = try QADataset.load(source: FileManager.default.fileExists(atPath: url.path) ? url.path : path,
+                                      columns: columns, environment: session.environment)
+        case .object(let o):
+            if let holder = o as? any QADatasetHolder {
+                data = holder.dataset
+            } else if let found = Mirror(reflecting: o).children.lazy.compactMap({ $0.value as? QADataset }).first {
+                // A dataset object that does not (yet) declare QADatasetHolder but stores its rows.
+                data = found
+            } else {
+                throw inv.error("'\(inv.verb.name)' needs question/answer rows as data, not a \(o.typeName)", at: "data",
+                                hint: "give a Dataset (data = load_dataset PATH) or a JSON file path")
+            }
+        default:
+            throw inv.error("'\(inv.verb.name)' needs question/answer rows as data", at: "data",
+                            hint: "give a Dataset (data = load_dataset PATH) or a JSON file path")
+        }
+        guard !data.isEmpty else {
+            throw EvaluationError.emptyTestSet("\(data.name) has no rows to evaluate")
+        }
+        return data
+    }
+
+    /// The rows after `train_rows` (or `defaultTrainRows`), or a clear error when none are left.
+    static func testRows(_ inv: Invocation, _ data: QADataset, defaultTrainRows: Int) throws -> QADataset {
+        let trainRows = try inv.optionalInt("train_rows") ?? defaultTrainRows
+        guard trainRows >= 0 else { throw inv.error("train_rows must be ≥ 0, got \(trainRows)", at: "train_rows") }
+        guard data.count > trainRows else {
+            throw EvaluationError.emptyTestSet("the test range is empty: \(data.name) has \(data.count) rows and train_rows=\(trainRows) leaves none (give a smaller train_rows)")
+        }
+        return trainRows == 0 ? data : try data.split(at: trainRows).test
+    }
+
+    /// The decoding settings from the keywords; `doSample` is the protocol's default.
+    static func sampling(_ inv: Invocation, _ session: Session, doSample: Bool) throws -> SamplingSettings {
+        let maxNew = try positive(inv, "max_new_tokens")
+        let sample = try inv.has("do_sample") ? inv.bool("do_sample") : doSample
+        let temperature = try inv.double("temperature"), topP = try inv.double("top_p")
+        guard temperature > 0 else { throw inv.error("temperature must be > 0, got \(temperature)", at: "temperature") }
+        guard topP > 0 && topP <= 1 else { throw inv.error("top_p must be in (0, 1], got \(topP)", at: "top_p") }
+        return SamplingSettings(maxNewTokens: maxNew, temperature: temperature, topP: topP, doSample: sample,
+                                seed: UInt64(truncatingIfNeeded: session.seed))
+    }
+
+    static func positive(_ inv: Invocation, _ name: String) throws -> Int {
+        let v = try inv.int(name)
+        guard v >= 1 else { throw inv.error("\(name) must be at least 1, got \(v)", at: name) }
+        return v
+    }
+
+    /// The careful prompt for `template=` and whether its encoding adds BOS/EOS (a chat template
+    /// writes its own special tokens; the notebook's text and plain text go through `tokenizer(prompt)`).
+    static func carefulPrompt(_ inv: Invocation, _ tokenizer: any Tokenizer) throws -> (@Sendable (String) -> String, Bool) {
+        let name = try inv.string("template")
+        let instruction = CarefulEvaluation.instruction
+        switch name {
+        case "plain": return (CarefulEvaluation.defaultPrompt, true)
+        case "notebook":
+            let notebook = NotebookEvaluationProtocol(questionCharacters: Int.max)
+            return ({ notebook.prompt(for: $0) }, true)
+        default:
+            let chat = name == "auto" ? ChatTemplate.detect(jinja: tokenizer.chatTemplate ?? "") : ChatTemplate.named(name)
+            guard let chat else { return (CarefulEvaluation.defaultPrompt, true) }   // no chat template: plain text
+            return ({ chat.prompt(question: "\(instruction)\n\n\($0)") }, false)
+        }
+    }
+
+    /// A generator over the model as it is now (adapter on or off), with a per-batch callback.
+    static func makeGenerator(_ model: ModelObject, addSpecialTokens: Bool, onBatch: @escaping (Int) -> Void) throws -> ModelAnswerGenerator {
+        ModelAnswerGenerator(model: model.inferenceModel(), tokenizer: try model.requireTokenizer(),
+                             addSpecialTokens: addSpecialTokens, onBatch: onBatch)
+    }
+
+    static func modelLabel(_ model: ModelObject) -> String {
+        guard let lora = model.lora else { return model.source }
+        return model.source + (lora.adapterEnabled ? ", adapter on" : ", adapter off")
+    }
+
+    static func cut(_ text: String, _ n: Int) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        return flat.count > n ? String(flat.prefix(n)) + "..." : flat
+    }
+}
+
+/// A scorer that reports each answer scored and can put text before each answer (the notebook's
+/// prompt ends with "The answer is:", and its answers follow after a space).
+struct ProgressScorer: AnswerScorer {
+    let base: ModelAnswerGenerator
+    let answerPrefix: String
+    let onAnswer: () -> Void
+
+    func answerLoss(prompt: String, answer: String) throws -> (loss: Double, tokens: Int) {
+        let result = try base.answerLoss(prompt: prompt, answer: answerPrefix + answer)
+        onAnswer()
+        return result
+    }
+}
