@@ -54,7 +54,7 @@ extension VerbGroup {
     }
 
     static let modelParameter = Parameter("model", .object("Model"), help: "the model (its adapter as it is switched)")
-    static let dataParameter = Parameter("data", .any, help: "a Dataset, or a JSON/JSONL file of question/answer rows",
+    static let evaluationDataParameter = Parameter("data", .any, help: "a Dataset, or a JSON/JSONL file of question/answer rows",
                                          completion: .path(extensions: ["json", "jsonl"]))
     static let resultsParameter = Parameter("results", .object("Results"), help: "results of evaluate")
 
@@ -71,7 +71,7 @@ extension VerbGroup {
              with the KV cache, limit= rows (all by default), the normalised matcher with negation flags; prints \
              the accuracy with its Wilson 95% interval and n. output= and csv= write the JSON and CSV.
              """,
-             positional: [modelParameter, dataParameter],
+             positional: [modelParameter, evaluationDataParameter],
              keywords: [Parameter("protocol", .choice(["careful", "notebook"]), default: .string("careful"), help: "which protocol"),
                         Parameter("k", .int, default: .int(20), help: "rows sampled by the notebook protocol"),
                         Parameter("limit", .int, optional: true, help: "rows evaluated by the careful protocol (default: all)")]
@@ -240,7 +240,7 @@ extension VerbGroup {
              and the ground-truth answers' loss before and after. The adapter is switched, never reloaded, and \
              left as it was.
              """,
-             positional: [modelParameter, dataParameter],
+             positional: [modelParameter, evaluationDataParameter],
              keywords: [Parameter("protocol", .choice(["careful", "notebook"]), default: .string("careful"), help: "which protocol"),
                         Parameter("limit", .int, default: .int(200), help: "rows compared (careful)"),
                         Parameter("k", .int, default: .int(20), help: "rows sampled (notebook protocol)"),
@@ -313,7 +313,7 @@ extension VerbGroup {
     static var answerLossVerb: Verb {
         Verb("answer_loss", summary: "The ground-truth answers' mean teacher-forced loss and perplexity given the questions.",
              details: "A metric that moves even when exact match does not. The prompt is the careful protocol's (template=).",
-             positional: [modelParameter, dataParameter],
+             positional: [modelParameter, evaluationDataParameter],
              keywords: [Parameter("limit", .int, optional: true, help: "rows scored (default: all)")]
                 + selectionKeywords + [carefulKeywords[0]],
              examples: ["answer_loss model test limit=200"]) { inv, session in
