@@ -238,7 +238,7 @@ import Testing
         // A rank of 8 and the default accumulation lose exactly those checks' points.
         var wrong = copy
         wrong.cells[wrong.index(ofCell: "lora")!].entries = [Entry(command:
-            "cfg = lora_config r=8 lora_alpha=32 lora_dropout=0.05 target_modules=[q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]")]
+            "cfg = lora_config r=8 lora_alpha=32 lora_dropout=0.05 target_modules=[\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]")]
         let graded = try Grader(teacher: teacher, student: wrong, directory: folder, environment: [:]).grade()
         #expect(graded.exercises[0].earned == 4 && graded.exercises[0].points == 5)
         #expect(graded.text.contains("rank 16: expected 16, got 8"))
