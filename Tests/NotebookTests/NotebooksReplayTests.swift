@@ -13,8 +13,8 @@ import Testing
     /// The default model, found as the notebooks' `load_model smollm2` finds it; nil when absent.
     static var modelPath: String? {
         let env = ProcessInfo.processInfo.environment
-        let candidates = [env["MEDREPL_MODEL_DIR"].map { $0 + "/SmolLM2-135M-Instruct.Q4_1.gguf" },
-                          TestSupport.repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path]
+        let candidates: [String?] = [env["MEDREPL_MODEL_DIR"].map { $0 + "/SmolLM2-135M-Instruct.Q4_1.gguf" },
+                                     TestSupport.repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path]
         return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
     }
 

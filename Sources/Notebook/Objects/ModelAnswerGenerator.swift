@@ -61,14 +61,10 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
 }
 
 extension ModelObject {
-    /// The model generation runs: the base when no adapter is on, else the base with the adapter
-    /// merged in. The merge is cached until the adapter's values change (a training step, a new
-    /// adapter). This switches to helper A's LoRA hook in the inference forward once it lands,
-    /// which runs the adapter without a merged copy.
-    public func inferenceModel() -> LlamaModel {
-        guard let lora, lora.adapterEnabled else { return base }
-        return MergedModelCache.shared.model(for: lora, ropePositions: base.rope.positions)
-    }
+    /// The model generation runs: the base, with the adapter's deltas attached to its inference
+    /// forward when the adapter is on and detached when it is off (`inference`, no merged copy).
+    /// Returning the bare base for "off" is wrong once the model verbs have attached the deltas.
+    public func inferenceModel() -> LlamaModel { inference }
 
     /// True when a LoRA adapter is attached (on or off).
     public var hasAdapter: Bool { lora != nil }
