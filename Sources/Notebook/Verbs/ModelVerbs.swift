@@ -53,22 +53,23 @@ extension VerbGroup {
             },
             Verb("configure_tokenizer", summary: "Set the padding token and side (the notebook's pad_token = eos_token).",
                  positional: [Parameter("tokenizer", .object(""), help: "a Tokenizer, or a Model (its tokenizer)")],
-                 keywords: [Parameter("pad", .any, optional: true, help: "eos, or a token id"),
+                 keywords: [Parameter("pad", .text, optional: true, help: "eos, or a token id"),
                             Parameter("padding_side", .choice(["right", "left"]), optional: true, help: "where padding goes")],
                  examples: ["configure_tokenizer tok pad=eos padding_side=right"]) { inv, session in
                 let object = try tokenizerObject(inv, "tokenizer")
                 let tok = object.tokenizer
-                switch inv.value("pad") {
-                case .none: break
-                case .string("eos"):
-                    guard let eos = tok.eosTokenId else { throw inv.error("this tokenizer has no EOS token", at: "pad") }
-                    tok.settings.padTokenId = eos
-                case .int(let id):
-                    guard id >= 0 && id < tok.vocabSize else {
-                        throw inv.error("pad id \(id) is outside the vocabulary of \(tok.vocabSize)", at: "pad")
+                if let pad = try inv.optionalString("pad") {
+                    if pad == "eos" {
+                        guard let eos = tok.eosTokenId else { throw inv.error("this tokenizer has no EOS token", at: "pad") }
+                        tok.settings.padTokenId = eos
+                    } else if let id = Int(pad) {
+                        guard id >= 0 && id < tok.vocabSize else {
+                            throw inv.error("pad id \(id) is outside the vocabulary of \(tok.vocabSize)", at: "pad")
+                        }
+                        tok.settings.padTokenId = id
+                    } else {
+                        throw inv.error("pad must be eos or a token id, not '\(pad)'", at: "pad")
                     }
-                    tok.settings.padTokenId = id
-                default: throw inv.error("pad must be eos or a token id", at: "pad")
                 }
                 if let side = try inv.optionalString("padding_side") {
                     tok.settings.paddingSide = side == "left" ? .left : .right
