@@ -52,15 +52,15 @@ import Testing
         screen = try tmux.wait { $0.contains("[2]>") }
 
         // Tab completes the verb and then the name.
-        try tmux.keys("ech", "Tab")
-        screen = try tmux.wait { $0.contains("[2]> echo") }
-        #expect(screen.contains("[2]> echo"), "verb not completed:\n\(screen)")
+        try tmux.keys("pri", "Tab")
+        screen = try tmux.wait { $0.contains("[2]> print") }
+        #expect(screen.contains("[2]> print"), "verb not completed:\n\(screen)")
         try tmux.keys("pat", "Tab")
-        screen = try tmux.wait { $0.contains("echo patients") }
-        #expect(screen.contains("[2]> echo patients"), "name not completed:\n\(screen)")
+        screen = try tmux.wait { $0.contains("print patients") }
+        #expect(screen.contains("[2]> print patients"), "name not completed:\n\(screen)")
         try tmux.keys("Enter")
         screen = try tmux.wait { $0.contains("[3]>") }
-        #expect(screen.contains("[2]> echo patients\n42\n[3]>"), "\(screen)")
+        #expect(screen.contains("[2]> print patients\n42\n[3]>"), "\(screen)")
 
         // Ctrl-C stops a long cell and returns to the prompt.
         let start = Date()

@@ -81,6 +81,9 @@ public final class TrainerObject: LiveObject {
     public var lastOutput: TrainOutput?
     /// Called after every optimizer step with the new global step (tests use it to press Ctrl-C).
     public var afterStep: ((Int) -> Void)?
+    /// Asked at every step boundary whether to stop: by default, whether Ctrl-C was pressed (consuming it).
+    /// Tests that run beside others pressing Ctrl-C can give the trainer its own flag.
+    public var interruptRequested: () -> Bool = { Interrupts.take() }
 
     public init(trainer: Trainer, model: ModelObject, tokens: TokenizedDatasetObject) {
         self.trainer = trainer; self.model = model; self.tokens = tokens

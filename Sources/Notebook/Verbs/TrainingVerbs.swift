@@ -17,11 +17,11 @@ extension VerbGroup {
                     Parameter("lora_alpha", .double, default: .double(32), help: "scaling numerator: the update is scaled by lora_alpha / r"),
                     Parameter("lora_dropout", .double, default: .double(0.05), help: "dropout on the adapter's input while training"),
                     Parameter("target_modules", .list, default: .list(notebookTargets.map { .string($0) }),
-                              help: "projections to adapt, or [all-linear]"),
+                              help: "projections to adapt, or [\"all-linear\"]"),
                     Parameter("use_rslora", .bool, default: .bool(false), help: "scale by lora_alpha / sqrt(r)"),
                     Parameter("seed", .int, optional: true, help: "seeds lora_A's initialisation and dropout (default: the session's seed)"),
                  ],
-                 examples: ["cfg = lora_config", "cfg = lora_config r=8 lora_alpha=16 target_modules=[q_proj, v_proj]"]) { inv, session in
+                 examples: ["cfg = lora_config", "cfg = lora_config r=8 lora_alpha=16 target_modules=[\"q_proj\", \"v_proj\"]"]) { inv, session in
                 let r = try inv.int("r")
                 guard r > 0 else { throw inv.error("r must be a positive integer, got \(r)", at: "r") }
                 let dropout = try inv.double("lora_dropout")
@@ -234,7 +234,7 @@ extension VerbGroup {
                     session.writeLine(entry.tableRow)
                 }
                 trainer.onStep = { step, _ in object.afterStep?(step) }
-                trainer.shouldStop = { Interrupts.take() }
+                trainer.shouldStop = { object.interruptRequested() }
                 defer { trainer.onLog = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
                 let output: TrainOutput
                 do {

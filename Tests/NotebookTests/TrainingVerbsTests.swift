@@ -1,0 +1,245 @@
+import Foundation
+import Llama
+import Notebook
+import Testing
+import Tokenizers
+
+// The LoRA and training verbs end to end on a tiny random Llama (2 layers, hidden 64) whose vocabulary is the
+// tiny byte-level BPE fixture's (600 tokens, ChatML, pad = eos = <|im_end|> = 2), on four rows of
+// data/medqa_small.json, so every test trains in well under a second.
+@Suite struct TrainingVerbsTests {
+    static let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let medqa = TestSupport.repoRoot.appendingPathComponent("data/medqa_small.json").path
+    /// ChatML written literally, so each text ends with <|im_end|>, the EOS.
+    static let chatml = "<|im_start|>user\\n{question}<|im_end|>\\n<|im_start|>assistant\\n{answer}<|im_end|>"
+
+    /// A session holding `model` (tiny random Llama with the tiny-bpe tokenizer) and `tok`.
+    static func tinySession() throws -> (Session, () -> String) {
+        let tok = try loadTokenizer(folder: fixtures.appendingPathComponent("tiny-bpe"))
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("tiny-llama/config.json"))) as! [String: Any]
+        json["vocab_size"] = tok.vocabSize
+        let config = try LlamaConfig.parse(json: JSONSerialization.data(withJSONObject: json))
+        let base = LlamaModel.random(config: config, seed: 11)
+        let tokenizer = TokenizerObject(tok, source: "tiny-bpe")
+        let (session, output) = TestSupport.session()
+        session.set("model", .object(ModelObject(base: base, source: "tiny-random", tokenizer: tokenizer)))
+        session.set("tok", .object(tokenizer))
+        return (session, output)
+    }
+
+    static func scratch() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-train-\(UUID().uuidString)")
+    }
+
+    /// Loads four rows, formats, configures LoRA, tokenizes (notebook mode) and makes a trainer.
+    static func prepare(_ session: Session, outputDir: URL, steps: Int = 4, extra: String = "", maxLength: Int = 128) throws {
+        try session.run("""
+            data = load_dataset "\(medqa)"
+            part = select data 0 4
+            texts = format_prompts part template="\(chatml)"
+            cfg = lora_config r=4 lora_alpha=8 lora_dropout=0
+            apply_lora model cfg
+            tokens = tokenize_dataset texts tok mode=notebook max_length=\(maxLength)
+            args = training_args output_dir="\(outputDir.path)" max_steps=\(steps) logging_steps=1 gradient_accumulation_steps=2 warmup_steps=0 learning_rate=0.01 \(extra)
+            trainer = make_trainer model args tokens
+            """, file: "<command line>")
+    }
+
+    static func trainer(_ session: Session) -> TrainerObject? {
+        if case .object(let o)? = session.value(named: "trainer") { return o as? TrainerObject }
+        return nil
+    }
+
+    static func tableRows(_ text: String) -> [(step: Int, loss: Double)] {
+        text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let step = Int(parts[0]), let loss = Double(parts[1]) else { return nil }
+            return (step, loss)
+        }
+    }
+
+    func errorText(_ session: Session, _ text: String) -> String {
+        do { try session.run(text, file: "<command line>"); return "no error" } catch { return "\(error)" }
+    }
+
+    @Test func notebookModeMasksPadsAndTheFinalEOS() throws {
+        let (session, output) = try Self.tinySession()
+        try Self.prepare(session, outputDir: Self.scratch())
+        let out = output()
+        #expect(out.contains("trainable params: 9,344 || all params: "))  // r=4 x (in + out) over 7 projections, 2 layers
+        #expect(out.contains("warning: the pad token is the EOS token"))
+        guard case .object(let o)? = session.value(named: "tokens"), let tokens = o as? TokenizedDatasetObject else {
+            Issue.record("no tokens"); return
+        }
+        #expect(tokens.mode == "notebook" && tokens.padTokenId == 2)
+        for ex in tokens.examples {
+            #expect(ex.input_ids.count == 128)
+            let real = ex.attention_mask!.reduce(0, +)
+            #expect(Array(ex.attention_mask![..<real]) == [Int](repeating: 1, count: real))
+            // The real text ends with <|im_end|> (the EOS, id 2): the collator's rule masks it like the pads.
+            #expect(ex.input_ids[real - 1] == 2)
+            #expect(ex.labels[real - 1] == -100)
+            for i in 0..<128 { #expect(ex.labels[i] == (ex.input_ids[i] == 2 ? -100 : ex.input_ids[i])) }
+        }
+    }
+
+    @Test func defaultModeMasksThePromptAndTrainsTheEndOfTurn() throws {
+        let (session, output) = try Self.tinySession()
+        try session.run("""
+            data = load_dataset "\(Self.medqa)"
+            part = select data 0 4
+            tokens = tokenize_dataset part tok mode=default max_length=128
+            """)
+        #expect(!output().contains("warning"))
+        guard case .object(let o)? = session.value(named: "tokens"), let tokens = o as? TokenizedDatasetObject else {
+            Issue.record("no tokens"); return
+        }
+        let tok = try loadTokenizer(folder: Self.fixtures.appendingPathComponent("tiny-bpe"))
+        let prompt = tok.encode("<|im_start|>user\nWhich organelle is the site of oxidative phosphorylation?<|im_end|>\n<|im_start|>assistant\n",
+                                addSpecialTokens: true)
+        let answer = tok.encode("Mitochondria<|im_end|>\n", addSpecialTokens: false)
+        let first = tokens.examples[0]
+        #expect(first.input_ids == prompt + answer)
+        #expect(first.labels == [Int](repeating: -100, count: prompt.count) + answer)
+        #expect(first.labels.contains(2))            // the end-of-turn token is a target
+        #expect(first.attention_mask == nil)         // padded per batch by the trainer, not here
+    }
+
+    @Test func formatPromptsWithTheTokenizersChatTemplate() throws {
+        let (session, output) = try Self.tinySession()
+        try session.run("""
+            data = load_dataset "\(Self.medqa)"
+            part = select data 0 1
+            texts = format_prompts part template=chat tokenizer=tok
+            """)
+        #expect(output().contains("formatted 1 of 1 rows with the chat template\n"))
+        guard case .object(let o)? = session.value(named: "texts"), let texts = o as? DatasetObject else { Issue.record("no texts"); return }
+        // tiny-bpe's Jinja template is plain ChatML without a default system prompt.
+        #expect(texts.dataset.rows[0].text == "<|im_start|>user\nWhich organelle is the site of oxidative phosphorylation?<|im_end|>\n"
+                + "<|im_start|>assistant\nMitochondria<|im_end|>\n")
+        let missing = errorText(session, "t = format_prompts part template=chat")
+        #expect(missing.contains("template=chat needs the model's chat template"))
+    }
+
+    @Test func trainingWritesTableRowsCheckpointsAndKeepsTheLimit() throws {
+        let (session, output) = try Self.tinySession()
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.prepare(session, outputDir: dir, extra: "save_steps=1 save_total_limit=2")
+        try session.run("train trainer progress=false")
+        let out = output()
+        #expect(out.contains("Step | Training Loss\n"))
+        let rows = Self.tableRows(out)
+        #expect(rows.map(\.step) == [1, 2, 3, 4])
+        #expect(rows.allSatisfy { $0.loss.isFinite && $0.loss > 0 })
+        #expect(rows[3].loss < rows[0].loss)          // lr 0.01 on four rows: the loss falls
+        #expect(out.contains("{'train_runtime': "))
+        #expect(out.contains("'epoch': 2.0}"))         // 4 rows / (1 x 2) = 2 steps per epoch
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("checkpoint-") }.sorted()
+        #expect(names == ["checkpoint-3", "checkpoint-4"])
+        let t = try #require(Self.trainer(session))
+        #expect(t.field("state").flatMap { v -> Value? in if case .object(let s) = v { return s.field("global_step") }; return nil } == .int(4))
+        if case .list(let history)? = t.field("log_history") { #expect(history.count == 4) } else { Issue.record("no log_history") }
+        try session.run("lr = trainer.args.learning_rate\nloss_curve trainer")
+        #expect(session.value(named: "lr") == .double(0.01))
+        #expect(output().contains("training loss"))
+    }
+
+    @Test func ctrlCStopsAtAStepBoundaryAndResumeContinuesTheSameRun() throws {
+        // An uninterrupted reference run.
+        let (reference, referenceOut) = try Self.tinySession()
+        let referenceDir = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: referenceDir) }
+        try Self.prepare(reference, outputDir: referenceDir, extra: "save_steps=2")
+        try #require(Self.trainer(reference)).interruptRequested = { false }
+        try reference.run("train trainer progress=false")
+        let expected = Self.tableRows(referenceOut())
+
+        // Ctrl-C pressed during step 2: training stops after it, the state stays in the session.
+        let (session, output) = try Self.tinySession()
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.prepare(session, outputDir: dir, extra: "save_steps=2")
+        let trainer = try #require(Self.trainer(session))
+        trainer.afterStep = { step in if step == 2 { Interrupts.request() } }
+        #expect(throws: CancelledError.self) { try session.run("train trainer progress=false") }
+        #expect(trainer.trainer.state.global_step == 2)
+        #expect(output().contains("stopped by Ctrl-C at step 2 of 4; the trained adapter is kept"))
+        #expect(Array(Self.tableRows(output()).map(\.loss)) == Array(expected.prefix(2).map(\.loss)))
+
+        // A fresh adapter and trainer resumed from checkpoint-2 logs the reference run's steps 3 and 4.
+        let (resumed, resumedOut) = try Self.tinySession()
+        try Self.prepare(resumed, outputDir: dir, extra: "save_steps=2")
+        try #require(Self.trainer(resumed)).interruptRequested = { false }
+        try resumed.run("train trainer resume=true progress=false")
+        #expect(resumedOut().contains("resuming from checkpoint-2\n"))
+        let rows = Self.tableRows(resumedOut())
+        #expect(rows.map(\.step) == [3, 4])
+        for (got, want) in zip(rows, expected.suffix(2)) { #expect(abs(got.loss - want.loss) < 1e-5) }
+    }
+
+    @Test func badArgumentsGiveClearErrorsWithACaret() throws {
+        let (session, _) = try Self.tinySession()
+        let lr = errorText(session, "args = training_args output_dir=/tmp/x learning_rate=-1")
+        #expect(lr.contains("learning_rate must be a finite number >= 0, got -1"))
+        #expect(lr.contains("^"))
+        let r = errorText(session, "cfg = lora_config r=0")
+        #expect(r.hasPrefix("<command line>:1:21: error: r must be a positive integer, got 0"))
+        #expect(r.contains("\n  cfg = lora_config r=0\n                      ^"))
+        let target = errorText(session, "cfg = lora_config target_modules=[\"q_proj\", \"qkv_proj\"]")
+        #expect(target.contains("target module \"qkv_proj\" matches no module"))
+        let noAdapter = errorText(session, """
+            data = load_dataset "\(Self.medqa)"
+            texts = format_prompts data
+            tokens = tokenize_dataset texts tok
+            args = training_args output_dir=/tmp/x
+            trainer = make_trainer model args tokens
+            """)
+        #expect(noAdapter.contains("the model has no LoRA adapter to train"))
+        #expect(noAdapter.contains("apply_lora"))
+        let empty = errorText(session, """
+            data = load_dataset "\(Self.medqa)"
+            nothing = select data 0 0
+            tokens = tokenize_dataset nothing tok
+            """)
+        #expect(empty.contains("the dataset is empty"))
+        #expect(empty.contains("^"))
+        let unformatted = errorText(session, "data = load_dataset \"\(Self.medqa)\"\ntokens = tokenize_dataset data tok")
+        #expect(unformatted.contains("format_prompts"))
+    }
+
+    static let smolLM2: URL? = {
+        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
+        let dirs: [String?] = [ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"], TestSupport.repoRoot.appendingPathComponent("models").path]
+        return dirs.compactMap { $0 }.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }()
+
+    @Test(.enabled(if: smolLM2 != nil, "SmolLM2-135M-Instruct.Q4_1.gguf not found (MEDREPL_MODEL_DIR or <repo>/models)"))
+    func applyLoraPrintsPeftsLineForSmolLM2() throws {
+        let url = try #require(Self.smolLM2)
+        let base = try LlamaModel.load(gguf: url)
+        let (session, output) = TestSupport.session()
+        session.set("model", .object(ModelObject(base: base, source: "smollm2", tokenizer: nil)))
+        try session.run("cfg = lora_config\napply_lora model cfg")
+        // peft 0.21 on SmolLM2-135M with the notebook's config (r=16, alpha=32, seven targets).
+        #expect(output() == "trainable params: 4,884,480 || all params: 139,399,488 || trainable%: 3.5039\n")
+    }
+}
+
+/// Replays Fixtures/train-tiny.mednb with `--check` on the tiny random model.
+@Suite struct TrainingNotebookReplayTests {
+    @Test func trainTinyNotebookReplaysCleanly() throws {
+        let (session, _) = try TrainingVerbsTests.tinySession()
+        session.directory = TestSupport.repoRoot
+        defer { try? FileManager.default.removeItem(atPath: "/tmp/medrepl-train-tiny-notebook") }
+        let doc = try NotebookDocument.load(path: TestSupport.fixture("train-tiny.mednb").path)
+        var options = NotebookRunOptions()
+        options.check = true
+        var log = ""
+        let report = try NotebookRunner(document: doc, name: "train-tiny.mednb", session: session, options: options, log: { log += $0 }).run()
+        #expect(report.exitStatus == 0, "\(log)")
+        #expect(report.diffs.isEmpty, "\(log)")
+        #expect(log.hasSuffix("train-tiny.mednb: 3 cells checked, 0 differ - ok\n"), "\(log)")
+    }
+}
