@@ -21,6 +21,10 @@ public enum MedreplCommandLine {
           --update                     write this run's outputs back into the notebook (atomically)
           -p NAME=VALUE                override a name set in the notebook's [parameters] cell
           --cell ID, --from ID         run one cell, or from one cell to the end (after the parameters cell)
+      medrepl student TEACHER.mednb [-o STUDENT.mednb]
+                                       write the student copy of an exercise notebook (solutions stubbed, hidden checks removed)
+      medrepl grade STUDENT.mednb [--teacher TEACHER.mednb]
+                                       grade a student's copy with the teacher's hidden checks: points per exercise and total
       medrepl docs                     print the language reference (docs/language.md), also --help-language
       medrepl --help | --version
 
@@ -51,12 +55,16 @@ public enum MedreplCommandLine {
             return run(args)
         case "-":
             return runScript(readStandardInput(), file: "<stdin>")
+        case "student":
+            return student(Array(args.dropFirst()))
+        case "grade":
+            return grade(Array(args.dropFirst()))
         default:
             if first.hasPrefix("-") {
                 let hint = Suggest.closest(to: first, in: ["--help", "--version", "--help-language", "-c"]).map { "; did you mean '\($0)'?" } ?? ""
                 return usageError("unknown option '\(first)'\(hint)")
             }
-            let hint = Suggest.closest(to: first, in: ["run", "docs", "help", "version"]).map { "did you mean 'medrepl \($0)'?" }
+            let hint = Suggest.closest(to: first, in: ["run", "docs", "help", "version", "student", "grade"]).map { "did you mean 'medrepl \($0)'?" }
                 ?? (FileManager.default.fileExists(atPath: first) ? "to run a file: medrepl run \(first)" : "commands go after -c: medrepl -c '\(first)'")
             return usageError("unknown command '\(first)'; \(hint)")
         }

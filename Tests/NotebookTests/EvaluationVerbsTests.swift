@@ -166,6 +166,8 @@ final class ASCIITokenizer: Tokenizer {
         let tokenizer = try #require(model.tokenizer?.tokenizer)
         let merged = lora.mergedModel()
         let tuned = LlamaModel(config: merged.config, weights: merged.weights, storage: merged.storage, ropePositions: 1024)
+        // compare leaves the adapter on, its deltas attached to model.base: detach them for the base's references.
+        try model.base.attachAdapter(nil)
         var before = (0.0, 0), after = (0.0, 0)
         for (b, t) in cmp.comparison.pairs {
             let config = GenerationConfig(max_new_tokens: 8)

@@ -30,7 +30,7 @@ import Testing
         #expect(c.complete(line: "check rows == 3 ignore_case=t").candidates == ["ignore_case=true"])
         #expect(c.complete(line: "check rows ").candidates.contains("contains"))
         #expect(c.complete(line: "show tr").candidates == ["trainer"])
-        #expect(c.complete(line: "help che").candidates == ["check"])
+        #expect(c.complete(line: "help che").candidates == ["check", "check_answer"])
         #expect(c.complete(line: "export m").candidates == ["markdown"])
     }
 

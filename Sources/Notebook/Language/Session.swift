@@ -6,6 +6,11 @@ public struct CheckResult: Sendable {
     public var passed: Bool
     public var message: String
     public var points: Double
+    /// Points earned when a check gives partial credit (`check_answer`); nil means all or nothing.
+    public var earned: Double? = nil
+
+    /// What the check earns when graded: `earned` if set, else all its points or none.
+    public var score: Double { earned ?? (passed ? points : 0) }
 }
 
 /// A typed command and the output it produced: the unit `save` writes as a notebook entry.
@@ -33,6 +38,9 @@ public final class Session {
     public var environment: [String: String]
     /// The working folder relative paths resolve against.
     public var directory: URL
+    /// When set (grading a student's notebook), every path resolves inside this folder: absolute
+    /// paths and `..` cannot leave it.
+    public var pathRoot: URL?
     /// Values by name; `value(named:)`, `set` and `remove` are the way in from outside.
     var values: [String: Value] = [:]
     /// Names in the order they were first defined, for `vars`.
@@ -105,8 +113,30 @@ public final class Session {
     /// Resolves a relative path against the session's folder and expands `~/`.
     public func resolvePath(_ path: String) -> URL {
         var p = path
+        if let root = pathRoot { return URL(fileURLWithPath: Session.confinePath(p, root: root, directory: directory)) }
         if p == "~" || p.hasPrefix("~/") { p = (environment["HOME"] ?? NSHomeDirectory()) + p.dropFirst() }
         return p.hasPrefix("/") ? URL(fileURLWithPath: p) : directory.appendingPathComponent(p)
+    }
+
+    /// `path` resolved inside `root`: relative to `directory` (when that is inside `root`), an
+    /// absolute path or `~` taken from `root`, and `..` never climbing above it.
+    ///
+    /// ```swift
+    /// Session.confinePath("/etc/passwd", root: URL(fileURLWithPath: "/srv/class"))   // "/srv/class/etc/passwd"
+    /// ```
+    public static func confinePath(_ path: String, root: URL, directory: URL? = nil) -> String {
+        let rootParts = root.standardizedFileURL.pathComponents
+        var parts = (directory ?? root).standardizedFileURL.pathComponents
+        if parts.count < rootParts.count || Array(parts.prefix(rootParts.count)) != rootParts { parts = rootParts }
+        if path.hasPrefix("/") || path.hasPrefix("~") { parts = rootParts }
+        for part in path.split(separator: "/") where part != "." && part != "~" {
+            if part == ".." {
+                if parts.count > rootParts.count { parts.removeLast() }
+            } else {
+                parts.append(String(part))
+            }
+        }
+        return NSString.path(withComponents: parts)
     }
 
     // MARK: running

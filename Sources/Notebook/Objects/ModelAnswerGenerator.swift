@@ -61,8 +61,9 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
 }
 
 extension ModelObject {
-    /// The model generation runs: the base, with the adapter's LoRA deltas attached to its forward
-    /// when an adapter is on (no merged copy; see `ModelObject.inference`).
+    /// The model generation runs: the base, with the adapter's deltas attached to its inference
+    /// forward when the adapter is on and detached when it is off (`inference`, no merged copy).
+    /// Returning the bare base for "off" is wrong once the model verbs have attached the deltas.
     public func inferenceModel() -> LlamaModel { inference }
 
     /// True when a LoRA adapter is attached (on or off).

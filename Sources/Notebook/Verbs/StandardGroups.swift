@@ -4,6 +4,6 @@ extension Registry {
     /// To add verbs for an engine module, write `Verbs/<Topic>Verbs.swift` declaring
     /// `extension VerbGroup { public static var <topic>: VerbGroup { ... } }` and add it here.
     public static var standardGroups: [VerbGroup] {
-        [.core, .checks, .notebooks, .device, .models, .text, .adapters, .datasets, .training, .evaluation]
+        [.core, .checks, .exercises, .notebooks, .device, .models, .text, .adapters, .datasets, .training, .evaluation]
     }
 }

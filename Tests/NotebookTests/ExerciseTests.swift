@@ -1,0 +1,246 @@
+import Foundation
+import Notebook
+import Testing
+
+/// Exercise notebooks: written-answer rubrics, the student copy, grading, and the confinement of a
+/// student's code.
+@Suite struct ExerciseTests {
+    static let teacherPath = TestSupport.fixture("exercises/small.teacher.mednb").path
+
+    static func teacher() throws -> NotebookDocument { try NotebookDocument.load(path: teacherPath) }
+
+    /// A scratch folder for a student's notebook and anything it writes.
+    static func scratch() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-exercises-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func grade(_ student: NotebookDocument, in folder: URL? = nil) throws -> GradeReport {
+        try Grader(teacher: teacher(), teacherName: "small.teacher.mednb", student: student, studentName: "student.mednb",
+                   directory: folder ?? scratch(), environment: ["HOME": "/tmp", "HF_TOKEN": "hf_secret"]).grade()
+    }
+
+    /// The student copy with an exercise cell's commands replaced.
+    static func answered(_ doc: NotebookDocument, _ id: String, _ commands: [String]) -> NotebookDocument {
+        var doc = doc
+        let i = doc.index(ofCell: id)!
+        doc.cells[i].entries = commands.map { Entry(command: $0) }
+        return doc
+    }
+
+    // MARK: rubric
+
+    @Test func ideasMatchWholeWordsWithoutCaseAndAcrossHyphens() throws {
+        #expect(try AnswerRubric.holds(["next token"], in: "it predicts the Next-Token"))
+        #expect(try AnswerRubric.holds(["next token"], in: "the next\ntoken"))
+        #expect(try !AnswerRubric.holds(["mask"], in: "nothing is unmasked"))
+        #expect(try AnswerRubric.holds(["mask\\w*"], in: "tokens are MASKED"))
+        #expect(try !AnswerRubric.holds(["overfit"], in: "overfitting"))
+        #expect(try AnswerRubric.holds(["overfit\\w*", "memori[sz]\\w*"], in: "it memorizes"))
+        #expect(throws: AnswerRubricError.self) { try AnswerRubric.holds(["(unclosed"], in: "x") }
+    }
+
+    @Test func numbersPercentagesAndChoices() {
+        let found = AnswerRubric.numbers(in: "n = 1,000 rows, 95% interval, lr 2e-4, r=16.")
+        #expect(found.contains(1000) && found.contains(95) && found.contains(0.95) && found.contains(2e-4) && found.contains(16))
+        #expect(AnswerRubric.choiceLetter(in: "B) because it is causal") == "B")
+        #expect(AnswerRubric.choiceLetter(in: "(c)") == "c")
+        #expect(AnswerRubric.choiceLetter(in: "Because") == nil)
+    }
+
+    @Test func verdictNamesWhatIsMissingAndCountsMisconceptions() throws {
+        var rubric = AnswerRubric()
+        rubric.required = [["causal", "autoregressive"], ["next token"]]
+        rubric.optional = [["more data"], ["more epochs"], ["larger model"]]
+        rubric.minimumOptional = 2
+        rubric.numbers = [95]
+        rubric.wrong = [["masked language model\\w* is (on|used)"]]
+        let full = try rubric.assess("An autoregressive model predicts the next token; add more data and a larger model. 95% of ...")
+        #expect(full.fraction == 1 && full.feedback.isEmpty)
+        let partial = try rubric.assess("It is causal. More data helps.")
+        #expect(partial.met == 1 && partial.requirements == 4)
+        #expect(partial.feedback.contains("missing: next token"))
+        #expect(partial.feedback.contains("2 of: more data"))
+        #expect(partial.feedback.contains("the number 95"))
+        let wrong = try rubric.assess("It is causal and predicts the next token, so a masked language model is used. 0.95")
+        #expect(wrong.met == 2 - 1 && wrong.misconceptions.count == 1)   // 0.95 is not 95
+        #expect(wrong.feedback.contains("says what is wrong"))
+        let untouched = try rubric.assess("  TODO: write your answer here\n")
+        #expect(!untouched.attempted && untouched.fraction == 0 && untouched.feedback == "not attempted")
+        #expect(try !rubric.assess("").attempted)
+    }
+
+    @Test func checkAnswerRecordsPartialCreditInTheSession() throws {
+        let (session, output) = TestSupport.session()
+        try session.run("""
+            answer q1 "The model is causal."
+            check_answer q1 keys=["causal", "next token"] points=2
+            check_answer q2 keys=["x"]
+            show answers
+            """)
+        #expect(session.checks.count == 2)
+        #expect(session.checks[0].score == 1 && !session.checks[0].passed && session.checks[0].points == 2)
+        #expect(session.checks[1].score == 0 && session.checks[1].message == "not attempted")
+        #expect(output().contains("FAIL: answer q1 (1/2 points): missing: next token"))
+        #expect(output().contains("FAIL: answer q2 (0/1 points): not attempted"))
+        #expect(output().contains("q1 = \"The model is causal.\""))
+    }
+
+    // MARK: student copy
+
+    @Test func studentCopyStubsSolutionsDropsHiddenCellsAndClearsOutputs() throws {
+        let teacher = try Self.teacher()
+        let copy = try StudentCopy.make(from: teacher)
+        #expect(copy.cells.map(\.id) == teacher.cells.filter { !$0.tags.contains("hidden") }.map(\.id))
+        #expect(copy.cells.allSatisfy { $0.entries.allSatisfy { $0.output.isEmpty } })
+        #expect(copy.cell(id: "settings")!.entries.map(\.command) == ["# TODO: set rank and alpha"])
+        #expect(copy.cell(id: "rate")!.entries.map(\.command) == ["rate = 0"])
+        #expect(copy.cell(id: "mlm")!.entries.map(\.command) == ["answer mlm \"\"\"\nTODO: write your answer here\n\"\"\""])
+        #expect(copy.cell(id: "setup")!.entries.map(\.command) == ["base_rate = 2e-4"])
+        // No solution text survives anywhere in the copy.
+        let text = copy.serialized()
+        #expect(!text.contains("rank = 16") && !text.contains("autoregressive") && !text.contains("next token") && !text.contains("check"))
+        // The copy is itself a valid notebook that runs.
+        #expect(try NotebookDocument.parse(text) == copy)
+        #expect(StudentCopy.defaultPath(forTeacher: "a/b.teacher.mednb") == "a/b.student.mednb")
+        #expect(StudentCopy.defaultPath(forTeacher: "a/b.mednb") == "a/b.student.mednb")
+    }
+
+    @Test func hiddenCellBeforeAnyExerciseIsAnError() throws {
+        let doc = try NotebookDocument.parse("%% mednb 1\n\n%% cell c [hidden]\n  $ check 1 == 1\n", file: "t.mednb")
+        #expect(throws: NotebookFormatError.self) { try StudentCopy.exercises(in: doc, file: "t.mednb") }
+    }
+
+    // MARK: grading
+
+    @Test func teacherFileGradesFull() throws {
+        let report = try Self.grade(Self.teacher())
+        #expect(report.points == 7 && report.earned == 7)
+        #expect(report.exercises.map(\.id) == ["settings", "rate", "mlm"])
+        #expect(report.exercises.allSatisfy { $0.attempted && $0.earned == $0.points })
+        #expect(report.text.hasSuffix("total 7 / 7 points (100%)"))
+    }
+
+    @Test func untouchedStudentCopyGradesZeroAsNotAttempted() throws {
+        let report = try Self.grade(StudentCopy.make(from: Self.teacher()))
+        #expect(report.earned == 0 && report.points == 7)
+        #expect(report.exercises.allSatisfy { !$0.attempted })
+        #expect(report.text.components(separatedBy: "not attempted").count - 1 == 3)
+    }
+
+    @Test func wrongAnswersAreGradedWrongWithFeedback() throws {
+        var student = try StudentCopy.make(from: Self.teacher())
+        student = Self.answered(student, "settings", ["rank = 8", "alpha = 32"])
+        student = Self.answered(student, "rate", ["rate = undefined_name"])
+        student = Self.answered(student, "mlm", ["answer mlm \"\"\"\nThe masked language model is on, which hides some words to guess.\n\"\"\""])
+        let report = try Self.grade(student)
+        let byID = Dictionary(uniqueKeysWithValues: report.exercises.map { ($0.id, $0) })
+        #expect(byID["settings"]!.attempted && byID["settings"]!.earned == 1)     // alpha right, rank wrong
+        #expect(byID["rate"]!.earned == 0 && byID["rate"]!.notes.first!.contains("unknown name 'undefined_name'"))
+        #expect(byID["mlm"]!.earned == 0)
+        let text = report.text
+        #expect(text.contains("rank is 16: expected 16, got 8"))
+        #expect(text.contains("missing: causal (or autoregressive); next token (or following token)"))
+        #expect(text.contains("says what is wrong: masked language model(ling)? is on"))
+        #expect(text.contains("unknown name 'rate'"))
+        #expect(text.hasSuffix("total 1 / 7 points (14%)"))
+    }
+
+    @Test func studentChecksAndAddedCellsEarnNothing() throws {
+        var student = try StudentCopy.make(from: Self.teacher())
+        student = Self.answered(student, "settings", ["rank = 16", "alpha = 32", "check 1 == 1 points=100"])
+        student.cells.append(Cell(kind: .command, id: "mine", entries: [Entry(command: "check true points=50")]))
+        student.cells.append(Cell(kind: .command, id: "fake-hidden", tags: ["hidden"], entries: [Entry(command: "check true points=50")]))
+        let report = try Self.grade(student)
+        #expect(report.earned == 3 && report.points == 7)
+        #expect(report.notes.contains { $0.contains("'fake-hidden' is tagged [hidden] and was not run") })
+    }
+
+    @Test func studentCodeIsConfinedToItsFolder() throws {
+        let folder = try Self.scratch()
+        let outside = folder.deletingLastPathComponent().appendingPathComponent("medrepl-escape-\(UUID().uuidString).md")
+        var student = try StudentCopy.make(from: Self.teacher())
+        student = Self.answered(student, "settings", [
+            "rank = 16", "alpha = 32",
+            "secret = \"${HF_TOKEN}\"",
+            "save \(outside.path)",
+            "export markdown \(Self.teacherPath) to=../\(outside.lastPathComponent)",
+            "exit 3",
+        ])
+        let report = try Self.grade(student, in: folder)
+        let notes = report.exercises[0].notes
+        #expect(notes.contains { $0.contains("environment variable HF_TOKEN is not set") })
+        #expect(notes.contains { $0.contains("'save' is not available while grading") })
+        #expect(notes.contains { $0.contains("'exit' is not available while grading") })
+        #expect(!FileManager.default.fileExists(atPath: outside.path))
+        // `export` reads the teacher's file only through a path inside the student's folder, so it fails.
+        #expect(notes.contains { $0.contains("'export' is not available while grading") })
+        #expect(report.exercises[0].earned == 3)   // the rest of the cell still ran and was checked
+    }
+
+    @Test func confinedPathsStayInsideTheRoot() {
+        let root = URL(fileURLWithPath: "/srv/class")
+        #expect(Session.confinePath("/etc/passwd", root: root) == "/srv/class/etc/passwd")
+        #expect(Session.confinePath("../../x.json", root: root) == "/srv/class/x.json")
+        #expect(Session.confinePath("~/.ssh/id", root: root) == "/srv/class/.ssh/id")
+        #expect(Session.confinePath("data/a/../b.json", root: root) == "/srv/class/data/b.json")
+    }
+
+    // MARK: the exercise notebooks of notebooks/exercises
+
+    static let exerciseFolder = TestSupport.repoRoot.appendingPathComponent("notebooks/exercises")
+
+    static func teacherFiles() -> [URL] {
+        ((try? FileManager.default.contentsOfDirectory(at: exerciseFolder, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.lastPathComponent.hasSuffix(".teacher.mednb") }
+            .sorted { $0.path < $1.path }
+    }
+
+    @Test func committedStudentCopiesAreUpToDate() throws {
+        let teachers = Self.teacherFiles()
+        #expect(!teachers.isEmpty)
+        for url in teachers {
+            let copy = try StudentCopy.make(from: NotebookDocument.load(path: url.path))
+            let studentPath = StudentCopy.defaultPath(forTeacher: url.path)
+            let committed = try String(contentsOfFile: studentPath, encoding: .utf8)
+            #expect(committed == copy.serialized(), "regenerate: medrepl student \(url.lastPathComponent)")
+        }
+    }
+
+    @Test func writtenQuestionsGradeFullForTheTeacherAndZeroUntouched() throws {
+        let url = Self.exerciseFolder.appendingPathComponent("questions.teacher.mednb")
+        let teacher = try NotebookDocument.load(path: url.path)
+        let full = try Grader(teacher: teacher, student: teacher, directory: Self.exerciseFolder, environment: [:]).grade()
+        #expect(full.exercises.count >= 9)
+        #expect(full.earned == full.points, "\(full.text)")
+        let copy = try StudentCopy.make(from: teacher)
+        let none = try Grader(teacher: teacher, student: copy, directory: Self.exerciseFolder, environment: [:]).grade()
+        #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
+    }
+}
+
+/// The code exercises need the training verbs (`lora_config`, `training_args`) but no model.
+@Suite struct CodeExerciseTests {
+    static let hasTrainingVerbs = Registry.standard().verb(named: "lora_config") != nil
+        && Registry.standard().verb(named: "training_args") != nil
+
+    @Test(.enabled(if: hasTrainingVerbs, "the training verbs lora_config and training_args are not registered"))
+    func codeExercisesGradeFullForTheTeacherAndZeroUntouched() throws {
+        let folder = ExerciseTests.exerciseFolder
+        let teacher = try NotebookDocument.load(path: folder.appendingPathComponent("code.teacher.mednb").path)
+        let full = try Grader(teacher: teacher, student: teacher, directory: folder, environment: [:]).grade()
+        #expect(full.exercises.map(\.id) == ["lora", "args", "accuracy"])
+        #expect(full.earned == full.points && full.points == 17, "\(full.text)")
+        let copy = try StudentCopy.make(from: teacher)
+        let none = try Grader(teacher: teacher, student: copy, directory: folder, environment: [:]).grade()
+        #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
+        // A rank of 8 and the default accumulation lose exactly those checks' points.
+        var wrong = copy
+        wrong.cells[wrong.index(ofCell: "lora")!].entries = [Entry(command:
+            "cfg = lora_config r=8 lora_alpha=32 lora_dropout=0.05 target_modules=[\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]")]
+        let graded = try Grader(teacher: teacher, student: wrong, directory: folder, environment: [:]).grade()
+        #expect(graded.exercises[0].earned == 4 && graded.exercises[0].points == 5)
+        #expect(graded.text.contains("rank 16: expected 16, got 8"))
+    }
+}

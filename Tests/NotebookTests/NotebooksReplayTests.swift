@@ -1,0 +1,74 @@
+import Foundation
+import Notebook
+import Testing
+
+/// The shipped notebooks replay: `medrepl run notebooks/X.mednb --check` with the short parameter
+/// set their outputs were recorded with (the `params` header), on the real default model.
+///
+/// They run in one test, in order, because `evaluate.mednb` and `ask.mednb` load the adapter that
+/// `finetune.mednb` saves.
+@Suite struct NotebooksReplayTests {
+    static let notebooks = TestSupport.repoRoot.appendingPathComponent("notebooks")
+
+    /// The default model, found as the notebooks' `load_model smollm2` finds it; nil when absent.
+    static var modelPath: String? {
+        let env = ProcessInfo.processInfo.environment
+        let candidates: [String?] = [env["MEDREPL_MODEL_DIR"].map { $0 + "/SmolLM2-135M-Instruct.Q4_1.gguf" },
+                                     TestSupport.repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path]
+        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static var skipReason: String? {
+        if modelPath == nil { return "the default model SmolLM2-135M-Instruct.Q4_1.gguf is not in models/ or MEDREPL_MODEL_DIR" }
+        let registry = Registry.standard()
+        for verb in ["load_model", "apply_lora", "train", "evaluate", "compare", "ask"] where registry.verb(named: verb) == nil {
+            return "the engine verb '\(verb)' is not registered"
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: skipReason == nil, "\(skipReason ?? "")"))
+    func shippedNotebooksReplayWithTheirRecordedParameters() throws {
+        for name in ["finetune.mednb", "evaluate.mednb", "ask.mednb"] {
+            let path = Self.notebooks.appendingPathComponent(name).path
+            let document = try NotebookDocument.load(path: path)
+            #expect(document[header: "params"] != nil, "\(name) records its CI parameters in the header")
+            let session = Session(output: OutputSink(), directory: TestSupport.repoRoot)
+            var options = NotebookRunOptions()
+            options.check = true
+            var log = ""
+            let report = try NotebookRunner(document: document, name: name, session: session, options: options,
+                                            log: { log += $0 }).run()
+            #expect(report.failedCell == nil && report.diffs.isEmpty, "\(log)")
+        }
+    }
+
+    @Test func everyNotebookParsesAndHasAParametersCell() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.notebooks.path).filter { $0.hasSuffix(".mednb") }
+        #expect(Set(names).isSuperset(of: ["finetune.mednb", "evaluate.mednb", "ask.mednb"]))
+        let verbs = Registry.standard().verbNames
+        for name in names {
+            let document = try NotebookDocument.load(path: Self.notebooks.appendingPathComponent(name).path)
+            #expect(document.parametersCell != nil, "\(name) has no [parameters] cell")
+            // Every command parses against the full registry, so a renamed verb shows here without a model.
+            for cell in document.cells where cell.kind == .command {
+                for entry in cell.entries {
+                    #expect(throws: Never.self, "\(name) cell \(cell.id)") {
+                        try Parser.parse(SourceText(file: name, text: entry.command), verbs: verbs)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func examplesParseAgainstTheRegistry() throws {
+        let folder = TestSupport.repoRoot.appendingPathComponent("examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".medrepl") }
+        #expect(files.count >= 5)
+        let verbs = Registry.standard().verbNames
+        for file in files {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(throws: Never.self, "examples/\(file)") { try Parser.parse(SourceText(file: file, text: text), verbs: verbs) }
+        }
+    }
+}
