@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Weights"], swiftSettings: nativeSwift),
         .target(name: "Llama", dependencies: ["Kernels", "Weights", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Training", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
-        .target(name: "Datasets", dependencies: ["Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Datasets", dependencies: ["Tokenizers", "Weights"], swiftSettings: nativeSwift),
         .target(name: "Evaluation", dependencies: ["Llama", "Datasets", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Notebook", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets", "Evaluation"],
                 swiftSettings: nativeSwift),
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Weights"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
     ]

@@ -1,6 +1,7 @@
 // Result files: the notebook's evaluation_results.json (its keys, its layout) and a CSV, both
 // written atomically so an interrupted write never leaves half a file.
 import Datasets
+import Weights
 import Foundation
 
 extension EvaluationRun {

@@ -18,6 +18,16 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes `data` to the file at `path` atomically.
+    public static func write(_ data: Data, to path: String, permissions: mode_t = 0o644) throws {
+        try write(data, to: URL(fileURLWithPath: path), permissions: permissions)
+    }
+
+    /// Writes UTF-8 `text` to the file at `path` atomically.
+    public static func write(_ text: String, to path: String, permissions: mode_t = 0o644) throws {
+        try write(Data(text.utf8), to: URL(fileURLWithPath: path), permissions: permissions)
+    }
+
     /// Calls `body` with the descriptor of a fresh temporary file beside `url`; when it returns, the
     /// file is synced and renamed onto `url`. On any error the temporary file is removed.
     public static func write(to url: URL, permissions: mode_t = 0o644, _ body: (Int32) throws -> Void) throws {

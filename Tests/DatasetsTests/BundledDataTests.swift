@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Testing
+import Weights
 
 /// The project's own dataset in data/: it parses, has the two keys, no duplicates, short answers,
 /// and its train and test parts split the whole set.
@@ -58,6 +59,6 @@ import Testing
         #expect(back.rows.map(\.question) == rows.map(\.question))
         #expect(back.rows.map(\.answer) == rows.map(\.answer))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.json"])
-        #expect(throws: FileWriteError.self) { try QADataset(rows: rows).write(to: "/nonexistent-dir/x.json") }
+        #expect(throws: WeightsError.self) { try QADataset(rows: rows).write(to: "/nonexistent-dir/x.json") }
     }
 }

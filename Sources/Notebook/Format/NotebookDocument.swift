@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 /// A `.mednb` notebook in memory: header, then prose and command cells. docs/mednb.md is the spec.
 ///
@@ -254,25 +255,5 @@ extension NotebookDocument {
     /// interrupted write never leaves half a notebook.
     public func write(to path: String) throws {
         try AtomicFile.write(serialized(), to: path)
-    }
-}
-
-/// Writing files whole or not at all.
-public enum AtomicFile {
-    /// Writes text to a temporary file beside `path`, flushes it, and renames it over `path`.
-    public static func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        let data = Data(text.utf8)
-        guard FileManager.default.createFile(atPath: temp.path, contents: data) else {
-            throw NotebookFormatError(file: path, line: 0, message: "cannot write \(temp.path)")
-        }
-        let fd = open(temp.path, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(temp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp.path)
-            throw NotebookFormatError(file: path, line: 0, message: "cannot replace the file: \(reason)")
-        }
     }
 }

@@ -101,14 +101,14 @@ func writeTokenizerFiles(_ model: ModelObject, to folder: URL) throws -> [String
     var written: [String] = []
     if let files = model.files, files.ggufFile == nil {
         for (name, source) in files.tokenizerFiles.sorted(by: { $0.key < $1.key }) {
-            try Weights.AtomicFile.write(try Data(contentsOf: source), to: folder.appendingPathComponent(name))
+            try AtomicFile.write(try Data(contentsOf: source), to: folder.appendingPathComponent(name))
             written.append(name)
         }
         return written
     }
     guard let tok = model.tokenizer?.tokenizer else { return [] }
     let data = try JSONSerialization.data(withJSONObject: tokenizerConfigJSON(tok), options: [.prettyPrinted, .sortedKeys])
-    try Weights.AtomicFile.write(data, to: folder.appendingPathComponent("tokenizer_config.json"))
+    try AtomicFile.write(data, to: folder.appendingPathComponent("tokenizer_config.json"))
     return ["tokenizer_config.json"]
 }
 

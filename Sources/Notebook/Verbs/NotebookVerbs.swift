@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 extension VerbGroup {
     /// Opening, running, saving and exporting notebooks from the shell.

@@ -1,42 +1,6 @@
-// Files medrepl writes appear whole or not at all: written to a temporary file in the same folder,
-// then renamed over the target (rename is atomic within one file system).
+// Saving a dataset in its two-key JSON layout, whole or not at all (Weights.AtomicFile).
 import Foundation
-
-/// An error writing a file, naming it.
-public struct FileWriteError: Error, CustomStringConvertible, LocalizedError, Equatable {
-    /// The file that could not be written.
-    public let path: String
-    /// The system's reason.
-    public let reason: String
-    public var description: String { "\(path): cannot write: \(reason)" }
-    public var errorDescription: String? { description }
-}
-
-/// Atomic file writing.
-///
-/// ```swift
-/// try AtomicFile.write(Data("hello\n".utf8), to: "out/results.csv")
-/// ```
-public enum AtomicFile {
-    /// Writes `data` to `path` through a temporary file and a rename; on failure the old file, if
-    /// any, is untouched and no temporary file is left behind.
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try data.write(to: temp)
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw FileWriteError(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
-        }
-        if rename(temp.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw FileWriteError(path: path, reason: reason)
-        }
-    }
-}
+import Weights
 
 extension QADataset {
     /// The rows as a JSON array in the dataset's two-key layout (two-space indent, UTF-8 text
