@@ -210,6 +210,7 @@ enum ModelFixtures {
     @Test func notebookWithModelVerbsReplaysCleanly() throws {
         let doc = try NotebookDocument.load(path: TestSupport.fixture("model-adapters.mednb").path)
         let session = Session(output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: TestSupport.repoRoot)
+        session.receivesInterrupts = false
         var options = NotebookRunOptions(); options.check = true
         var log = ""
         let report = try NotebookRunner(document: doc, name: "model-adapters.mednb", session: session, options: options, log: { log += $0 }).run()

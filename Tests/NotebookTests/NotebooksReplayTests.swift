@@ -34,6 +34,7 @@ import Testing
             let document = try NotebookDocument.load(path: path)
             #expect(document[header: "params"] != nil, "\(name) records its CI parameters in the header")
             let session = Session(output: OutputSink(), directory: TestSupport.repoRoot)
+            session.receivesInterrupts = false   // other suites send SIGINT to this process
             var options = NotebookRunOptions()
             options.check = true
             var log = ""

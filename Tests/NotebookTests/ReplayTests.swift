@@ -155,11 +155,12 @@ import Testing
 
     @Test func ctrlCStopsTheRunAndLeavesTheNotebookAlone() throws {
         let doc = try NotebookDocument.parse("%% mednb 1\n%% medrepl 0.1.0\n\n%% cell a\n  $ sleep 30\n\n%% cell b\n  $ print 1\n  1\n")
-        Interrupts.take()
-        let signaller = Thread { usleep(100_000); Interrupts.request() }
+        let (session, _) = TestSupport.session()
+        let signaller = Thread { usleep(100_000); session.interrupt() }
         signaller.start()
         var options = NotebookRunOptions(); options.update = true
-        let (report, log, _) = try run(doc, options)
+        var log = ""
+        let report = try NotebookRunner(document: doc, name: "nb.mednb", session: session, options: options, log: { log += $0 }).run()
         #expect(report.interrupted && report.exitStatus == 130)
         #expect(report.cellsRun == 1)
         #expect(log.hasSuffix("nb.mednb: interrupted in cell 'a'; the notebook was not changed\n"))

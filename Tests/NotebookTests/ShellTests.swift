@@ -79,7 +79,7 @@ import Testing
         let sender = SignalThread { raise(SIGINT) }
         #expect(sender.done.wait(timeout: .now() + 5) == .success)
         #expect(Interrupts.isPending)
-        let (session, _) = TestSupport.session()
+        let (session, _) = TestSupport.session(receivesInterrupts: true)
         #expect(throws: CancelledError.self) { try session.run("sleep 5") }
         #expect(!Interrupts.isPending)
         try session.run("sleep 0.01")   // the next command runs normally
@@ -109,7 +109,7 @@ import Testing
     @Test func sleepStopsWithinAFractionOfASecond() throws {
         Interrupts.install()
         Interrupts.take()
-        let (session, _) = TestSupport.session()
+        let (session, _) = TestSupport.session(receivesInterrupts: true)
         let start = Date()
         let signaller = Thread { usleep(100_000); Interrupts.request() }
         signaller.start()

@@ -27,10 +27,13 @@ enum TestSupport {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    /// A session whose output is collected into a string.
-    static func session(environment: [String: String] = ["HOME": "/tmp"]) -> (Session, () -> String) {
+    /// A session whose output is collected into a string. Tests run in parallel in one process, so only
+    /// the tests of the real SIGINT path let a session receive the process's Ctrl-C; the others
+    /// interrupt their own session (`Session.interrupt()`).
+    static func session(environment: [String: String] = ["HOME": "/tmp"], receivesInterrupts: Bool = false) -> (Session, () -> String) {
         let box = OutputBox()
         let session = Session(output: OutputSink(stream: { box.text += $0 }), environment: environment)
+        session.receivesInterrupts = receivesInterrupts
         return (session, { box.text })
     }
 

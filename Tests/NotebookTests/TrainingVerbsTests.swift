@@ -161,7 +161,7 @@ import Tokenizers
         defer { try? FileManager.default.removeItem(at: dir) }
         try Self.prepare(session, outputDir: dir, extra: "save_steps=2")
         let trainer = try #require(Self.trainer(session))
-        trainer.afterStep = { step in if step == 2 { Interrupts.request() } }
+        trainer.afterStep = { step in if step == 2 { session.interrupt() } }
         #expect(throws: CancelledError.self) { try session.run("train trainer progress=false") }
         #expect(trainer.trainer.state.global_step == 2)
         #expect(output().contains("stopped by Ctrl-C at step 2 of 4; the trained adapter is kept"))

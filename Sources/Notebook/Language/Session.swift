@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One check's outcome, kept for `medrepl grade` and the end-of-run summary.
 public struct CheckResult: Sendable {
@@ -107,8 +108,25 @@ public final class Session {
 
     /// Throws `CancelledError` once Ctrl-C was pressed; call it between steps of anything long.
     public func checkCancelled() throws {
-        if Interrupts.take() { throw CancelledError() }
+        if takeInterrupt() { throw CancelledError() }
     }
+
+    /// Whether Ctrl-C (this process's SIGINT) stops this session's cells. On by default; a session that
+    /// runs beside others in one process (tests, a grader) turns it off so their interrupts are not its own.
+    public var receivesInterrupts = true
+
+    /// Consumes a pending Ctrl-C meant for this session; returns whether there was one. Long-running
+    /// verbs that keep partial results (training, evaluation) poll this instead of `checkCancelled`.
+    public func takeInterrupt() -> Bool {
+        let own = ownInterrupt.exchange(false, ordering: .sequentiallyConsistent)
+        return own || (receivesInterrupts && Interrupts.take())
+    }
+
+    /// Interrupts this session alone, as Ctrl-C would: the running cell stops at its next check.
+    /// For embedders and tests, where several sessions share one process.
+    public func interrupt() { ownInterrupt.store(true, ordering: .sequentiallyConsistent) }
+
+    private let ownInterrupt = Atomic<Bool>(false)
 
     /// Resolves a relative path against the session's folder and expands `~/`.
     public func resolvePath(_ path: String) -> URL {

@@ -81,9 +81,9 @@ public final class TrainerObject: LiveObject {
     public var lastOutput: TrainOutput?
     /// Called after every optimizer step with the new global step (tests use it to press Ctrl-C).
     public var afterStep: ((Int) -> Void)?
-    /// Asked at every step boundary whether to stop: by default, whether Ctrl-C was pressed (consuming it).
-    /// Tests that run beside others pressing Ctrl-C can give the trainer its own flag.
-    public var interruptRequested: () -> Bool = { Interrupts.take() }
+    /// Asked at every step boundary whether to stop; nil means whether Ctrl-C was pressed for the
+    /// session running `train` (`Session.takeInterrupt`). Tests can give the trainer their own flag.
+    public var interruptRequested: (() -> Bool)?
 
     public init(trainer: Trainer, model: ModelObject, tokens: TokenizedDatasetObject) {
         self.trainer = trainer; self.model = model; self.tokens = tokens

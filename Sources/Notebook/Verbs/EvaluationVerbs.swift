@@ -113,7 +113,7 @@ extension VerbGroup {
         let generator = try makeGenerator(model, addSpecialTokens: true) { n in
             done += n
             bar?.update(done)
-            if Interrupts.take() { flag.cancel() }
+            if session.takeInterrupt() { flag.cancel() }
         }
         let run = try evaluation.run(test: test, generator: generator, cancellation: flag) { session.writeLine($0) }
         bar?.finish()
@@ -127,7 +127,7 @@ extension VerbGroup {
         let careful = try carefulEvaluation(inv, session, prompt: prompt)
         _ = try careful.selectIndices(testCount: test.count)
         let flag = CancellationFlag()
-        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in if Interrupts.take() { flag.cancel() } }
+        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in if session.takeInterrupt() { flag.cancel() } }
         let run = try careful.run(test: test, generator: generator, cancellation: flag)
         guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
         session.writeLine(run.summary)
@@ -257,7 +257,7 @@ extension VerbGroup {
             let wasEnabled = lora.adapterEnabled
             defer { lora.adapterEnabled = wasEnabled }
             let flag = CancellationFlag()
-            let check: (Int) -> Void = { _ in if Interrupts.take() { flag.cancel() } }
+            let check: (Int) -> Void = { _ in if session.takeInterrupt() { flag.cancel() } }
             let runs: (EvaluationRun, EvaluationRun)
             let test: QADataset
             var scoringPrompt: (String) -> String = { $0 }
@@ -294,9 +294,9 @@ extension VerbGroup {
             if try inv.bool("answer_loss"), !flag.isCancelled, !comparison.pairs.isEmpty {
                 let indices = comparison.pairs.map(\.base.index)
                 lora.adapterEnabled = false
-                let before = try measureLoss(model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss base")
+                let before = try measureLoss(session, model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss base")
                 lora.adapterEnabled = true
-                let after = try measureLoss(model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss tuned")
+                let after = try measureLoss(session, model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss tuned")
                 losses = (before, after)
             }
             let object = ComparisonObject(comparison: comparison, lossBefore: losses?.0, lossAfter: losses?.1)
@@ -328,7 +328,7 @@ extension VerbGroup {
             selection.sampleSeed = try inv.optionalInt("seed")
             let indices = try selection.selectIndices(testCount: test.count)
             let flag = CancellationFlag()
-            let loss = try measureLoss(model, tokenizer, test, indices, prompt, notebook ? " " : "", special, flag, label: "loss")
+            let loss = try measureLoss(session, model, tokenizer, test, indices, prompt, notebook ? " " : "", special, flag, label: "loss")
             session.writeLine(loss.description + " [\(modelLabel(model))]")
             if loss.stoppedEarly { session.writeLine("interrupted: scored \(loss.examples.count) of \(indices.count) answers") }
             return .double(loss.meanLoss)
@@ -336,7 +336,7 @@ extension VerbGroup {
     }
 
     /// Scores the answers with a progress bar; Ctrl-C stops between answers and keeps those scored.
-    static func measureLoss(_ model: ModelObject, _ tokenizer: any Tokenizer, _ test: QADataset, _ indices: [Int],
+    static func measureLoss(_ session: Session, _ model: ModelObject, _ tokenizer: any Tokenizer, _ test: QADataset, _ indices: [Int],
                             _ prompt: (String) -> String, _ answerPrefix: String, _ special: Bool,
                             _ flag: CancellationFlag, label: String) throws -> AnswerLoss {
         let bar = ProgressBar.enabled ? ProgressBar(total: indices.count, label: label, unit: "ex") : nil
@@ -345,7 +345,7 @@ extension VerbGroup {
                                     answerPrefix: answerPrefix) {
             done += 1
             bar?.update(done)
-            if Interrupts.take() { flag.cancel() }
+            if session.takeInterrupt() { flag.cancel() }
         }
         let loss = try AnswerLoss.measure(test: test, indices: indices, scorer: scorer, prompt: prompt, cancellation: flag)
         bar?.finish()

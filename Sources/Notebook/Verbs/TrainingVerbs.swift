@@ -234,7 +234,7 @@ extension VerbGroup {
                     session.writeLine(entry.tableRow)
                 }
                 trainer.onStep = { step, _ in object.afterStep?(step) }
-                trainer.shouldStop = { object.interruptRequested() }
+                trainer.shouldStop = object.interruptRequested ?? { session.takeInterrupt() }
                 defer { trainer.onLog = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
                 let output: TrainOutput
                 do {
