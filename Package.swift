@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Weights"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets"], exclude: ["Fixtures"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Notebook
 import Shell
 import Testing
@@ -135,6 +136,15 @@ import Testing
         #expect(bad.status == 2 && bad.err == "medrepl: unknown option '--verison'; did you mean '--version'?\n(see medrepl --help)\n")
         let badRun = try #require(try medrepl(["run", "x.mednb", "--chek"]))
         #expect(badRun.status == 2 && badRun.err.contains("unknown option '--chek' for run; did you mean '--check'?"))
+    }
+
+    @Test func deviceReportsTheCPUAndTheBLASKernel() throws {
+        guard let device = try medrepl(["device", "seconds=0.05", "n=128"]) else { print("skipped: the medrepl binary is not built next to the tests"); return }
+        #expect(device.status == 0)
+        let lines = device.out.split(separator: "\n").map(String.init)
+        #expect(lines.first { $0.hasPrefix("cpu ") } != nil)
+        #expect(lines.first { $0.hasPrefix("blas ") }?.contains("OpenBLAS core \(BLAS.coreName)") == true)
+        #expect(lines.first { $0.hasPrefix("sgemm ") }?.contains("GFLOPS (n=128)") == true)
     }
 
     @Test func commandsFromArgumentStdinAndFiles() throws {
