@@ -7,29 +7,12 @@ extension QADataset {
     /// kept as is, like Python's `json.dump(rows, indent=2, ensure_ascii=False)`); mapped text is
     /// written under "text".
     public func jsonText() -> String {
-        func quoted(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case "\u{08}": out += "\\b"
-                case "\u{0C}": out += "\\f"
-                case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-                default: out.unicodeScalars.append(u)
-                }
-            }
-            return out + "\""
-        }
         if rows.isEmpty { return "[]\n" }
         var parts: [String] = []
         for row in rows {
-            var fields = ["    \(quoted(columnNames.question)): \(quoted(row.question))",
-                          "    \(quoted(columnNames.answer)): \(quoted(row.answer))"]
-            if let text = row.text { fields.append("    \"text\": \(quoted(text))") }
+            var fields = ["    \(JSONString.quoted(columnNames.question)): \(JSONString.quoted(row.question))",
+                          "    \(JSONString.quoted(columnNames.answer)): \(JSONString.quoted(row.answer))"]
+            if let text = row.text { fields.append("    \"text\": \(JSONString.quoted(text))") }
             parts.append("  {\n" + fields.joined(separator: ",\n") + "\n  }")
         }
         return "[\n" + parts.joined(separator: ",\n") + "\n]\n"

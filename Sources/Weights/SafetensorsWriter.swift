@@ -86,7 +86,7 @@ public struct SafetensorsWriter {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let items = metadata.keys.sorted().map { "\(Self.jsonString($0)):\(Self.jsonString(metadata[$0]!))" }
+            let items = metadata.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(metadata[$0]!))" }
             parts.append("\"__metadata__\":{" + items.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -94,7 +94,7 @@ public struct SafetensorsWriter {
         for name in names {
             let e = entries[name]!
             let shape = e.shape.map(String.init).joined(separator: ",")
-            parts.append("\(Self.jsonString(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
+            parts.append("\(JSONString.quoted(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
             offset += e.bytes.count
         }
         header += parts.joined(separator: ",") + "}"
@@ -112,24 +112,5 @@ public struct SafetensorsWriter {
     /// Writes the file atomically (temporary file in the same folder, fsync, rename).
     public func write(to url: URL) throws {
         try AtomicFile.write(serialized(), to: url)
-    }
-
-    /// A JSON string literal, escaping as serde_json does (quote, backslash, control characters).
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }
