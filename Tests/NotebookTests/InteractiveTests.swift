@@ -8,9 +8,11 @@ import Testing
         let tmux: URL
         init(tmux: URL) { self.tmux = tmux }
 
+        /// Every call goes to a tmux server of this test's own (`-L`), never the user's, and
+        /// `kill-server` at the end leaves no process behind.
         @discardableResult
         func call(_ args: [String]) throws -> String {
-            try TestSupport.run(tmux, args).out
+            try TestSupport.run(tmux, ["-L", name] + args, timeout: 30).out
         }
         func keys(_ keys: String...) throws { try call(["send-keys", "-t", name] + keys) }
         /// The pane's text. tmux drops trailing spaces, so a prompt shows as `[1]>` at the end of its line.
@@ -42,7 +44,7 @@ import Testing
         // ~/.editrc is honoured: `medrepl:` lines apply to medrepl only. Ctrl-T types a command.
         try "medrepl:bind -s ^T \"print patients\"\n".write(to: home.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8)
         let history = home.appendingPathComponent("history").path
-        defer { _ = try? tmux.call(["kill-session", "-t", tmux.name]); try? FileManager.default.removeItem(at: home) }
+        defer { _ = try? tmux.call(["kill-server"]); try? FileManager.default.removeItem(at: home) }
         try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "120", "-y", "40",
                        "env MEDREPL_HISTORY=\(history) MEDREPL_NO_BLAS_FIX=1 HOME=\(home.path) '\(binary.path)'"])
         var screen = try tmux.wait { $0.contains("[1]>") }
