@@ -29,11 +29,21 @@ import Testing
 
     @Test(.enabled(if: skipReason == nil, "\(skipReason ?? "")"))
     func shippedNotebooksReplayWithTheirRecordedParameters() throws {
+        // The notebooks write outputs/ and evaluation_results.json where they run: a scratch folder that sees
+        // the repository's data/ and the model, so the test leaves the checkout as it found it.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-replay-\(getpid())")
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("models"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent("data"),
+                                                   withDestinationURL: TestSupport.repoRoot.appendingPathComponent("data"))
+        let model = URL(fileURLWithPath: Self.modelPath!)
+        try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent("models/\(model.lastPathComponent)"),
+                                                   withDestinationURL: model)
         for name in ["finetune.mednb", "evaluate.mednb", "ask.mednb"] {
             let path = Self.notebooks.appendingPathComponent(name).path
             let document = try NotebookDocument.load(path: path)
             #expect(document[header: "params"] != nil, "\(name) records its CI parameters in the header")
-            let session = Session(output: OutputSink(), directory: TestSupport.repoRoot)
+            let session = Session(output: OutputSink(), directory: scratch)
             session.receivesInterrupts = false   // other suites send SIGINT to this process
             var options = NotebookRunOptions()
             options.check = true
