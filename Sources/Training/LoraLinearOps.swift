@@ -14,10 +14,24 @@ struct DropoutSpec {
 
 /// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i).
 func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p), block = 4096
-    Parallel.rows((count + block - 1) / block, workPerRow: block * 12) { range in
-        for i in (range.lowerBound * block)..<min(count, range.upperBound * block) {
-            xd[i] = TrainingRandom.uniform(key: spec.key, index: UInt64(i)) < spec.p ? 0 : x[i] * keep
+    let keep = 1 / (1 - spec.p)
+    dropout_forEach(count: count, spec) { i, kept in xd[i] = kept ? x[i] * keep : 0 }
+}
+
+/// Calls `body(i, kept)` for every element, in blocks spread over the cores. Blocks are multiples of 4, so a
+/// draw's four lanes never straddle two blocks.
+@inline(__always)
+func dropout_forEach(count: Int, _ spec: DropoutSpec, _ body: @escaping (Int, Bool) -> Void) {
+    let threshold = TrainingRandom.dropoutThreshold(spec.p), block = 4096
+    Parallel.rows((count + block - 1) / block, workPerRow: block * 4) { range in
+        let end = min(count, range.upperBound * block)
+        var i = range.lowerBound * block
+        while i < end {
+            let draw = TrainingRandom.dropoutDraw(key: spec.key, group: i >> 2)
+            for lane in 0..<min(4, end - i) {
+                body(i + lane, (draw >> UInt64(lane << 4)) & 0xFFFF >= threshold)
+            }
+            i += 4
         }
     }
 }
@@ -61,13 +75,8 @@ func loralinear_backward(_ dx: FloatPointer, _ dy: UnsafePointer<Float>, _ x: Un
     if let d = dropout {
         // dx += (da · A) ⊙ mask / (1 − p)
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, c: scratch)
-        let keep = 1 / (1 - d.p), count = N * nin, block = 4096
-        Parallel.rows((count + block - 1) / block, workPerRow: block * 12) { range in
-            for i in (range.lowerBound * block)..<min(count, range.upperBound * block)
-            where TrainingRandom.uniform(key: d.key, index: UInt64(i)) >= d.p {
-                dx[i] += scratch[i] * keep
-            }
-        }
+        let keep = 1 / (1 - d.p)
+        dropout_forEach(count: N * nin, d) { i, kept in if kept { dx[i] += scratch[i] * keep } }
     } else {
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, beta: 1, c: dx)
     }

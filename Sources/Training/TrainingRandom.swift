@@ -16,10 +16,17 @@ enum TrainingRandom {
         return z ^ (z >> 31)
     }
 
-    /// A uniform in [0, 1) that depends only on `key` and `index`.
+    /// Four dropout decisions from one draw: the 16-bit lanes of the SplitMix64 output for group
+    /// `index / 4` of `key`'s stream; element `index` is dropped when its lane is below `threshold`.
+    /// One mix per four elements instead of two per element: dropout was 5% of a training step.
     @inlinable
-    static func uniform(key: UInt64, index: UInt64) -> Float {
-        Float(mix(key ^ mix(index &+ 0x9E37_79B9_7F4A_7C15)) >> 40) * (1.0 / 16_777_216.0)
+    static func dropoutDraw(key: UInt64, group: Int) -> UInt64 {
+        mix(key &+ UInt64(group &+ 1) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The lane threshold for drop probability `p` (p is honoured to 1/65536).
+    static func dropoutThreshold(_ p: Float) -> UInt64 {
+        UInt64((Double(p) * 65536).rounded())
     }
 
     /// The stream of lora_A's initialisation for a module.

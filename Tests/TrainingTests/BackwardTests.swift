@@ -107,6 +107,37 @@ struct BackwardTests {
         #expect(a != clean)
     }
 
+    /// With dropout on, the backward must drop exactly the elements the forward dropped: the analytic gradient
+    /// of lora_A agrees with a central difference of the loss under the same dropout key (in Double-rounded
+    /// f32, so the tolerance is loose but a mask mismatch is far outside it).
+    @Test func dropoutGradientMatchesFiniteDifferences() throws {
+        let (batch, _) = try TinyLlama.referenceBatch()
+        let model = try TinyLlama.model(dropout: 0.5)
+        model.adapter.zeroGradients()
+        _ = try model.forwardBackward(batch, lossDivisor: 1, dropoutKey: 11)
+        // The loss evaluations below accumulate gradients too: keep the first pass's.
+        let analytic = model.adapter.modules.map { $0.grad_A.array }
+        var checked = 0
+        for k in [0, model.adapter.modules.count - 1] {
+            let m = model.adapter.modules[k], grad = analytic[k]
+            // The entries with the largest gradients: a mismatched mask changes these the most.
+            let picks = grad.indices.sorted { abs(grad[$0]) > abs(grad[$1]) }.prefix(3)
+            for i in picks {
+                let saved = m.lora_A[i], h: Float = 1e-2
+                m.lora_A[i] = saved + h
+                let plus = try model.forwardBackward(batch, lossDivisor: 1, dropoutKey: 11).lossSum
+                m.lora_A[i] = saved - h
+                let minus = try model.forwardBackward(batch, lossDivisor: 1, dropoutKey: 11).lossSum
+                m.lora_A[i] = saved
+                let numeric = (plus - minus) / Double(2 * h)
+                #expect(abs(numeric - Double(grad[i])) <= 0.02 * abs(Double(grad[i])) + 1e-3,
+                        "\(m.target) A[\(i)]: analytic \(grad[i]), numeric \(numeric)")
+                checked += 1
+            }
+        }
+        #expect(checked == 6)
+    }
+
     /// Padding to a fixed length (the notebook) and padding to the longest row give the same loss and gradients:
     /// the positions after a row's last real token are skipped, and they could not change anything.
     @Test func skippedPaddingChangesNoGradient() throws {
