@@ -6,7 +6,8 @@ import Weights
 // side, chat template). A folder exported from a GGUF-loaded model then carries a tokenizer that
 // transformers (`AutoTokenizer.from_pretrained`) and medrepl (`loadTokenizer(folder:)`) both read.
 
-/// Writes `tokenizer.json`, `tokenizer_config.json` and `special_tokens_map.json` for a model folder.
+/// Writes `tokenizer.json` (or `tokenizer.model`), `tokenizer_config.json` and `special_tokens_map.json`
+/// for a model folder.
 ///
 /// ```swift
 /// let vocab = try GGUFVocabulary(gguf: GGUFFile(url: ggufURL))
@@ -18,28 +19,35 @@ public enum HuggingFaceTokenizerFiles {
     public struct Written: Sendable, Equatable {
         /// File names, sorted.
         public var files: [String]
-        /// Why no `tokenizer.json` was written (a SentencePiece-style vocabulary), or nil.
+        /// Why no tokenizer file was written (a vocabulary of another kind), or nil.
         public var note: String?
     }
 
     /// Writes the tokenizer files (each atomically) for `tokenizer`, whose vocabulary is `vocabulary`.
     ///
-    /// A byte-level (`gpt2`) vocabulary gets a full `tokenizer.json`; a SentencePiece-style (`llama`) one
-    /// gets the two config files and a note saying that its `tokenizer.model` must come from the original
-    /// model. Settings (BOS/EOS/pad, `add_bos_token`, padding side, chat template) are the tokenizer's
-    /// current ones, so `pad_token = eos_token` made in a session is kept.
+    /// A byte-level (`gpt2`) vocabulary gets a full `tokenizer.json`; a SentencePiece-style (`llama`) one a
+    /// `tokenizer.model` (see `SentencePieceModelFile`); both get `tokenizer_config.json` and
+    /// `special_tokens_map.json`. Settings (BOS/EOS/pad, `add_bos_token`, padding side, chat template) are
+    /// the tokenizer's current ones, so `pad_token = eos_token` made in a session is kept.
     public static func write(vocabulary: GGUFVocabulary, tokenizer: any Tokenizer, to folder: URL) throws -> Written {
         var files: [String] = []
         var note: String?
-        if vocabulary.model == "gpt2" {
+        var tokenizerClass: String?
+        switch vocabulary.model {
+        case "gpt2":
             let json = try tokenizerJSON(vocabulary: vocabulary, settings: tokenizer.settings)
             try AtomicFile.write(Data(json.utf8), to: folder.appendingPathComponent("tokenizer.json"))
             files.append("tokenizer.json")
-        } else {
-            note = "the GGUF's vocabulary is SentencePiece-style (tokenizer.ggml.model = \(vocabulary.model)), which medrepl cannot "
-                + "write as tokenizer.json or tokenizer.model: copy the original model's tokenizer.model (and tokenizer.json) into this folder"
+            tokenizerClass = "PreTrainedTokenizerFast"
+        case "llama":
+            try AtomicFile.write(try SentencePieceModelFile.data(vocabulary: vocabulary), to: folder.appendingPathComponent("tokenizer.model"))
+            files.append("tokenizer.model")
+            tokenizerClass = "LlamaTokenizer"
+        default:
+            note = "the GGUF's vocabulary (tokenizer.ggml.model = \(vocabulary.model)) cannot be written as tokenizer files: "
+                + "copy the original model's tokenizer.json or tokenizer.model into this folder"
         }
-        try AtomicFile.write(try objectData(configFields(tokenizer, hasTokenizerJSON: note == nil)),
+        try AtomicFile.write(try objectData(configFields(tokenizer, tokenizerClass: tokenizerClass)),
                              to: folder.appendingPathComponent("tokenizer_config.json"))
         try AtomicFile.write(try objectData(specialTokensMap(tokenizer)), to: folder.appendingPathComponent("special_tokens_map.json"))
         files += ["tokenizer_config.json", "special_tokens_map.json"]
@@ -47,8 +55,9 @@ public enum HuggingFaceTokenizerFiles {
     }
 
     /// transformers' `tokenizer_config.json` fields: special tokens by text, BOS/EOS adding, padding side,
-    /// chat template, and (with a `tokenizer.json`) the fast tokenizer class.
-    public static func configFields(_ tok: any Tokenizer, hasTokenizerJSON: Bool) -> [String: Any] {
+    /// chat template, and the tokenizer class when the folder has a tokenizer file for it
+    /// (`LlamaTokenizer` ones in the "legacy" mode libsentencepiece follows).
+    public static func configFields(_ tok: any Tokenizer, tokenizerClass: String? = nil) -> [String: Any] {
         let s = tok.settings
         var j: [String: Any] = [
             "add_bos_token": s.addBosToken, "add_eos_token": s.addEosToken,
@@ -57,7 +66,8 @@ public enum HuggingFaceTokenizerFiles {
         ]
         for (key, value) in specialTokensMap(tok) { j[key] = value }
         if let template = s.chatTemplate { j["chat_template"] = template }
-        if hasTokenizerJSON { j["tokenizer_class"] = "PreTrainedTokenizerFast" }
+        if let tokenizerClass { j["tokenizer_class"] = tokenizerClass }
+        if tokenizerClass == "LlamaTokenizer" { j["legacy"] = true }
         return j
     }
 
@@ -108,10 +118,11 @@ public enum HuggingFaceTokenizerFiles {
         out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": \(unk),\n"
             + "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n"
             + "    \"byte_fallback\": false,\n    \"ignore_merges\": \(pre == .llama3),\n    \"vocab\": {"
-        // A JSON object holds each string once; a repeated token keeps its first (lowest) id.
-        var seen = Set<String>()
+        // A JSON object holds each string once; a repeated token keeps its first (lowest) id. Compared by
+        // bytes: Swift's String equality merges canonically equivalent strings, JSON keys do not.
+        var seen = Set<[UInt8]>()
         first = true
-        for (id, token) in v.tokens.enumerated() where !token.isEmpty && seen.insert(token).inserted {
+        for (id, token) in v.tokens.enumerated() where !token.isEmpty && seen.insert(Array(token.utf8)).inserted {
             out += (first ? "\n" : ",\n") + "      \(q(token)): \(id)"
             first = false
         }

@@ -83,15 +83,34 @@ import Weights
         #expect(json.contains("\"ignore_merges\": true") && json.contains("\"type\":\"TemplateProcessing\""))
     }
 
-    @Test func sentencePieceVocabularyGetsANote() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf") else { print("skipped: ../shared/tokenizers is absent"); return }
+    /// Llama-2's GGUF vocabulary written as tokenizer.model: libsentencepiece loads it and gives llama.cpp's
+    /// vectors and the ids of the original Llama-2 tokenizer.model on the notebook's data.
+    @Test func sentencePieceVocabularyBecomesATokenizerModel() throws {
+        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf"), let original = sharedFile("tokenizers/llama2-tokenizer.model"),
+              let inp = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.inp"), let out = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.out") else {
+            print("skipped: ../shared/tokenizers is absent"); return
+        }
         let vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let written = try HuggingFaceTokenizerFiles.write(vocabulary: vocabulary, tokenizer: try vocabulary.makeTokenizer(), to: dir)
-        #expect(written.files == ["special_tokens_map.json", "tokenizer_config.json"])
-        #expect(written.note?.contains("SentencePiece-style (tokenizer.ggml.model = llama)") == true)
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokenizer.json").path))
+        let fromGGUF = try vocabulary.makeTokenizer()
+        fromGGUF.padTokenId = fromGGUF.eosTokenId
+        let written = try HuggingFaceTokenizerFiles.write(vocabulary: vocabulary, tokenizer: fromGGUF, to: dir)
+        #expect(written.files == ["special_tokens_map.json", "tokenizer.model", "tokenizer_config.json"])
+        #expect(written.note == nil)
+        let reloaded = try loadTokenizer(folder: dir)
+        #expect(reloaded is SentencePieceTokenizer)
+        #expect(reloaded.vocabSize == 32000 && reloaded.bosTokenId == 1 && reloaded.eosTokenId == 2 && reloaded.padTokenId == 2)
+        #expect(reloaded.settings.addBosToken)
+        let vectors = try VocabVectors(inp: inp, out: out)
+        #expect(zip(vectors.texts, vectors.ids).allSatisfy { reloaded.encode($0, addSpecialTokens: false) == $1 })
+        let reference = try SentencePieceTokenizer(modelFile: original)
+        let texts = (try demoTexts() ?? []) + vectors.texts + ["Hello</s>\n<s>[INST] dose: 5 µg [/INST]"]
+        let differing = texts.filter { reloaded.encode($0) != reference.encode($0) || reloaded.decode(reloaded.encode($0)) != reference.decode(reference.encode($0)) }
+        #expect(differing.isEmpty, "\(differing.count) of \(texts.count) texts differ from Llama-2's tokenizer.model")
         #expect(throws: TokenizerError.self) { try HuggingFaceTokenizerFiles.tokenizerJSON(vocabulary: vocabulary, settings: TokenizerSettings()) }
+        var gpt2 = vocabulary
+        gpt2.model = "gpt2"
+        #expect(throws: TokenizerError.self) { try SentencePieceModelFile.data(vocabulary: gpt2) }
     }
 }

@@ -71,8 +71,8 @@ extension VerbGroup {
             Verb("save_adapter", summary: "Save the adapter in peft's layout, with the tokenizer files beside it.",
                  details: "Writes adapter_config.json and adapter_model.safetensors as peft does. A model loaded from a "
                     + "folder gets its tokenizer files copied; a GGUF-loaded one gets them written from the GGUF's vocabulary "
-                    + "and the tokenizer's current settings: tokenizer.json (byte-level vocabularies; a SentencePiece one gets "
-                    + "a note instead), tokenizer_config.json with the special tokens, padding and chat template, and "
+                    + "and the tokenizer's current settings: tokenizer.json (byte-level vocabularies) or tokenizer.model "
+                    + "(SentencePiece ones), tokenizer_config.json with the special tokens, padding and chat template, and "
                     + "special_tokens_map.json.",
                  positional: [Parameter("model", .object("Model"), help: "a model with an adapter"),
                               Parameter("path", .path, help: "the folder to write")],
@@ -98,9 +98,9 @@ func loraOf(_ model: ModelObject, _ inv: Invocation) throws -> LoraModel {
 }
 
 /// Puts the tokenizer beside saved weights: the folder's own files when the model came from one; for a
-/// GGUF model whose tokenizer is the file's vocabulary, tokenizer.json (byte-level vocabularies),
-/// tokenizer_config.json and special_tokens_map.json written from it; else tokenizer_config.json alone.
-/// Returns the names written; a note (a SentencePiece vocabulary) goes to the session.
+/// GGUF model whose tokenizer is the file's vocabulary, tokenizer.json (byte-level) or tokenizer.model
+/// (SentencePiece), tokenizer_config.json and special_tokens_map.json written from it; else
+/// tokenizer_config.json alone. Returns the names written; a note (a vocabulary of another kind) goes to the session.
 func writeTokenizerFiles(_ model: ModelObject, to folder: URL, _ session: Session) throws -> [String] {
     var written: [String] = []
     if let files = model.files, files.ggufFile == nil {
@@ -120,7 +120,7 @@ func writeTokenizerFiles(_ model: ModelObject, to folder: URL, _ session: Sessio
             return result.files
         }
     }
-    let data = try JSONSerialization.data(withJSONObject: HuggingFaceTokenizerFiles.configFields(tok, hasTokenizerJSON: false),
+    let data = try JSONSerialization.data(withJSONObject: HuggingFaceTokenizerFiles.configFields(tok),
                                           options: [.prettyPrinted, .sortedKeys])
     try AtomicFile.write(data, to: folder.appendingPathComponent("tokenizer_config.json"))
     return ["tokenizer_config.json"]
