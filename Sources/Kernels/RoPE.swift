@@ -9,11 +9,13 @@ import Foundation
 
 /// The inverse frequencies and cos/sin tables of rotary embeddings, computed in f32 as transformers
 /// does (`inv_freq = 1 / theta^(2i/HD)`, then `cos(position · inv_freq)`), with optional Llama-3
-/// frequency scaling.
+/// frequency scaling, given either as its parameters (a `config.json`) or as llama.cpp's per-frequency
+/// divisors (a GGUF file's `rope_freqs.weight`).
 ///
 /// ```swift
 /// let rope = RopeTables(headDim: 64, theta: 10000, positions: 2048)
 /// rope_forward(x: q, positions: pos, rope: rope, N: T, H: nHeads)
+/// let gguf = RopeTables(headDim: 16, theta: 500000, positions: 128, frequencyFactors: [1, 2.44, 8, 8, 8, 8, 8, 8])
 /// ```
 public final class RopeTables: @unchecked Sendable {
     public let headDim: Int
@@ -35,12 +37,21 @@ public final class RopeTables: @unchecked Sendable {
         }
     }
 
-    public init(headDim: Int, theta: Float, positions: Int, llama3: Llama3Scaling? = nil) {
+    /// - Parameters:
+    ///   - llama3: Llama-3 scaling parameters, applied as transformers does.
+    ///   - frequencyFactors: `[HD/2]` divisors, one per frequency (`inv_freq[i] / factor[i]`), as llama.cpp
+    ///     applies `rope_freqs.weight`; when given they replace `llama3`.
+    public init(headDim: Int, theta: Float, positions: Int, llama3: Llama3Scaling? = nil, frequencyFactors: [Float]? = nil) {
         self.headDim = headDim
         self.positions = positions
         let half = headDim / 2
         var inv = (0..<half).map { i in 1 / powf(theta, Float(2 * i) / Float(headDim)) }
-        if let s = llama3 { inv = RopeTables.llama3Frequencies(inv, s) }
+        if let factors = frequencyFactors {
+            precondition(factors.count == half, "RopeTables: \(factors.count) frequency factors for head_dim \(headDim)")
+            inv = zip(inv, factors).map { $0 / $1 }
+        } else if let s = llama3 {
+            inv = RopeTables.llama3Frequencies(inv, s)
+        }
         invFreq = inv
         cos = .allocate(capacity: max(1, positions * half))
         sin = .allocate(capacity: max(1, positions * half))

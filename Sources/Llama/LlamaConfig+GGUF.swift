@@ -9,13 +9,17 @@ extension LlamaConfig {
     ///   - ggufMetadata: key → value as read from the header (numbers as any integer or float type).
     ///   - vocabularySize: the length of `tokenizer.ggml.tokens`, used when `llama.vocab_size` is absent.
     ///   - hasOutputTensor: whether the file has `output.weight`; without it the embeddings are tied.
+    ///   - ropeFrequencyFactors: the `rope_freqs.weight` tensor when the file has one (`[head_dim/2]`
+    ///     divisors: llama.cpp's form of Llama-3 `rope_scaling`); it sets `rope_freq_factors`, and
+    ///     `rope_scaling` when the llama3 parameters behind it can be recovered.
     ///   - file: the file's name, for errors.
     ///
     /// ```swift
     /// let config = try LlamaConfig(ggufMetadata: gguf.metadataValues, vocabularySize: gguf.tokens.count,
     ///                              hasOutputTensor: gguf.hasTensor("output.weight"), file: path)
     /// ```
-    public init(ggufMetadata m: [String: Any], vocabularySize: Int?, hasOutputTensor: Bool, file: String) throws {
+    public init(ggufMetadata m: [String: Any], vocabularySize: Int?, hasOutputTensor: Bool,
+                ropeFrequencyFactors: [Float]? = nil, file: String) throws {
         func number(_ key: String) throws -> Double? {
             guard let v = m[key] else { return nil }
             if let i = v as? any BinaryInteger { return Double(Int(i)) }
@@ -58,8 +62,29 @@ extension LlamaConfig {
         pad_token_id = try int("tokenizer.ggml.padding_token_id")
         if let type = m["llama.rope.scaling.type"] as? String, type != "none" {
             throw LlamaError.unsupported(file: file, field: "llama.rope.scaling.type", value: type,
-                                         reason: "rope scaling from GGUF metadata is not implemented")
+                                         reason: "only Llama-3 scaling, stored as the rope_freqs.weight tensor, is implemented")
+        }
+        // Partial rotary embeddings and value heads of another width are not Llama.
+        if let dims = try int("llama.rope.dimension_count"), dims != head_dim {
+            throw LlamaError.unsupported(file: file, field: "llama.rope.dimension_count", value: "\(dims)",
+                                         reason: "rotary embeddings must cover the whole head (\(head_dim))")
+        }
+        if let width = try int("llama.attention.value_length"), width != head_dim {
+            throw LlamaError.unsupported(file: file, field: "llama.attention.value_length", value: "\(width)",
+                                         reason: "value heads must be as wide as key heads (\(head_dim))")
         }
         try validate(file: file)
+        if let factors = ropeFrequencyFactors {
+            guard factors.count == head_dim / 2 else {
+                throw LlamaError.invalidField(file: file, field: "rope_freqs.weight",
+                    reason: "has \(factors.count) values, expected head_dim/2 = \(head_dim / 2)")
+            }
+            if let bad = factors.first(where: { !($0.isFinite && $0 > 0) }) {
+                throw LlamaError.invalidField(file: file, field: "rope_freqs.weight",
+                    reason: "must hold positive finite divisors, found \(bad)")
+            }
+            rope_freq_factors = factors
+            rope_scaling = RopeScaling.llama3(matching: factors, theta: rope_theta, headDim: head_dim)
+        }
     }
 }

@@ -23,6 +23,9 @@ public struct LlamaConfig: Sendable, Equatable {
     public var rms_norm_eps: Float = 1e-5
     public var rope_theta: Float = 10000
     public var rope_scaling: RopeScaling? = nil
+    /// Per-frequency rotary divisors, `[head_dim/2]`: a GGUF file's `rope_freqs.weight` (how llama.cpp
+    /// stores Llama-3 `rope_scaling`). When set they, not `rope_scaling`, shape the rotary tables.
+    public var rope_freq_factors: [Float]? = nil
     public var max_position_embeddings: Int = 2048
     public var tie_word_embeddings: Bool = false
     public var attention_bias: Bool = false
@@ -57,7 +60,8 @@ public struct LlamaConfig: Sendable, Equatable {
                                      highFreqFactor: $0.high_freq_factor,
                                      originalMaxPositions: $0.original_max_position_embeddings)
         }
-        return RopeTables(headDim: head_dim, theta: rope_theta, positions: positions, llama3: llama3)
+        return RopeTables(headDim: head_dim, theta: rope_theta, positions: positions, llama3: llama3,
+                          frequencyFactors: rope_freq_factors)
     }
 
     /// Checks the relations between fields that the engine relies on.
@@ -88,25 +92,6 @@ public struct LlamaConfig: Sendable, Equatable {
         if mlp_bias {
             throw LlamaError.unsupported(file: file, field: "mlp_bias", value: "true", reason: "projections with bias are not implemented")
         }
-    }
-}
-
-/// `rope_scaling` of type `llama3` (Llama-3.1/3.2): frequencies below a band are divided by `factor`,
-/// those above kept, and those within interpolated smoothly.
-public struct RopeScaling: Sendable, Equatable {
-    public var rope_type: String
-    public var factor: Float
-    public var low_freq_factor: Float
-    public var high_freq_factor: Float
-    public var original_max_position_embeddings: Int
-
-    public init(rope_type: String, factor: Float, low_freq_factor: Float = 1, high_freq_factor: Float = 4,
-                original_max_position_embeddings: Int = 8192) {
-        self.rope_type = rope_type
-        self.factor = factor
-        self.low_freq_factor = low_freq_factor
-        self.high_freq_factor = high_freq_factor
-        self.original_max_position_embeddings = original_max_position_embeddings
     }
 }
 

@@ -41,8 +41,11 @@ extension LlamaConfig {
             }
         }
         let tokens = gguf.metadata["tokenizer.ggml.tokens"]?.array?.count
+        // llama.cpp stores Llama-3 rope scaling as this tensor, not as metadata.
+        let ropeFactors = gguf.tensorIndex["rope_freqs.weight"] == nil ? nil : try gguf.floats("rope_freqs.weight")
         try self.init(ggufMetadata: plain, vocabularySize: tokens,
-                      hasOutputTensor: gguf.tensorInfos.contains { $0.name == "output.weight" }, file: gguf.name)
+                      hasOutputTensor: gguf.tensorInfos.contains { $0.name == "output.weight" },
+                      ropeFrequencyFactors: ropeFactors, file: gguf.name)
     }
 }
 

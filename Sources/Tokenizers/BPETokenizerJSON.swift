@@ -14,8 +14,15 @@ extension BPETokenizer {
     /// let tok = try BPETokenizer(tokenizerJSON: url, config: TokenizerConfig(folder: url.deletingLastPathComponent()))
     /// ```
     public convenience init(tokenizerJSON url: URL, config: TokenizerConfig = TokenizerConfig()) throws {
-        let json = try readJSONObject(url)
-        let source = url.path
+        try self.init(tokenizerJSON: try readJSONObject(url), source: url.path, config: config)
+    }
+
+    /// Like `init(tokenizerJSON:config:)`, from the parsed file; `source` names it in errors.
+    ///
+    /// ```swift
+    /// let tok = try BPETokenizer(tokenizerJSON: object, source: "m/tokenizer.json")
+    /// ```
+    public convenience init(tokenizerJSON json: [String: Any], source: String, config: TokenizerConfig = TokenizerConfig()) throws {
         guard let model = json["model"] as? [String: Any] else { throw TokenizerError(source, field: "model", "missing") }
         if let type = model["type"] as? String, type != "BPE" {
             throw TokenizerError(source, field: "model.type", "\"\(type)\" is not supported (only byte-level BPE)")

@@ -62,10 +62,7 @@ public struct GGUFVocabulary: Sendable {
                                                    addSpacePrefix: addSpacePrefix ?? true, source: source)
         case "gpt2":
             guard let merges else { throw TokenizerError(source, field: "tokenizer.ggml.merges", "missing") }
-            let preName = pre ?? "default"
-            guard let preTokenizer = self.preTokenizer ?? PreTokenizer.named(preName) else {
-                throw TokenizerError(source, field: "tokenizer.ggml.pre", "pre-tokenizer \"\(preName)\" is not supported")
-            }
+            let preTokenizer = try resolvedPreTokenizer()
             var pairs: [(String, String)] = []
             pairs.reserveCapacity(merges.count)
             for (i, merge) in merges.enumerated() {
@@ -92,6 +89,16 @@ public struct GGUFVocabulary: Sendable {
 }
 
 extension GGUFVocabulary {
+    /// The pre-tokenizer of a `gpt2` vocabulary: `preTokenizer` when set, else the one `pre` names
+    /// (`"default"` when absent); throws naming `tokenizer.ggml.pre` for a name medrepl does not know.
+    public func resolvedPreTokenizer() throws -> PreTokenizer {
+        let name = pre ?? "default"
+        guard let found = preTokenizer ?? PreTokenizer.named(name) else {
+            throw TokenizerError(source, field: "tokenizer.ggml.pre", "pre-tokenizer \"\(name)\" is not supported")
+        }
+        return found
+    }
+
     /// The vocabulary of an open GGUF file (its `tokenizer.ggml.*` metadata).
     ///
     /// ```swift

@@ -55,6 +55,7 @@ extension LoraModel {
     /// try model.exportMerged(to: URL(fileURLWithPath: "outputs/merged"))
     /// ```
     public func exportMerged(to directory: URL) throws {
+        let configText = try Self.configJSON(config)
         let merged = mergedWeights(storage: .f32)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         try writer.add("model.embed_tokens.weight", shape: [config.vocab_size, config.hidden_size],
@@ -81,11 +82,15 @@ extension LoraModel {
             throw LoraError("\(directory.path): cannot create the export folder: \(error.localizedDescription)")
         }
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
-        try AtomicFile.write(Data(Self.configJSON(config).utf8), to: directory.appendingPathComponent("config.json"))
+        try AtomicFile.write(Data(configText.utf8), to: directory.appendingPathComponent("config.json"))
     }
 
     /// A transformers `config.json` for a LlamaForCausalLM with these hyper-parameters (float32 weights).
-    static func configJSON(_ c: LlamaConfig) -> String {
+    static func configJSON(_ c: LlamaConfig) throws -> String {
+        // A GGUF's rope_freqs.weight reaches config.json only through the llama3 parameters behind it.
+        if c.rope_freq_factors != nil && c.rope_scaling == nil {
+            throw LoraError("the base model's rotary divisors (GGUF rope_freqs.weight) match no llama3 rope_scaling, so config.json cannot describe them: export refused")
+        }
         // Float → the shortest decimal that reads back as the same Float (1e-05, not 9.99999974e-06).
         func d(_ f: Float) -> Double { Double(String(describing: f)) ?? Double(f) }
         var rope: [String: Any?] = ["rope_theta": d(c.rope_theta), "rope_type": "default"]

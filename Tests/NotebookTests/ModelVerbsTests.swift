@@ -261,5 +261,8 @@ enum ModelFixtures {
         let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json"))) as? [String: Any])
         #expect(config["chat_template"] as? String == reference["chat_template"] as? String)
         #expect(config["eos_token"] as? String == "<|im_end|>")
+        // ... and a tokenizer.json from the GGUF's vocabulary that encodes the prompt as the GGUF does
+        let saved = try loadTokenizer(folder: dir)
+        #expect(saved.encode(prompt["text"] as! String, addSpecialTokens: false) == prompt["input_ids"] as! [Int])
     }
 }

@@ -56,7 +56,7 @@ import Tokenizers
 
         let cases: [(String, String, String)] = [
             (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b", 7]}}"#, "model.merges[1]", "expected \"a b\""),
-            (#"{"model": {"type": "Unigram", "vocab": []}}"#, "model.type", "\"Unigram\" is not supported"),
+            (#"{"model": {"type": "Unigram", "vocab": []}}"#, "model.type", "\"Unigram\" makes this a SentencePiece-style tokenizer"),
             (#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}"#, "model.vocab[\"a\"]", "non-negative id"),
             (#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+"}}}"#, "pre_tokenizer.pattern", "split pattern \\w+ is not supported"),
             (#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "normalizer": {"type": "NFKC"}}"#, "normalizer", "\"NFKC\" is not supported"),

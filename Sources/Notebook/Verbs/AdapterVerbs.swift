@@ -63,15 +63,17 @@ extension VerbGroup {
                 let lora = try model.lora.flatMap { $0.adapterEnabled ? $0 : nil }
                     ?? LoraModel(base: model.base, lora: LoraConfig(r: 1, lora_alpha: 1, target_modules: ["q_proj"]))
                 try lora.exportMerged(to: url)
-                let tokenizerFiles = try writeTokenizerFiles(model, to: url)
+                let tokenizerFiles = try writeTokenizerFiles(model, to: url, session)
                 session.writeLine("exported \(model.source)\(model.lora?.adapterEnabled == true ? " with its adapter merged" : "") to \(try inv.string("path")): "
                     + (["config.json", "model.safetensors"] + tokenizerFiles).joined(separator: ", "))
                 return .none
             },
             Verb("save_adapter", summary: "Save the adapter in peft's layout, with the tokenizer files beside it.",
                  details: "Writes adapter_config.json and adapter_model.safetensors as peft does. A model loaded from a "
-                    + "folder gets its tokenizer files copied; a GGUF-loaded one gets a tokenizer_config.json with its "
-                    + "special tokens, padding and chat template (its vocabulary stays in the GGUF).",
+                    + "folder gets its tokenizer files copied; a GGUF-loaded one gets them written from the GGUF's vocabulary "
+                    + "and the tokenizer's current settings: tokenizer.json (byte-level vocabularies) or tokenizer.model "
+                    + "(SentencePiece ones), tokenizer_config.json with the special tokens, padding and chat template, and "
+                    + "special_tokens_map.json.",
                  positional: [Parameter("model", .object("Model"), help: "a model with an adapter"),
                               Parameter("path", .path, help: "the folder to write")],
                  examples: ["save_adapter model outputs/medical-lora"]) { inv, session in
@@ -79,7 +81,7 @@ extension VerbGroup {
                 let lora = try loraOf(model, inv)
                 let url = session.resolvePath(try inv.string("path"))
                 try lora.adapter.save(to: url)
-                let tokenizerFiles = try writeTokenizerFiles(model, to: url)
+                let tokenizerFiles = try writeTokenizerFiles(model, to: url, session)
                 session.writeLine("saved adapter to \(try inv.string("path")): "
                     + ([LoraAdapter.configFileName, LoraAdapter.weightsFileName] + tokenizerFiles).joined(separator: ", "))
                 return .none
@@ -95,9 +97,11 @@ func loraOf(_ model: ModelObject, _ inv: Invocation) throws -> LoraModel {
     return lora
 }
 
-/// Puts the tokenizer beside saved weights: the folder's own files when the model came from one, else (a
-/// GGUF) a tokenizer_config.json with the special tokens, padding and chat template. Returns the names written.
-func writeTokenizerFiles(_ model: ModelObject, to folder: URL) throws -> [String] {
+/// Puts the tokenizer beside saved weights: the folder's own files when the model came from one; for a
+/// GGUF model whose tokenizer is the file's vocabulary, tokenizer.json (byte-level) or tokenizer.model
+/// (SentencePiece), tokenizer_config.json and special_tokens_map.json written from it; else
+/// tokenizer_config.json alone. Returns the names written; a note (a vocabulary of another kind) goes to the session.
+func writeTokenizerFiles(_ model: ModelObject, to folder: URL, _ session: Session) throws -> [String] {
     var written: [String] = []
     if let files = model.files, files.ggufFile == nil {
         for (name, source) in files.tokenizerFiles.sorted(by: { $0.key < $1.key }) {
@@ -107,21 +111,17 @@ func writeTokenizerFiles(_ model: ModelObject, to folder: URL) throws -> [String
         return written
     }
     guard let tok = model.tokenizer?.tokenizer else { return [] }
-    let data = try JSONSerialization.data(withJSONObject: tokenizerConfigJSON(tok), options: [.prettyPrinted, .sortedKeys])
+    if let gguf = model.files?.ggufFile {
+        let vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
+        // a tokenizer given with tokenizer=TOK is not the file's vocabulary
+        if tok.vocabSize == vocabulary.tokens.count, vocabulary.tokens.indices.allSatisfy({ tok.idToToken($0) == vocabulary.tokens[$0] }) {
+            let result = try HuggingFaceTokenizerFiles.write(vocabulary: vocabulary, tokenizer: tok, to: folder)
+            if let note = result.note { session.writeLine("note: \(note)") }
+            return result.files
+        }
+    }
+    let data = try JSONSerialization.data(withJSONObject: HuggingFaceTokenizerFiles.configFields(tok),
+                                          options: [.prettyPrinted, .sortedKeys])
     try AtomicFile.write(data, to: folder.appendingPathComponent("tokenizer_config.json"))
     return ["tokenizer_config.json"]
-}
-
-/// transformers' `tokenizer_config.json` fields for a tokenizer: special tokens by text, padding, chat template.
-func tokenizerConfigJSON(_ tok: any Tokenizer) -> [String: Any] {
-    var j: [String: Any] = [
-        "add_bos_token": tok.settings.addBosToken, "add_eos_token": tok.settings.addEosToken,
-        "padding_side": tok.paddingSide.rawValue, "clean_up_tokenization_spaces": tok.settings.cleanUpTokenizationSpaces,
-        "model_max_length": tok.settings.modelMaxLength ?? 8192,
-    ]
-    for (key, id) in [("bos_token", tok.bosTokenId), ("eos_token", tok.eosTokenId), ("pad_token", tok.padTokenId), ("unk_token", tok.unkTokenId)] {
-        if let id, let text = tok.idToToken(id) { j[key] = text }
-    }
-    if let template = tok.chatTemplate { j["chat_template"] = template }
-    return j
 }
