@@ -140,3 +140,32 @@ struct PeftReferenceTests {
         #expect(abs(sum / Double(count) - (traj["final_loss"] as! Double)) < 1e-4)
     }
 }
+
+/// peft loading an adapter medrepl saved: medrepl re-saving the adapter peft saved (trained_adapter, made by
+/// the fixture script) must give peft's own files back, tensor for tensor and setting for setting, so
+/// `PeftModel.from_pretrained` reads from medrepl's folder exactly what it reads from its own (whose logits the
+/// trajectory test checks). The byte comparison of the safetensors covers key names, dtypes, shapes, order
+/// and the `format: pt` metadata peft's loader looks for.
+struct PeftInteropTests {
+    @Test func medreplWritesBackPeftsOwnAdapterFiles() throws {
+        let peftDir = TrainingPaths.lora.appendingPathComponent("trained_adapter")
+        let adapter = try LoraAdapter.load(from: peftDir, model: TinyLlama.config)
+        let ours = TrainingPaths.scratch("interop")
+        defer { try? FileManager.default.removeItem(at: ours) }
+        try adapter.save(to: ours)
+
+        let peftWeights = try Data(contentsOf: peftDir.appendingPathComponent(LoraAdapter.weightsFileName))
+        let ourWeights = try Data(contentsOf: ours.appendingPathComponent(LoraAdapter.weightsFileName))
+        #expect(ourWeights == peftWeights, "adapter_model.safetensors differs from peft's (\(ourWeights.count) vs \(peftWeights.count) bytes)")
+
+        func config(_ dir: URL) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(LoraAdapter.configFileName))) as! [String: Any]
+        }
+        let peftConfig = try config(peftDir), ourConfig = try config(ours)
+        #expect(Set(ourConfig.keys) == Set(peftConfig.keys))
+        for (key, value) in peftConfig {
+            let mine = ourConfig[key].map { "\($0)" } ?? "absent"
+            #expect(mine == "\(value)", "adapter_config.json \(key): medrepl \(mine), peft \(value)")
+        }
+    }
+}
