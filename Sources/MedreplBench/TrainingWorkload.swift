@@ -59,7 +59,11 @@ enum TrainingWorkload {
         let trainer = try Trainer(model: model, args: args, examples: examples, padTokenId: pad)
         trainer.showProgress = false
         var logged: [[String: Any]] = []
-        trainer.onLog = { logged.append(["step": $0.step, "loss": $0.loss, "grad_norm": $0.grad_norm as Any]) }
+        trainer.onLog = {
+            logged.append(["step": $0.step, "loss": $0.loss, "grad_norm": $0.grad_norm])
+            // at once, so that a run stopped early still shows its losses
+            FileHandle.standardError.write(Data("log \(jsonLine(logged.last!))\n".utf8))
+        }
 
         start = now()
         let out = try trainer.train()

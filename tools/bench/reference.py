@@ -131,6 +131,8 @@ def train(args, pad_to_longest):
         def on_log(self, _args, state, control, logs=None, **kw):
             if logs and "loss" in logs:
                 losses.append({"step": state.global_step, "loss": logs["loss"], "grad_norm": logs.get("grad_norm")})
+                # at once and in full precision, so that a run stopped early still shows its losses
+                print("log " + json.dumps(losses[-1]), file=sys.stderr, flush=True)
 
     out = tempfile.mkdtemp(prefix="medrepl-bench-out-")
     targs = TrainingArguments(output_dir=out, num_train_epochs=1, per_device_train_batch_size=args.batch,
