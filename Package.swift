@@ -26,6 +26,7 @@ let package = Package(
     name: "medrepl",
     products: [
         .executable(name: "medrepl", targets: ["medrepl"]),
+        .executable(name: "medrepl-bench", targets: ["MedreplBench"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -48,6 +49,9 @@ let package = Package(
                 swiftSettings: nativeSwift),
         .target(name: "Shell", dependencies: ["Notebook", "CEditLine"], swiftSettings: nativeSwift),
         .executableTarget(name: "medrepl", dependencies: ["Shell", "Notebook", "Kernels"], swiftSettings: nativeSwift),
+        // The benchmark's medrepl side (tools/bench/run.sh): the engine only, one workload per process.
+        .executableTarget(name: "MedreplBench", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets"],
+                          swiftSettings: nativeSwift),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CSentencePiece", "CEditLine"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights"], exclude: ["Fixtures"]),

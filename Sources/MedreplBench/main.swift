@@ -1,0 +1,41 @@
+import Foundation
+import Kernels
+
+// medrepl-bench: the medrepl side of the benchmark (issue 8). One workload per process, so that the
+// peak resident memory (getrusage) belongs to that workload alone; the result is one JSON object on the
+// last line of standard output. tools/bench/run.sh runs it interleaved with tools/bench/reference.py.
+//
+//   medrepl-bench machine                          sgemm peak and memory read bandwidth
+//   medrepl-bench w1 --init-adapter DIR [--max-steps 8] [--logging-steps 1]
+//   medrepl-bench w2 [--max-steps 8]
+//   medrepl-bench w3 --batch 8 --dtype bf16
+//   medrepl-bench w4 --config tinyllama [--checkpointing]
+
+BLASHealth.repairByReexecutingIfNeeded()
+
+let usage = "usage: medrepl-bench machine | w1 | w2 | w3 | w4 [--name value]... (see tools/bench/README.md)"
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let workload = arguments.first else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+
+do {
+    let options = try BenchOptions(Array(arguments.dropFirst()))
+    var result: [String: Any]
+    switch workload {
+    case "machine": result = MachineProbe.run(options)
+    case "w1": result = try TrainingWorkload.run(options, notebookMode: true)
+    case "w2": result = try TrainingWorkload.run(options, notebookMode: false)
+    case "w3": result = try GenerationWorkload.run(options)
+    case "w4": result = try ScaleWorkload.run(options)
+    default: throw BenchError("unknown workload '\(workload)'; \(usage)")
+    }
+    result["workload"] = workload
+    result["peak_gib"] = peakResidentGiB()
+    result["threads"] = Parallel.threads
+    print(jsonLine(result))
+} catch {
+    FileHandle.standardError.write(Data("medrepl-bench \(workload): \(error)\n".utf8))
+    exit(1)
+}
