@@ -102,14 +102,9 @@ enum TrainingWorkload {
         }
         let kept = rows.filter(minQuestionLength: PromptTemplate.notebookLlama3.minQuestionLength,
                                minAnswerLength: PromptTemplate.notebookLlama3.minAnswerLength)
-        return try kept.rows.enumerated().map { i, row in
-            let prompt = tokenizer.encode(chat.prompt(question: row.question), addSpecialTokens: true)
-            let full = tokenizer.encode(chat.text(question: row.question, answer: row.answer), addSpecialTokens: true)
-            guard full.count > prompt.count, Array(full.prefix(prompt.count)) == prompt else {
-                throw BenchError("row \(i): the chat template's prompt is not a prefix of its full text in tokens")
-            }
-            let ex = TokenizedExample.promptAnswer(prompt: prompt, answer: Array(full[prompt.count...]), endToken: nil)
-            return TokenizedExample(input_ids: Array(ex.input_ids.prefix(maxLength)), labels: Array(ex.labels.prefix(maxLength)))
+        return try kept.rows.map {
+            try TokenizedExample.chat(question: $0.question, answer: $0.answer, template: chat, tokenizer: tokenizer,
+                                      maxLength: maxLength).example
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// One tokenized training row: token ids, labels (-100 = no loss) and an optional attention mask.
 ///
@@ -32,6 +33,35 @@ public struct TokenizedExample: Sendable, Equatable, Codable {
     public static func promptAnswer(prompt: [Int], answer: [Int], endToken: Int?) -> TokenizedExample {
         let target = answer + (endToken.map { [$0] } ?? [])
         return TokenizedExample(input_ids: prompt + target, labels: [Int](repeating: -100, count: prompt.count) + target)
+    }
+
+    /// The default pipeline's row: the question in `template` as the prompt (context only, -100), the answer
+    /// and the template's end of turn as targets, cut to `maxLength`. The answer is whatever the full chat text
+    /// adds after the prompt in tokens; when the template ends the turn with no end token, `tokenizer`'s EOS
+    /// is appended so the model learns to stop. `truncated` says the row was cut.
+    ///
+    /// ```swift
+    /// let (ex, cut) = try TokenizedExample.chat(question: "Which vitamin prevents scurvy?", answer: "Vitamin C",
+    ///                                            template: .chatml, tokenizer: tokenizer, maxLength: 512)
+    /// ```
+    public static func chat(question: String, answer: String, template: ChatTemplate, tokenizer: any Tokenizer,
+                            maxLength: Int) throws -> (example: TokenizedExample, truncated: Bool) {
+        let prompt = tokenizer.encode(template.prompt(question: question), addSpecialTokens: true)
+        var full = tokenizer.encode(template.text(question: question, answer: answer), addSpecialTokens: true)
+        guard full.count > prompt.count, Array(full.prefix(prompt.count)) == prompt else {
+            throw ChatExampleError()
+        }
+        if let eos = tokenizer.eosTokenId, !full.suffix(2).contains(where: tokenizer.endOfTurnTokenIds.contains) {
+            full.append(eos)
+        }
+        let example = promptAnswer(prompt: prompt, answer: Array(full[prompt.count...]), endToken: nil)
+        guard example.input_ids.count > maxLength else { return (example, false) }
+        return (TokenizedExample(input_ids: Array(example.input_ids.prefix(maxLength)), labels: Array(example.labels.prefix(maxLength))), true)
+    }
+
+    /// The chat template's prompt is not a prefix, in tokens, of its full text, so the answer cannot be told apart.
+    public struct ChatExampleError: Error, CustomStringConvertible {
+        public var description: String { "the chat template's prompt is not a prefix of its full text in tokens" }
     }
 
     /// The warning to show in notebook mode when pad == eos.

@@ -97,22 +97,16 @@ extension VerbGroup {
                     }
                 } else {
                     let chat = try chatTemplate(inv, tok)
-                    let endTokens = tok.endOfTurnTokenIds
                     for (i, row) in data.rows.enumerated() {
                         if i % 64 == 0 { try session.checkCancelled() }
-                        let promptIds = tok.encode(chat.prompt(question: row.question), addSpecialTokens: true)
-                        var fullIds = tok.encode(chat.text(question: row.question, answer: row.answer), addSpecialTokens: true)
-                        // The answer is whatever the full text adds after the prompt; an end token is added if the template has none.
-                        guard fullIds.count > promptIds.count, Array(fullIds.prefix(promptIds.count)) == promptIds else {
-                            throw inv.error("row \(i): the chat template's prompt is not a prefix of its full text in tokens", at: "data")
+                        do {
+                            let (ex, cut) = try TokenizedExample.chat(question: row.question, answer: row.answer, template: chat,
+                                                                       tokenizer: tok, maxLength: maxLength)
+                            if cut { truncated += 1 }
+                            examples.append(ex)
+                        } catch let error as TokenizedExample.ChatExampleError {
+                            throw inv.error("row \(i): \(error)", at: "data")
                         }
-                        if !fullIds.suffix(2).contains(where: endTokens.contains) { fullIds.append(eos) }
-                        var ex = TokenizedExample.promptAnswer(prompt: promptIds, answer: Array(fullIds[promptIds.count...]), endToken: nil)
-                        if ex.input_ids.count > maxLength {
-                            truncated += 1
-                            ex = TokenizedExample(input_ids: Array(ex.input_ids.prefix(maxLength)), labels: Array(ex.labels.prefix(maxLength)))
-                        }
-                        examples.append(ex)
                     }
                 }
                 let object = TokenizedDatasetObject(examples: examples, mode: mode, maxLength: maxLength, padTokenId: pad, truncatedRows: truncated)
