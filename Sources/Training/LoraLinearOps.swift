@@ -14,25 +14,43 @@ struct DropoutSpec {
 
 /// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i).
 func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p)
-    dropout_forEach(count: count, spec) { i, kept in xd[i] = kept ? x[i] * keep : 0 }
+    let keep = 1 / (1 - spec.p), threshold = TrainingRandom.dropoutThreshold(spec.p)
+    dropout_blocks(count) { start, end in
+        for group in stride(from: start, to: end, by: 4) {
+            let draw = TrainingRandom.dropoutDraw(key: spec.key, group: group >> 2)
+            for i in group..<min(group + 4, end) {
+                xd[i] = dropout_kept(draw, lane: i & 3, threshold) ? x[i] * keep : 0
+            }
+        }
+    }
 }
 
-/// Calls `body(i, kept)` for every element, in blocks spread over the cores. Blocks are multiples of 4, so a
-/// draw's four lanes never straddle two blocks.
-@inline(__always)
-func dropout_forEach(count: Int, _ spec: DropoutSpec, _ body: @escaping (Int, Bool) -> Void) {
-    let threshold = TrainingRandom.dropoutThreshold(spec.p), block = 4096
-    Parallel.rows((count + block - 1) / block, workPerRow: block * 4) { range in
-        let end = min(count, range.upperBound * block)
-        var i = range.lowerBound * block
-        while i < end {
-            let draw = TrainingRandom.dropoutDraw(key: spec.key, group: i >> 2)
-            for lane in 0..<min(4, end - i) {
-                body(i + lane, (draw >> UInt64(lane << 4)) & 0xFFFF >= threshold)
+/// dx[i] += g[i] · mask[i] / (1 − p), with the mask `dropout_apply` drew for the same key.
+func dropout_accumulate(_ dx: FloatPointer, _ g: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
+    let keep = 1 / (1 - spec.p), threshold = TrainingRandom.dropoutThreshold(spec.p)
+    dropout_blocks(count) { start, end in
+        for group in stride(from: start, to: end, by: 4) {
+            let draw = TrainingRandom.dropoutDraw(key: spec.key, group: group >> 2)
+            for i in group..<min(group + 4, end) where dropout_kept(draw, lane: i & 3, threshold) {
+                dx[i] += g[i] * keep
             }
-            i += 4
         }
+    }
+}
+
+/// Element `lane` of a draw survives when its 16 bits are at or above the threshold.
+@inline(__always)
+func dropout_kept(_ draw: UInt64, lane: Int, _ threshold: UInt64) -> Bool {
+    (draw >> UInt64(lane << 4)) & 0xFFFF >= threshold
+}
+
+/// Splits `0..<count` into blocks of 4096 (a multiple of 4, so a draw's lanes never straddle two blocks)
+/// spread over the cores; `body(start, end)` runs once per range of whole blocks.
+@inline(__always)
+func dropout_blocks(_ count: Int, _ body: (Int, Int) -> Void) {
+    let block = 4096
+    Parallel.rows((count + block - 1) / block, workPerRow: block * 4) { range in
+        body(range.lowerBound * block, min(count, range.upperBound * block))
     }
 }
 
@@ -75,8 +93,7 @@ func loralinear_backward(_ dx: FloatPointer, _ dy: UnsafePointer<Float>, _ x: Un
     if let d = dropout {
         // dx += (da · A) ⊙ mask / (1 − p)
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, c: scratch)
-        let keep = 1 / (1 - d.p)
-        dropout_forEach(count: N * nin, d) { i, kept in if kept { dx[i] += scratch[i] * keep } }
+        dropout_accumulate(dx, scratch, count: N * nin, d)
     } else {
         BLAS.sgemm(m: N, n: nin, k: r, a: da, b: lora.lora_A.pointer, beta: 1, c: dx)
     }
