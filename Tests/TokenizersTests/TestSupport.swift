@@ -43,3 +43,21 @@ struct VocabVectors {
         self.ids = lines.prefix(texts.count).map { line in line.split(separator: " ").map { Int($0)! } }
     }
 }
+
+extension VocabVectors {
+    /// llama.cpp's vectors for its vocabulary `ggml-vocab-NAME.gguf` in `../shared/tokenizers` ("llama-spm",
+    /// "llama-bpe"), or nil when absent (tests then skip).
+    static func shared(_ name: String) throws -> VocabVectors? {
+        guard let inp = sharedFile("tokenizers/ggml-vocab-\(name).gguf.inp"),
+              let out = sharedFile("tokenizers/ggml-vocab-\(name).gguf.out") else { return nil }
+        return try VocabVectors(inp: inp, out: out)
+    }
+}
+
+/// A new folder in the temporary directory holding `files` (name → text); the caller removes it.
+func temporaryFolder(_ files: [String: String]) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-tok-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+    return dir
+}

@@ -4,13 +4,6 @@ import Tokenizers
 
 /// Config files and the errors bad tokenizer files give.
 @Suite struct TokenizerConfigTests {
-    func temporaryFolder(_ files: [String: String]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-tok-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        return dir
-    }
-
     @Test func readsConfigAndSpecialTokensMap() throws {
         let dir = try temporaryFolder([
             "special_tokens_map.json": #"{"bos_token": "<s>", "eos_token": {"content": "</s>", "lstrip": false}, "unk_token": "<unk>"}"#,

@@ -66,12 +66,9 @@ import Weights
     /// Llama-3's vocabulary (llama.cpp's `llama-bpe` test vocabulary): its split pattern, `ignore_merges`
     /// and a BOS added by a TemplateProcessing post-processor survive the trip, on llama.cpp's vectors too.
     @Test func llama3VocabularyRoundTrips() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf"),
-              let inp = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf.inp"),
-              let out = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf.out") else {
+        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf"), let vectors = try VocabVectors.shared("llama-bpe") else {
             print("skipped: ../shared/tokenizers is absent"); return
         }
-        let vectors = try VocabVectors(inp: inp, out: out)
         var vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
         vocabulary.addBosToken = true
         let texts = vectors.texts + (try demoTexts() ?? [])
@@ -87,7 +84,7 @@ import Weights
     /// vectors and the ids of the original Llama-2 tokenizer.model on the notebook's data.
     @Test func sentencePieceVocabularyBecomesATokenizerModel() throws {
         guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf"), let original = sharedFile("tokenizers/llama2-tokenizer.model"),
-              let inp = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.inp"), let out = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.out") else {
+              let vectors = try VocabVectors.shared("llama-spm") else {
             print("skipped: ../shared/tokenizers is absent"); return
         }
         let vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
@@ -102,7 +99,6 @@ import Weights
         #expect(reloaded is SentencePieceTokenizer)
         #expect(reloaded.vocabSize == 32000 && reloaded.bosTokenId == 1 && reloaded.eosTokenId == 2 && reloaded.padTokenId == 2)
         #expect(reloaded.settings.addBosToken)
-        let vectors = try VocabVectors(inp: inp, out: out)
         #expect(zip(vectors.texts, vectors.ids).allSatisfy { reloaded.encode($0, addSpecialTokens: false) == $1 })
         let reference = try SentencePieceTokenizer(modelFile: original)
         let texts = (try demoTexts() ?? []) + vectors.texts + ["Hello</s>\n<s>[INST] dose: 5 µg [/INST]"]

@@ -6,13 +6,6 @@ import Tokenizers
 /// shapes TinyLlama and Llama-2 ship) give way to `tokenizer.model`, byte-level ones are read directly,
 /// and a SentencePiece-style `tokenizer.json` alone is one clear error.
 @Suite struct TokenizerFolderTests {
-    func folder(_ files: [String: String]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-tokfolder-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        return dir
-    }
-
     /// The three spellings of a SentencePiece-style tokenizer.json met in Llama-2 / TinyLlama folders
     /// (vocabularies cut down to a few pieces), and the field that marks each.
     static let sentencePieceStyle: [(json: String, field: String)] = [
@@ -43,7 +36,7 @@ import Tokenizers
     @Test func sentencePieceStyleJSONGivesWayToTokenizerModel() throws {
         guard let model = sharedFile("tokenizers/llama2-tokenizer.model") else { print("skipped: ../shared/tokenizers is absent"); return }
         for (json, _) in Self.sentencePieceStyle {
-            let dir = try folder(["tokenizer.json": json, "tokenizer_config.json": #"{"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true}"#])
+            let dir = try temporaryFolder(["tokenizer.json": json, "tokenizer_config.json": #"{"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true}"#])
             defer { try? FileManager.default.removeItem(at: dir) }
             try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("tokenizer.model"), withDestinationURL: model)
             let tok = try loadTokenizer(folder: dir)
@@ -55,7 +48,7 @@ import Tokenizers
 
     @Test func sentencePieceStyleJSONAloneIsOneClearError() throws {
         for (json, field) in Self.sentencePieceStyle {
-            let dir = try folder(["tokenizer.json": json])
+            let dir = try temporaryFolder(["tokenizer.json": json])
             defer { try? FileManager.default.removeItem(at: dir) }
             do {
                 _ = try loadTokenizer(folder: dir)
@@ -72,7 +65,7 @@ import Tokenizers
     @Test func byteLevelJSONIsReadEvenBesideATokenizerModel() throws {
         // A byte-level vocabulary ("Ġ" is the byte-level space) and a tokenizer.model that is not one:
         // the folder must be read from tokenizer.json without touching tokenizer.model.
-        let dir = try folder([
+        let dir = try temporaryFolder([
             "tokenizer.json": #"""
             {"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
              "decoder": {"type": "ByteLevel"},

@@ -21,12 +21,9 @@ import Tokenizers
     }
 
     @Test func llamaSPMThroughLibSentencePiece() throws {
-        guard let model = sharedFile("tokenizers/llama2-tokenizer.model"),
-              let inp = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.inp"),
-              let out = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.out") else {
+        guard let model = sharedFile("tokenizers/llama2-tokenizer.model"), let vectors = try VocabVectors.shared("llama-spm") else {
             print("skipped: ../shared/tokenizers (Llama-2 SentencePiece vectors) is absent"); return
         }
-        let vectors = try VocabVectors(inp: inp, out: out)
         #expect(vectors.texts.count == 46)
         let tok = try SentencePieceTokenizer(modelFile: model)
         #expect(tok.vocabSize == 32000)
@@ -40,12 +37,9 @@ import Tokenizers
     }
 
     @Test func llamaSPMThroughGGUFVocabulary() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf"),
-              let inp = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.inp"),
-              let out = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf.out") else {
+        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf"), let vectors = try VocabVectors.shared("llama-spm") else {
             print("skipped: ../shared/tokenizers (Llama-2 GGUF vocabulary) is absent"); return
         }
-        let vectors = try VocabVectors(inp: inp, out: out)
         let tok = try loadTokenizer(gguf: gguf)
         #expect(tok is SentencePieceVocabTokenizer)
         #expect(mismatches(tok, vectors) == [])
@@ -54,12 +48,9 @@ import Tokenizers
     }
 
     @Test func llama3BPEThroughGGUFVocabulary() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf"),
-              let inp = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf.inp"),
-              let out = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf.out") else {
+        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf"), let vectors = try VocabVectors.shared("llama-bpe") else {
             print("skipped: ../shared/tokenizers (Llama-3 GGUF vocabulary) is absent"); return
         }
-        let vectors = try VocabVectors(inp: inp, out: out)
         #expect(vectors.texts.count == 46)
         let tok = try loadTokenizer(gguf: gguf)
         #expect(tok is BPETokenizer)
