@@ -67,11 +67,15 @@ public final class ModelObject: LiveObject {
     public var lora: LoraModel? { didSet { syncAdapter() } }
     /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
     public var files: ModelFiles?
+    /// The tokenizer that came with the weights. While `tokenizer` is still this object (not one given
+    /// with `tokenizer=TOK`), saved folders can write the weights' own vocabulary beside them.
+    public let ownTokenizer: TokenizerObject?
 
     public init(base: LlamaModel, source: String, tokenizer: TokenizerObject?, files: ModelFiles? = nil) {
         self.base = base
         self.source = source
         self.tokenizer = tokenizer
+        self.ownTokenizer = tokenizer
         self.files = files
     }
 

@@ -111,14 +111,11 @@ func writeTokenizerFiles(_ model: ModelObject, to folder: URL, _ session: Sessio
         return written
     }
     guard let tok = model.tokenizer?.tokenizer else { return [] }
-    if let gguf = model.files?.ggufFile {
+    if let gguf = model.files?.ggufFile, model.tokenizer === model.ownTokenizer {
         let vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
-        // a tokenizer given with tokenizer=TOK is not the file's vocabulary
-        if tok.vocabSize == vocabulary.tokens.count, vocabulary.tokens.indices.allSatisfy({ tok.idToToken($0) == vocabulary.tokens[$0] }) {
-            let result = try HuggingFaceTokenizerFiles.write(vocabulary: vocabulary, tokenizer: tok, to: folder)
-            if let note = result.note { session.writeLine("note: \(note)") }
-            return result.files
-        }
+        let result = try HuggingFaceTokenizerFiles.write(vocabulary: vocabulary, tokenizer: tok, to: folder)
+        if let note = result.note { session.writeLine("note: \(note)") }
+        return result.files
     }
     let data = try JSONSerialization.data(withJSONObject: HuggingFaceTokenizerFiles.configFields(tok),
                                           options: [.prettyPrinted, .sortedKeys])
