@@ -5,18 +5,25 @@ import Kernels
 // activations), so a load can be refused before it runs out of memory.
 
 extension LlamaConfig {
-    /// Parameters of one decoder layer: four attention projections, three MLP matrices, two norms.
-    public var parametersPerLayer: Int {
+    /// Parameters of one decoder layer's seven projections (four attention, three MLP).
+    public var projectionParametersPerLayer: Int {
         let c = hidden_size
-        return c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediate_size + 2 * c
+        return c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediate_size
     }
+
+    /// Parameters of one decoder layer: its projections and two norms.
+    public var parametersPerLayer: Int { projectionParametersPerLayer + 2 * hidden_size }
 
     /// Parameters in the large matrices (embedding, projections, untied lm_head): those kept in
     /// the chosen `StorageType`.
     public var matrixParameterCount: Int {
-        let c = hidden_size
-        let perLayer = c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediate_size
-        return vocab_size * c * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * perLayer
+        vocab_size * hidden_size * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * projectionParametersPerLayer
+    }
+
+    /// Weights multiplied per token in a forward pass: every projection plus the output head (the embedding
+    /// is a lookup, so a tied head counts once). A forward costs 2 × this FLOPs per token.
+    public var parametersMultipliedPerToken: Int {
+        num_hidden_layers * projectionParametersPerLayer + vocab_size * hidden_size
     }
 
     /// Parameters in the norms (always f32).

@@ -47,7 +47,7 @@ enum ScaleWorkload {
         return [
             "config": name, "dtype": storage.rawValue, "checkpointing": checkpointing, "tokens": rows * T,
             "init_s": initSeconds, "step_s": step, "loss": trainer.state.step_losses.first ?? .nan,
-            "processed_tokens": rows * T, "linear_params": linearParameters(config),
+            "processed_tokens": rows * T, "linear_params": config.parametersMultipliedPerToken,
             "parameters": config.parameterCount,
         ]
     }

@@ -78,7 +78,7 @@ enum TrainingWorkload {
             "load_s": loadSeconds, "wall_s": wall, "s_per_step": wall / Double(max(out.global_step, 1)),
             "real_tokens": real, "fed_tokens": fed, "real_tok_s": Double(real) / wall, "fed_tok_s": Double(fed) / wall,
             "processed_tokens": real,   // trailing padding is skipped: only real positions are computed
-            "linear_params": linearParameters(base.config),
+            "linear_params": base.config.parametersMultipliedPerToken,
             "losses": logged, "step_losses": trainer.state.step_losses,
             "final_loss": logged.last?["loss"] ?? NSNull(),
             "lora_dropout": model.adapter.config.lora_dropout, "init_lora_A_abs_sum": initialChecksum,
@@ -114,12 +114,4 @@ enum TrainingWorkload {
             (0..<m.lora_A.count).reduce(sum) { $0 + Double(abs(m.lora_A.pointer[$1])) }
         }
     }
-}
-
-/// Weights multiplied per token in a forward pass: every projection of every layer plus the output
-/// head (the embedding is a lookup). A LoRA step costs about 4 × this × tokens: 2 forward, 2 for the input
-/// gradient in backward (frozen weights get no weight gradient); the LoRA products and attention are not counted.
-func linearParameters(_ c: LlamaConfig) -> Int {
-    let perLayer = c.hidden_size * c.qDim * 2 + 2 * c.hidden_size * c.kvDim + 3 * c.hidden_size * c.intermediate_size
-    return c.num_hidden_layers * perLayer + c.vocab_size * c.hidden_size
 }
