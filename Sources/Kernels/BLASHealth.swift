@@ -82,8 +82,10 @@ public enum BLASHealth {
         switch verdict(coreName: core, cpu: .current, environment: environment) {
         case .healthy: return "OpenBLAS core \(core)"
         case .userChoice:
-            return "OpenBLAS core \(core) (generic for this CPU, kept because OPENBLAS_CORETYPE or \(optOutVariable) is set)"
-        case .repair(let t): return "OpenBLAS core \(core) (generic for this CPU; \(t) would be faster)"
+            let target = recommendedCore(for: .current) ?? "a better core"
+            let why = environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0) is set" } ?? "\(optOutVariable)=1 is set"
+            return "OpenBLAS core \(core) (below this CPU, which could run \(target); kept because \(why))"
+        case .repair(let t): return "OpenBLAS core \(core) (below this CPU; \(t) would be faster)"
         }
     }
 
