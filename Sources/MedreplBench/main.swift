@@ -22,6 +22,9 @@ guard let workload = arguments.first else {
 
 do {
     let options = try BenchOptions(Array(arguments.dropFirst()))
+    // A tuning knob of the kernels' row split (Parallel.chunksPerThread), for measuring it.
+    Parallel.chunksPerThread = try options.int("chunks-per-thread", Parallel.chunksPerThread)
+    Parallel.usesSpinningPool = try options.int("spinning-pool", 1) != 0
     var result: [String: Any]
     switch workload {
     case "machine": result = MachineProbe.run(options)

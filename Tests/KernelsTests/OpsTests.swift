@@ -149,6 +149,25 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         }
     }
 
+    /// A matrix large enough to be split over the threads: ranges that start and end off the
+    /// four-row blocks of the one-input kernel, and columns off its 32-wide blocks.
+    @Test(arguments: [StorageType.f32, .bf16])
+    func weightMatrixForwardSplitOverThreads(storage: StorageType) {
+        let rows = 203, cols = 301
+        let w = WeightMatrix(rows: rows, cols: cols, values: randoms(rows * cols, seed: 11), storage: storage)
+        let decoded = w.toFloat32()
+        for n in [1, 4] {
+            let x = randoms(n * cols, seed: UInt64(40 + n))
+            var y = [Float](repeating: 0, count: n * rows)
+            w.forward(x, into: &y, n: n)
+            var expected = [Double]()
+            for i in 0..<n { for r in 0..<rows {
+                expected.append((0..<cols).map { Double(decoded[r * cols + $0]) * Double(x[i * cols + $0]) }.reduce(0, +))
+            } }
+            #expect(maxDiff(y, expected) < 1e-4, "n = \(n)")
+        }
+    }
+
     @Test func embeddingLookup() {
         let table = WeightMatrix(rows: 10, cols: 4, values: (0..<40).map(Float.init), storage: .bf16)
         var out = [Float](repeating: 0, count: 8)

@@ -38,4 +38,11 @@ void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
                         int accumulate);
 
+/// A job chunk: `chunk` is in [0, chunks).
+typedef void (*mk_pool_fn)(void *ctx, long chunk);
+/// Runs fn(ctx, 0..<chunks) on the calling thread and up to `threads - 1` pooled workers, which spin
+/// briefly between jobs (see pool.c). Returns 1 when done; 0, having run nothing, when another thread
+/// is using the pool (the caller then runs the chunks some other way).
+int mk_pool_run(long chunks, int threads, mk_pool_fn fn, void *ctx);
+
 #endif
