@@ -19,6 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
 def load_average():
     return list(os.getloadavg())
 
@@ -31,8 +34,12 @@ class Runner:
         os.makedirs(args.out, exist_ok=True)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
         self.path = os.path.join(args.out, f"bench-{stamp}{'-quick' if args.quick else ''}.json")
+        # Machines that set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for old BLAS builds would hold both sides to
+        # that kernel; by default each side runs without them and picks its own (--keep-blas-env keeps them).
+        self.env = dict(os.environ)
+        dropped = {} if args.keep_blas_env else {k: self.env.pop(k) for k in BLAS_VARIABLES if k in self.env}
         self.results = {"started": stamp, "quick": args.quick, "only": args.only, "repetitions": args.repetitions,
-                        "load_average_start": load_average(), "runs": []}
+                        "load_average_start": load_average(), "blas_environment_dropped": dropped, "runs": []}
 
     def save(self):
         tmp = self.path + ".tmp"
@@ -47,7 +54,7 @@ class Runner:
         start = time.time()
         entry = {"key": key, "side": side, "command": command, "load_average_before": load}
         try:
-            proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=self.env)
             lines = [l for l in proc.stdout.strip().splitlines() if l.startswith("{")]
             if proc.returncode != 0 or not lines:
                 entry["error"] = f"exit {proc.returncode}: " + (proc.stderr.strip()[-1500:] or proc.stdout.strip()[-500:])
@@ -233,6 +240,8 @@ def main():
     p.add_argument("--steps", type=int, default=8, help="optimizer steps of W1/W2 in --quick")
     p.add_argument("--w1-reference", choices=["notebook", "longest"], default="notebook",
                    help="longest: W1's reference pads to the longest row (same losses, ~4x less work; not the notebook's time)")
+    p.add_argument("--keep-blas-env", action="store_true",
+                   help="pass OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE on to both sides (default: both run without them)")
     p.add_argument("--model", default="models/SmolLM2-135M-Instruct.Q4_1.gguf")
     p.add_argument("--data", default="../shared/data/medical_o1_verifiable_problem.demo198.json")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads of the reference")
@@ -250,6 +259,9 @@ def main():
         args.repetitions = 1 if args.quick else 2
     runner = Runner(args)
     print(f"results: {runner.path}\nload average at start: {runner.results['load_average_start']}")
+    if runner.results["blas_environment_dropped"]:
+        print("both sides run without " + ", ".join(f"{k}={v}" for k, v in runner.results["blas_environment_dropped"].items())
+              + " (--keep-blas-env keeps them)")
     runner.run("machine", "medrepl", runner.medrepl("machine"), 300)
     for key, sides, reps, init in plan(args, runner, args.out):
         if init:
