@@ -36,12 +36,12 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             var job = RowJob(count: count, chunks: chunks, body: body)
             // The spinning pool first (no futex wake-up per call); Dispatch when another thread has it.
-            let ran = !usesSpinningPool ? 0 : withUnsafeMutablePointer(to: &job) { job in
+            let ranOnPool = usesSpinningPool && withUnsafeMutablePointer(to: &job) { job in
                 mk_pool_run(chunks, Int32(threads), { context, chunk in
                     context!.assumingMemoryBound(to: RowJob.self).pointee.run(chunk: chunk)
-                }, job)
+                }, job) == 1
             }
-            if ran == 0 {
+            if !ranOnPool {
                 DispatchQueue.concurrentPerform(iterations: chunks) { job.run(chunk: $0) }
             }
         }
