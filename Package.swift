@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Weights", dependencies: ["Kernels"], swiftSettings: nativeSwift),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Weights"], swiftSettings: nativeSwift),
         .target(name: "Llama", dependencies: ["Kernels", "Weights", "Tokenizers"], swiftSettings: nativeSwift),
-        .target(name: "Training", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
+        .target(name: "Training", dependencies: ["CKernels", "Kernels", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
         .target(name: "Datasets", dependencies: ["Tokenizers", "Weights"], swiftSettings: nativeSwift),
         .target(name: "Evaluation", dependencies: ["Llama", "Datasets", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Notebook", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets", "Evaluation"],
@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(name: "MedreplBench", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets"],
                           swiftSettings: nativeSwift),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CSentencePiece", "CEditLine"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "CSentencePiece", "CEditLine"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),

@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import Kernels
 
 // A frozen linear layer with an optional LoRA adapter:
@@ -12,36 +13,21 @@ struct DropoutSpec {
     var key: UInt64
 }
 
-/// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i).
+/// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i;
+/// `TrainingRandom.dropoutDraw` is the same stream, `mk_dropout_apply` its AVX-512 form).
 func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p), threshold = TrainingRandom.dropoutThreshold(spec.p)
+    let keep = 1 / (1 - spec.p), threshold = UInt32(TrainingRandom.dropoutThreshold(spec.p))
     dropout_blocks(count) { start, end in
-        for group in stride(from: start, to: end, by: 4) {
-            let draw = TrainingRandom.dropoutDraw(key: spec.key, group: group >> 2)
-            for i in group..<min(group + 4, end) {
-                xd[i] = dropout_kept(draw, lane: i & 3, threshold) ? x[i] * keep : 0
-            }
-        }
+        mk_dropout_apply(xd, x, start, end, spec.key, threshold, keep)
     }
 }
 
 /// dx[i] += g[i] · mask[i] / (1 − p), with the mask `dropout_apply` drew for the same key.
 func dropout_accumulate(_ dx: FloatPointer, _ g: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p), threshold = TrainingRandom.dropoutThreshold(spec.p)
+    let keep = 1 / (1 - spec.p), threshold = UInt32(TrainingRandom.dropoutThreshold(spec.p))
     dropout_blocks(count) { start, end in
-        for group in stride(from: start, to: end, by: 4) {
-            let draw = TrainingRandom.dropoutDraw(key: spec.key, group: group >> 2)
-            for i in group..<min(group + 4, end) where dropout_kept(draw, lane: i & 3, threshold) {
-                dx[i] += g[i] * keep
-            }
-        }
+        mk_dropout_accumulate(dx, g, start, end, spec.key, threshold, keep)
     }
-}
-
-/// Element `lane` of a draw survives when its 16 bits are at or above the threshold.
-@inline(__always)
-func dropout_kept(_ draw: UInt64, lane: Int, _ threshold: UInt64) -> Bool {
-    (draw >> UInt64(lane << 4)) & 0xFFFF >= threshold
 }
 
 /// Splits `0..<count` into blocks of 4096 (a multiple of 4, so a draw's lanes never straddle two blocks)

@@ -38,6 +38,14 @@ void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
                         int accumulate);
 
+/// LoRA dropout over elements [begin, end) (begin a multiple of 4): element i is kept when 16-bit lane
+/// i mod 4 of SplitMix64(key + (i / 4 + 1) · 0x9E3779B97F4A7C15) is ≥ threshold (0...65536).
+/// apply: out[i] = kept ? x[i] · keep : 0.  accumulate: dx[i] += kept ? g[i] · keep : 0.
+void mk_dropout_apply(float *out, const float *x, size_t begin, size_t end,
+                      uint64_t key, uint32_t threshold, float keep);
+void mk_dropout_accumulate(float *dx, const float *g, size_t begin, size_t end,
+                           uint64_t key, uint32_t threshold, float keep);
+
 /// A job chunk: `chunk` is in [0, chunks).
 typedef void (*mk_pool_fn)(void *ctx, long chunk);
 /// Runs fn(ctx, 0..<chunks) on the calling thread and up to `threads - 1` pooled workers, which spin
