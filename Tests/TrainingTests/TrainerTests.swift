@@ -58,6 +58,26 @@ struct TrainerTests {
         #expect(curve.split(separator: "\n").count == 9)
     }
 
+    /// The arena is sized before the first step for the largest pass of the run (here the longest rows
+    /// come last), so no step allocates a larger one.
+    @Test func activationArenaIsSizedOnceForTheWholeRun() throws {
+        var args = Self.args(TrainingPaths.scratch("arena"), maxSteps: 9)
+        args.max_tokens_per_pass = 40
+        args.shuffle = false
+        let examples = TinyLlama.examples(8, maxLen: 6) + TinyLlama.examples(4, maxLen: 30, seed: 9)
+        let t = try Self.trainer(args, examples: examples)
+        var bytes: [Int] = []
+        t.onStep = { _, _ in bytes.append(t.model.activationBytes) }
+        try t.train()
+        #expect(bytes.count == 9 && Set(bytes).count == 1, "arena bytes per step: \(bytes)")
+        // and it is the largest pass's size, not more: the model alone grows to the same size
+        let fresh = try TinyLlama.model(dropout: 0.1)
+        for step in 0..<9 {
+            for pass in try t.microBatches(forStep: step).map({ [$0] }) { _ = try fresh.forwardBackward(pass, lossDivisor: 1) }
+        }
+        #expect(fresh.activationBytes <= bytes[0])
+    }
+
     @Test func stopRequestKeepsTheTrainedState() throws {
         let t = try Self.trainer(Self.args(TrainingPaths.scratch("stop")))
         var calls = 0
