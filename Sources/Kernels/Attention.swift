@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Causal grouped-query attention over a key/value store, one (batch row, head) pair per task.
@@ -65,12 +66,7 @@ public func attention_forward(out: UnsafeMutablePointer<Float>,    // [B, T, NH,
                 row.update(repeating: 0, count: visible)
                 continue
             }
-            var sum: Float = 0
-            for j in 0..<visible {
-                let e = row[j] == -.infinity ? 0 : expf(row[j] - maxScore)
-                row[j] = e
-                sum += e
-            }
+            let sum = mk_exp_store(row, row, visible, maxScore, 1)   // exp(-inf) = 0 for masked keys
             let inv = 1 / sum
             for j in 0..<visible where row[j] != 0 {
                 row[j] *= inv

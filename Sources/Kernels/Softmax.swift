@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Softmax, log-softmax and cross-entropy over rows of logits, with the max subtracted first.
@@ -13,9 +14,7 @@ public func softmax_forward(probs: UnsafeMutablePointer<Float>,    // [N, V]
     Parallel.rows(N, workPerRow: 8 * V) { range in
         for n in range {
             let x = logits + n * V, p = probs + n * V
-            let m = vmax(x, V)
-            var sum: Float = 0
-            for i in 0..<V { let e = expf(x[i] - m); p[i] = e; sum += e }
+            let sum = mk_exp_store(p, x, V, vmax(x, V), 1)
             let inv = 1 / sum
             for i in 0..<V { p[i] *= inv }
         }
@@ -35,12 +34,9 @@ public func logsoftmax_forward(out: UnsafeMutablePointer<Float>,   // [N, V]
 }
 
 /// log Σ exp(x[i]) for i in 0..<n, computed stably.
-@inlinable
 public func logsumexp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     let m = vmax(x, n)
-    var sum: Float = 0
-    for i in 0..<n { sum += expf(x[i] - m) }
-    return m + logf(sum)
+    return m + logf(mk_sum_exp(x, n, m))
 }
 
 /// The label that marks a position without a loss, as PyTorch's `ignore_index`.

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // The gated MLP activation of Llama: down_proj(silu(gate_proj(x)) * up_proj(x)).
@@ -14,10 +15,7 @@ public func swiglu_forward(out: UnsafeMutablePointer<Float>,       // [N, I]
                            n: Int) {
     let block = 4096
     Parallel.rows((n + block - 1) / block, workPerRow: block * 8) { range in
-        let hi = Swift.min(n, range.upperBound * block)
-        for i in (range.lowerBound * block)..<hi {
-            let g = gate[i]
-            out[i] = g / (1 + expf(-g)) * up[i]
-        }
+        let lo = range.lowerBound * block, hi = Swift.min(n, range.upperBound * block)
+        mk_swiglu_forward(out + lo, gate + lo, up + lo, hi - lo)
     }
 }

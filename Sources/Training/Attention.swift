@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Kernels
 
@@ -36,12 +37,8 @@ func attention_forward(_ y: FloatPointer, _ att: FloatPointer, _ q: UnsafePointe
                         for j in 0..<L { pr[j] = 0 }
                         continue
                     }
-                    var sum: Float = 0
-                    for j in 0...t {
-                        let e = keyMask[o + j] != 0 ? expf(pr[j] - maxv) : 0
-                        pr[j] = e
-                        sum += e
-                    }
+                    for j in 0...t where keyMask[o + j] == 0 { pr[j] = -.infinity }   // exp(-inf) = 0
+                    let sum = mk_exp_store(pr, pr, t + 1, maxv, 1)
                     let inv = 1 / sum
                     for j in 0...t { pr[j] *= inv }
                     for j in (t + 1)..<L { pr[j] = 0 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Kernels
 
@@ -12,7 +13,7 @@ func crossentropy_backward(_ logits: FloatPointer, _ losses: UnsafePointer<Float
         for m in range {
             let row = logits + m * V, t = Int(targets[m])
             let logZ = losses[m] + row[t]
-            for i in 0..<V { row[i] = expf(row[i] - logZ) * dscale }
+            _ = mk_exp_store(row, row, V, logZ, dscale)
             row[t] -= dscale
         }
     }

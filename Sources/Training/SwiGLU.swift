@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Kernels
 
@@ -8,11 +9,7 @@ func swiglu_backward(_ dgate: FloatPointer, _ dup: FloatPointer, _ dact: UnsafeP
                      _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
     let block = 4096
     Parallel.rows((count + block - 1) / block, workPerRow: block * 12) { range in
-        for i in (range.lowerBound * block)..<min(count, range.upperBound * block) {
-            let g = gate[i]
-            let sig = 1 / (1 + expf(-g))
-            dup[i] = dact[i] * g * sig
-            dgate[i] = dact[i] * up[i] * sig * (1 + g * (1 - sig))
-        }
+        let lo = range.lowerBound * block, hi = min(count, range.upperBound * block)
+        mk_swiglu_backward(dgate + lo, dup + lo, dact + lo, gate + lo, up + lo, hi - lo)
     }
 }

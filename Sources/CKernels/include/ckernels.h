@@ -46,6 +46,17 @@ void mk_dropout_apply(float *out, const float *x, size_t begin, size_t end,
 void mk_dropout_accumulate(float *dx, const float *g, size_t begin, size_t end,
                            uint64_t key, uint32_t threshold, float keep);
 
+/// exp, vectorised (within 2 ulp of expf; exp(-inf) = 0, exp(+inf) = +inf).
+/// mk_exp: out[i] = exp(x[i]).  mk_sum_exp: Σ exp(x[i] − shift).
+/// mk_exp_store: out[i] = exp(x[i] − shift) · scale, returning Σ exp(x[i] − shift). out may equal x.
+void mk_exp(const float *x, float *out, size_t n);
+float mk_sum_exp(const float *x, size_t n, float shift);
+float mk_exp_store(float *out, const float *x, size_t n, float shift, float scale);
+/// The Llama MLP gate: out = silu(gate) · up; and its backward from dact:
+/// dup = dact · silu(gate), dgate = dact · up · σ(gate) · (1 + gate · (1 − σ(gate))).
+void mk_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
+void mk_swiglu_backward(float *dgate, float *dup, const float *dact, const float *gate, const float *up, size_t n);
+
 /// A job chunk: `chunk` is in [0, chunks).
 typedef void (*mk_pool_fn)(void *ctx, long chunk);
 /// Runs fn(ctx, 0..<chunks) on the calling thread and up to `threads - 1` pooled workers, which spin
