@@ -5,7 +5,8 @@
 // wake-up latency): on SmolLM2 that was ~20% of decode time in the kernel's scheduler. Here a worker
 // that has just finished a job spins for a short while on the next job's ticket, so back-to-back
 // jobs start without a system call; after MK_POOL_SPIN_NS of nothing it sleeps on a condition
-// variable, so an idle pool (or one beside OpenBLAS's own threads during training) costs nothing.
+// variable, so an idle pool costs nothing. OpenBLAS runs each call on one thread and BLAS.sgemm
+// splits large products into bands on this pool, so the two never spin against each other.
 //
 // The ticket packs (generation << 32 | next chunk): a worker claims a chunk by a compare-and-swap
 // that also checks the generation, so a worker that wakes late can never run a chunk of a job that
@@ -44,6 +45,12 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+// Set while this thread runs a chunk, so a product called from inside a job runs on its own thread
+// instead of asking for the pool it is already part of.
+static _Thread_local int running_chunk;
+
+int mk_pool_in_job(void) { return running_chunk; }
+
 /// Claims and runs chunks of generation `gen` until none is left or the job has changed.
 static void run_chunks(uint32_t gen) {
     mk_pool_fn fn = atomic_load(&pool.fn);
@@ -53,7 +60,10 @@ static void run_chunks(uint32_t gen) {
     for (;;) {
         if ((uint32_t)(t >> 32) != gen || (long)(t & 0xffffffffu) >= chunks) return;
         if (!atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) continue;   // t reloaded
+        int outer = running_chunk;
+        running_chunk = 1;
         fn(ctx, (long)(t & 0xffffffffu));
+        running_chunk = outer;
         atomic_fetch_add(&pool.done, 1);
         t = atomic_load(&pool.ticket);
     }

@@ -25,6 +25,8 @@ do {
     // A tuning knob of the kernels' row split (Parallel.chunksPerThread), for measuring it.
     Parallel.chunksPerThread = try options.int("chunks-per-thread", Parallel.chunksPerThread)
     Parallel.usesSpinningPool = try options.int("spinning-pool", 1) != 0
+    // 0: OpenBLAS threads its own products instead of the pool splitting them (BLAS.splitsOverPool)
+    if try options.int("blas-split", 1) == 0 { BLAS.splitsOverPool = false; BLAS.threads = Parallel.threads }
     var result: [String: Any]
     switch workload {
     case "machine": result = MachineProbe.run(options)

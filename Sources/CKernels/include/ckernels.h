@@ -63,5 +63,7 @@ typedef void (*mk_pool_fn)(void *ctx, long chunk);
 /// briefly between jobs (see pool.c). Returns 1 when done; 0, having run nothing, when another thread
 /// is using the pool (the caller then runs the chunks some other way).
 int mk_pool_run(long chunks, int threads, mk_pool_fn fn, void *ctx);
+/// 1 while the calling thread is running a chunk of a pool job.
+int mk_pool_in_job(void);
 
 #endif

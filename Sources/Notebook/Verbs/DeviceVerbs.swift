@@ -16,7 +16,7 @@ extension VerbGroup {
                 guard n >= 16 && n <= 8192 else { throw inv.error("n must be between 16 and 8192", at: "n") }
                 session.writeLine("cpu      \(cpu.brand.isEmpty ? cpu.vendor : cpu.brand) (family \(cpu.family), model \(cpu.model), \(cpu.logicalCores) logical cores)")
                 session.writeLine("vector   \(cpu.featureSummary)")
-                session.writeLine("blas     \(BLASHealth.statusLine(environment: session.environment)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")")
+                session.writeLine("blas     \(BLASHealth.statusLine(environment: session.environment)), \(BLAS.threadingDescription)")
                 session.writeLine("library  \(BLAS.configuration.trimmingCharacters(in: .whitespaces))")
                 if seconds > 0 {
                     try session.checkCancelled()
