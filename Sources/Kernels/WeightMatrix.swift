@@ -1,7 +1,17 @@
 import CKernels
 import Foundation
 
-/// How a frozen weight is kept in memory. Arithmetic is always f32.
+/// The arithmetic of a product with a frozen weight.
+public enum ProductPrecision: String, Sendable, CaseIterable {
+    /// f32 multiply-adds: bf16/f16 weights are widened exactly, activations are kept as they are.
+    case f32
+    /// torch's bf16 autocast: with bf16 weights, the activations (or incoming gradients) are rounded to
+    /// bf16 and multiplied on AVX512-BF16 (twice the multiply-adds of f32, sums in f32), for products of
+    /// more than `WeightMatrix.smallBatch` rows. Other storage, or a CPU without AVX512-BF16: as `f32`.
+    case bf16
+}
+
+/// How a frozen weight is kept in memory.
 public enum StorageType: String, Sendable, CaseIterable {
     case f32, bf16, f16
 
@@ -108,8 +118,21 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Whether products in `precision` run on the bf16 units: bf16 weights, asked for, and the CPU has them.
+    public func usesBF16Products(_ precision: ProductPrecision) -> Bool {
+        precision == .bf16 && storage == .bf16 && WeightMatrix.bf16ProductsAvailable
+    }
+
+    /// This CPU and build can multiply on AVX512-BF16 (`mk_gemm_bf16_*`).
+    public static let bf16ProductsAvailable = mk_gemm_bf16_available() == 1 && CPUInfo.current.avx512bf16
+
     /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
-    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false) {
+    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false,
+                        precision: ProductPrecision = .f32) {
+        if n > WeightMatrix.smallBatch && cols % 2 == 0 && usesBF16Products(precision) {
+            bf16Forward(x, into: y, n: n, accumulate: accumulate)
+            return
+        }
         if n <= WeightMatrix.smallBatch {
             // Decode: a few tokens. The weights stream once through registers, where sgemm would
             // first copy them into its packed layout, and OpenBLAS's thread pool stays asleep.
@@ -134,7 +157,12 @@ public final class WeightMatrix: @unchecked Sendable {
     }
 
     /// dx[n, cols] = dy[n, rows] · W (+ dx when `accumulate`): the input gradient of `forward`.
-    public func backwardInput(_ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false) {
+    public func backwardInput(_ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false,
+                              precision: ProductPrecision = .f32) {
+        if n > WeightMatrix.smallBatch && rows % 2 == 0 && usesBF16Products(precision) {
+            bf16BackwardInput(dy, into: dx, n: n, accumulate: accumulate)
+            return
+        }
         if let w = f32 {
             BLAS.sgemm(m: n, n: cols, k: rows, a: dy, b: w, beta: accumulate ? 1 : 0, c: dx)
             return
@@ -168,5 +196,67 @@ public final class WeightMatrix: @unchecked Sendable {
         Parallel.rows(rows, workPerRow: cols * n) { range in
             mk_matmul_nt_small(w, format, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
         }
+    }
+
+    /// `forward` on AVX512-BF16: x rounded to bf16 once, then strips of 32 weight rows (y's columns) over the cores.
+    func bf16Forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
+        let rows = rows, cols = cols, w = half!
+        bf16Strips(x, count: n * cols, outputColumns: rows, reduction: cols, n: n) { xb, first, end in
+            mk_gemm_bf16_nt(w, xb, y, n, cols, rows, first, end, accumulate ? 1 : 0)
+        }
+    }
+
+    /// `backwardInput` on AVX512-BF16: dy rounded to bf16 once, then strips of 32 input columns over the cores.
+    func bf16BackwardInput(_ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
+        let rows = rows, cols = cols, w = half!
+        bf16Strips(dy, count: n * rows, outputColumns: cols, reduction: rows, n: n) { dyb, first, end in
+            mk_gemm_bf16_nn(w, dyb, dx, n, rows, cols, first, end, accumulate ? 1 : 0)
+        }
+    }
+
+    /// Rounds `operand[count]` to bf16 once, then calls `strips(operand in bf16, first column, end column)`
+    /// for ranges of whole 32-column strips of the output, spread over the cores.
+    private func bf16Strips(_ operand: UnsafePointer<Float>, count: Int, outputColumns: Int, reduction: Int, n: Int,
+                            _ strips: (UnsafePointer<UInt16>, Int, Int) -> Void) {
+        BF16Scratch.with(count: count) { converted in
+            convertToBF16(operand, converted, count)
+            Parallel.rows((outputColumns + 31) / 32, workPerRow: 64 * n * reduction) { range in
+                strips(converted, range.lowerBound * 32, Swift.min(outputColumns, range.upperBound * 32))
+            }
+        }
+    }
+
+    /// f32 -> bf16 over the cores.
+    private func convertToBF16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, _ count: Int) {
+        let block = 1 << 14
+        Parallel.rows((count + block - 1) / block, workPerRow: block) { r in
+            let lo = r.lowerBound * block, hi = Swift.min(count, r.upperBound * block)
+            mk_f32_to_bf16(src + lo, dst + lo, hi - lo)
+        }
+    }
+}
+
+/// One reusable buffer for the bf16 copy of a product's activations: a fresh allocation of tens of MiB per
+/// product would be faulted in page by page every time. A second thread that finds it in use gets a
+/// buffer of its own for that call.
+enum BF16Scratch {
+    nonisolated(unsafe) static var buffer: UnsafeMutablePointer<UInt16>?
+    nonisolated(unsafe) static var capacity = 0
+    static let lock = NSLock()
+
+    static func with(count: Int, _ body: (UnsafeMutablePointer<UInt16>) -> Void) {
+        guard lock.try() else {
+            let own = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(count, 1))
+            defer { own.deallocate() }
+            body(own)
+            return
+        }
+        defer { lock.unlock() }
+        if capacity < count {
+            buffer?.deallocate()
+            buffer = .allocate(capacity: count)
+            capacity = count
+        }
+        body(buffer!)
     }
 }

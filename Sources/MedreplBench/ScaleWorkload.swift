@@ -38,6 +38,8 @@ enum ScaleWorkload {
         args.learning_rate = 2e-4
         args.save_steps = 0
         args.gradient_checkpointing = checkpointing
+        // bf16 autocast on the bf16 base (as the reference's torch.autocast); --bf16 0 multiplies in f32
+        args.bf16 = try o.int("bf16", storage == .bf16 ? 1 : 0) != 0
         let trainer = try Trainer(model: model, args: args, batches: batches)
         trainer.showProgress = false
 
@@ -45,7 +47,7 @@ enum ScaleWorkload {
         try trainer.train()
         let step = now() - start
         return [
-            "config": name, "dtype": storage.rawValue, "checkpointing": checkpointing, "tokens": rows * T,
+            "config": name, "dtype": storage.rawValue, "checkpointing": checkpointing, "bf16_products": args.bf16, "tokens": rows * T,
             "init_s": initSeconds, "step_s": step, "loss": trainer.state.step_losses.first ?? .nan,
             "processed_tokens": rows * T, "linear_params": config.parametersMultipliedPerToken,
             "parameters": config.parameterCount,

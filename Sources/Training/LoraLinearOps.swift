@@ -43,8 +43,9 @@ func dropout_blocks(_ count: Int, _ body: (Int, Int) -> Void) {
 /// y[N, out] = x[N, in]·Wᵀ (+ y when `accumulate`) + the adapter's term; a[N, r] saved.
 /// `scratch[N, in]` holds the dropped-out input when dropout is on.
 func loralinear_forward(_ y: FloatPointer, _ a: FloatPointer, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
-                        _ lora: LoraLinear?, dropout: DropoutSpec?, scratch: FloatPointer, N: Int, accumulate: Bool = false) {
-    w.forward(x, into: y, n: N, accumulate: accumulate)
+                        _ lora: LoraLinear?, dropout: DropoutSpec?, scratch: FloatPointer, N: Int, accumulate: Bool = false,
+                        precision: ProductPrecision) {
+    w.forward(x, into: y, n: N, accumulate: accumulate, precision: precision)
     guard let lora else { return }
     var input = x
     if let d = dropout {
@@ -61,8 +62,8 @@ func loralinear_forward(_ y: FloatPointer, _ a: FloatPointer, _ x: UnsafePointer
 /// `da[N, r]` and `scratch[N, in]` are scratch.
 func loralinear_backward(_ dx: FloatPointer, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>,
                          _ w: WeightMatrix, _ lora: LoraLinear?, dropout: DropoutSpec?,
-                         da: FloatPointer, scratch: FloatPointer, N: Int, accumulate: Bool) {
-    w.backwardInput(dy, into: dx, n: N, accumulate: accumulate)
+                         da: FloatPointer, scratch: FloatPointer, N: Int, accumulate: Bool, precision: ProductPrecision) {
+    w.backwardInput(dy, into: dx, n: N, accumulate: accumulate, precision: precision)
     guard let lora else { return }
     let r = lora.r, nin = lora.inFeatures, nout = lora.outFeatures
     // grad_B[out, r] += scaling · dyᵀ[out, N] · a[N, r]

@@ -20,6 +20,10 @@ public final class LoraModel: @unchecked Sendable {
     public var adapterEnabled = true
     /// Activation recomputation: keep only each layer's input and redo the layer's forward in the backward.
     public var gradientCheckpointing = false
+    /// The arithmetic of the frozen base weights' products in training (`TrainingArguments.bf16` sets
+    /// `.bf16`: torch's bf16 autocast, on AVX512-BF16 when the weights are stored as bf16). The adapter's
+    /// own products, norms, attention and the loss stay f32.
+    public var baseProductPrecision: ProductPrecision = .f32
     /// cos/sin for positions `0..<rope.positions`: the longest row that can be trained.
     public let rope: RopeTables
     private var arena: ActivationArena?
@@ -195,9 +199,9 @@ public final class LoraModel: @unchecked Sendable {
         func ix(_ t: LoraTarget) -> Int { t.index }
 
         rmsnorm_forward(out: s.ln1, rstd: s.ln1_rstd, inp: hIn, weight: w.input_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
-        loralinear_forward(s.q, s.lora_a[ix(.q_proj)], s.ln1, w.self_attn.q_proj, lora(l, .q_proj), dropout: dropout(l, .q_proj, dropoutKey), scratch: wide, N: N)
-        loralinear_forward(s.k, s.lora_a[ix(.k_proj)], s.ln1, w.self_attn.k_proj, lora(l, .k_proj), dropout: dropout(l, .k_proj, dropoutKey), scratch: wide, N: N)
-        loralinear_forward(s.v, s.lora_a[ix(.v_proj)], s.ln1, w.self_attn.v_proj, lora(l, .v_proj), dropout: dropout(l, .v_proj, dropoutKey), scratch: wide, N: N)
+        loralinear_forward(s.q, s.lora_a[ix(.q_proj)], s.ln1, w.self_attn.q_proj, lora(l, .q_proj), dropout: dropout(l, .q_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
+        loralinear_forward(s.k, s.lora_a[ix(.k_proj)], s.ln1, w.self_attn.k_proj, lora(l, .k_proj), dropout: dropout(l, .k_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
+        loralinear_forward(s.v, s.lora_a[ix(.v_proj)], s.ln1, w.self_attn.v_proj, lora(l, .v_proj), dropout: dropout(l, .v_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
         plan.positions.withUnsafeBufferPointer { pos in
             rope_forward(x: s.q, positions: pos.baseAddress!, rope: rope, N: N, H: nh)
             rope_forward(x: s.k, positions: pos.baseAddress!, rope: rope, N: N, H: nkv)
@@ -206,14 +210,14 @@ public final class LoraModel: @unchecked Sendable {
             attention_forward(s.atty, s.att, s.q, s.k, s.v, mask.baseAddress!, rows: plan.rows, nh: nh, nkv: nkv, hd: c.head_dim)
         }
         s.h2.update(from: hIn, count: N * C)
-        loralinear_forward(s.h2, s.lora_a[ix(.o_proj)], s.atty, w.self_attn.o_proj, lora(l, .o_proj), dropout: dropout(l, .o_proj, dropoutKey), scratch: wide, N: N, accumulate: true)
+        loralinear_forward(s.h2, s.lora_a[ix(.o_proj)], s.atty, w.self_attn.o_proj, lora(l, .o_proj), dropout: dropout(l, .o_proj, dropoutKey), scratch: wide, N: N, accumulate: true, precision: baseProductPrecision)
 
         rmsnorm_forward(out: s.ln2, rstd: s.ln2_rstd, inp: s.h2, weight: w.post_attention_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
-        loralinear_forward(s.gate, s.lora_a[ix(.gate_proj)], s.ln2, w.mlp.gate_proj, lora(l, .gate_proj), dropout: dropout(l, .gate_proj, dropoutKey), scratch: wide, N: N)
-        loralinear_forward(s.up, s.lora_a[ix(.up_proj)], s.ln2, w.mlp.up_proj, lora(l, .up_proj), dropout: dropout(l, .up_proj, dropoutKey), scratch: wide, N: N)
+        loralinear_forward(s.gate, s.lora_a[ix(.gate_proj)], s.ln2, w.mlp.gate_proj, lora(l, .gate_proj), dropout: dropout(l, .gate_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
+        loralinear_forward(s.up, s.lora_a[ix(.up_proj)], s.ln2, w.mlp.up_proj, lora(l, .up_proj), dropout: dropout(l, .up_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
         swiglu_forward(out: s.act, gate: s.gate, up: s.up, n: N * I)
         hOut.update(from: s.h2, count: N * C)
-        loralinear_forward(hOut, s.lora_a[ix(.down_proj)], s.act, w.mlp.down_proj, lora(l, .down_proj), dropout: dropout(l, .down_proj, dropoutKey), scratch: wide, N: N, accumulate: true)
+        loralinear_forward(hOut, s.lora_a[ix(.down_proj)], s.act, w.mlp.down_proj, lora(l, .down_proj), dropout: dropout(l, .down_proj, dropoutKey), scratch: wide, N: N, accumulate: true, precision: baseProductPrecision)
     }
 
     // MARK: - Head: final norm, lm_head, cross-entropy
@@ -231,13 +235,13 @@ public final class LoraModel: @unchecked Sendable {
             while start < M {
                 let m = min(HeadScratch.chunk, M - start)
                 for i in 0..<m { (h.x + i * C).update(from: h.lnf + plan.targetIndex[start + i] * C, count: C) }
-                out.forward(h.x, into: h.logits, n: m)                      // logits[m, V] = x[m, C] · Wᵀ
+                out.forward(h.x, into: h.logits, n: m, precision: baseProductPrecision)   // logits[m, V] = x[m, C] · Wᵀ
                 let targets = labels.baseAddress! + start
                 crossentropy_forward(losses: h.losses, logits: h.logits, targets: targets, N: m, V: V)
                 for i in 0..<m { total += Double(h.losses[i]) }
                 if let dscale {
                     crossentropy_backward(h.logits, h.losses, targets, M: m, V: V, dscale: dscale)
-                    out.backwardInput(h.logits, into: h.dx, n: m)           // dx[m, C] = dlogits[m, V] · W
+                    out.backwardInput(h.logits, into: h.dx, n: m, precision: baseProductPrecision)   // dx[m, C] = dlogits[m, V] · W
                     for i in 0..<m {
                         let d = a.grads.dln + plan.targetIndex[start + i] * C, g = h.dx + i * C
                         for j in 0..<C { d[j] += g[j] }
@@ -271,28 +275,28 @@ public final class LoraModel: @unchecked Sendable {
 
         // MLP: out = h2 + down(silu(gate(ln2)) · up(ln2)), ln2 = norm(h2)
         loralinear_backward(g.dact, g.dres, s.act, s.lora_a[ix(.down_proj)], w.mlp.down_proj, lora(l, .down_proj),
-                            dropout: dropout(l, .down_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false)
+                            dropout: dropout(l, .down_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
         swiglu_backward(g.dgate, g.dup, g.dact, s.gate, s.up, count: N * I)
         loralinear_backward(g.dln, g.dgate, s.ln2, s.lora_a[ix(.gate_proj)], w.mlp.gate_proj, lora(l, .gate_proj),
-                            dropout: dropout(l, .gate_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false)
+                            dropout: dropout(l, .gate_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
         loralinear_backward(g.dln, g.dup, s.ln2, s.lora_a[ix(.up_proj)], w.mlp.up_proj, lora(l, .up_proj),
-                            dropout: dropout(l, .up_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true)
+                            dropout: dropout(l, .up_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true, precision: baseProductPrecision)
         rmsnorm_backward(g.dres, g.dln, s.h2, w.post_attention_layernorm.pointer, s.ln2_rstd, N: N, C: C)
 
         // Attention: h2 = in + o(attention(rope(q(ln1)), rope(k(ln1)), v(ln1))), ln1 = norm(in)
         loralinear_backward(g.dy, g.dres, s.atty, s.lora_a[ix(.o_proj)], w.self_attn.o_proj, lora(l, .o_proj),
-                            dropout: dropout(l, .o_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false)
+                            dropout: dropout(l, .o_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
         attention_backward(g.dq, g.dk, g.dv, g.dScores, g.dy, s.att, s.q, s.k, s.v, rows: plan.rows, N: N, nh: nh, nkv: nkv, hd: c.head_dim)
         plan.positions.withUnsafeBufferPointer { pos in
             rope_backward(dx: g.dq, positions: pos.baseAddress!, rope: rope, N: N, H: nh)
             rope_backward(dx: g.dk, positions: pos.baseAddress!, rope: rope, N: N, H: nkv)
         }
         loralinear_backward(g.dln, g.dq, s.ln1, s.lora_a[ix(.q_proj)], w.self_attn.q_proj, lora(l, .q_proj),
-                            dropout: dropout(l, .q_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false)
+                            dropout: dropout(l, .q_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
         loralinear_backward(g.dln, g.dk, s.ln1, s.lora_a[ix(.k_proj)], w.self_attn.k_proj, lora(l, .k_proj),
-                            dropout: dropout(l, .k_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true)
+                            dropout: dropout(l, .k_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true, precision: baseProductPrecision)
         loralinear_backward(g.dln, g.dv, s.ln1, s.lora_a[ix(.v_proj)], w.self_attn.v_proj, lora(l, .v_proj),
-                            dropout: dropout(l, .v_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true)
+                            dropout: dropout(l, .v_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true, precision: baseProductPrecision)
         rmsnorm_backward(g.dres, g.dln, hIn, w.input_layernorm.pointer, s.ln1_rstd, N: N, C: C)
     }
 }

@@ -85,6 +85,7 @@ public final class Trainer: @unchecked Sendable {
                           weightDecay: args.weight_decay)
         schedule = LinearSchedule(baseLearningRate: args.learning_rate, warmupSteps: args.warmup_steps, totalSteps: maxSteps)
         model.gradientCheckpointing = args.gradient_checkpointing
+        model.baseProductPrecision = args.bf16 ? .bf16 : .f32
         try checkActivationMemory()
     }
 

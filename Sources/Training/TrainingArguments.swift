@@ -29,6 +29,10 @@ public struct TrainingArguments: Sendable, Equatable {
     public var save_total_limit: Int? = nil
     public var seed: UInt64 = 42
     public var gradient_checkpointing: Bool = false
+    /// bf16 mixed precision, as transformers' `bf16=True` (torch autocast): the frozen base weights'
+    /// products round their activations to bf16 and run on AVX512-BF16 when the base is stored as bf16
+    /// (`load_model ... dtype=bf16`); otherwise nothing changes. The adapter, its optimizer and the loss stay f32.
+    public var bf16: Bool = false
     /// medrepl: how micro-batches are padded (default: to the longest row).
     public var padding: Padding = .longest
     /// medrepl: micro-batches of one optimizer step are packed into a single forward/backward pass while their
@@ -62,7 +66,7 @@ public struct TrainingArguments: Sendable, Equatable {
                 "learning_rate": learning_rate, "warmup_steps": warmup_steps, "weight_decay": weight_decay,
                 "adam_beta1": adam_beta1, "adam_beta2": adam_beta2, "adam_epsilon": adam_epsilon, "max_grad_norm": max_grad_norm,
                 "logging_steps": logging_steps, "save_steps": save_steps, "save_total_limit": save_total_limit,
-                "seed": Int(truncatingIfNeeded: seed), "gradient_checkpointing": gradient_checkpointing,
+                "seed": Int(truncatingIfNeeded: seed), "gradient_checkpointing": gradient_checkpointing, "bf16": bf16,
                 "padding_max_length": pad, "shuffle": shuffle, "max_tokens_per_pass": max_tokens_per_pass]
     }
 }

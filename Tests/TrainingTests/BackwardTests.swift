@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Kernels
 import Llama
 import Training
 
@@ -193,5 +194,44 @@ struct BackwardTests {
         let tooLong = try TrainingBatch(input_ids: [[Int](repeating: 4, count: 129)])   // max_position_embeddings 128
         #expect(throws: LoraError.self) { try model.loss(tooLong) }
         #expect(throws: LoraError.self) { try TrainingBatch(input_ids: [[1, 2], [1]]) }
+    }
+}
+
+/// bf16 autocast of the base products (`TrainingArguments.bf16`) on a bf16-stored base: the loss and every
+/// adapter gradient stay within bf16 rounding of the f32 products' (and differ from them, so the bf16
+/// kernels really ran); the Trainer sets the precision from the arguments.
+@Suite struct BF16AutocastTests {
+    @Test func gradientsStayWithinBF16RoundingOfF32() throws {
+        try #require(WeightMatrix.bf16ProductsAvailable, "this CPU has no AVX512-BF16: bf16 autocast multiplies in f32")
+        let base = LlamaModel.random(config: TinyLlama.config, seed: 5, storage: .bf16)
+        let lora = try LoraConfig(r: 4, lora_alpha: 8, target_modules: ["all-linear"], seed: 7)
+        let model = try LoraModel(config: base.config, weights: base.weights, lora: lora)
+        var g = SeededRandom(seed: 99)
+        for m in model.adapter.modules { for i in 0..<m.lora_B.count { m.lora_B[i] = 0.05 * g.nextNormal() } }
+        let (batch, _) = try TinyLlama.referenceBatch()
+        func run(_ precision: ProductPrecision) throws -> (Double, [[Float]]) {
+            model.baseProductPrecision = precision
+            model.adapter.zeroGradients()
+            let loss = try model.forwardBackward(batch, lossDivisor: Double(batch.targetCount)).lossSum
+            return (loss, model.adapter.modules.flatMap { [$0.grad_A.array, $0.grad_B.array] })
+        }
+        let (l32, g32) = try run(.f32), (l16, g16) = try run(.bf16)
+        #expect(abs(l16 - l32) / abs(l32) < 1e-2, "loss \(l16) vs \(l32)")
+        var worst: Float = 0, differs = false
+        for (a, b) in zip(g16, g32) {
+            let scale = b.map(abs).max()! + 1e-12
+            worst = max(worst, maxAbsDiff(a, b) / scale)
+            differs = differs || a != b
+        }
+        #expect(worst < 3e-2 && differs, "worst gradient difference \(worst) of each tensor's largest, differs: \(differs)")
+    }
+
+    @Test func trainerTakesThePrecisionFromTheArguments() throws {
+        var args = TrainerTests.args(TrainingPaths.scratch("bf16"))
+        args.bf16 = true
+        let t = try TrainerTests.trainer(args)
+        #expect(t.model.baseProductPrecision == .bf16)
+        args.bf16 = false
+        #expect(try TrainerTests.trainer(args).model.baseProductPrecision == .f32)
     }
 }

@@ -57,6 +57,16 @@ float mk_exp_store(float *out, const float *x, size_t n, float shift, float scal
 void mk_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
 void mk_swiglu_backward(float *dgate, float *dup, const float *dact, const float *gate, const float *up, size_t n);
 
+/// Products with a frozen bf16 weight W[n, k] on AVX512-BF16 (mk_gemm_bf16_available() == 1 when
+/// built with it); the other operand already rounded to bf16, sums in f32.
+/// nt: y[m, ldy] (+)= x[m, k] · Wᵀ for W's rows (y's columns) [n_begin, n_end); k even.
+/// nn: dx[m, k] (+)= dy[m, n] · W for dx's columns [k_begin, k_end); n even.
+int mk_gemm_bf16_available(void);
+void mk_gemm_bf16_nt(const uint16_t *w, const uint16_t *x, float *y, size_t m, size_t k, size_t ldy,
+                     size_t n_begin, size_t n_end, int accumulate);
+void mk_gemm_bf16_nn(const uint16_t *w, const uint16_t *dy, float *dx, size_t m, size_t n, size_t k,
+                     size_t k_begin, size_t k_end, int accumulate);
+
 /// A job chunk: `chunk` is in [0, chunks).
 typedef void (*mk_pool_fn)(void *ctx, long chunk);
 /// Runs fn(ctx, 0..<chunks) on the calling thread and up to `threads - 1` pooled workers, which spin

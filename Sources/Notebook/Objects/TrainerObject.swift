@@ -44,7 +44,7 @@ public final class TrainingArgumentsObject: LiveObject {
     public static let names = ["output_dir", "num_train_epochs", "max_steps", "per_device_train_batch_size",
                                "gradient_accumulation_steps", "learning_rate", "warmup_steps", "logging_steps",
                                "save_steps", "save_total_limit", "seed", "max_grad_norm", "gradient_checkpointing",
-                               "weight_decay", "max_tokens_per_pass", "shuffle"]
+                               "bf16", "weight_decay", "max_tokens_per_pass", "shuffle"]
     public var fieldNames: [String] { Self.names }
     public func field(_ name: String) -> Value? {
         let a = arguments
@@ -62,6 +62,7 @@ public final class TrainingArgumentsObject: LiveObject {
         case "seed": return .int(Int(a.seed))
         case "max_grad_norm": return .double(a.max_grad_norm)
         case "gradient_checkpointing": return .bool(a.gradient_checkpointing)
+        case "bf16": return .bool(a.bf16)
         case "weight_decay": return .double(a.weight_decay)
         case "max_tokens_per_pass": return .int(a.max_tokens_per_pass)
         case "shuffle": return .bool(a.shuffle)
