@@ -12,14 +12,17 @@ enum TrainingWorkload {
     static let targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
     /// Options: --model-gguf, --data, --rows, --max-length, --max-steps, --logging-steps, --lora-dropout, --seed,
-    /// --init-adapter (a peft folder whose weights and config start the run; W1's parity runs).
+    /// --init-adapter (a peft folder whose weights and config start the run; W1's parity runs),
+    /// --dtype f32|bf16 (how the base is stored; f32), --bf16 0|1 (bf16 autocast of the base's products;
+    /// 1 with a bf16 base), --checkpointing (activation recomputation).
     static func run(_ o: BenchOptions, notebookMode: Bool) throws -> [String: Any] {
         let modelURL = URL(fileURLWithPath: o.string("model-gguf", "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
         let maxLength = try o.int("max-length", 512)
         let seed = UInt64(try o.int("seed", 42))
 
         var start = now()
-        let base = try LlamaModel.load(gguf: modelURL, storage: .f32)
+        guard let storage = StorageType(rawValue: o.string("dtype", "f32")) else { throw BenchError("--dtype must be f32, bf16 or f16") }
+        let base = try LlamaModel.load(gguf: modelURL, storage: storage)
         let tokenizer = try loadTokenizer(at: modelURL)
         let loadSeconds = now() - start
         guard let eos = tokenizer.eosTokenId else { throw BenchError("\(modelURL.path): the tokenizer has no EOS token") }
@@ -56,6 +59,8 @@ enum TrainingWorkload {
         args.seed = seed
         args.shuffle = false                      // the reference's sequential sampler: the same batches
         args.padding = notebookMode ? .maxLength(maxLength) : .longest
+        args.bf16 = try o.int("bf16", storage == .bf16 ? 1 : 0) != 0
+        args.gradient_checkpointing = o.flag("checkpointing")
         let trainer = try Trainer(model: model, args: args, examples: examples, padTokenId: pad)
         trainer.showProgress = false
         var logged: [[String: Any]] = []
@@ -74,7 +79,8 @@ enum TrainingWorkload {
         let real = used.reduce(0) { $0 + ($1.attention_mask?.reduce(0, +) ?? $1.input_ids.count) }
         let fed = notebookMode ? used.count * maxLength : real
         return [
-            "mode": notebookMode ? "notebook" : "default", "rows": examples.count, "steps": trainer.state.global_step,
+            "mode": notebookMode ? "notebook" : "default", "dtype": storage.rawValue, "bf16_products": args.bf16,
+            "checkpointing": args.gradient_checkpointing, "rows": examples.count, "steps": trainer.state.global_step,
             "load_s": loadSeconds, "wall_s": wall, "s_per_step": wall / Double(max(out.global_step, 1)),
             "real_tokens": real, "fed_tokens": fed, "real_tok_s": Double(real) / wall, "fed_tok_s": Double(fed) / wall,
             "processed_tokens": real,   // trailing padding is skipped: only real positions are computed
