@@ -4,7 +4,7 @@
 // Module layout (one concept per module; the engine never depends on the shell):
 //   CBLAS, CEditLine            system libraries found through pkg-config
 //   CSentencePiece              C++ shim with a C interface over libsentencepiece
-//   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool)
+//   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool, dropout, exp, bf16 GEMM)
 //   Kernels                     buffers, weight matrices, BLAS, CPU and BLAS health
 //   Weights                     safetensors and GGUF readers/writers, model resolution
 //   Tokenizers                  SentencePiece, byte-level BPE, chat templates

@@ -52,7 +52,9 @@ public func attention_forward(out: UnsafeMutablePointer<Float>,    // [B, T, NH,
             let qv = q + ((b * T + t) * NH + h) * HD
             let o = out + ((b * T + t) * NH + h) * HD
             let visible = Swift.min(p + 1, S)
-            // scores, with masked slots at −∞
+            if keepProbabilities && visible < S { (row + visible).update(repeating: 0, count: S - visible) }
+            if mk_attention_query(qv, kb, vb, kvStride, visible, keyMask.map { $0 + b * S }, scale, row, o, HD) >= 0 { continue }
+            // no C kernel for this head size: the same in Swift, scores with masked slots at −∞
             var maxScore = -Float.infinity
             for j in 0..<visible {
                 if let m = keyMask, m[b * S + j] == 0 { row[j] = -.infinity; continue }
@@ -61,7 +63,6 @@ public func attention_forward(out: UnsafeMutablePointer<Float>,    // [B, T, NH,
                 if s > maxScore { maxScore = s }
             }
             o.update(repeating: 0, count: HD)
-            if keepProbabilities && visible < S { (row + visible).update(repeating: 0, count: S - visible) }
             if maxScore == -.infinity {
                 row.update(repeating: 0, count: visible)
                 continue

@@ -68,14 +68,18 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         #expect(crossentropy_forward(losses: &none, logits: logits, targets: [-100], N: 1, V: V).isNaN)
     }
 
-    /// Causal GQA attention with a padding hole, from a cache offset, against the textbook formula.
-    @Test func attentionMatchesNaive() {
-        let B = 2, T = 3, S = 7, NH = 4, NKV = 2, HD = 8
+    /// Causal GQA attention with a padding hole, from a cache offset, against the textbook formula; head
+    /// sizes 64 and 128 take the C kernel, 8 the Swift loop. Row 1's first two queries see only masked
+    /// slots (left padding) and get a zero output.
+    @Test(arguments: [8, 64, 128])
+    func attentionMatchesNaive(HD: Int) {
+        let B = 2, T = 3, S = 7, NH = 4, NKV = 2
         let q = randoms(B * T * NH * HD, seed: 6), k = randoms(B * S * NKV * HD, seed: 7), v = randoms(B * S * NKV * HD, seed: 8)
         let start: [Int32] = [4, 2]                   // row 0 queries at 4,5,6; row 1 at 2,3,4
         var mask = [Int32](repeating: 1, count: B * S)
         mask[0 * S + 1] = 0; mask[1 * S + 3] = 0      // padding slots
-        var out = [Float](repeating: 0, count: B * T * NH * HD)
+        for j in 0..<3 { mask[1 * S + j] = 0 }        // row 1: left padding
+        var out = [Float](repeating: 9, count: B * T * NH * HD)
         var att = [Float](repeating: 0, count: B * NH * T * S)
         attention_forward(out: &out, att: &att, q: q, k: k, v: v, start: start, keyMask: mask,
                           B: B, T: T, S: S, NH: NH, NKV: NKV, HD: HD, keepProbabilities: true)
@@ -83,6 +87,7 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         for b in 0..<B { for t in 0..<T { for h in 0..<NH {
             let g = h / (NH / NKV), p = Int(start[b]) + t
             let slots = (0...p).filter { mask[b * S + $0] != 0 }
+            if slots.isEmpty { continue }   // expected output 0
             let scores = slots.map { j in
                 (0..<HD).map { Double(q[((b * T + t) * NH + h) * HD + $0]) * Double(k[((b * S + j) * NKV + g) * HD + $0]) }
                     .reduce(0, +) / Double(HD).squareRoot()

@@ -67,6 +67,13 @@ void mk_gemm_bf16_nt(const uint16_t *w, const uint16_t *x, float *y, size_t m, s
 void mk_gemm_bf16_nn(const uint16_t *w, const uint16_t *dy, float *dx, size_t m, size_t n, size_t k,
                      size_t k_begin, size_t k_end, int accumulate);
 
+/// One attention query: row[j] = softmax_j(q · k_j · scale) over slots j < visible (0 where key_mask[j]
+/// is 0; key_mask may be NULL), out[head_dim] = Σ_j row[j] · v_j; slot j's key and value start at
+/// k + j · stride and v + j · stride. Returns 1; 0 when every slot is masked (row and out zeroed); -1,
+/// doing nothing, when this build has no kernel for head_dim (AVX-512 and head_dim 64 or 128).
+int mk_attention_query(const float *q, const float *k, const float *v, size_t stride, size_t visible,
+                       const int32_t *key_mask, float scale, float *row, float *out, size_t head_dim);
+
 /// A job chunk: `chunk` is in [0, chunks).
 typedef void (*mk_pool_fn)(void *ctx, long chunk);
 /// Runs fn(ctx, 0..<chunks) on the calling thread and up to `threads - 1` pooled workers, which spin

@@ -24,7 +24,7 @@ extension VerbGroup {
                     + "match it with a `(re)` pattern.",
                  positional: [Parameter("name", .path, help: "smollm2, a folder, a .gguf, ORG/NAME, or a preset with init=random",
                                         completion: .path(extensions: ["gguf", "json"]))],
-                 keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32)"),
+                 keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32, but see training_args bf16)"),
                             Parameter("init", .choice(["load", "random"]), default: .string("load"), help: "random: seeded random weights from a preset or config"),
                             Parameter("seed", .int, optional: true, help: "seed of the random weights (default: the session seed)"),
                             Parameter("tokenizer", .object("Tokenizer"), optional: true, help: "use this tokenizer instead of the one found with the model")],

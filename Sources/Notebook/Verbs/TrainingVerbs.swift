@@ -140,7 +140,8 @@ extension VerbGroup {
                     Parameter("shuffle", .bool, default: .bool(true), help: "a seeded shuffled data order per epoch"),
                  ],
                  examples: ["args = training_args output_dir=outputs/medical-lora",
-                            "args = training_args output_dir=/tmp/run max_steps=4 logging_steps=1"]) { inv, session in
+                            "args = training_args output_dir=/tmp/run max_steps=4 logging_steps=1",
+                            "args = training_args output_dir=/tmp/run bf16=true gradient_checkpointing=true"]) { inv, session in
                 var a = TrainingArguments(output_dir: session.resolvePath(try inv.string("output_dir")).path)
                 a.num_train_epochs = try inv.double("num_train_epochs")
                 a.max_steps = try inv.int("max_steps")
