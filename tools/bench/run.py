@@ -68,6 +68,10 @@ class Runner:
         self.save()
         return entry.get("result")
 
+    def llama_cpp(self, *options):
+        return [sys.executable, os.path.join(HERE, "llamacpp.py"), "--bin", self.args.llama_cpp,
+                "--threads", str(self.args.threads), "--cache-dir", self.args.out, *options]
+
     def medrepl(self, workload, *options):
         return [self.bench, workload, *options]
 
@@ -110,8 +114,10 @@ def plan(args, runner, out):
         for dtype in ["f32", "bf16"]:
             for batch in ([1] if quick else [1, 8]):
                 opts = model + ["--dtype", dtype, "--batch", str(batch)]
-                items.append((f"w3 {dtype} b{batch}", [("medrepl", runner.medrepl("w3", *opts)),
-                                                        ("reference", runner.reference("w3", *opts))], reps, None))
+                sides = [("medrepl", runner.medrepl("w3", *opts)), ("reference", runner.reference("w3", *opts))]
+                if args.llama_cpp and batch == 1:   # llama-bench measures one sequence
+                    sides.append(("llama.cpp", runner.llama_cpp(*model, "--dtype", dtype)))
+                items.append((f"w3 {dtype} b{batch}", sides, reps, None))
     if "w4" in only:
         for config in (["tinyllama"] if quick else ["tinyllama", "llama-3.2-1b"]):
             for recompute in [False, True]:
@@ -181,6 +187,12 @@ def summarise(results):
             a, b = (mfu(m, machine, linear) if m else None), (mfu(ref, machine, linear) if ref else None)
             rows.append((key, "MFU", a, b, a / b if a and b else None, False))
             entry["mfu"] = {"medrepl": a, "reference": b}
+        cpp = median_result(runs, key, "llama.cpp")
+        if workload == "w3" and m and cpp:
+            entry["llama_cpp"] = cpp
+            for name, field in [("prompt tok/s", "prompt_tok_s"), ("decode tok/s", "decode_tok_s"), ("peak GiB", "peak_gib")]:
+                a, b = m.get(field), cpp.get(field)
+                rows.append((key + " (vs llama.cpp)", name, a, b, a / b if a and b else None, field == "peak_gib"))
         if workload == "w3" and m and machine:
             bound = machine["read_gb_s"] * 1e9 / m["weight_bytes"] * m["batch"]
             entry["decode_bound_tok_s"] = bound
@@ -245,6 +257,7 @@ def main():
                    help="longest: W1's reference pads to the longest row (same losses, ~4x less work; not the notebook's time)")
     p.add_argument("--keep-blas-env", action="store_true",
                    help="pass OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE on to both sides (default: both run without them)")
+    p.add_argument("--llama-cpp", metavar="DIR", help="W3's third column: a folder with llama.cpp's llama-bench and llama-quantize")
     p.add_argument("--model", default="models/SmolLM2-135M-Instruct.Q4_1.gguf")
     p.add_argument("--data", default="../shared/data/medical_o1_verifiable_problem.demo198.json")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads of the reference")
