@@ -76,15 +76,12 @@ static size_t matvec_rows4(const void *w, int format, const float *x, float *y,
 }
 #endif
 
-void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
-                        size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
-                        int accumulate) {
-    if (n > 8) n = 8;  // callers never pass more; keeps the accumulators in registers
-#if defined(__AVX512F__)
-    // Four rows at a time paid for f32 weights (17.4 against 19.1 ms for SmolLM2's products on one
-    // Zen 5 core, three runs each) but not for bf16 (12.7 against 9.8 ms), so bf16 keeps one row.
-    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4(w, format, x, y, cols, row_begin, row_end, accumulate);
-#endif
+// Rows [row_begin, row_end) for n inputs. Always inlined with a constant n (see the switch below), so
+// the 2n accumulators live in registers: with a run-time n the compiler kept them on the stack, a
+// load and a store around every FMA.
+static inline __attribute__((always_inline))
+void matmul_rows(const size_t n, const void *w, int format, const float *x, float *y,
+                 size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
     for (size_t r = row_begin; r < row_end; r++) {
         size_t wr = r * cols;   // element offset of the row
         float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -127,4 +124,18 @@ void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
             else y[i * rows + r] = sums[i];
         }
     }
+}
+
+void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
+                        size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
+                        int accumulate) {
+    if (n > 8) n = 8;  // callers never pass more; keeps the accumulators in registers
+#if defined(__AVX512F__)
+    // Four rows at a time paid for f32 weights (17.4 against 19.1 ms for SmolLM2's products on one
+    // Zen 5 core, three runs each) but not for bf16 (12.7 against 9.8 ms), so bf16 keeps one row.
+    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4(w, format, x, y, cols, row_begin, row_end, accumulate);
+#endif
+#define ROWS(N) case N: matmul_rows(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
+    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
+#undef ROWS
 }
