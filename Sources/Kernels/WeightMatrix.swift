@@ -5,9 +5,10 @@ import Foundation
 public enum ProductPrecision: String, Sendable, CaseIterable {
     /// f32 multiply-adds: bf16/f16 weights are widened exactly, activations are kept as they are.
     case f32
-    /// torch's bf16 autocast: with bf16 weights, the activations (or incoming gradients) are rounded to
-    /// bf16 and multiplied on AVX512-BF16 (twice the multiply-adds of f32, sums in f32), for products of
-    /// more than `WeightMatrix.smallBatch` rows. Other storage, or a CPU without AVX512-BF16: as `f32`.
+    /// torch's bf16 autocast (and llama.cpp's bf16 arithmetic): with bf16 weights, the activations (or
+    /// incoming gradients) are rounded to bf16 and multiplied on AVX512-BF16 (sums in f32), for products
+    /// of more than `WeightMatrix.smallBatch` rows and of a single row (decode of one sequence); 2 to 8
+    /// rows keep the f32 widening product. Other storage, or a CPU without AVX512-BF16: as `f32`.
     case bf16
 }
 
@@ -133,6 +134,10 @@ public final class WeightMatrix: @unchecked Sendable {
             bf16Forward(x, into: y, n: n, accumulate: accumulate)
             return
         }
+        if n == 1 && usesBF16Products(precision) {
+            bf16Matvec(x, into: y, accumulate: accumulate)
+            return
+        }
         if n <= WeightMatrix.smallBatch {
             // Decode: a few tokens. The weights stream once through registers, where sgemm would
             // first copy them into its packed layout, and OpenBLAS's thread pool stays asleep.
@@ -211,6 +216,19 @@ public final class WeightMatrix: @unchecked Sendable {
         let rows = rows, cols = cols, w = half!
         bf16Strips(dy, count: n * rows, outputColumns: cols, reduction: rows, n: n) { dyb, first, end in
             mk_gemm_bf16_nn(w, dyb, dx, n, rows, cols, first, end, accumulate ? 1 : 0)
+        }
+    }
+
+    /// The decode product of one input in bf16 arithmetic: x rounded to bf16, rows split over the cores.
+    /// (2 to 8 inputs stay on the f32 widening product, which was faster for them.)
+    func bf16Matvec(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let cols = cols, w = half!
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: cols) { xb in
+            mk_f32_to_bf16(x, xb.baseAddress!, cols)
+            let converted = UnsafePointer(xb.baseAddress!)
+            Parallel.rows(rows, workPerRow: cols) { range in
+                mk_matvec_bf16(w, converted, y, cols, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            }
         }
     }
 

@@ -83,11 +83,11 @@ extension LlamaModel {
             let layer = W.model.layers[l]
             // attention block
             rmsnorm_forward(out: xb, rstd: rstd, inp: x, weight: layer.input_layernorm.pointer, N: R, C: C, eps: c.rms_norm_eps)
-            layer.self_attn.q_proj.forward(xb, into: q, n: R)
+            layer.self_attn.q_proj.forward(xb, into: q, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: q, inp: xb, delta: lora.layers[l].q_proj, scratch: ls, N: R) }
-            layer.self_attn.k_proj.forward(xb, into: k, n: R)
+            layer.self_attn.k_proj.forward(xb, into: k, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: k, inp: xb, delta: lora.layers[l].k_proj, scratch: ls, N: R) }
-            layer.self_attn.v_proj.forward(xb, into: v, n: R)
+            layer.self_attn.v_proj.forward(xb, into: v, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: v, inp: xb, delta: lora.layers[l].v_proj, scratch: ls, N: R) }
             rope_forward(x: q, positions: s.positions, rope: rope, N: R, H: NH)
             rope_forward(x: k, positions: s.positions, rope: rope, N: R, H: NKV)
@@ -100,17 +100,17 @@ extension LlamaModel {
             attention_forward(out: atty, att: s.att.pointer, q: q, k: keys, v: values,
                               start: s.start, keyMask: cache.keyMask,
                               B: B, T: T, S: S, NH: NH, NKV: NKV, HD: HD, keepProbabilities: false)
-            layer.self_attn.o_proj.forward(atty, into: xb2, n: R)
+            layer.self_attn.o_proj.forward(atty, into: xb2, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: xb2, inp: atty, delta: lora.layers[l].o_proj, scratch: ls, N: R) }
             residual_forward(out: x, a: x, b: xb2, n: R * C)
             // MLP block
             rmsnorm_forward(out: xb, rstd: rstd, inp: x, weight: layer.post_attention_layernorm.pointer, N: R, C: C, eps: c.rms_norm_eps)
-            layer.mlp.gate_proj.forward(xb, into: hb, n: R)
+            layer.mlp.gate_proj.forward(xb, into: hb, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: hb, inp: xb, delta: lora.layers[l].gate_proj, scratch: ls, N: R) }
-            layer.mlp.up_proj.forward(xb, into: hb2, n: R)
+            layer.mlp.up_proj.forward(xb, into: hb2, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: hb2, inp: xb, delta: lora.layers[l].up_proj, scratch: ls, N: R) }
             swiglu_forward(out: hb, gate: hb, up: hb2, n: R * I)
-            layer.mlp.down_proj.forward(hb, into: xb2, n: R)
+            layer.mlp.down_proj.forward(hb, into: xb2, n: R, precision: productPrecision)
             if let lora, let ls { lora_forward(out: xb2, inp: hb, delta: lora.layers[l].down_proj, scratch: ls, N: R) }
             residual_forward(out: x, a: x, b: xb2, n: R * C)
         }
@@ -119,14 +119,14 @@ extension LlamaModel {
         switch logits {
         case .all:
             rmsnorm_forward(out: xb, rstd: rstd, inp: x, weight: W.model.norm.pointer, N: R, C: C, eps: c.rms_norm_eps)
-            W.output.forward(xb, into: s.logits.pointer, n: R)
+            W.output.forward(xb, into: s.logits.pointer, n: R, precision: productPrecision)
         case .last:
             for b in 0..<B {
                 let t = Swift.max(realCounts[b], 1) - 1
                 (xb2 + b * C).update(from: x + (b * T + t) * C, count: C)
             }
             rmsnorm_forward(out: xb, rstd: rstd, inp: xb2, weight: W.model.norm.pointer, N: B, C: C, eps: c.rms_norm_eps)
-            W.output.forward(xb, into: s.logits.pointer, n: B)
+            W.output.forward(xb, into: s.logits.pointer, n: B, precision: productPrecision)
         }
         for b in 0..<B { cache.lengths[b] += realCounts[b] }
     }

@@ -15,6 +15,10 @@ public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
     public let storage: StorageType
     /// cos/sin for positions `0..<rope.positions`.
     public let rope: RopeTables
+    /// The arithmetic of the weight products in inference. `.bf16` with bf16 weights is llama.cpp's (and
+    /// torch's bf16) arithmetic: the activations are rounded to bf16 and multiplied on AVX512-BF16, sums
+    /// in f32. Default `.f32`: bf16 weights widened exactly, activations kept as they are.
+    public var productPrecision: ProductPrecision = .f32
     /// LoRA deltas added after each adapted projection in the inference forward (`attachAdapter`).
     public internal(set) var loraDeltas: LlamaLoraDeltas?
 

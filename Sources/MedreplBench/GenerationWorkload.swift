@@ -6,7 +6,8 @@ import Tokenizers
 /// W3: greedy generation with the KV cache, as `ask`/`generate` run it: the first `--prompt-tokens` tokens
 /// of tools/bench/prompt.txt, the same prompt in each of `--batch` rows, exactly `--new-tokens` new tokens.
 enum GenerationWorkload {
-    /// Options: --model-gguf, --prompt-file, --prompt-tokens (100), --new-tokens (128), --batch (1), --dtype (f32|bf16|f16).
+    /// Options: --model-gguf, --prompt-file, --prompt-tokens (100), --new-tokens (128), --batch (1), --dtype (f32|bf16|f16),
+    /// --bf16-products 0|1 (LlamaModel.productPrecision .bf16; 0).
     static func run(_ o: BenchOptions) throws -> [String: Any] {
         let modelURL = URL(fileURLWithPath: o.string("model-gguf", "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
         guard let storage = StorageType(rawValue: o.string("dtype", "f32")) else { throw BenchError("--dtype must be f32, bf16 or f16") }
@@ -16,6 +17,8 @@ enum GenerationWorkload {
 
         var start = now()
         let model = try LlamaModel.load(gguf: modelURL, storage: storage)
+        // 1: llama.cpp's bf16 arithmetic on a bf16 model (activations rounded to bf16, AVX512-BF16)
+        if try o.int("bf16-products", 0) != 0 { model.productPrecision = .bf16 }
         let tokenizer = try loadTokenizer(at: modelURL)
         let loadSeconds = now() - start
         let prompt = Array(tokenizer.encode(text.trimmingCharacters(in: .whitespacesAndNewlines), addSpecialTokens: true).prefix(promptTokens))
@@ -33,7 +36,7 @@ enum GenerationWorkload {
         // The first new token comes out of the prefill step; the other newTokens - 1 are decode steps.
         let decodeSteps = newTokens - 1
         return [
-            "dtype": storage.rawValue, "batch": batch, "prompt_tokens": prompt.count, "new_tokens": newTokens,
+            "dtype": storage.rawValue, "bf16_products": model.productPrecision == .bf16, "batch": batch, "prompt_tokens": prompt.count, "new_tokens": newTokens,
             "load_s": loadSeconds, "prefill_s": prefill, "total_s": total,
             "prompt_tok_s": Double(batch * prompt.count) / prefill,
             "decode_tok_s": Double(batch * decodeSteps) / max(total - prefill, 1e-9),

@@ -50,6 +50,28 @@ import Kernels
         }
     }
 
+    /// One input (the decode product): four rows at a time, the leftover rows and column tails.
+    @Test(arguments: [(rows: 7, cols: 64), (rows: 13, cols: 576), (rows: 4, cols: 95), (rows: 33, cols: 1000)])
+    func oneInputMatchesDouble(rows: Int, cols: Int) throws {
+        try #require(WeightMatrix.bf16ProductsAvailable, "this CPU has no AVX512-BF16: the bf16 products fall back to f32")
+        let values = (0..<(rows * cols)).map { Float(cos(Double($0) * 0.917)) }
+        let w = WeightMatrix(rows: rows, cols: cols, values: values, storage: .bf16)
+        let wr = Self.bf16(values)
+        let x = (0..<cols).map { Float(sin(Double($0) * 0.29)) * 2 }, xr = Self.bf16(x)
+        for accumulate in [false, true] {
+            var y = [Float](repeating: 1.5, count: rows)
+            w.forward(x, into: &y, n: 1, accumulate: accumulate, precision: .bf16)
+            var want = [Double](repeating: 0, count: rows), scale = want
+            for r in 0..<rows {
+                var s = accumulate ? 1.5 : 0, a = accumulate ? 1.5 : 0
+                for c in 0..<cols { let t = Double(xr[c]) * Double(wr[r * cols + c]); s += t; a += abs(t) }
+                want[r] = s; scale[r] = a
+            }
+            let e = Self.error(y, want, scale)
+            #expect(e < 1e-5, "[\(rows), \(cols)] accumulate \(accumulate): \(e)")
+        }
+    }
+
     /// Without bf16 storage `.bf16` changes nothing: f32 weights give the f32 product bit for bit.
     @Test func f32WeightsIgnoreTheBF16Precision() {
         let rows = 40, cols = 50, n = 20

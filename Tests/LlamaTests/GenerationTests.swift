@@ -158,3 +158,23 @@ import Kernels
         #expect(answer.meanLoss != scores[0].meanLoss)
     }
 }
+
+/// `productPrecision = .bf16` on a bf16 model (llama.cpp's bf16 arithmetic): a prompt of more than 8
+/// tokens (the bf16 GEMM) and a single token (the bf16 matrix-vector product) give logits within bf16
+/// rounding of the f32 arithmetic's, and not identical to them (the bf16 kernels ran).
+@Suite struct BF16ArithmeticTests {
+    @Test func logitsStayWithinBF16Rounding() throws {
+        try #require(WeightMatrix.bf16ProductsAvailable, "this CPU has no AVX512-BF16: bf16 arithmetic multiplies in f32")
+        guard let f = try TinyFixture.load("tiny-llama") else { print("skipped: tiny-llama fixture absent"); return }
+        let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: .bf16)
+        for ids in [[1] + (0..<20).map { 3 + $0 * 5 }, [42]] {
+            model.productPrecision = .f32
+            let f32 = try model.forward(inputIds: [ids]).values
+            model.productPrecision = .bf16
+            let bf16 = try model.forward(inputIds: [ids]).values
+            let scale = f32.map(abs).max()!
+            let worst = zip(f32, bf16).map { abs($0 - $1) }.max()! / scale
+            #expect(worst < 3e-2 && f32 != bf16, "\(ids.count) tokens: worst logit difference \(worst) of the largest")
+        }
+    }
+}

@@ -114,7 +114,10 @@ def plan(args, runner, out):
         for dtype in ["f32", "bf16"]:
             for batch in ([1] if quick else [1, 8]):
                 opts = model + ["--dtype", dtype, "--batch", str(batch)]
-                sides = [("medrepl", runner.medrepl("w3", *opts)), ("reference", runner.reference("w3", *opts))]
+                # bf16 weights in bf16 arithmetic on every side: torch runs the bf16 model in bf16, llama.cpp rounds
+                # activations to bf16, medrepl with --bf16-products 1 (load_model ... arithmetic=bf16)
+                mine = opts + (["--bf16-products", "1"] if dtype == "bf16" else [])
+                sides = [("medrepl", runner.medrepl("w3", *mine)), ("reference", runner.reference("w3", *opts))]
                 if args.llama_cpp and batch == 1:   # llama-bench measures one sequence
                     sides.append(("llama.cpp", runner.llama_cpp(*model, "--dtype", dtype)))
                 items.append((f"w3 {dtype} b{batch}", sides, reps, None))

@@ -66,6 +66,9 @@ void mk_gemm_bf16_nt(const uint16_t *w, const uint16_t *x, float *y, size_t m, s
                      size_t n_begin, size_t n_end, int accumulate);
 void mk_gemm_bf16_nn(const uint16_t *w, const uint16_t *dy, float *dx, size_t m, size_t n, size_t k,
                      size_t k_begin, size_t k_end, int accumulate);
+/// matvec: y[rows] (+)= W · x for one input x[cols] in bf16, over W's rows [row_begin, row_end) (decode).
+void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
+                    size_t row_begin, size_t row_end, int accumulate);
 
 /// One attention query: row[j] = softmax_j(q · k_j · scale) over slots j < visible (0 where key_mask[j]
 /// is 0; key_mask may be NULL), out[head_dim] = Σ_j row[j] · v_j; slot j's key and value start at

@@ -25,10 +25,12 @@ extension VerbGroup {
                  positional: [Parameter("name", .path, help: "smollm2, a folder, a .gguf, ORG/NAME, or a preset with init=random",
                                         completion: .path(extensions: ["gguf", "json"]))],
                  keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32, but see training_args bf16)"),
+                            Parameter("arithmetic", .choice(["f32", "bf16"]), default: .string("f32"), help: "bf16 (with dtype=bf16): inference rounds activations to bf16 and multiplies on AVX512-BF16, as llama.cpp does"),
                             Parameter("init", .choice(["load", "random"]), default: .string("load"), help: "random: seeded random weights from a preset or config"),
                             Parameter("seed", .int, optional: true, help: "seed of the random weights (default: the session seed)"),
                             Parameter("tokenizer", .object("Tokenizer"), optional: true, help: "use this tokenizer instead of the one found with the model")],
                  examples: ["model = load_model smollm2", "model = load_model models/SmolLM2-135M-Instruct.Q4_1.gguf dtype=bf16",
+                            "fast = load_model smollm2 dtype=bf16 arithmetic=bf16",
                             "big = load_model tinyllama init=random dtype=bf16 seed=1"]) { inv, session in
                 let model = try loadModel(inv, session)
                 session.provenance["model"] = model.source
@@ -127,6 +129,10 @@ let randomPresets: [String: LlamaConfig] = [
 func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     let name = try inv.string("name")
     guard let storage = StorageType(rawValue: try inv.string("dtype")) else { throw inv.error("unknown dtype", at: "dtype") }
+    guard let precision = ProductPrecision(rawValue: try inv.string("arithmetic")) else { throw inv.error("unknown arithmetic", at: "arithmetic") }
+    if precision == .bf16 && storage != .bf16 {
+        throw inv.error("arithmetic=bf16 multiplies bf16 weights: add dtype=bf16", at: "arithmetic")
+    }
     let start = Date()
     let model: ModelObject
     if try inv.string("init") == "random" {
@@ -159,6 +165,7 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     if let given = inv.has("tokenizer") ? try inv.object("tokenizer", as: TokenizerObject.self) : nil {
         model.tokenizer = given
     }
+    model.base.productPrecision = precision
     let c = model.base.config
     let seconds = Date().timeIntervalSince(start)
     let file = model.files.map { " (\(($0.ggufFile ?? $0.directory).lastPathComponent))" } ?? ""
