@@ -28,27 +28,31 @@ int mk_gemm_bf16_available(void) {
 }
 
 #if MK_HAVE_BF16_GEMM
-// dx[i0 + r, c0 .. c0 + 32) for r < rows (≤ 8), masked to `cols` columns, over W rows [j_begin, j_end).
-// 16 accumulators; each dy pair is a broadcast from memory.
+// The first min(left, 32) of 32 lanes.
+static inline __mmask32 tail_mask(size_t left) { return left >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << left) - 1); }
+
+// out[i0 + r, c0 .. c0 + 32) for r < rows (≤ 8), masked to `cols` columns: operand rows i0.. (bf16 pairs
+// along the reduction, `n` apart) times the packed strip of reduction rows [j_begin, j_end).
+// 16 accumulators; each operand pair is a broadcast from memory.
 #define DP2(r) { __m512bh d = (__m512bh)_mm512_set1_epi32(*(const int32_t *)(pd##r + j)); \
     lo##r = _mm512_dpbf16_ps(lo##r, d, pl); hi##r = _mm512_dpbf16_ps(hi##r, d, ph); }
 #define STORE_ROW(r) if (r < rows) { \
     __m512 s0 = _mm512_permutex2var_ps(lo##r, first, hi##r), s1 = _mm512_permutex2var_ps(lo##r, second, hi##r); \
-    float *out = dx + (i0 + r) * k + c0; \
-    if (accumulate) { s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(m0, out)); \
-                      s1 = _mm512_add_ps(s1, _mm512_maskz_loadu_ps(m1, out + 16)); } \
-    _mm512_mask_storeu_ps(out, m0, s0); _mm512_mask_storeu_ps(out + 16, m1, s1); }
+    float *o = out + (i0 + r) * ld_out + c0; \
+    if (accumulate) { s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(m0, o)); \
+                      s1 = _mm512_add_ps(s1, _mm512_maskz_loadu_ps(m1, o + 16)); } \
+    _mm512_mask_storeu_ps(o, m0, s0); _mm512_mask_storeu_ps(o + 16, m1, s1); }
 
-// `strip` holds W rows [j_begin, j_end) × these 32 columns as interleaved pairs (see pack_strip).
-static inline void backward_block(const __m512i *strip, const uint16_t *dy, float *dx, size_t n, size_t k,
-                                  size_t i0, size_t rows, size_t c0, size_t cols,
-                                  size_t j_begin, size_t j_end, int accumulate) {
-#define ROW_PTR(r) const uint16_t *pd##r = dy + (i0 + (r < rows ? r : 0)) * n;
+// `strip` holds the reduction rows × these 32 columns as interleaved pairs (see pack_strip).
+static inline void strip_block(const __m512i *strip, const uint16_t *operand, float *out, size_t n, size_t ld_out,
+                               size_t i0, size_t rows, size_t c0, size_t cols,
+                               size_t j_begin, size_t j_end, int accumulate) {
+#define ROW_PTR(r) const uint16_t *pd##r = operand + (i0 + (r < rows ? r : 0)) * n;
     ROW_PTR(0) ROW_PTR(1) ROW_PTR(2) ROW_PTR(3) ROW_PTR(4) ROW_PTR(5) ROW_PTR(6) ROW_PTR(7)
 #undef ROW_PTR
     __m512 lo0 = _mm512_setzero_ps(), lo1 = lo0, lo2 = lo0, lo3 = lo0, lo4 = lo0, lo5 = lo0, lo6 = lo0, lo7 = lo0;
     __m512 hi0 = lo0, hi1 = lo0, hi2 = lo0, hi3 = lo0, hi4 = lo0, hi5 = lo0, hi6 = lo0, hi7 = lo0;
-    __mmask32 m = cols >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << cols) - 1);
+    __mmask32 m = tail_mask(cols);
     const __m512i *pw = strip;
 #pragma clang loop unroll(disable)
     for (size_t j = j_begin; j < j_end; j += 2, pw += 2) {
@@ -69,7 +73,7 @@ static inline void backward_block(const __m512i *strip, const uint16_t *dy, floa
 // strip and reused by every block of dy rows: rows of W 4 KiB apart (k = 2048) would otherwise all fall
 // in the same L1 sets.
 static void pack_strip(__m512i *strip, const uint16_t *w, size_t k, size_t c0, size_t cols, size_t j_begin, size_t j_end) {
-    __mmask32 m = cols >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << cols) - 1);
+    __mmask32 m = tail_mask(cols);
     for (size_t j = j_begin; j < j_end; j += 2, strip += 2) {
         __m512i a = _mm512_maskz_loadu_epi16(m, w + j * k + c0), b = _mm512_maskz_loadu_epi16(m, w + (j + 1) * k + c0);
         _mm512_store_si512(strip, _mm512_unpacklo_epi16(a, b));
@@ -103,9 +107,10 @@ static void strips_product(const uint16_t *w, int transposed, size_t w_ld, const
                            float *out, size_t ld_out, size_t m, size_t n, size_t c_begin, size_t c_end, int accumulate) {
     // reduction rows per chunk: a packed strip of them (64 B a row, 256 KiB) stays in L2 for every
     // block of 8 operand rows
-    const size_t chunk = 4096;
-    __m512i *strip = aligned_alloc(64, chunk * 64);
-    if (!strip) return;
+    enum { chunk = 4096 };
+    // one strip per thread, kept: the pool's workers and the caller reuse it for every product
+    static _Thread_local __m512i *strip;
+    if (!strip && !(strip = aligned_alloc(64, chunk * 64))) abort();   // 256 KiB; out of memory
     for (size_t j0 = 0; j0 < n; j0 += chunk) {
         size_t j1 = j0 + chunk < n ? j0 + chunk : n;
         int acc = accumulate || j0 > 0;
@@ -114,10 +119,9 @@ static void strips_product(const uint16_t *w, int transposed, size_t w_ld, const
             if (transposed) pack_strip_transposed(strip, w, w_ld, c0, cols, j0, j1);
             else pack_strip(strip, w, w_ld, c0, cols, j0, j1);
             for (size_t i0 = 0; i0 < m; i0 += 8)
-                backward_block(strip, operand, out, ld_operand, ld_out, i0, m - i0 < 8 ? m - i0 : 8, c0, cols, j0, j1, acc);
+                strip_block(strip, operand, out, ld_operand, ld_out, i0, m - i0 < 8 ? m - i0 : 8, c0, cols, j0, j1, acc);
         }
     }
-    free(strip);
 }
 #endif
 
@@ -144,16 +148,20 @@ void mk_gemm_bf16_nn(const uint16_t *w, const uint16_t *dy, float *dx, size_t m,
 // once. (For 2 to 8 inputs the f32 widening product of matmul.c was faster here: 434 against 256 tok/s
 // at batch 8, so only one input takes this path.)
 #if MK_HAVE_BF16_GEMM
-static inline __mmask32 tail_mask(size_t left) { return left >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << left) - 1); }
-
-// Σ over the row pairs: a and b take alternate blocks of 32 so two chains run at once.
-#define ROW_DOT(a, b, wr) { \
-    size_t j = 0; \
-    for (; j + 64 <= cols; j += 64) { \
-        a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_loadu_si512(x + j), (__m512bh)_mm512_loadu_si512((wr) + j)); \
-        b = _mm512_dpbf16_ps(b, (__m512bh)_mm512_loadu_si512(x + j + 32), (__m512bh)_mm512_loadu_si512((wr) + j + 32)); } \
-    for (; j < cols; j += 32) { __mmask32 m = tail_mask(cols - j); \
-        a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_maskz_loadu_epi16(m, x + j), (__m512bh)_mm512_maskz_loadu_epi16(m, (wr) + j)); } }
+// Σ_j x[j] · wr[j] over one row, two chains (alternate blocks of 32).
+static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) {
+    __m512 a = _mm512_setzero_ps(), b = a;
+    size_t j = 0;
+    for (; j + 64 <= cols; j += 64) {
+        a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_loadu_si512(x + j), (__m512bh)_mm512_loadu_si512(wr + j));
+        b = _mm512_dpbf16_ps(b, (__m512bh)_mm512_loadu_si512(x + j + 32), (__m512bh)_mm512_loadu_si512(wr + j + 32));
+    }
+    for (; j < cols; j += 32) {
+        __mmask32 m = tail_mask(cols - j);
+        a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_maskz_loadu_epi16(m, x + j), (__m512bh)_mm512_maskz_loadu_epi16(m, wr + j));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+}
 #endif
 
 void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
@@ -188,9 +196,7 @@ void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
         for (int i = 0; i < 4; i++) y[r + i] = accumulate ? y[r + i] + s[i] : s[i];
     }
     for (; r < row_end; r++) {
-        __m512 a = _mm512_setzero_ps(), b = a;
-        ROW_DOT(a, b, w + r * cols)
-        float s = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+        float s = row_dot(w + r * cols, x, cols);
         y[r] = accumulate ? y[r] + s : s;
     }
 #else

@@ -25,23 +25,20 @@ public enum BLAS {
             call(m, n, a, b, c)
             return
         }
-        if n >= 32 * parts {
-            // column bands of C (rows of a transposed B), each a multiple of 16 wide: OpenBLAS's kernel width
-            Parallel.rows(parts, workPerRow: .max / parts) { range in
-                for p in range {
+        // column bands of C (rows of a transposed B), each a multiple of 16 wide (OpenBLAS's kernel
+        // width); row bands when C is too narrow for that
+        let byColumns = n >= 32 * parts
+        guard byColumns || m >= 16 * parts else { call(m, n, a, b, c); return }
+        Parallel.rows(parts, workPerRow: .max / parts) { range in
+            for p in range {
+                if byColumns {
                     let lo = (n * p / parts) & ~15, hi = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
                     call(m, hi - lo, a, b + (transB ? lo * ldb : lo), c + lo)
-                }
-            }
-        } else if m >= 16 * parts {
-            Parallel.rows(parts, workPerRow: .max / parts) { range in
-                for p in range {
+                } else {
                     let lo = m * p / parts, hi = m * (p + 1) / parts
                     call(hi - lo, n, a + (transA ? lo : lo * lda), b, c + lo * ldc)
                 }
             }
-        } else {
-            call(m, n, a, b, c)
         }
     }
 

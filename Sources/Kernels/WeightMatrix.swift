@@ -130,13 +130,9 @@ public final class WeightMatrix: @unchecked Sendable {
     /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false,
                         precision: ProductPrecision = .f32) {
-        if n > WeightMatrix.smallBatch && cols % 2 == 0 && usesBF16Products(precision) {
-            bf16Forward(x, into: y, n: n, accumulate: accumulate)
-            return
-        }
-        if n == 1 && usesBF16Products(precision) {
-            bf16Matvec(x, into: y, accumulate: accumulate)
-            return
+        if usesBF16Products(precision) {
+            if n == 1 { bf16Matvec(x, into: y, accumulate: accumulate); return }
+            if n > WeightMatrix.smallBatch && cols % 2 == 0 { bf16Forward(x, into: y, n: n, accumulate: accumulate); return }
         }
         if n <= WeightMatrix.smallBatch {
             // Decode: a few tokens. The weights stream once through registers, where sgemm would

@@ -13,10 +13,10 @@ struct DropoutSpec {
     var key: UInt64
 }
 
-/// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i;
-/// `TrainingRandom.dropoutDraw` is the same stream, `mk_dropout_apply` its AVX-512 form).
+/// xd[N, in] = x ⊙ mask / (1 − p), mask[i] = 1 with probability 1 − p (a pure function of key and i,
+/// the stream `mk_dropout_apply` documents).
 func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p), threshold = UInt32(TrainingRandom.dropoutThreshold(spec.p))
+    let keep = 1 / (1 - spec.p), threshold = TrainingRandom.dropoutThreshold(spec.p)
     dropout_blocks(count) { start, end in
         mk_dropout_apply(xd, x, start, end, spec.key, threshold, keep)
     }
@@ -24,7 +24,7 @@ func dropout_apply(_ xd: FloatPointer, _ x: UnsafePointer<Float>, count: Int, _ 
 
 /// dx[i] += g[i] · mask[i] / (1 − p), with the mask `dropout_apply` drew for the same key.
 func dropout_accumulate(_ dx: FloatPointer, _ g: UnsafePointer<Float>, count: Int, _ spec: DropoutSpec) {
-    let keep = 1 / (1 - spec.p), threshold = UInt32(TrainingRandom.dropoutThreshold(spec.p))
+    let keep = 1 / (1 - spec.p), threshold = TrainingRandom.dropoutThreshold(spec.p)
     dropout_blocks(count) { start, end in
         mk_dropout_accumulate(dx, g, start, end, spec.key, threshold, keep)
     }

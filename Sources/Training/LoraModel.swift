@@ -142,12 +142,12 @@ public final class LoraModel: @unchecked Sendable {
     /// Sizes the activation arena once for the largest of these passes (packed as `forwardBackward` packs
     /// them), so a run never regrows it: each regrowth faults in a whole new arena, which was 4.5% of
     /// a short W1 run.
-    public func reserveActivations(for passes: [[TrainingBatch]]) throws {
+    public func reserveActivations(for passes: [[TrainingBatch]]) {
         var tokens = 0, attentionFloats = 0, maxLength = 0
         for pass in passes {
-            let plan = try BatchPlan(pass, heads: config.num_attention_heads, vocab: config.vocab_size, maxPositions: rope.positions, trim: true)
-            tokens = max(tokens, plan.N); attentionFloats = max(attentionFloats, plan.attentionFloats)
-            maxLength = max(maxLength, plan.maxLength)
+            let shape = BatchPlan.shape(pass, heads: config.num_attention_heads)
+            tokens = max(tokens, shape.tokens); attentionFloats = max(attentionFloats, shape.attentionFloats)
+            maxLength = max(maxLength, shape.maxLength)
         }
         if tokens > 0 { _ = prepareArena(tokens: tokens, attentionFloats: attentionFloats, maxLength: maxLength) }
     }

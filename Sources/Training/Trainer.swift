@@ -188,7 +188,7 @@ public final class Trainer: @unchecked Sendable {
         // The bar draws its last state itself; on a terminal it still needs its line ended (logs already have one).
         defer { if showProgress && (isatty(STDERR_FILENO) != 0 || state.global_step < state.max_steps) { bar.finish(info: progressInfo) } }
         model.adapter.zeroGradients()
-        try model.reserveActivations(for: (state.global_step..<state.max_steps).flatMap { passes(try microBatches(forStep: $0)) })
+        model.reserveActivations(for: try (state.global_step..<state.max_steps).flatMap { passes(try microBatches(forStep: $0)) })
         while state.global_step < state.max_steps {
             if shouldStop() { stoppedEarly = true; break }
             let (loss, tokens) = try optimizerStep()

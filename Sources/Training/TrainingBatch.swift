@@ -86,6 +86,20 @@ struct BatchPlan {
         }
     }
 
+    /// What packing `batches` with `trim` takes, without copying a token: the arena's dimensions.
+    static func shape(_ batches: [TrainingBatch], heads: Int) -> (tokens: Int, attentionFloats: Int, maxLength: Int) {
+        var shape = (tokens: 0, attentionFloats: 0, maxLength: 0)
+        for batch in batches {
+            for b in 0..<batch.batchSize {
+                let length = batch.neededLength(row: b)
+                shape.tokens += length
+                shape.attentionFloats += heads * length * length
+                shape.maxLength = max(shape.maxLength, length)
+            }
+        }
+        return shape
+    }
+
     private mutating func append(_ batch: TrainingBatch, sourceBase: Int, heads: Int, vocab: Int, maxPositions: Int, trim: Bool) throws {
         let T = batch.sequenceLength
         guard T <= maxPositions else {

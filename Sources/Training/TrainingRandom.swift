@@ -16,17 +16,11 @@ enum TrainingRandom {
         return z ^ (z >> 31)
     }
 
-    /// Four dropout decisions from one draw: the 16-bit lanes of the SplitMix64 output for group
-    /// `index / 4` of `key`'s stream; element `index` is dropped when its lane is below `threshold`.
-    /// One mix per four elements instead of two per element: dropout was 5% of a training step.
-    @inlinable
-    static func dropoutDraw(key: UInt64, group: Int) -> UInt64 {
-        mix(key &+ UInt64(group &+ 1) &* 0x9E37_79B9_7F4A_7C15)
-    }
-
-    /// The lane threshold for drop probability `p` (p is honoured to 1/65536).
-    static func dropoutThreshold(_ p: Float) -> UInt64 {
-        UInt64((Double(p) * 65536).rounded())
+    /// The lane threshold for drop probability `p` (p is honoured to 1/65536): element i of a mask is
+    /// dropped when 16-bit lane i mod 4 of SplitMix64(key + (i / 4 + 1) · golden) is below it
+    /// (`mk_dropout_apply` in CKernels draws the masks).
+    static func dropoutThreshold(_ p: Float) -> UInt32 {
+        UInt32((Double(p) * 65536).rounded())
     }
 
     /// The stream of lora_A's initialisation for a module.
