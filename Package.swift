@@ -20,7 +20,7 @@ import PackageDescription
 // Release builds use the vector units of the machine they are built on
 // (the default x86-64 target is SSE2-only).
 let nativeSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
-let nativeC: [CSetting] = [.unsafeFlags(["-march=native", "-O3"])]
+let nativeC: [CSetting] = [.unsafeFlags(["-O3"])]
 
 let package = Package(
     name: "medrepl",

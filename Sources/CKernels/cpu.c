@@ -1,6 +1,17 @@
+// CPU features (CPUID, with XGETBV for the OS's support of the vector state) and the kernel level.
+//
+// Every kernel in CKernels is compiled for each level it supports, with per-function target attributes
+// (kernels.h's MK_BEGIN_* regions), and picks its code at each call from mk_isa_level(): so one binary
+// runs on any x86-64 CPU and uses what that CPU has, as llama.cpp's CPU variants and OpenBLAS's
+// DYNAMIC_ARCH do. The level is the CPU's best, lowered (never raised) by MEDREPL_ISA for the process
+// and by mk_isa_override_thread for one thread (the tests run each kernel at every level the CPU has;
+// the pool's workers take the level of the thread that started the job).
 #include "ckernels.h"
+#include "kernels.h"
 #include <cpuid.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static unsigned long long xgetbv0(void) {
     unsigned eax, edx;
@@ -35,8 +46,10 @@ void mk_cpu_detect(mk_cpu_features *out) {
         __cpuid_count(7, 0, a, b, c, d);
         out->avx2 = ymm_ok && ((b >> 5) & 1);
         out->avx512f = zmm_ok && ((b >> 16) & 1);
+        out->avx512dq = zmm_ok && ((b >> 17) & 1);
         out->avx512bw = zmm_ok && ((b >> 30) & 1);
         out->avx512vl = zmm_ok && ((b >> 31) & 1);
+        out->avx512_vnni = zmm_ok && ((c >> 11) & 1);
         out->amx_bf16 = amx_ok && ((d >> 22) & 1);
         out->amx_tile = amx_ok && ((d >> 24) & 1);
         __cpuid_count(7, 1, a, b, c, d);
@@ -54,4 +67,47 @@ void mk_cpu_detect(mk_cpu_features *out) {
         memcpy(out->brand, regs, 48);
         out->brand[48] = 0;
     }
+}
+
+static const char *const level_names[] = { "scalar", "avx2", "avx512", "avx512bf16" };
+
+const char *mk_isa_name(int level) {
+    return level >= MK_ISA_SCALAR && level <= MK_ISA_AVX512_BF16 ? level_names[level] : "unknown";
+}
+
+int mk_isa_parse(const char *name) {
+    if (!name) return -1;
+    for (int level = MK_ISA_SCALAR; level <= MK_ISA_AVX512_BF16; level++)
+        if (strcasecmp(name, level_names[level]) == 0) return level;   // AVX2 as avx2
+    return -2;
+}
+
+int mk_isa_of(const mk_cpu_features *f) {
+    if (!(f->avx2 && f->fma && f->f16c)) return MK_ISA_SCALAR;
+    if (!(f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl)) return MK_ISA_AVX2;
+    return f->avx512_bf16 ? MK_ISA_AVX512_BF16 : MK_ISA_AVX512;
+}
+
+// Set once, before main (a constructor), so every thread reads it without synchronisation.
+static int cpu_level = MK_ISA_SCALAR, requested_level = -1, process_level = MK_ISA_SCALAR;
+static _Thread_local int thread_level = -1;
+
+__attribute__((constructor)) static void isa_init(void) {
+    mk_cpu_features f;
+    mk_cpu_detect(&f);
+    cpu_level = mk_isa_of(&f);
+    const char *env = getenv("MEDREPL_ISA");
+    requested_level = env && *env ? mk_isa_parse(env) : -1;
+    process_level = requested_level >= 0 && requested_level < cpu_level ? requested_level : cpu_level;
+}
+
+int mk_isa_cpu(void) { return cpu_level; }
+int mk_isa_requested(void) { return requested_level; }
+int mk_isa_process(void) { return process_level; }
+int mk_isa_level(void) { return thread_level >= 0 ? thread_level : process_level; }
+
+int mk_isa_override_thread(int level) {
+    int previous = thread_level;
+    thread_level = level < 0 ? -1 : level < process_level ? level : process_level;
+    return previous;
 }

@@ -12,22 +12,16 @@
 // pairs of one W row, i.e. W transposed) and reused by every block of 8 rows; 4096 reduction rows at a
 // time keep it in L2. A dot-product form of the forward (lane sums reduced at the end) reached ~220
 // GFLOPS a core here, this one ~350. Callers split the output columns over threads.
+// Only the avx512bf16 level has these products; below it mk_gemm_bf16_available() is 0 and callers
+// multiply in f32 (WeightMatrix).
 #include "ckernels.h"
+#include "kernels.h"
 #include <stdlib.h>
-#if defined(__AVX512BF16__) && defined(__AVX512BW__)
-#include <immintrin.h>
-#define MK_HAVE_BF16_GEMM 1
-#endif
 
-int mk_gemm_bf16_available(void) {
-#if MK_HAVE_BF16_GEMM
-    return 1;
-#else
-    return 0;
-#endif
-}
+int mk_gemm_bf16_available(void) { return mk_isa_level() >= MK_ISA_AVX512_BF16; }
 
-#if MK_HAVE_BF16_GEMM
+#if MK_X86
+MK_BEGIN_AVX512BF16
 // The first min(left, 32) of 32 lanes.
 static inline __mmask32 tail_mask(size_t left) { return left >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << left) - 1); }
 
@@ -97,12 +91,10 @@ static void pack_strip_transposed(__m512i *strip, const uint16_t *w, size_t k, s
         for (size_t p = 0; p < pairs; p++) dst[p * 32] = src[p];
     }
 }
-#endif
 
 // Both products are one outer-product loop over packed 32-column strips: `operand` [m, ld_operand]
 // times the strip's matrix [n, ...] into out [m, ld_out], with the strips packed by `transposed` ?
 // pack_strip_transposed : pack_strip.
-#if MK_HAVE_BF16_GEMM
 static void strips_product(const uint16_t *w, int transposed, size_t w_ld, const uint16_t *operand, size_t ld_operand,
                            float *out, size_t ld_out, size_t m, size_t n, size_t c_begin, size_t c_end, int accumulate) {
     // reduction rows per chunk: a packed strip of them (64 B a row, 256 KiB) stays in L2 for every
@@ -123,31 +115,11 @@ static void strips_product(const uint16_t *w, int transposed, size_t w_ld, const
         }
     }
 }
-#endif
-
-void mk_gemm_bf16_nt(const uint16_t *w, const uint16_t *x, float *y, size_t m, size_t k, size_t ldy,
-                     size_t n_begin, size_t n_end, int accumulate) {
-#if MK_HAVE_BF16_GEMM
-    strips_product(w, 1, k, x, k, y, ldy, m, k, n_begin, n_end, accumulate);
-#else
-    (void)w; (void)x; (void)y; (void)m; (void)k; (void)ldy; (void)n_begin; (void)n_end; (void)accumulate;
-#endif
-}
-
-void mk_gemm_bf16_nn(const uint16_t *w, const uint16_t *dy, float *dx, size_t m, size_t n, size_t k,
-                     size_t k_begin, size_t k_end, int accumulate) {
-#if MK_HAVE_BF16_GEMM
-    strips_product(w, 0, k, dy, n, dx, k, m, n, k_begin, k_end, accumulate);
-#else
-    (void)w; (void)dy; (void)dx; (void)m; (void)n; (void)k; (void)k_begin; (void)k_end; (void)accumulate;
-#endif
-}
 
 // The decode-time product of one input in bf16 arithmetic: y[rows] (+)= W · x with x already in bf16,
 // four rows at a time, two accumulators each, so eight vdpbf16ps are in flight; every weight row is read
 // once. (For 2 to 8 inputs the f32 widening product of matmul.c was faster here: 434 against 256 tok/s
 // at batch 8, so only one input takes this path.)
-#if MK_HAVE_BF16_GEMM
 // Σ_j x[j] · wr[j] over one row, two chains (alternate blocks of 32).
 static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) {
     __m512 a = _mm512_setzero_ps(), b = a;
@@ -162,11 +134,9 @@ static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) 
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(a, b));
 }
-#endif
 
-void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
-                    size_t row_begin, size_t row_end, int accumulate) {
-#if MK_HAVE_BF16_GEMM
+static void matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
+                        size_t row_begin, size_t row_end, int accumulate) {
     size_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         const uint16_t *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
@@ -199,7 +169,30 @@ void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
         float s = row_dot(w + r * cols, x, cols);
         y[r] = accumulate ? y[r] + s : s;
     }
-#else
-    (void)w; (void)x; (void)y; (void)cols; (void)row_begin; (void)row_end; (void)accumulate;
+}
+MK_END
 #endif
+
+void mk_gemm_bf16_nt(const uint16_t *w, const uint16_t *x, float *y, size_t m, size_t k, size_t ldy,
+                     size_t n_begin, size_t n_end, int accumulate) {
+#if MK_X86
+    if (mk_gemm_bf16_available()) { strips_product(w, 1, k, x, k, y, ldy, m, k, n_begin, n_end, accumulate); return; }
+#endif
+    (void)w; (void)x; (void)y; (void)m; (void)k; (void)ldy; (void)n_begin; (void)n_end; (void)accumulate;
+}
+
+void mk_gemm_bf16_nn(const uint16_t *w, const uint16_t *dy, float *dx, size_t m, size_t n, size_t k,
+                     size_t k_begin, size_t k_end, int accumulate) {
+#if MK_X86
+    if (mk_gemm_bf16_available()) { strips_product(w, 0, k, dy, n, dx, k, m, n, k_begin, k_end, accumulate); return; }
+#endif
+    (void)w; (void)dy; (void)dx; (void)m; (void)n; (void)k; (void)k_begin; (void)k_end; (void)accumulate;
+}
+
+void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
+                    size_t row_begin, size_t row_end, int accumulate) {
+#if MK_X86
+    if (mk_gemm_bf16_available()) { matvec_bf16(w, x, y, cols, row_begin, row_end, accumulate); return; }
+#endif
+    (void)w; (void)x; (void)y; (void)cols; (void)row_begin; (void)row_end; (void)accumulate;
 }

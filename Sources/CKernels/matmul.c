@@ -1,11 +1,10 @@
 // y[n, rows] (+)= x[n, cols] · Wᵀ for weights W[rows, cols] in f32, bf16 or IEEE f16 and a few
 // input rows (n ≤ 8): the decode-time product. Each block of a weight row is loaded (and widened to
-// f32) in registers once and multiplied into all n inputs, so the weights stream from memory once.
-// Callers split the rows over threads themselves, so no BLAS thread pool spins between products.
+// f32 in registers: bf16 by a shift, f16 by F16C) once and multiplied into all n inputs, so the weights
+// stream from memory once, in their stored size. Callers split the rows over threads themselves, so no
+// BLAS thread pool spins between products. Levels: scalar, AVX2 (8 lanes), AVX-512 (16 lanes).
 #include "ckernels.h"
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
-#include <immintrin.h>
-#endif
+#include "kernels.h"
 
 static inline float weight_to_f32(const void *w, size_t i, int format) {
     if (format == MK_WEIGHT_F32) return ((const float *)w)[i];
@@ -19,27 +18,137 @@ static inline float weight_to_f32(const void *w, size_t i, int format) {
     return (float)f;
 }
 
-#if defined(__AVX512F__)
-static inline __m512 load16(const void *w, size_t i, int format) {
-    if (format == MK_WEIGHT_F32) return _mm512_loadu_ps((const float *)w + i);
-    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i));
-    if (format == MK_WEIGHT_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    return _mm512_cvtph_ps(h);
+// Σ_j W[r, j] · x[i, j] for columns [j, cols) of rows r, added to sums[i]: the tail after the vectors.
+static inline __attribute__((always_inline))
+void tail_columns(const size_t n, const void *w, int format, const float *x, size_t cols, size_t wr, size_t j, float *sums) {
+    for (; j < cols; j++) {
+        float wv = weight_to_f32(w, wr + j, format);
+        for (size_t i = 0; i < n; i++) sums[i] += wv * x[i * cols + j];
+    }
 }
-#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+
+static inline __attribute__((always_inline))
+void store_sums(const size_t n, const float *sums, float *y, size_t rows, size_t r, int accumulate) {
+    for (size_t i = 0; i < n; i++) {
+        if (accumulate) y[i * rows + r] += sums[i];
+        else y[i * rows + r] = sums[i];
+    }
+}
+
+static inline __attribute__((always_inline))
+void matmul_rows_scalar(const size_t n, const void *w, int format, const float *x, float *y,
+                        size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+    for (size_t r = row_begin; r < row_end; r++) {
+        float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        tail_columns(n, w, format, x, cols, r * cols, 0, sums);
+        store_sums(n, sums, y, rows, r, accumulate);
+    }
+}
+
+static void matmul_scalar(const void *w, int format, const float *x, float *y,
+                          size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
+#define ROWS(N) case N: matmul_rows_scalar(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
+    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
+#undef ROWS
+}
+
+#if MK_X86
+// ---- AVX2 + FMA + F16C ---------------------------------------------------------------------------
+MK_BEGIN_AVX2
 static inline __m256 load8(const void *w, size_t i, int format) {
     if (format == MK_WEIGHT_F32) return _mm256_loadu_ps((const float *)w + i);
     __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
     if (format == MK_WEIGHT_BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
     return _mm256_cvtph_ps(h);
 }
-#endif
 
-#if defined(__AVX512F__)
+static inline float hsum8(__m256 v) {
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_add_ss(q, _mm_movehdup_ps(q));
+    return _mm_cvtss_f32(q);
+}
+
+// One input (n = 1): four weight rows at a time, so each block of x is loaded once for four rows and
+// eight accumulators hide the FMA latency (one row at a time left bf16 decode at 0.57 of the bandwidth
+// bound on an AVX2-only Zen 3).
+static inline __attribute__((always_inline))
+size_t matvec_rows4_avx2(const int format, const void *w, const float *x, float *y,
+                         size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+    size_t r = row_begin;
+    for (; r + 4 <= row_end; r += 4) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        size_t w0 = r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+        size_t j = 0;
+        for (; j + 16 <= cols; j += 16) {
+            __m256 xa = _mm256_loadu_ps(x + j), xb = _mm256_loadu_ps(x + j + 8);
+            a0 = _mm256_fmadd_ps(load8(w, w0 + j, format), xa, a0);
+            b0 = _mm256_fmadd_ps(load8(w, w0 + j + 8, format), xb, b0);
+            a1 = _mm256_fmadd_ps(load8(w, w1 + j, format), xa, a1);
+            b1 = _mm256_fmadd_ps(load8(w, w1 + j + 8, format), xb, b1);
+            a2 = _mm256_fmadd_ps(load8(w, w2 + j, format), xa, a2);
+            b2 = _mm256_fmadd_ps(load8(w, w2 + j + 8, format), xb, b2);
+            a3 = _mm256_fmadd_ps(load8(w, w3 + j, format), xa, a3);
+            b3 = _mm256_fmadd_ps(load8(w, w3 + j + 8, format), xb, b3);
+        }
+        float s[4] = { hsum8(_mm256_add_ps(a0, b0)), hsum8(_mm256_add_ps(a1, b1)),
+                       hsum8(_mm256_add_ps(a2, b2)), hsum8(_mm256_add_ps(a3, b3)) };
+        for (int i = 0; i < 4; i++) tail_columns(1, w, format, x, cols, (r + i) * cols, j, &s[i]);
+        for (int i = 0; i < 4; i++) y[r + i] = accumulate ? y[r + i] + s[i] : s[i];
+    }
+    return r;
+}
+
+// Rows [row_begin, row_end) for n inputs. Always inlined with a constant n (see matmul_*'s switch), so
+// the 2n accumulators live in registers: with a run-time n the compiler kept them on the stack.
+static inline __attribute__((always_inline))
+void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x, float *y,
+                      size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+    for (size_t r = row_begin; r < row_end; r++) {
+        size_t wr = r * cols, j = 0;
+        float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        __m256 acc0[8], acc1[8];
+        for (size_t i = 0; i < n; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
+        for (; j + 16 <= cols; j += 16) {
+            __m256 w0 = load8(w, wr + j, format), w1 = load8(w, wr + j + 8, format);
+            for (size_t i = 0; i < n; i++) {
+                acc0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * cols + j), acc0[i]);
+                acc1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * cols + j + 8), acc1[i]);
+            }
+        }
+        for (size_t i = 0; i < n; i++) sums[i] = hsum8(_mm256_add_ps(acc0[i], acc1[i]));
+        tail_columns(n, w, format, x, cols, wr, j, sums);
+        store_sums(n, sums, y, rows, r, accumulate);
+    }
+}
+
+static void matmul_avx2(const void *w, int format, const float *x, float *y,
+                        size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
+    if (n == 1) {
+        // the format a compile-time constant in each copy, so the widening is not a branch per load
+        if (format == MK_WEIGHT_F32) row_begin = matvec_rows4_avx2(MK_WEIGHT_F32, w, x, y, cols, row_begin, row_end, accumulate);
+        else if (format == MK_WEIGHT_BF16) row_begin = matvec_rows4_avx2(MK_WEIGHT_BF16, w, x, y, cols, row_begin, row_end, accumulate);
+        else row_begin = matvec_rows4_avx2(MK_WEIGHT_F16, w, x, y, cols, row_begin, row_end, accumulate);
+    }
+#define ROWS(N) case N: matmul_rows_avx2(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
+    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
+#undef ROWS
+}
+MK_END
+
+// ---- AVX-512 -------------------------------------------------------------------------------------
+MK_BEGIN_AVX512
+static inline __m512 load16(const void *w, size_t i, int format) {
+    if (format == MK_WEIGHT_F32) return _mm512_loadu_ps((const float *)w + i);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i));
+    if (format == MK_WEIGHT_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
 // One input row (n = 1, the decode of one sequence): four weight rows at a time, so each block of x
 // is loaded once for four rows and eight independent accumulators hide the FMA latency.
-static size_t matvec_rows4(const void *w, int format, const float *x, float *y,
-                           size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+static size_t matvec_rows4_avx512(const void *w, int format, const float *x, float *y,
+                                  size_t cols, size_t row_begin, size_t row_end, int accumulate) {
     size_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
@@ -61,32 +170,18 @@ static size_t matvec_rows4(const void *w, int format, const float *x, float *y,
             _mm512_reduce_add_ps(_mm512_add_ps(a0, b0)), _mm512_reduce_add_ps(_mm512_add_ps(a1, b1)),
             _mm512_reduce_add_ps(_mm512_add_ps(a2, b2)), _mm512_reduce_add_ps(_mm512_add_ps(a3, b3)),
         };
-        for (; j < cols; j++) {
-            s[0] += weight_to_f32(w, w0 + j, format) * x[j];
-            s[1] += weight_to_f32(w, w1 + j, format) * x[j];
-            s[2] += weight_to_f32(w, w2 + j, format) * x[j];
-            s[3] += weight_to_f32(w, w3 + j, format) * x[j];
-        }
-        for (int i = 0; i < 4; i++) {
-            if (accumulate) y[r + i] += s[i];
-            else y[r + i] = s[i];
-        }
+        for (int i = 0; i < 4; i++) tail_columns(1, w, format, x, cols, (r + i) * cols, j, &s[i]);
+        for (int i = 0; i < 4; i++) y[r + i] = accumulate ? y[r + i] + s[i] : s[i];
     }
     return r;
 }
-#endif
 
-// Rows [row_begin, row_end) for n inputs. Always inlined with a constant n (see the switch below), so
-// the 2n accumulators live in registers: with a run-time n the compiler kept them on the stack, a
-// load and a store around every FMA.
 static inline __attribute__((always_inline))
-void matmul_rows(const size_t n, const void *w, int format, const float *x, float *y,
-                 size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+void matmul_rows_avx512(const size_t n, const void *w, int format, const float *x, float *y,
+                        size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
     for (size_t r = row_begin; r < row_end; r++) {
-        size_t wr = r * cols;   // element offset of the row
+        size_t wr = r * cols, j = 0;
         float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        size_t j = 0;
-#if defined(__AVX512F__)
         __m512 acc0[8], acc1[8];
         for (size_t i = 0; i < n; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); }
         for (; j + 32 <= cols; j += 32) {
@@ -97,45 +192,27 @@ void matmul_rows(const size_t n, const void *w, int format, const float *x, floa
             }
         }
         for (size_t i = 0; i < n; i++) sums[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i], acc1[i]));
-#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-        __m256 acc0[8], acc1[8];
-        for (size_t i = 0; i < n; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
-        for (; j + 16 <= cols; j += 16) {
-            __m256 w0 = load8(w, wr + j, format), w1 = load8(w, wr + j + 8, format);
-            for (size_t i = 0; i < n; i++) {
-                acc0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * cols + j), acc0[i]);
-                acc1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * cols + j + 8), acc1[i]);
-            }
-        }
-        for (size_t i = 0; i < n; i++) {
-            __m256 v = _mm256_add_ps(acc0[i], acc1[i]);
-            __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-            q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-            q = _mm_add_ss(q, _mm_movehdup_ps(q));
-            sums[i] = _mm_cvtss_f32(q);
-        }
-#endif
-        for (; j < cols; j++) {
-            float wv = weight_to_f32(w, wr + j, format);
-            for (size_t i = 0; i < n; i++) sums[i] += wv * x[i * cols + j];
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (accumulate) y[i * rows + r] += sums[i];
-            else y[i * rows + r] = sums[i];
-        }
+        tail_columns(n, w, format, x, cols, wr, j, sums);
+        store_sums(n, sums, y, rows, r, accumulate);
     }
 }
+
+static void matmul_avx512(const void *w, int format, const float *x, float *y,
+                          size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
+    // Four rows at a time paid for f32 weights (17.4 against 19.1 ms for SmolLM2's products on one
+    // Zen 5 core, three runs each) but not for bf16 (12.7 against 9.8 ms), so bf16 keeps one row.
+    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4_avx512(w, format, x, y, cols, row_begin, row_end, accumulate);
+#define ROWS(N) case N: matmul_rows_avx512(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
+    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
+#undef ROWS
+}
+MK_END
+#endif
 
 void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
                         int accumulate) {
     if (n > 8) n = 8;  // callers never pass more; keeps the accumulators in registers
-#if defined(__AVX512F__)
-    // Four rows at a time paid for f32 weights (17.4 against 19.1 ms for SmolLM2's products on one
-    // Zen 5 core, three runs each) but not for bf16 (12.7 against 9.8 ms), so bf16 keeps one row.
-    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4(w, format, x, y, cols, row_begin, row_end, accumulate);
-#endif
-#define ROWS(N) case N: matmul_rows(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
-    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
-#undef ROWS
+    MK_DISPATCH_VOID(matmul, w, format, x, y, rows, cols, n, row_begin, row_end, accumulate);
+    matmul_scalar(w, format, x, y, rows, cols, n, row_begin, row_end, accumulate);
 }

@@ -33,6 +33,7 @@ static struct {
     _Atomic(void *) ctx;
     _Atomic long chunks;
     _Atomic long done;                // chunks of the current job finished
+    _Atomic int level;                // the kernel level of the thread that started the job
     _Atomic int sleepers;             // workers blocked on `wake`
     int workers;                      // started so far
     pthread_mutex_t lock;
@@ -56,13 +57,16 @@ static void run_chunks(uint32_t gen) {
     mk_pool_fn fn = atomic_load(&pool.fn);
     void *ctx = atomic_load(&pool.ctx);
     long chunks = atomic_load(&pool.chunks);
+    int level = atomic_load(&pool.level);
     uint64_t t = atomic_load(&pool.ticket);
     for (;;) {
         if ((uint32_t)(t >> 32) != gen || (long)(t & 0xffffffffu) >= chunks) return;
         if (!atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) continue;   // t reloaded
         int outer = running_chunk;
         running_chunk = 1;
+        int outer_level = mk_isa_override_thread(level);   // the job runs at its caller's kernel level
         fn(ctx, (long)(t & 0xffffffffu));
+        mk_isa_override_thread(outer_level);
         running_chunk = outer;
         atomic_fetch_add(&pool.done, 1);
         t = atomic_load(&pool.ticket);
@@ -114,6 +118,7 @@ int mk_pool_run(long chunks, int threads, mk_pool_fn fn, void *ctx) {
     atomic_store(&pool.ctx, ctx);
     atomic_store(&pool.chunks, chunks);
     atomic_store(&pool.done, 0);
+    atomic_store(&pool.level, mk_isa_level());
     uint32_t gen = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
     atomic_store(&pool.ticket, (uint64_t)gen << 32);   // publishes the job
     if (atomic_load(&pool.sleepers) > 0) {

@@ -42,7 +42,9 @@ public enum Parallel {
                 }, job) == 1
             }
             if !ranOnPool {
-                DispatchQueue.concurrentPerform(iterations: chunks) { job.run(chunk: $0) }
+                // Dispatch's threads run at the caller's kernel level, as the pool's workers do
+                let level = KernelLevel.current
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in KernelLevel.inherit(level) { job.run(chunk: chunk) } }
             }
         }
     }

@@ -8,7 +8,8 @@ public enum ProductPrecision: String, Sendable, CaseIterable {
     /// torch's bf16 autocast (and llama.cpp's bf16 arithmetic): with bf16 weights, the activations (or
     /// incoming gradients) are rounded to bf16 and multiplied on AVX512-BF16 (sums in f32), for products
     /// of more than `WeightMatrix.smallBatch` rows and of a single row (decode of one sequence); 2 to 8
-    /// rows keep the f32 widening product. Other storage, or a CPU without AVX512-BF16: as `f32`.
+    /// rows keep the f32 widening product. Other storage, or a kernel level below `avx512bf16` (a CPU
+    /// without AVX512-BF16): as `f32`, bf16 weights widened to f32 in registers.
     case bf16
 }
 
@@ -124,8 +125,17 @@ public final class WeightMatrix: @unchecked Sendable {
         precision == .bf16 && storage == .bf16 && WeightMatrix.bf16ProductsAvailable
     }
 
-    /// This CPU and build can multiply on AVX512-BF16 (`mk_gemm_bf16_*`).
-    public static let bf16ProductsAvailable = mk_gemm_bf16_available() == 1 && CPUInfo.current.avx512bf16
+    /// The kernel level on this thread multiplies on AVX512-BF16 (`mk_gemm_bf16_*`): the CPU has it and
+    /// neither `MEDREPL_ISA` nor `KernelLevel.with` lowered the level below `avx512bf16`.
+    public static var bf16ProductsAvailable: Bool { mk_gemm_bf16_available() == 1 }
+
+    /// Where bf16 products were asked for but the kernel level has none, one line saying how medrepl
+    /// multiplies instead; nil where they run.
+    public static var bf16FallbackNote: String? {
+        if bf16ProductsAvailable { return nil }
+        let why = KernelLevel.cpu < .avx512bf16 ? "this CPU has no AVX512-BF16" : "the kernel level is \(KernelLevel.current) (MEDREPL_ISA)"
+        return "note: \(why), so bf16 products run in f32: the bf16 weights are widened to f32 in registers and the activations stay f32"
+    }
 
     /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false,

@@ -36,7 +36,7 @@ enum GenerationWorkload {
         // The first new token comes out of the prefill step; the other newTokens - 1 are decode steps.
         let decodeSteps = newTokens - 1
         return [
-            "dtype": storage.rawValue, "bf16_products": model.productPrecision == .bf16, "batch": batch, "prompt_tokens": prompt.count, "new_tokens": newTokens,
+            "dtype": storage.rawValue, "bf16_products": model.productPrecision == .bf16 && WeightMatrix.bf16ProductsAvailable, "batch": batch, "prompt_tokens": prompt.count, "new_tokens": newTokens,
             "load_s": loadSeconds, "prefill_s": prefill, "total_s": total,
             "prompt_tok_s": Double(batch * prompt.count) / prefill,
             "decode_tok_s": Double(batch * decodeSteps) / max(total - prefill, 1e-9),

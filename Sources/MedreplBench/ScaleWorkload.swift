@@ -47,7 +47,7 @@ enum ScaleWorkload {
         try trainer.train()
         let step = now() - start
         return [
-            "config": name, "dtype": storage.rawValue, "checkpointing": checkpointing, "bf16_products": args.bf16, "tokens": rows * T,
+            "config": name, "dtype": storage.rawValue, "checkpointing": checkpointing, "bf16_products": args.bf16 && WeightMatrix.bf16ProductsAvailable, "tokens": rows * T,
             "init_s": initSeconds, "step_s": step, "loss": trainer.state.step_losses.first ?? .nan,
             "processed_tokens": rows * T, "linear_params": config.parametersMultipliedPerToken,
             "parameters": config.parameterCount,

@@ -79,7 +79,7 @@ enum TrainingWorkload {
         let real = used.reduce(0) { $0 + ($1.attention_mask?.reduce(0, +) ?? $1.input_ids.count) }
         let fed = notebookMode ? used.count * maxLength : real
         return [
-            "mode": notebookMode ? "notebook" : "default", "dtype": storage.rawValue, "bf16_products": args.bf16,
+            "mode": notebookMode ? "notebook" : "default", "dtype": storage.rawValue, "bf16_products": args.bf16 && WeightMatrix.bf16ProductsAvailable,
             "checkpointing": args.gradient_checkpointing, "rows": examples.count, "steps": trainer.state.global_step,
             "load_s": loadSeconds, "wall_s": wall, "s_per_step": wall / Double(max(out.global_step, 1)),
             "real_tokens": real, "fed_tokens": fed, "real_tok_s": Double(real) / wall, "fed_tok_s": Double(fed) / wall,

@@ -39,6 +39,8 @@ do {
     result["workload"] = workload
     result["peak_gib"] = peakResidentGiB()
     result["threads"] = Parallel.threads
+    result["kernel_level"] = KernelLevel.process.description   // MEDREPL_ISA=avx2 gives the AVX2 figures
+    result["blas_core"] = BLAS.coreName
     print(jsonLine(result))
 } catch {
     FileHandle.standardError.write(Data("medrepl-bench \(workload): \(error)\n".utf8))

@@ -1,7 +1,8 @@
 import CKernels
+import Kernels
 import Testing
 
-/// The AVX-512 dropout kernels against the stream they document, element by element: the same mask
+/// The dropout kernels, at every kernel level this CPU has, against the stream they document, element by element: the same mask
 /// bits for every lane, block start and tail length, and the kept values scaled exactly.
 @Suite struct DropoutKernelTests {
     /// SplitMix64, written out here as the contract in ckernels.h states it.
@@ -13,13 +14,13 @@ import Testing
         return (z >> UInt64((i & 3) * 16)) & 0xFFFF >= UInt64(threshold)
     }
 
-    @Test(arguments: [UInt32(0), 3277, 32768, 65535, 65536])
-    func applyAndAccumulateFollowTheStream(threshold: UInt32) {
+    @Test(arguments: [UInt32(0), 3277, 32768, 65535, 65536], KernelLevel.available)
+    func applyAndAccumulateFollowTheStream(threshold: UInt32, level: KernelLevel) { KernelLevel.with(level) {
         let n = 1000, keep: Float = 1.25
         let x = (0..<n).map { Float($0 % 97) * 0.5 - 20 }
         let g = (0..<n).map { Float($0 % 13) - 6 }
         for key: UInt64 in [1, 0xDEAD_BEEF_0123_4567] {
-            for (begin, end) in [(0, n), (4, 999), (64, 96), (8, 11), (0, 0)] {
+            for (begin, end) in [(0, n), (4, 999), (64, 96), (8, 11), (0, 0), (12, 44), (16, 31)] {
                 var out = [Float](repeating: -99, count: n)
                 var dx = (0..<n).map { Float($0) * 0.25 }
                 let dx0 = dx
@@ -32,10 +33,10 @@ import Testing
                     let wantDx: Float = inside && k ? dx0[i] + g[i] * keep : dx0[i]
                     if out[i] != wantOut || abs(dx[i] - wantDx) > 1e-5 * max(1, abs(wantDx)) { wrong += 1 }
                 }
-                #expect(wrong == 0, "key \(key), [\(begin), \(end)), threshold \(threshold): \(wrong) elements differ")
+                #expect(wrong == 0, "key \(key), [\(begin), \(end)), threshold \(threshold), \(level): \(wrong) elements differ")
             }
         }
-    }
+    } }
 
     /// p = 0.05 drops about 5% of elements.
     @Test func dropRateMatchesTheThreshold() {

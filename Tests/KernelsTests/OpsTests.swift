@@ -33,7 +33,8 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         #expect(maxDiff(rstd, expectedRstd) < 1e-5)
     }
 
-    @Test func swigluAndResidual() {
+    @Test(arguments: KernelLevel.available)
+    func swigluAndResidual(level: KernelLevel) { KernelLevel.with(level) {
         let n = 5000
         let g = randoms(n, seed: 3, scale: 6), u = randoms(n, seed: 4)
         var out = [Float](repeating: 0, count: n)
@@ -41,7 +42,7 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         #expect(maxDiff(out, (0..<n).map { Double(g[$0]) / (1 + exp(-Double(g[$0]))) * Double(u[$0]) }) < 1e-6)
         residual_forward(out: &out, a: g, b: u, n: n)
         #expect(maxDiff(out, (0..<n).map { Double(g[$0] + u[$0]) }) == 0)
-    }
+    } }
 
     @Test func softmaxLogSoftmaxCrossEntropy() {
         let N = 4, V = 301
@@ -69,10 +70,10 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
     }
 
     /// Causal GQA attention with a padding hole, from a cache offset, against the textbook formula; head
-    /// sizes 64 and 128 take the C kernel, 8 the Swift loop. Row 1's first two queries see only masked
-    /// slots (left padding) and get a zero output.
-    @Test(arguments: [8, 64, 128])
-    func attentionMatchesNaive(HD: Int) {
+    /// sizes 64 and 128 take the C kernel (avx2 and up), 8 and the scalar level the Swift loop. Row 1's
+    /// first two queries see only masked slots (left padding) and get a zero output.
+    @Test(arguments: [8, 64, 128], KernelLevel.available)
+    func attentionMatchesNaive(HD: Int, level: KernelLevel) { KernelLevel.with(level) {
         let B = 2, T = 3, S = 7, NH = 4, NKV = 2
         let q = randoms(B * T * NH * HD, seed: 6), k = randoms(B * S * NKV * HD, seed: 7), v = randoms(B * S * NKV * HD, seed: 8)
         let start: [Int32] = [4, 2]                   // row 0 queries at 4,5,6; row 1 at 2,3,4
@@ -98,9 +99,9 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
                 #expect(abs(Double(att[((b * NH + h) * T + t) * S + j]) - e[i] / z) < 1e-6)
             }
         } } }
-        #expect(maxDiff(out, expected) < 1e-5)
+        #expect(maxDiff(out, expected) < 1e-5, "\(level)")
         #expect(att[((0 * NH + 0) * T + 0) * S + 1] == 0)   // the padding slot gets no weight
-    }
+    } }
 
     /// Rotation by position p then the inverse rotation gives the input back; position 0 is identity;
     /// the frequencies follow 1/θ^(2i/HD).
@@ -133,14 +134,14 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         #expect(abs(out[1] - ((1 - smooth) * 0.1 / 8 + smooth * 0.1)) < 1e-7)
     }
 
-    /// Every storage and batch size (the matrix-vector paths for n ≤ 8, sgemm above) against the
-    /// decoded weights times x in Double.
-    @Test(arguments: [StorageType.f32, .bf16, .f16])
-    func weightMatrixForward(storage: StorageType) {
+    /// Every storage, kernel level and batch size (the matrix-vector paths for n ≤ 8, sgemm above)
+    /// against the decoded weights times x in Double.
+    @Test(arguments: [StorageType.f32, .bf16, .f16], KernelLevel.available)
+    func weightMatrixForward(storage: StorageType, level: KernelLevel) { KernelLevel.with(level) {
         let rows = 37, cols = 75
         let w = WeightMatrix(rows: rows, cols: cols, values: randoms(rows * cols, seed: 10), storage: storage)
         let decoded = w.toFloat32()
-        for n in [1, 2, 3, 8, 9] {
+        for n in [1, 2, 3, 4, 5, 6, 7, 8, 9] {
             let x = randoms(n * cols, seed: UInt64(20 + n))
             var y = [Float](repeating: 1, count: n * rows)
             w.forward(x, into: &y, n: n, accumulate: true)
@@ -152,12 +153,12 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
             w.forward(x, into: &y, n: n)
             #expect(maxDiff(y, expected.map { $0 - 1 }) < 1e-4, "n = \(n), no accumulate")
         }
-    }
+    } }
 
     /// A matrix large enough to be split over the threads: ranges that start and end off the
     /// four-row blocks of the one-input kernel, and columns off its 32-wide blocks.
-    @Test(arguments: [StorageType.f32, .bf16])
-    func weightMatrixForwardSplitOverThreads(storage: StorageType) {
+    @Test(arguments: [StorageType.f32, .bf16, .f16], KernelLevel.available)
+    func weightMatrixForwardSplitOverThreads(storage: StorageType, level: KernelLevel) { KernelLevel.with(level) {
         let rows = 203, cols = 301
         let w = WeightMatrix(rows: rows, cols: cols, values: randoms(rows * cols, seed: 11), storage: storage)
         let decoded = w.toFloat32()
@@ -169,9 +170,9 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
             for i in 0..<n { for r in 0..<rows {
                 expected.append((0..<cols).map { Double(decoded[r * cols + $0]) * Double(x[i * cols + $0]) }.reduce(0, +))
             } }
-            #expect(maxDiff(y, expected) < 1e-4, "n = \(n)")
+            #expect(maxDiff(y, expected) < 1e-4, "n = \(n), \(level)")
         }
-    }
+    } }
 
     @Test func embeddingLookup() {
         let table = WeightMatrix(rows: 10, cols: 4, values: (0..<40).map(Float.init), storage: .bf16)

@@ -120,10 +120,11 @@ import Testing
 }
 
 @Suite struct CommandLineTests {
-    func medrepl(_ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String)? {
+    func medrepl(_ args: [String], stdin: String? = nil, isa: String? = nil) throws -> (status: Int32, out: String, err: String)? {
         guard let binary = TestSupport.binary else { return nil }
         var env = ProcessInfo.processInfo.environment
         env["MEDREPL_NO_BLAS_FIX"] = "1"
+        if let isa { env["MEDREPL_ISA"] = isa }
         return try TestSupport.run(binary, args, stdin: stdin, environment: env)
     }
 
@@ -145,6 +146,23 @@ import Testing
         #expect(lines.first { $0.hasPrefix("cpu ") } != nil)
         #expect(lines.first { $0.hasPrefix("blas ") }?.contains("OpenBLAS core \(BLAS.coreName)") == true)
         #expect(lines.first { $0.hasPrefix("sgemm ") }?.contains("GFLOPS (n=128)") == true)
+        #expect(lines.first { $0.hasPrefix("kernels ") }?.contains("\(KernelLevel.process)") == true, "\(lines)")
+    }
+
+    /// MEDREPL_ISA lowers the kernel level for the whole process, `device` says so, a name that is not a
+    /// level gets one line at start-up, and bf16 arithmetic below avx512bf16 says how it computes instead.
+    @Test func kernelLevelFromTheEnvironment() throws {
+        guard let avx2 = try medrepl(["device", "seconds=0"], isa: "avx2") else { print("skipped: no medrepl binary"); return }
+        let expected = KernelLevel.cpu >= .avx2 ? "kernels  avx2 (MEDREPL_ISA=avx2; this CPU has \(KernelLevel.cpu))"
+                                                : "kernels  scalar (MEDREPL_ISA=avx2 asks for more than this CPU has; it can only lower the level)"
+        #expect(avx2.status == 0 && avx2.out.contains(expected + "\n"), "\(avx2.out)")
+        let typo = try #require(try medrepl(["-c", "x = 1"], isa: "avx3"))
+        #expect(typo.status == 0 && typo.err == "medrepl: MEDREPL_ISA=avx3 is not a kernel level (scalar, avx2, avx512, avx512bf16); running at \(KernelLevel.cpu)\n")
+        let bf16 = try #require(try medrepl(["-c", "m = load_model \"\(ModelFixtures.tinyLlama)\" dtype=bf16 arithmetic=bf16; "
+                                             + "a = training_args output_dir=/tmp/medrepl-isa bf16=true"], isa: "avx512"))
+        let note = "note: \(KernelLevel.cpu < .avx512bf16 ? "this CPU has no AVX512-BF16" : "the kernel level is avx512 (MEDREPL_ISA)"), "
+            + "so bf16 products run in f32: the bf16 weights are widened to f32 in registers and the activations stay f32\n"
+        #expect(bf16.status == 0 && bf16.out.components(separatedBy: note).count == 3, "\(bf16.out)\(bf16.err)")
     }
 
     @Test func commandsFromArgumentStdinAndFiles() throws {

@@ -200,9 +200,10 @@ struct BackwardTests {
 /// bf16 autocast of the base products (`TrainingArguments.bf16`) on a bf16-stored base: the loss and every
 /// adapter gradient stay within bf16 rounding of the f32 products' (and differ from them, so the bf16
 /// kernels really ran); the Trainer sets the precision from the arguments.
+/// Below the avx512bf16 kernel level (a CPU without AVX512-BF16, or MEDREPL_ISA) autocast falls back to
+/// the f32 products: the same loss and gradients bit for bit.
 @Suite struct BF16AutocastTests {
-    @Test func gradientsStayWithinBF16RoundingOfF32() throws {
-        try #require(WeightMatrix.bf16ProductsAvailable, "this CPU has no AVX512-BF16: bf16 autocast multiplies in f32")
+    static func lossAndGradients() throws -> (run: (ProductPrecision) throws -> (Double, [[Float]]), model: LoraModel) {
         let base = LlamaModel.random(config: TinyLlama.config, seed: 5, storage: .bf16)
         let lora = try LoraConfig(r: 4, lora_alpha: 8, target_modules: ["all-linear"], seed: 7)
         let model = try LoraModel(config: base.config, weights: base.weights, lora: lora)
@@ -215,6 +216,12 @@ struct BackwardTests {
             let loss = try model.forwardBackward(batch, lossDivisor: Double(batch.targetCount)).lossSum
             return (loss, model.adapter.modules.flatMap { [$0.grad_A.array, $0.grad_B.array] })
         }
+        return (run, model)
+    }
+
+    @Test(.enabled(if: WeightMatrix.bf16ProductsAvailable, "this CPU has no AVX512-BF16 (or MEDREPL_ISA lowers the level): the fallback is checked below"))
+    func gradientsStayWithinBF16RoundingOfF32() throws {
+        let run = try Self.lossAndGradients().run
         let (l32, g32) = try run(.f32), (l16, g16) = try run(.bf16)
         #expect(abs(l16 - l32) / abs(l32) < 1e-2, "loss \(l16) vs \(l32)")
         var worst: Float = 0, differs = false
@@ -224,6 +231,14 @@ struct BackwardTests {
             differs = differs || a != b
         }
         #expect(worst < 3e-2 && differs, "worst gradient difference \(worst) of each tensor's largest, differs: \(differs)")
+    }
+
+    @Test func belowTheBF16LevelAutocastIsTheF32Product() throws {
+        try KernelLevel.with(.avx512) {
+            let run = try Self.lossAndGradients().run
+            let (l32, g32) = try run(.f32), (l16, g16) = try run(.bf16)
+            #expect(l16 == l32 && g16 == g32, "at \(KernelLevel.current): loss \(l16) vs \(l32)")
+        }
     }
 
     @Test func trainerTakesThePrecisionFromTheArguments() throws {

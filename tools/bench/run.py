@@ -21,6 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
+# --isa LEVEL: every side held to one instruction-set level, so an AVX-512 machine gives the figures of an
+# AVX2-only one. medrepl's kernels (MEDREPL_ISA) and OpenBLAS's (Haswell: AVX2 + FMA); torch's ATen kernels,
+# MKL and oneDNN. llama.cpp's level is the one it was built for (build it with -DGGML_NATIVE=OFF -DGGML_AVX2=ON
+# -DGGML_FMA=ON -DGGML_F16C=ON for --isa avx2).
+ISA_ENVIRONMENT = {
+    "avx2": {"MEDREPL_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
+             "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "avx512": {"MEDREPL_ISA": "avx512", "OPENBLAS_CORETYPE": "SkylakeX", "ATEN_CPU_CAPABILITY": "avx512",
+               "MKL_ENABLE_INSTRUCTIONS": "AVX512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"},
+}
+
 
 def load_average():
     return list(os.getloadavg())
@@ -38,8 +49,11 @@ class Runner:
         # that kernel; by default each side runs without them and picks its own (--keep-blas-env keeps them).
         self.env = dict(os.environ)
         dropped = {} if args.keep_blas_env else {k: self.env.pop(k) for k in BLAS_VARIABLES if k in self.env}
+        isa_env = ISA_ENVIRONMENT.get(args.isa, {})
+        self.env.update(isa_env)
         self.results = {"started": stamp, "quick": args.quick, "only": args.only, "repetitions": args.repetitions,
-                        "load_average_start": load_average(), "blas_environment_dropped": dropped, "runs": []}
+                        "load_average_start": load_average(), "blas_environment_dropped": dropped,
+                        "isa": args.isa or "native", "isa_environment": isa_env, "runs": []}
 
     def save(self):
         tmp = self.path + ".tmp"
@@ -219,7 +233,7 @@ def fmt6(v):
 def print_table(summary, rows):
     m = summary["machine"]
     if m:
-        print(f"\nmachine: {m['cpu']}; {m['features']}\n  {m['blas']}\n"
+        print(f"\nmachine: {m['cpu']}; {m['features']}; medrepl kernels {m.get('kernel_level', '?')}\n  {m['blas']}\n"
               f"  sgemm peak {m['sgemm_gflops']:.1f} GFLOPS, memory read {m['read_gb_s']:.1f} GB/s "
               f"({m['read_gb_s_1thread']:.1f} on one thread)")
     print(f"\n{'workload':28} {'metric':14} {'medrepl':>10} {'reference':>10} {'m/r':>8}  better")
@@ -260,6 +274,8 @@ def main():
                    help="longest: W1's reference pads to the longest row (same losses, ~4x less work; not the notebook's time)")
     p.add_argument("--keep-blas-env", action="store_true",
                    help="pass OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE on to both sides (default: both run without them)")
+    p.add_argument("--isa", choices=sorted(ISA_ENVIRONMENT),
+                   help="hold every side to this instruction-set level (default: each side's best for the CPU)")
     p.add_argument("--llama-cpp", metavar="DIR", help="W3's third column: a folder with llama.cpp's llama-bench and llama-quantize")
     p.add_argument("--model", default="models/SmolLM2-135M-Instruct.Q4_1.gguf")
     p.add_argument("--data", default="../shared/data/medical_o1_verifiable_problem.demo198.json")
@@ -281,6 +297,8 @@ def main():
     if runner.results["blas_environment_dropped"]:
         print("both sides run without " + ", ".join(f"{k}={v}" for k, v in runner.results["blas_environment_dropped"].items())
               + " (--keep-blas-env keeps them)")
+    if args.isa:
+        print(f"every side held to {args.isa}: " + " ".join(f"{k}={v}" for k, v in ISA_ENVIRONMENT[args.isa].items()))
     runner.run("machine", "medrepl", runner.medrepl("machine"), 300)
     for key, sides, reps, init in plan(args, runner, args.out):
         if init:

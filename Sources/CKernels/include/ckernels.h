@@ -1,5 +1,7 @@
-// Small C kernels that Swift cannot express as fast: CPU feature detection and
-// bf16/f16 conversion loops compiled with -march=native.
+// Small C kernels that Swift cannot express as fast: CPU features and the kernel level, bf16/f16
+// conversion, the decode-time products, the thread pool, LoRA dropout, exp, attention for one query and
+// the AVX512-BF16 products. Built for baseline x86-64; each kernel carries code for every level it
+// supports and picks one at each call from mk_isa_level() (see cpu.c).
 #ifndef MEDREPL_CKERNELS_H
 #define MEDREPL_CKERNELS_H
 #include <stddef.h>
@@ -9,9 +11,11 @@ typedef struct {
     int avx2;
     int fma;
     int avx512f;
+    int avx512dq;
     int avx512bw;
     int avx512vl;
     int avx512_bf16;
+    int avx512_vnni;
     int amx_tile;
     int amx_bf16;
     int f16c;
@@ -23,6 +27,27 @@ typedef struct {
 
 /// Reads CPUID. OS support for AVX/AVX-512 state is checked through XGETBV.
 void mk_cpu_detect(mk_cpu_features *out);
+
+/// Kernel levels, each including the ones below it.
+/// scalar: portable C (what the compiler makes of it for baseline x86-64);
+/// avx2: AVX2 + FMA + F16C; avx512: + AVX-512 F/BW/DQ/VL; avx512bf16: + AVX512-BF16.
+enum { MK_ISA_SCALAR = 0, MK_ISA_AVX2 = 1, MK_ISA_AVX512 = 2, MK_ISA_AVX512_BF16 = 3 };
+/// The best level `f` supports.
+int mk_isa_of(const mk_cpu_features *f);
+/// "scalar", "avx2", "avx512", "avx512bf16" ("unknown" otherwise); mk_isa_parse is its inverse
+/// (-1 for NULL, -2 for a name that is not a level).
+const char *mk_isa_name(int level);
+int mk_isa_parse(const char *name);
+/// The level of this CPU; MEDREPL_ISA's level as read at start-up (-1 unset, -2 not a level name);
+/// the process's level (the CPU's, lowered by MEDREPL_ISA, never raised).
+int mk_isa_cpu(void);
+int mk_isa_requested(void);
+int mk_isa_process(void);
+/// The level the kernels use on the calling thread: the process's, or this thread's override.
+int mk_isa_level(void);
+/// Sets the calling thread's level (clamped to the process's; -1 removes the override) and returns the
+/// previous override (-1 for none). Pool jobs run at the level of the thread that started them.
+int mk_isa_override_thread(int level);
 
 /// bf16 <-> f32 (round-to-nearest-even on the way down, NaN kept quiet).
 void mk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
@@ -57,8 +82,9 @@ float mk_exp_store(float *out, const float *x, size_t n, float shift, float scal
 void mk_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
 void mk_swiglu_backward(float *dgate, float *dup, const float *dact, const float *gate, const float *up, size_t n);
 
-/// Products with a frozen bf16 weight W[n, k] on AVX512-BF16 (mk_gemm_bf16_available() == 1 when
-/// built with it); the other operand already rounded to bf16, sums in f32.
+/// Products with a frozen bf16 weight W[n, k] on AVX512-BF16 (mk_gemm_bf16_available() == 1 when the
+/// calling thread's level is avx512bf16; otherwise these do nothing); the other operand already rounded
+/// to bf16, sums in f32.
 /// nt: y[m, ldy] (+)= x[m, k] · Wᵀ for W's rows (y's columns) [n_begin, n_end); k even.
 /// nn: dx[m, k] (+)= dy[m, n] · W for dx's columns [k_begin, k_end); n even.
 int mk_gemm_bf16_available(void);
@@ -73,7 +99,7 @@ void mk_matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
 /// One attention query: row[j] = softmax_j(q · k_j · scale) over slots j < visible (0 where key_mask[j]
 /// is 0; key_mask may be NULL), out[head_dim] = Σ_j row[j] · v_j; slot j's key and value start at
 /// k + j · stride and v + j · stride. Returns 1; 0 when every slot is masked (row and out zeroed); -1,
-/// doing nothing, when this build has no kernel for head_dim (AVX-512 and head_dim 64 or 128).
+/// doing nothing, when there is no kernel for head_dim at this level (avx2 and up, head_dim 64 or 128).
 int mk_attention_query(const float *q, const float *k, const float *v, size_t stride, size_t visible,
                        const int32_t *key_mask, float scale, float *row, float *out, size_t head_dim);
 

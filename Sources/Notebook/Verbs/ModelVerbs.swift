@@ -25,7 +25,7 @@ extension VerbGroup {
                  positional: [Parameter("name", .path, help: "smollm2, a folder, a .gguf, ORG/NAME, or a preset with init=random",
                                         completion: .path(extensions: ["gguf", "json"]))],
                  keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32, but see training_args bf16)"),
-                            Parameter("arithmetic", .choice(["f32", "bf16"]), default: .string("f32"), help: "bf16 (with dtype=bf16): inference rounds activations to bf16 and multiplies on AVX512-BF16, as llama.cpp does"),
+                            Parameter("arithmetic", .choice(["f32", "bf16"]), default: .string("f32"), help: "bf16 (with dtype=bf16): inference rounds activations to bf16 and multiplies on AVX512-BF16, as llama.cpp does (without AVX512-BF16: f32, and a note says so)"),
                             Parameter("init", .choice(["load", "random"]), default: .string("load"), help: "random: seeded random weights from a preset or config"),
                             Parameter("seed", .int, optional: true, help: "seed of the random weights (default: the session seed)"),
                             Parameter("tokenizer", .object("Tokenizer"), optional: true, help: "use this tokenizer instead of the one found with the model")],
@@ -133,6 +133,7 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     if precision == .bf16 && storage != .bf16 {
         throw inv.error("arithmetic=bf16 multiplies bf16 weights: add dtype=bf16", at: "arithmetic")
     }
+    if precision == .bf16, let note = WeightMatrix.bf16FallbackNote { session.writeLine(note) }
     let start = Date()
     let model: ModelObject
     if try inv.string("init") == "random" {

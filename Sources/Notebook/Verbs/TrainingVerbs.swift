@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Kernels
 import Tokenizers
 import Training
 
@@ -134,7 +135,7 @@ extension VerbGroup {
                     Parameter("seed", .int, optional: true, help: "data order seed (default: the session's seed)"),
                     Parameter("max_grad_norm", .double, default: .double(1.0), help: "gradient-norm clipping"),
                     Parameter("gradient_checkpointing", .bool, default: .bool(false), help: "recompute activations in backward to save memory"),
-                    Parameter("bf16", .bool, default: .bool(false), help: "bf16 autocast: a bf16 base model's products on AVX512-BF16"),
+                    Parameter("bf16", .bool, default: .bool(false), help: "bf16 autocast: a bf16 base model's products on AVX512-BF16 (without it: f32, and a note says so)"),
                     Parameter("weight_decay", .double, default: .double(0), help: "AdamW weight decay"),
                     Parameter("max_tokens_per_pass", .int, default: .int(512), help: "micro-batches of a step packed into passes of up to this many tokens (0: one pass each)"),
                     Parameter("shuffle", .bool, default: .bool(true), help: "a seeded shuffled data order per epoch"),
@@ -166,6 +167,7 @@ extension VerbGroup {
                 guard a.max_grad_norm > 0 else { throw inv.error("max_grad_norm must be positive, got \(Value.format(a.max_grad_norm))", at: "max_grad_norm") }
                 a.gradient_checkpointing = try inv.bool("gradient_checkpointing")
                 a.bf16 = try inv.bool("bf16")
+                if a.bf16, let note = WeightMatrix.bf16FallbackNote { session.writeLine(note) }
                 a.weight_decay = try inv.double("weight_decay")
                 guard a.weight_decay >= 0 else { throw inv.error("weight_decay must be >= 0", at: "weight_decay") }
                 a.max_tokens_per_pass = try inv.int("max_tokens_per_pass")

@@ -1,0 +1,31 @@
+// Private to CKernels: the target regions each kernel level is compiled in.
+//
+//   MK_BEGIN_AVX2 ... MK_END        functions in between may use AVX2, FMA and F16C
+//   MK_BEGIN_AVX512 ... MK_END      + AVX-512 F, BW, DQ, VL
+//   MK_BEGIN_AVX512BF16 ... MK_END  + AVX512-BF16
+//
+// The files themselves are built for baseline x86-64 (SSE2), so code outside a region runs anywhere;
+// a kernel's public function reads mk_isa_level() and calls its region's version.
+#ifndef MEDREPL_CKERNELS_PRIVATE_H
+#define MEDREPL_CKERNELS_PRIVATE_H
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define MK_X86 1
+#define MK_BEGIN_AVX2 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c\"))), apply_to = function)")
+#define MK_BEGIN_AVX512 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl\"))), apply_to = function)")
+#define MK_BEGIN_AVX512BF16 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512bf16\"))), apply_to = function)")
+#define MK_END _Pragma("clang attribute pop")
+// In a kernel's public function: run NAME_avx512 or NAME_avx2 when the level allows, else fall through
+// (to the scalar code that follows). MK_DISPATCH returns the kernel's value; MK_DISPATCH_VOID returns.
+#define MK_DISPATCH(name, ...) do { int level_ = mk_isa_level(); \
+    if (level_ >= MK_ISA_AVX512) return name##_avx512(__VA_ARGS__); \
+    if (level_ >= MK_ISA_AVX2) return name##_avx2(__VA_ARGS__); } while (0)
+#define MK_DISPATCH_VOID(name, ...) do { int level_ = mk_isa_level(); \
+    if (level_ >= MK_ISA_AVX512) { name##_avx512(__VA_ARGS__); return; } \
+    if (level_ >= MK_ISA_AVX2) { name##_avx2(__VA_ARGS__); return; } } while (0)
+#else
+#define MK_X86 0
+#define MK_DISPATCH(name, ...) do { } while (0)
+#define MK_DISPATCH_VOID(name, ...) do { } while (0)
+#endif
+#endif
