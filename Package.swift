@@ -17,10 +17,20 @@
 //   medrepl                     the executable
 import PackageDescription
 
-// Release builds use the vector units of the machine they are built on
-// (the default x86-64 target is SSE2-only).
-let nativeSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+// A binary built on one x86-64 machine runs on another (see CONTRIBUTING.md, "CPUs"):
+// - CKernels is built for baseline x86-64; each kernel carries AVX2, AVX-512 and AVX512-BF16 code behind
+//   per-function target attributes and picks one per call from CPUID (MEDREPL_ISA lowers it).
+// - Swift code is built for x86-64-v3 (-target-cpu haswell: AVX2, FMA, F16C, BMI2), which every CPU
+//   medrepl is meant for has: its loops (RMSNorm, RoPE, AdamW, ...) are memory-bound, so AVX-512 gains
+//   little there, while -target-cpu native would let a build on an AVX-512 machine stop with SIGILL on an
+//   AVX2 one. A CPU without x86-64-v3 gets a sentence and exit code 70 from cpu.c at start-up instead.
+#if arch(x86_64)
+let nativeSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let nativeC: [CSetting] = [.unsafeFlags(["-O3"]), .define("MK_SWIFT_NEEDS_X86_64_V3")]
+#else
+let nativeSwift: [SwiftSetting] = []
 let nativeC: [CSetting] = [.unsafeFlags(["-O3"])]
+#endif
 
 let package = Package(
     name: "medrepl",

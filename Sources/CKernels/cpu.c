@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static unsigned long long xgetbv0(void) {
     unsigned eax, edx;
@@ -92,9 +93,26 @@ int mk_isa_of(const mk_cpu_features *f) {
 static int cpu_level = MK_ISA_SCALAR, requested_level = -1, process_level = MK_ISA_SCALAR;
 static _Thread_local int thread_level = -1;
 
+// medrepl's Swift code is compiled for x86-64-v3 (Package.swift says why); on an older CPU it would stop
+// on an illegal instruction somewhere, so say so first, in words, before any of it runs.
+static void require_x86_64_v3(const mk_cpu_features *f) {
+#if defined(MK_SWIFT_NEEDS_X86_64_V3) && MK_X86
+    unsigned a, b, c, d;
+    int bmi = __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 3) & 1) && ((b >> 8) & 1);   // BMI1, BMI2
+    if (f->avx2 && f->fma && f->f16c && bmi) return;
+    static const char message[] = "medrepl: this CPU lacks AVX2, FMA, F16C or BMI2 (x86-64-v3), which this build of "
+        "medrepl needs; every x86-64 CPU since Intel Haswell (2013) and AMD Zen (2017) has them.\n";
+    (void)!write(2, message, sizeof message - 1);
+    _exit(70);
+#else
+    (void)f;
+#endif
+}
+
 __attribute__((constructor)) static void isa_init(void) {
     mk_cpu_features f;
     mk_cpu_detect(&f);
+    require_x86_64_v3(&f);
     cpu_level = mk_isa_of(&f);
     const char *env = getenv("MEDREPL_ISA");
     requested_level = env && *env ? mk_isa_parse(env) : -1;

@@ -117,9 +117,10 @@ static void strips_product(const uint16_t *w, int transposed, size_t w_ld, const
 }
 
 // The decode-time product of one input in bf16 arithmetic: y[rows] (+)= W · x with x already in bf16,
-// four rows at a time, two accumulators each, so eight vdpbf16ps are in flight; every weight row is read
-// once. (For 2 to 8 inputs the f32 widening product of matmul.c was faster here: 434 against 256 tok/s
-// at batch 8, so only one input takes this path.)
+// one weight row at a time, two chains of vdpbf16ps each, so every row streams from memory in order.
+// (Four rows interleaved, each block of x loaded once for four rows, was much slower on a Zen 4: SmolLM2
+// decode 45 against 71 tok/s, 3 runs each. For 2 to 8 inputs the f32 widening product of matmul.c was
+// faster on a Zen 5: 434 against 256 tok/s at batch 8, so only one input takes this path.)
 // Σ_j x[j] · wr[j] over one row, two chains (alternate blocks of 32).
 static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) {
     __m512 a = _mm512_setzero_ps(), b = a;
@@ -137,35 +138,7 @@ static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) 
 
 static void matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
                         size_t row_begin, size_t row_end, int accumulate) {
-    size_t r = row_begin;
-    for (; r + 4 <= row_end; r += 4) {
-        const uint16_t *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        size_t j = 0;
-        for (; j + 64 <= cols; j += 64) {   // the four rows interleaved: x is loaded once for all
-            __m512bh xa = (__m512bh)_mm512_loadu_si512(x + j), xb = (__m512bh)_mm512_loadu_si512(x + j + 32);
-            a0 = _mm512_dpbf16_ps(a0, xa, (__m512bh)_mm512_loadu_si512(w0 + j));
-            b0 = _mm512_dpbf16_ps(b0, xb, (__m512bh)_mm512_loadu_si512(w0 + j + 32));
-            a1 = _mm512_dpbf16_ps(a1, xa, (__m512bh)_mm512_loadu_si512(w1 + j));
-            b1 = _mm512_dpbf16_ps(b1, xb, (__m512bh)_mm512_loadu_si512(w1 + j + 32));
-            a2 = _mm512_dpbf16_ps(a2, xa, (__m512bh)_mm512_loadu_si512(w2 + j));
-            b2 = _mm512_dpbf16_ps(b2, xb, (__m512bh)_mm512_loadu_si512(w2 + j + 32));
-            a3 = _mm512_dpbf16_ps(a3, xa, (__m512bh)_mm512_loadu_si512(w3 + j));
-            b3 = _mm512_dpbf16_ps(b3, xb, (__m512bh)_mm512_loadu_si512(w3 + j + 32));
-        }
-        for (; j < cols; j += 32) {
-            __mmask32 m = tail_mask(cols - j);
-            __m512bh xa = (__m512bh)_mm512_maskz_loadu_epi16(m, x + j);
-            a0 = _mm512_dpbf16_ps(a0, xa, (__m512bh)_mm512_maskz_loadu_epi16(m, w0 + j));
-            a1 = _mm512_dpbf16_ps(a1, xa, (__m512bh)_mm512_maskz_loadu_epi16(m, w1 + j));
-            a2 = _mm512_dpbf16_ps(a2, xa, (__m512bh)_mm512_maskz_loadu_epi16(m, w2 + j));
-            a3 = _mm512_dpbf16_ps(a3, xa, (__m512bh)_mm512_maskz_loadu_epi16(m, w3 + j));
-        }
-        float s[4] = { _mm512_reduce_add_ps(_mm512_add_ps(a0, b0)), _mm512_reduce_add_ps(_mm512_add_ps(a1, b1)),
-                       _mm512_reduce_add_ps(_mm512_add_ps(a2, b2)), _mm512_reduce_add_ps(_mm512_add_ps(a3, b3)) };
-        for (int i = 0; i < 4; i++) y[r + i] = accumulate ? y[r + i] + s[i] : s[i];
-    }
-    for (; r < row_end; r++) {
+    for (size_t r = row_begin; r < row_end; r++) {
         float s = row_dot(w + r * cols, x, cols);
         y[r] = accumulate ? y[r] + s : s;
     }

@@ -69,12 +69,11 @@ static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(q);
 }
 
-// One input (n = 1): four weight rows at a time, so each block of x is loaded once for four rows and
-// eight accumulators hide the FMA latency (one row at a time left bf16 decode at 0.57 of the bandwidth
-// bound on an AVX2-only Zen 3).
-static inline __attribute__((always_inline))
-size_t matvec_rows4_avx2(const int format, const void *w, const float *x, float *y,
-                         size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+// One input (n = 1) of f32 weights: four weight rows at a time, so each block of x is loaded once for
+// four rows and eight accumulators hide the FMA latency.
+static size_t matvec_rows4_avx2(const void *w, const float *x, float *y,
+                                size_t cols, size_t row_begin, size_t row_end, int accumulate) {
+    const int format = MK_WEIGHT_F32;
     size_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -124,12 +123,9 @@ void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x,
 
 static void matmul_avx2(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-    if (n == 1) {
-        // the format a compile-time constant in each copy, so the widening is not a branch per load
-        if (format == MK_WEIGHT_F32) row_begin = matvec_rows4_avx2(MK_WEIGHT_F32, w, x, y, cols, row_begin, row_end, accumulate);
-        else if (format == MK_WEIGHT_BF16) row_begin = matvec_rows4_avx2(MK_WEIGHT_BF16, w, x, y, cols, row_begin, row_end, accumulate);
-        else row_begin = matvec_rows4_avx2(MK_WEIGHT_F16, w, x, y, cols, row_begin, row_end, accumulate);
-    }
+    // Four rows at a time for f32 weights only: with 2-byte weights, four interleaved rows were much
+    // slower than one (SmolLM2 bf16 decode on a Zen 4, 3 runs each: 48 against 82 tok/s), as on AVX-512.
+    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4_avx2(w, x, y, cols, row_begin, row_end, accumulate);
 #define ROWS(N) case N: matmul_rows_avx2(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
     switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
 #undef ROWS
