@@ -21,8 +21,8 @@ import PackageDescription
 // - CKernels is built for baseline x86-64; each kernel carries AVX2, AVX-512 and AVX512-BF16 code behind
 //   per-function target attributes and picks one per call from CPUID (MEDREPL_ISA lowers it).
 // - Swift code is built for x86-64-v3 (-target-cpu haswell: AVX2, FMA, F16C, BMI2), which every CPU
-//   medrepl is meant for has: its loops (RMSNorm, RoPE, AdamW, ...) are memory-bound, so AVX-512 gains
-//   little there, while -target-cpu native would let a build on an AVX-512 machine stop with SIGILL on an
+//   medrepl is meant for has: its loops (RMSNorm, RoPE, AdamW, ...) are memory-bound, so AVX-512 gained
+//   nothing measurable there (CONTRIBUTING.md has the figures), while -target-cpu native would let a build on an AVX-512 machine stop with SIGILL on an
 //   AVX2 one. A CPU without x86-64-v3 gets a sentence and exit code 70 from cpu.c at start-up instead.
 #if arch(x86_64)
 let nativeSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
