@@ -3,6 +3,10 @@
 // f32 in registers: bf16 by a shift, f16 by F16C) once and multiplied into all n inputs, so the weights
 // stream from memory once, in their stored size. Callers split the rows over threads themselves, so no
 // BLAS thread pool spins between products. Levels: scalar, AVX2 (8 lanes), AVX-512 (16 lanes).
+//
+// One weight row at a time, read in order. Four rows interleaved (each block of x loaded once for four
+// rows) was 9% faster for f32 on a Zen 5 but much slower on a Zen 4 (SmolLM2 decode, 3 interleaved runs:
+// f32 avx2 35-38 against 48-52 tok/s, avx512 33-36 against 47-51; bf16 avx2 47-50 against 79-85).
 #include "ckernels.h"
 #include "kernels.h"
 
@@ -69,35 +73,6 @@ static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(q);
 }
 
-// One input (n = 1) of f32 weights: four weight rows at a time, so each block of x is loaded once for
-// four rows and eight accumulators hide the FMA latency.
-static size_t matvec_rows4_avx2(const void *w, const float *x, float *y,
-                                size_t cols, size_t row_begin, size_t row_end, int accumulate) {
-    const int format = MK_WEIGHT_F32;
-    size_t r = row_begin;
-    for (; r + 4 <= row_end; r += 4) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        size_t w0 = r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-        size_t j = 0;
-        for (; j + 16 <= cols; j += 16) {
-            __m256 xa = _mm256_loadu_ps(x + j), xb = _mm256_loadu_ps(x + j + 8);
-            a0 = _mm256_fmadd_ps(load8(w, w0 + j, format), xa, a0);
-            b0 = _mm256_fmadd_ps(load8(w, w0 + j + 8, format), xb, b0);
-            a1 = _mm256_fmadd_ps(load8(w, w1 + j, format), xa, a1);
-            b1 = _mm256_fmadd_ps(load8(w, w1 + j + 8, format), xb, b1);
-            a2 = _mm256_fmadd_ps(load8(w, w2 + j, format), xa, a2);
-            b2 = _mm256_fmadd_ps(load8(w, w2 + j + 8, format), xb, b2);
-            a3 = _mm256_fmadd_ps(load8(w, w3 + j, format), xa, a3);
-            b3 = _mm256_fmadd_ps(load8(w, w3 + j + 8, format), xb, b3);
-        }
-        float s[4] = { hsum8(_mm256_add_ps(a0, b0)), hsum8(_mm256_add_ps(a1, b1)),
-                       hsum8(_mm256_add_ps(a2, b2)), hsum8(_mm256_add_ps(a3, b3)) };
-        for (int i = 0; i < 4; i++) tail_columns(1, w, format, x, cols, (r + i) * cols, j, &s[i]);
-        for (int i = 0; i < 4; i++) y[r + i] = accumulate ? y[r + i] + s[i] : s[i];
-    }
-    return r;
-}
-
 // Rows [row_begin, row_end) for n inputs. Always inlined with a constant n (see matmul_*'s switch), so
 // the 2n accumulators live in registers: with a run-time n the compiler kept them on the stack.
 static inline __attribute__((always_inline))
@@ -123,9 +98,6 @@ void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x,
 
 static void matmul_avx2(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-    // Four rows at a time for f32 weights only: with 2-byte weights, four interleaved rows were much
-    // slower than one (SmolLM2 bf16 decode on a Zen 4, 3 runs each: 48 against 82 tok/s), as on AVX-512.
-    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4_avx2(w, x, y, cols, row_begin, row_end, accumulate);
 #define ROWS(N) case N: matmul_rows_avx2(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
     switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
 #undef ROWS
@@ -139,37 +111,6 @@ static inline __m512 load16(const void *w, size_t i, int format) {
     __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i));
     if (format == MK_WEIGHT_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
     return _mm512_cvtph_ps(h);
-}
-
-// One input row (n = 1, the decode of one sequence): four weight rows at a time, so each block of x
-// is loaded once for four rows and eight independent accumulators hide the FMA latency.
-static size_t matvec_rows4_avx512(const void *w, int format, const float *x, float *y,
-                                  size_t cols, size_t row_begin, size_t row_end, int accumulate) {
-    size_t r = row_begin;
-    for (; r + 4 <= row_end; r += 4) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-        __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps(), b2 = _mm512_setzero_ps(), b3 = _mm512_setzero_ps();
-        size_t w0 = r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-        size_t j = 0;
-        for (; j + 32 <= cols; j += 32) {
-            __m512 xa = _mm512_loadu_ps(x + j), xb = _mm512_loadu_ps(x + j + 16);
-            a0 = _mm512_fmadd_ps(load16(w, w0 + j, format), xa, a0);
-            b0 = _mm512_fmadd_ps(load16(w, w0 + j + 16, format), xb, b0);
-            a1 = _mm512_fmadd_ps(load16(w, w1 + j, format), xa, a1);
-            b1 = _mm512_fmadd_ps(load16(w, w1 + j + 16, format), xb, b1);
-            a2 = _mm512_fmadd_ps(load16(w, w2 + j, format), xa, a2);
-            b2 = _mm512_fmadd_ps(load16(w, w2 + j + 16, format), xb, b2);
-            a3 = _mm512_fmadd_ps(load16(w, w3 + j, format), xa, a3);
-            b3 = _mm512_fmadd_ps(load16(w, w3 + j + 16, format), xb, b3);
-        }
-        float s[4] = {
-            _mm512_reduce_add_ps(_mm512_add_ps(a0, b0)), _mm512_reduce_add_ps(_mm512_add_ps(a1, b1)),
-            _mm512_reduce_add_ps(_mm512_add_ps(a2, b2)), _mm512_reduce_add_ps(_mm512_add_ps(a3, b3)),
-        };
-        for (int i = 0; i < 4; i++) tail_columns(1, w, format, x, cols, (r + i) * cols, j, &s[i]);
-        for (int i = 0; i < 4; i++) y[r + i] = accumulate ? y[r + i] + s[i] : s[i];
-    }
-    return r;
 }
 
 static inline __attribute__((always_inline))
@@ -195,9 +136,6 @@ void matmul_rows_avx512(const size_t n, const void *w, int format, const float *
 
 static void matmul_avx512(const void *w, int format, const float *x, float *y,
                           size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-    // Four rows at a time paid for f32 weights (17.4 against 19.1 ms for SmolLM2's products on one
-    // Zen 5 core, three runs each) but not for bf16 (12.7 against 9.8 ms), so bf16 keeps one row.
-    if (n == 1 && format == MK_WEIGHT_F32) row_begin = matvec_rows4_avx512(w, format, x, y, cols, row_begin, row_end, accumulate);
 #define ROWS(N) case N: matmul_rows_avx512(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
     switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
 #undef ROWS
