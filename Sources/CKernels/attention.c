@@ -10,13 +10,6 @@
 
 #if MK_X86
 MK_BEGIN_AVX2
-static inline float hsum8(__m256 v) {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_movehdup_ps(q));
-    return _mm_cvtss_f32(q);
-}
-
 static inline __attribute__((always_inline))
 int attend_avx2(const int nv, const float *q, const float *k, const float *v, size_t stride, size_t visible,
                 const int32_t *key_mask, float scale, float *row, float *out) {
@@ -30,7 +23,7 @@ int attend_avx2(const int nv, const float *q, const float *k, const float *v, si
             a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * i), _mm256_loadu_ps(kj + 8 * i), a0);
             a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * i + 8), _mm256_loadu_ps(kj + 8 * i + 8), a1);
         }
-        float s = hsum8(_mm256_add_ps(a0, a1)) * scale;
+        float s = mk_hsum8(_mm256_add_ps(a0, a1)) * scale;
         row[j] = s;
         if (s > max_score) max_score = s;
     }

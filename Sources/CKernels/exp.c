@@ -71,13 +71,6 @@ static inline __m256 exp8(__m256 x) {
     return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
 
-static inline float hsum8(__m256 v) {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_movehdup_ps(q));
-    return _mm_cvtss_f32(q);
-}
-
 // lanes [0, left) set (left < 8)
 static inline __m256i tail8(size_t left) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -103,7 +96,7 @@ static float sum_exp_avx2(const float *x, size_t n, float shift) {
         __m256 e = exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), s));
         acc1 = _mm256_add_ps(acc1, _mm256_and_ps(e, _mm256_castsi256_ps(m)));
     }
-    return hsum8(_mm256_add_ps(acc0, acc1));
+    return mk_hsum8(_mm256_add_ps(acc0, acc1));
 }
 
 static float exp_store_avx2(float *out, const float *x, size_t n, float shift, float scale) {
@@ -121,7 +114,7 @@ static float exp_store_avx2(float *out, const float *x, size_t n, float shift, f
         acc = _mm256_add_ps(acc, e);
         _mm256_maskstore_ps(out + i, m, _mm256_mul_ps(e, c));
     }
-    return hsum8(acc);
+    return mk_hsum8(acc);
 }
 
 static void swiglu_forward_avx2(float *out, const float *gate, const float *up, size_t n) {

@@ -23,6 +23,17 @@
 #define MK_DISPATCH_VOID(name, ...) do { int level_ = mk_isa_level(); \
     if (level_ >= MK_ISA_AVX512) { name##_avx512(__VA_ARGS__); return; } \
     if (level_ >= MK_ISA_AVX2) { name##_avx2(__VA_ARGS__); return; } } while (0)
+
+// Helpers the levels' kernels share.
+MK_BEGIN_AVX2
+// The sum of the 8 lanes.
+static inline float mk_hsum8(__m256 v) {
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_add_ss(q, _mm_movehdup_ps(q));
+    return _mm_cvtss_f32(q);
+}
+MK_END
 #else
 #define MK_X86 0
 #define MK_DISPATCH(name, ...) do { } while (0)

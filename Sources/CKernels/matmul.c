@@ -66,13 +66,6 @@ static inline __m256 load8(const void *w, size_t i, int format) {
     return _mm256_cvtph_ps(h);
 }
 
-static inline float hsum8(__m256 v) {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_movehdup_ps(q));
-    return _mm_cvtss_f32(q);
-}
-
 // Rows [row_begin, row_end) for n inputs. Always inlined with a constant n (see matmul_*'s switch), so
 // the 2n accumulators live in registers: with a run-time n the compiler kept them on the stack.
 static inline __attribute__((always_inline))
@@ -90,7 +83,7 @@ void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x,
                 acc1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * cols + j + 8), acc1[i]);
             }
         }
-        for (size_t i = 0; i < n; i++) sums[i] = hsum8(_mm256_add_ps(acc0[i], acc1[i]));
+        for (size_t i = 0; i < n; i++) sums[i] = mk_hsum8(_mm256_add_ps(acc0[i], acc1[i]));
         tail_columns(n, w, format, x, cols, wr, j, sums);
         store_sums(n, sums, y, rows, r, accumulate);
     }

@@ -38,10 +38,9 @@ int mk_isa_of(const mk_cpu_features *f);
 /// (-1 for NULL, -2 for a name that is not a level).
 const char *mk_isa_name(int level);
 int mk_isa_parse(const char *name);
-/// The level of this CPU; MEDREPL_ISA's level as read at start-up (-1 unset, -2 not a level name);
-/// the process's level (the CPU's, lowered by MEDREPL_ISA, never raised).
+/// The level of this CPU; the process's level (the CPU's, lowered by MEDREPL_ISA as read at start-up,
+/// never raised).
 int mk_isa_cpu(void);
-int mk_isa_requested(void);
 int mk_isa_process(void);
 /// The level the kernels use on the calling thread: the process's, or this thread's override.
 int mk_isa_level(void);
