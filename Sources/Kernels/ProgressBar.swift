@@ -3,7 +3,10 @@ import Foundation
 /// A terminal progress bar with a rate and an ETA, drawn on standard error.
 ///
 /// It redraws in place when standard error is a terminal, and prints a plain line at most every
-/// few seconds otherwise (logs, notebooks), so recorded outputs stay short.
+/// few seconds otherwise (logs, notebooks), so recorded outputs stay short. On a terminal a bar owns
+/// its line: whatever else is written there calls `willWrite` first, which erases the bar (it is drawn
+/// again at its next update). A bar that starts part-way (a resumed training) counts its rate and ETA
+/// from the steps of this run only.
 ///
 /// ```swift
 /// let bar = ProgressBar(total: 50, label: "train", unit: "step")
@@ -22,11 +25,37 @@ public final class ProgressBar: @unchecked Sendable {
     /// When false, nothing is drawn (quiet runs, tests).
     public static var enabled = true
 
-    public init(total: Int, label: String, unit: String = "it") {
+    /// Where the bar started: progress before it (a resumed run) is not part of the rate.
+    private let initial: Int
+
+    public init(total: Int, label: String, unit: String = "it", startingAt initial: Int = 0) {
         self.total = max(total, 1)
         self.label = label
         self.unit = unit
+        self.initial = min(max(initial, 0), max(total, 1))
+        self.current = self.initial
         self.interactive = isatty(STDERR_FILENO) != 0
+    }
+
+    // MARK: sharing the terminal
+
+    private static let terminal = NSLock()
+    /// The bar whose line is on the terminal now.
+    nonisolated(unsafe) private static var shown: ProgressBar?
+    /// True while other output has left its line unfinished: a bar drawn now would overwrite it.
+    nonisolated(unsafe) private static var lineOpen = false
+
+    /// Call before writing `text` to the terminal the bars draw on (standard output and standard error
+    /// share it): erases the bar on screen, if any, so the text starts on a line of its own.
+    public static func willWrite(_ text: String) {
+        guard !text.isEmpty else { return }
+        terminal.lock(); defer { terminal.unlock() }
+        if let bar = shown {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            bar.lastDraw = 0   // drawn again at its next update
+            shown = nil
+        }
+        lineOpen = !text.hasSuffix("\n")
     }
 
     /// Seconds since the bar was created.
@@ -60,12 +89,23 @@ public final class ProgressBar: @unchecked Sendable {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let t = elapsed
-        let rate = t > 0 ? Double(current) / t : 0
-        let eta = rate > 0 ? Double(total - current) / rate : .infinity
+        let done = current - initial
+        let rate = t > 0 && done > 0 ? Double(done) / t : 0
+        let eta = current >= total ? 0 : rate > 0 ? Double(total - current) / rate : .infinity
         let rateText = rate >= 1 || rate == 0 ? String(format: "%.2f %@/s", rate, unit) : String(format: "%.2f s/%@", 1 / rate, unit)
-        var line = "\(label) \(bar) \(current)/\(total) [\(Self.formatDuration(t))<\(Self.formatDuration(final ? 0 : eta)), \(rateText)]"
+        var line = "\(label) \(bar) \(current)/\(total) [\(Self.formatDuration(t))<\(Self.formatDuration(eta)), \(rateText)]"
         if !info.isEmpty { line += " " + info }
-        let text = interactive ? "\r\u{1B}[K" + line + (final ? "\n" : "") : line + "\n"
-        FileHandle.standardError.write(text.data(using: .utf8)!)
+        guard interactive else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            return
+        }
+        Self.terminal.lock(); defer { Self.terminal.unlock() }
+        if Self.lineOpen {
+            guard final else { return }   // a reply is streaming on this line: wait for it to end
+            FileHandle.standardError.write(Data("\n".utf8))
+            Self.lineOpen = false
+        }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (final ? "\n" : "")).utf8))
+        Self.shown = final ? nil : self
     }
 }

@@ -26,12 +26,14 @@ extension LlamaModel {
     /// }
     /// ```
     public func generate(text prompt: String, tokenizer: any Tokenizer, config: GenerationConfig,
-                         addSpecialTokens: Bool = false, onText: ((String) throws -> Void)? = nil) throws -> TextGeneration {
+                         addSpecialTokens: Bool = false, onToken: ((Int) throws -> Void)? = nil,
+                         onText: ((String) throws -> Void)? = nil) throws -> TextGeneration {
         let ids = tokenizer.encode(prompt, addSpecialTokens: addSpecialTokens)
         var g = config
         g.stop_token_ids += tokenizer.endOfTurnTokenIds.sorted()
         var stream = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
         let generation = try generate(prompt: ids, config: g) { id in
+            try onToken?(id)
             let piece = stream.push(id)
             if !piece.isEmpty { try onText?(piece) }
         }

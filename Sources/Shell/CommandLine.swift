@@ -93,16 +93,16 @@ public enum MedreplCommandLine {
     static func runScript(_ text: String, file: String) -> Int32 {
         Interrupts.install()
         let session = Session(output: .standardOutput())
-        do {
-            try session.run(text, file: file)
-        } catch is CancelledError {
+        // Recorded as the shell records, so `save` in a script writes what ran before it.
+        switch session.runRecorded(text, file: file) {
+        case nil: return session.exitRequested ?? 0
+        case is CancelledError?:
             fputs("interrupted\n", stderr)
             return 130
-        } catch {
+        case let error?:
             fputs("\(error)\n", stderr)
             return 1
         }
-        return session.exitRequested ?? 0
     }
 
     /// `medrepl run FILE ...`: a notebook when it ends in .mednb (or starts with `%% mednb`), else a command file.

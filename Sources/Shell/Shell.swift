@@ -33,8 +33,10 @@ public final class Shell {
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
             session.cellCount = cell
             Interrupts.take()   // a Ctrl-C typed before Enter belongs to the prompt
-            let (output, error) = session.runCaptured(text, file: "[\(cell)]")
-            session.transcript.append(TranscriptEntry(command: text, output: output, failed: error != nil))
+            if let error = session.runRecorded(text, file: "[\(cell)]") {
+                let message = error is CancelledError ? "interrupted" : "\(error)"
+                session.writeUnrecorded(message.hasSuffix("\n") ? message : message + "\n")
+            }
             Interrupts.take()   // one the cell did not consume must not cancel the next
         }
         if session.exitRequested == nil { fputs("\n", stdout) }

@@ -183,7 +183,7 @@ public final class Trainer: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         let firstStep = state.global_step
         var realTokens = 0, stoppedEarly = false, progressInfo = ""
-        let bar = ProgressBar(total: state.max_steps, label: "train", unit: "step")
+        let bar = ProgressBar(total: state.max_steps, label: "train", unit: "step", startingAt: state.global_step)
         if showProgress { bar.update(state.global_step) }
         // The bar draws its last state itself; on a terminal it still needs its line ended (logs already have one).
         defer { if showProgress && (isatty(STDERR_FILENO) != 0 || state.global_step < state.max_steps) { bar.finish(info: progressInfo) } }

@@ -81,7 +81,7 @@ import Testing
         #expect(parseError("hello\n") == "bad.mednb:1: not a medrepl notebook: the first line must be '%% mednb 1'")
         #expect(parseError("%% mednb 2\n") == "bad.mednb:1: format version 2 is not supported; this medrepl reads version 1")
         #expect(parseError("%% mednb 1\n\n%% cel a\n") == "bad.mednb:3: unknown cell kind 'cel' (did you mean 'cell'?): a cell is '%% md ID' (prose) or '%% cell ID' (commands)")
-        #expect(parseError("%% mednb 1\n\n%% cell a [skp]\n") == "bad.mednb:3: unknown tag 'skp' (did you mean 'skip'?); tags are skip, ignore-output, raises, parameters, exercise, hidden")
+        #expect(parseError("%% mednb 1\n\n%% cell a [skp]\n") == "bad.mednb:3: unknown tag 'skp' (did you mean 'skip'?); tags are skip, ignore-output, interrupted, raises, parameters, exercise, hidden")
         #expect(parseError("%% mednb 1\n\n%% cell a\n  out\n") == "bad.mednb:4: output before any command: a command line starts with '  $ '")
         #expect(parseError("%% mednb 1\n\n%% cell a\n  $ x = 1\nx\n") == "bad.mednb:5: in a command cell, lines start with '  $ ' (a command), '  > ' (its next line) or two spaces (output)")
         #expect(parseError("%% mednb 1\n\n%% md a\n\n%% cell a\n") == "bad.mednb:5: cell id 'a' is already used on line 3")

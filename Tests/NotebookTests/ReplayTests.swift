@@ -140,7 +140,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-save-\(getpid()).mednb").path
         defer { unlink(path) }
         try session.run("save \(path)")
-        #expect(output() == "saved 1 cells to \(path)\n")
+        #expect(output() == "saved 1 cell to \(path)\n")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "%% mednb 1\n%% medrepl 0.1.0\n\n%% cell c1\n  $ print 5\n  5\n")
         #expect(throws: LanguageError.self) { try session.run("save \(path)") }
         try session.run("save \(path) force=true")

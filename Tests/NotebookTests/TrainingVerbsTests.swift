@@ -164,7 +164,7 @@ import Tokenizers
         trainer.afterStep = { step in if step == 2 { session.interrupt() } }
         #expect(throws: CancelledError.self) { try session.run("train trainer progress=false") }
         #expect(trainer.trainer.state.global_step == 2)
-        #expect(output().contains("stopped by Ctrl-C at step 2 of 4; the trained adapter is kept"))
+        #expect(output().contains("stopped at step 2 of 4; the trained adapter is kept"))
         #expect(Array(Self.tableRows(output()).map(\.loss)) == Array(expected.prefix(2).map(\.loss)))
 
         // A fresh adapter and trainer resumed from checkpoint-2 logs the reference run's steps 3 and 4.

@@ -12,7 +12,7 @@ public struct NotebookDocument: Equatable, Sendable {
     /// The format version this medrepl reads and writes.
     public static let formatVersion = 1
     /// Cell tags medrepl understands.
-    public static let knownTags = ["skip", "ignore-output", "raises", "parameters", "exercise", "hidden"]
+    public static let knownTags = ["skip", "ignore-output", "interrupted", "raises", "parameters", "exercise", "hidden"]
 
     /// Header fields after `%% mednb 1`, in file order ("medrepl", "model", "seed", "params", ...).
     public var header: [HeaderField]

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 extension Session {
     /// Runs commands while recording what they write. An error is written into the output too
@@ -48,6 +49,8 @@ public struct NotebookRunReport {
     public var cellsRun = 0
     /// Unified diffs of cells whose output differs from the recorded one (with `--check`).
     public var diffs: [(cell: String, diff: String)] = []
+    /// Cells tagged [interrupted] whose output `--check` did not compare.
+    public var notCompared: [String] = []
     /// The cell that failed and stopped the run, if any.
     public var failedCell: String?
     public var interrupted = false
@@ -85,14 +88,18 @@ public struct NotebookRunner {
     public var progress: ((String) -> Void)?
 
     public init(document: NotebookDocument, name: String, session: Session, options: NotebookRunOptions,
-                log: @escaping (String) -> Void = { fputs($0, stdout); fflush(stdout) }) {
+                log: @escaping (String) -> Void = { ProgressBar.willWrite($0); fputs($0, stdout); fflush(stdout) }) {
         self.document = document; self.name = name; self.session = session; self.options = options; self.log = log
     }
 
-    /// Overrides for this run: with `--check`, those the outputs were recorded with, then `-p`.
+    /// The tag `save` gives a command Ctrl-C stopped where no keyword replays it to the same point: it runs,
+    /// and `--check` says it did not compare its output.
+    public static let interruptedTag = "interrupted"
+
+    /// Overrides for this run: with `--check` and `--update`, those the outputs were recorded with, then `-p`.
     var overrides: [(name: String, value: String)] {
         var list: [(name: String, value: String)] = []
-        if options.check, let recorded = document[header: "params"] {
+        if options.check || options.update, let recorded = document[header: "params"] {
             list = NotebookRunner.parseParams(recorded)
         }
         for p in options.parameters {
@@ -182,8 +189,7 @@ public struct NotebookRunner {
                 commandLine += entry.command.split(separator: "\n", omittingEmptySubsequences: false).count
                 session.output.stream = savedStream
                 var newEntry = entry
-                let actual = outputLines(text)
-                newEntry.output = OutputMatch.matches(expected: entry.output, actual: actual) ? entry.output : actual
+                newEntry.output = VolatileText.update(recorded: entry.output, actual: outputLines(text))
                 newEntries.append(newEntry)
                 if let error { failure = error; break }
                 if session.exitRequested != nil { break }
@@ -201,7 +207,9 @@ public struct NotebookRunner {
                 return report
             }
             let expectsError = cell.tags.contains("raises")
-            if options.check && !cell.tags.contains("ignore-output") {
+            if options.check && cell.tags.contains(NotebookRunner.interruptedTag) {
+                report.notCompared.append(cell.id)
+            } else if options.check && !cell.tags.contains("ignore-output") {
                 let diff = cellDiff(cell, actualEntries: actualEntries)
                 if !diff.isEmpty { report.diffs.append((cell.id, diff)); log(diff) }
             }
@@ -219,10 +227,12 @@ public struct NotebookRunner {
             }
             if session.exitRequested != nil { break }
         }
-        report.updated.header = updatedHeader(overrides: options.parameters)
+        report.updated.header = updatedHeader(overrides: overrides)
         if options.check {
             let verdict = report.diffs.isEmpty && report.failedCell == nil ? "ok" : "FAILED"
-            log("\(name): \(report.cellsRun) cell\(report.cellsRun == 1 ? "" : "s") checked, \(report.diffs.count) differ\(report.failedCell.map { ", stopped at '\($0)'" } ?? "") - \(verdict)\n")
+            let skipped = report.notCompared.isEmpty ? "" : ", \(report.notCompared.count) not compared (interrupted when recorded: "
+                + report.notCompared.joined(separator: ", ") + ")"
+            log("\(name): \(report.cellsRun) cell\(report.cellsRun == 1 ? "" : "s") checked, \(report.diffs.count) differ\(skipped)\(report.failedCell.map { ", stopped at '\($0)'" } ?? "") - \(verdict)\n")
         }
         return report
     }
@@ -240,7 +250,7 @@ public struct NotebookRunner {
     }
 
     /// The header as `--update` writes it: this medrepl's version, the model and seed the engine
-    /// reported, and the `-p` overrides the outputs came from.
+    /// reported, and the overrides the outputs came from (the recorded ones, with `-p` over them).
     func updatedHeader(overrides: [(name: String, value: String)]) -> [NotebookDocument.HeaderField] {
         var doc = document
         doc[header: "medrepl"] = MedreplVersion.string

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Where verbs write what the user should see. Text streams to its destination at once and is
 /// also captured while a notebook cell runs, so the cell's output can be recorded and compared.
@@ -19,6 +20,7 @@ public final class OutputSink: @unchecked Sendable {
     public static func standardOutput() -> OutputSink {
         let sink = OutputSink()
         sink.stream = { text in
+            ProgressBar.willWrite(text)   // a progress bar on the terminal gives up its line first
             fputs(text, stdout)
             fflush(stdout)
         }
@@ -31,6 +33,12 @@ public final class OutputSink: @unchecked Sendable {
         guard !text.isEmpty else { return }
         stream?(text)
         if !captures.isEmpty { captures[captures.count - 1] += text }
+    }
+
+    /// Shows text without recording it in any capture (notices that a replay would not print).
+    public func writeUnrecorded(_ text: String) {
+        guard !text.isEmpty else { return }
+        stream?(text)
     }
 
     /// Starts recording (captures nest: the inner one also feeds the outer one on end).

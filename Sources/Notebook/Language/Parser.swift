@@ -39,6 +39,24 @@ public struct Statement: Sendable {
     public var source: SourceText
     /// The first and last line of the statement within `source`.
     public var lines: ClosedRange<Int>
+    /// Where its first token starts, and where the `;`, newline or end of text that ends it is.
+    public var start = SourceRange(line: 1, column: 1, length: 1)
+    public var end = SourceRange(line: 1, column: 1, length: 1)
+
+    /// The statement as written: from its first token to the separator after it (comments included).
+    public var text: String {
+        guard start.line >= 1, end.line <= source.lines.count, start.line <= end.line else { return "" }
+        var parts: [String] = []
+        for line in start.line...end.line {
+            let chars = Array(source.lines[line - 1])
+            let from = line == start.line ? min(start.column - 1, chars.count) : 0
+            let to = line == end.line ? min(max(end.column - 1, from), chars.count) : chars.count
+            parts.append(String(chars[from..<to]))
+        }
+        var text = parts.joined(separator: "\n")
+        while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
+        return text
+    }
 }
 
 /// Parses tokens into statements. It needs the verb names to tell `vars` (a call) from `x` (a name).
@@ -129,6 +147,8 @@ public enum Parser {
                 }
             }
             statement.lines = first.range.line...max(first.range.line, tokens[i].range.line)
+            statement.start = first.range
+            statement.end = tokens[i].range
             statements.append(statement)
         }
         return statements

@@ -14,17 +14,6 @@ public struct CheckResult: Sendable {
     public var score: Double { earned ?? (passed ? points : 0) }
 }
 
-/// A typed command and the output it produced: the unit `save` writes as a notebook entry.
-public struct TranscriptEntry: Sendable {
-    public var command: String
-    public var output: String
-    /// True when the command ended in an error (`save` leaves it out).
-    public var failed: Bool
-    public init(command: String, output: String, failed: Bool) {
-        self.command = command; self.output = output; self.failed = failed
-    }
-}
-
 /// Everything alive between commands: named values and objects, the output sink, the environment,
 /// and where the outputs came from (model, seed) for the notebook header.
 ///
@@ -52,8 +41,10 @@ public final class Session {
     public var provenance: [String: String] = [:]
     /// The seed verbs use when not given one; `seed N` sets it.
     public var seed: Int = 42
-    /// Commands typed in this session, with their outputs (for `save`).
+    /// Commands run in this session, with their outputs (for `save`; see Transcript.swift).
     public var transcript: [TranscriptEntry] = []
+    /// Set by a verb that Ctrl-C stopped part-way, for the statement running now (see `stoppedByInterrupt`).
+    var interruptRecord: TranscriptEntry.Interruption?
     /// Outcomes of `check` so far.
     public var checks: [CheckResult] = []
     /// The notebook opened with `open`, for `cells` and `runcell`.

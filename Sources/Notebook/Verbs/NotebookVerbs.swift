@@ -73,8 +73,12 @@ extension VerbGroup {
                 return .none
             },
             Verb("save", summary: "Save the commands typed in this session, with their outputs, as a new notebook.",
-                 details: "Commands that failed, and notebook commands (`open`, `cells`, `runcell`, `save`, `export`), are left out, "
-                    + "so the saved notebook replays with `medrepl run FILE --check`.",
+                 details: "It records the commands run before it however they came (the prompt, `-c`, standard input). "
+                    + "Commands that failed, and notebook commands (`open`, `cells`, `runcell`, `save`, `export`), are left out; "
+                    + "times, rates, measured figures and temporary paths are recorded as patterns; a command Ctrl-C stopped is "
+                    + "recorded to stop at the same point (`train … until_step=N`, `ask … max_new_tokens=N`) or, where it cannot be, "
+                    + "tagged [interrupted] so that a replay does not compare its output. "
+                    + "So the saved notebook replays with `medrepl run FILE --check`.",
                  positional: [Parameter("path", .path, help: "the .mednb file to write", completion: .path(extensions: ["mednb"]))],
                  keywords: [Parameter("force", .bool, default: .bool(false), help: "replace an existing file")],
                  examples: ["save my-session.mednb"]) { inv, session in
@@ -84,8 +88,12 @@ extension VerbGroup {
                     throw inv.error("\(path) exists", at: "path", hint: "add force=true to replace it")
                 }
                 let doc = transcriptNotebook(session)
+                guard !doc.cells.isEmpty else {
+                    throw inv.error("nothing to save yet: no command has run without an error in this session",
+                                    hint: "run some commands first, then save")
+                }
                 try doc.write(to: url.path)
-                session.writeLine("saved \(doc.cells.count) cells to \(path)")
+                session.writeLine("saved \(doc.cells.count) cell\(doc.cells.count == 1 ? "" : "s") to \(path)")
                 return .none
             },
             Verb("export", summary: "Export a notebook as Markdown (prose, commands and outputs).",
@@ -147,7 +155,9 @@ extension VerbGroup {
         return doc
     }
 
-    /// The session's transcript as a notebook: one command cell per successful input.
+    /// The session's transcript as a notebook: one command cell per successful entry, its volatile figures
+    /// recorded as patterns (`VolatileText`). An entry Ctrl-C stopped where no keyword replays it to the
+    /// same point is tagged `[interrupted]`: a replay runs it and does not compare its output.
     public static func transcriptNotebook(_ session: Session) -> NotebookDocument {
         let notebookVerbs: Set<String> = ["open", "cells", "runcell", "save", "export", "exit"]
         var doc = NotebookDocument()
@@ -158,7 +168,10 @@ extension VerbGroup {
             let statements = (try? Parser.parse(SourceText(file: "", text: entry.command), verbs: session.registry.verbNames)) ?? []
             if statements.isEmpty || statements.contains(where: { notebookVerbs.contains($0.verb ?? "") }) { continue }
             number += 1
-            doc.cells.append(Cell(kind: .command, id: "c\(number)", entries: [Entry(command: entry.command, output: outputLines(entry.output))]))
+            var cell = Cell(kind: .command, id: "c\(number)",
+                            entries: [Entry(command: entry.command, output: VolatileText.record(outputLines(entry.output)))])
+            if !entry.replaysExactly { cell.tags = [NotebookRunner.interruptedTag] }
+            doc.cells.append(cell)
         }
         return doc
     }

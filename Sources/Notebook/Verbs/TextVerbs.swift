@@ -143,21 +143,23 @@ func generationConfig(_ inv: Invocation, _ session: Session) throws -> Generatio
 }
 
 /// Generates a reply, writing it through the session as it comes. Ctrl-C ends the reply where it is:
-/// the text so far is returned and the session goes on.
+/// the text so far is returned and the session goes on; `save` records the command with
+/// `max_new_tokens` set to the tokens written, so its replay ends at the same place.
 func stream(_ model: ModelObject, _ tok: any Tokenizer, prompt: String, addSpecialTokens: Bool,
             _ inv: Invocation, _ session: Session) throws -> String {
     let g = try generationConfig(inv, session)
-    var text = ""
+    var text = "", tokens = 0
     do {
-        let reply = try model.inference.generate(text: prompt, tokenizer: tok, config: g, addSpecialTokens: addSpecialTokens) { piece in
+        let reply = try model.inference.generate(text: prompt, tokenizer: tok, config: g, addSpecialTokens: addSpecialTokens,
+                                                 onToken: { _ in try session.checkCancelled(); tokens += 1 }) { piece in
             session.write(piece)
             text += piece
-            try session.checkCancelled()
         }
         text = reply.text
     } catch is CancelledError {
         session.writeLine()
-        session.writeLine("(stopped)")
+        session.writeUnrecorded("(stopped)\n")
+        if tokens > 0 { session.stoppedByInterrupt(replayWith: "max_new_tokens", value: "\(tokens)") } else { session.stoppedByInterrupt() }
         return text
     }
     session.writeLine()

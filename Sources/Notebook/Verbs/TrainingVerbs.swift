@@ -205,12 +205,14 @@ extension VerbGroup {
             Verb("train", summary: "Train: a progress bar, a `Step | Training Loss` table, the summary and the loss curve.",
                  details: "Every logging_steps a table row is written; checkpoints go to output_dir/checkpoint-N every save_steps. "
                     + "Ctrl-C stops at the next optimizer step and keeps the trained adapter; `train TRAINER` again continues. "
+                    + "until_step=N stops after step N as Ctrl-C would there (`save` records a stopped train that way, so it replays exactly). "
                     + "resume=true first restores the newest checkpoint of output_dir.",
                  positional: [Parameter("trainer", .object("Trainer"), help: "from make_trainer")],
                  keywords: [Parameter("resume", .bool, default: .bool(false), help: "continue from the newest checkpoint in output_dir"),
+                            Parameter("until_step", .int, optional: true, help: "stop after this optimizer step (default: train to the end)"),
                             Parameter("progress", .bool, default: .bool(true), help: "draw the progress bar on standard error"),
                             Parameter("curve", .bool, default: .bool(true), help: "draw the loss curve at the end")],
-                 examples: ["train trainer", "train trainer resume=true"]) { inv, session in
+                 examples: ["train trainer", "train trainer until_step=4", "train trainer resume=true"]) { inv, session in
                 let object = try inv.object("trainer", as: TrainerObject.self)
                 let trainer = object.trainer
                 var checkpoint: URL? = nil
@@ -226,14 +228,30 @@ extension VerbGroup {
                     session.writeLine("the trainer has already run all \(trainer.state.max_steps) steps")
                     return .none
                 }
-                var headerWritten = false
+                let untilStep = try inv.optionalInt("until_step")
+                if let untilStep {
+                    guard untilStep >= trainer.state.global_step || checkpoint != nil else {
+                        throw inv.error("until_step=\(untilStep) is before the trainer's step \(trainer.state.global_step)", at: "until_step",
+                                        hint: "give a step after \(trainer.state.global_step), up to \(trainer.state.max_steps)")
+                    }
+                    guard untilStep <= trainer.state.max_steps else {
+                        throw inv.error("until_step=\(untilStep) is past the last step, \(trainer.state.max_steps)", at: "until_step",
+                                        hint: "leave it out to train to the end")
+                    }
+                }
+                var headerWritten = false, interrupted = false
                 trainer.showProgress = try inv.bool("progress")
                 trainer.onLog = { entry in
                     if !headerWritten { session.writeLine(LogEntry.tableHeader); headerWritten = true }
                     session.writeLine(entry.tableRow)
                 }
                 trainer.onStep = { step, _ in object.afterStep?(step) }
-                trainer.shouldStop = object.interruptRequested ?? { session.takeInterrupt() }
+                let ctrlC = object.interruptRequested ?? { session.takeInterrupt() }
+                trainer.shouldStop = {
+                    if let untilStep, trainer.state.global_step >= untilStep { return true }
+                    if ctrlC() { interrupted = true; return true }
+                    return false
+                }
                 defer { trainer.onLog = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
                 let output: TrainOutput
                 do {
@@ -247,8 +265,11 @@ extension VerbGroup {
                     session.writeLine(LossCurve.render(trainer.state.step_losses))
                 }
                 if output.stopped {
-                    session.writeLine("stopped by Ctrl-C at step \(trainer.state.global_step) of \(trainer.state.max_steps); "
+                    session.writeLine("stopped at step \(trainer.state.global_step) of \(trainer.state.max_steps); "
                                       + "the trained adapter is kept; run train again to continue")
+                }
+                if interrupted {
+                    session.stoppedByInterrupt(replayWith: "until_step", value: "\(trainer.state.global_step)")
                     throw CancelledError()
                 }
                 return .none
