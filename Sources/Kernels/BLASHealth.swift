@@ -89,6 +89,14 @@ public enum BLASHealth {
         }
     }
 
+    /// The start-up banner's line: `statusLine` when something is or was wrong with the BLAS kernel (a kernel
+    /// below the CPU, kept or repaired), nil when all is well (then `device` alone says which kernel runs).
+    public static func startupNotice(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if environment[reexecMarker] == nil,
+           case .healthy = verdict(coreName: BLAS.coreName, cpu: .current, environment: environment) { return nil }
+        return statusLine(environment: environment)
+    }
+
     /// Measures single-precision GEMM throughput in GFLOPS on square matrices of size `n`.
     public static func measureSGEMM(n: Int = 1024, seconds: Double = 0.5) -> Double {
         let a = FloatBuffer(count: n * n, value: 0.5), b = FloatBuffer(count: n * n, value: 0.25)

@@ -81,7 +81,7 @@ public enum MedreplCommandLine {
 
     static func interactive() -> Int32 {
         let session = Session(output: .standardOutput())
-        session.writeLine(BLASHealth.statusLine())
+        if let notice = BLASHealth.startupNotice() { session.writeLine(notice) }
         return Shell(session: session).run()
     }
 

@@ -69,6 +69,8 @@ public struct Completer {
         switch parameter.completion {
         case .none: return []
         case .path(let extensions): return pathCandidates(prefix, extensions: extensions)
+        case .namesOrPath(let names, let extensions):
+            return names.filter { $0.hasPrefix(prefix) } + pathCandidates(prefix, extensions: extensions)
         case .objects(let type):
             let names = session.objectNames(ofType: type)
             return (type.isEmpty ? session.names : names).filter { $0.hasPrefix(prefix) }
@@ -88,6 +90,15 @@ public struct Completer {
         guard case .object(let o) = value else { return [] }
         let base = parts.dropLast().joined(separator: ".") + "."
         return o.fieldNames.filter { $0.hasPrefix(parts.last!) }.map { base + $0 }
+    }
+
+    /// Whether a completed word may go on with more than a space: a folder (`models/`), a key (`r=`), a
+    /// field path (`trainer.`) or a live object, whose fields follow a `.` (`model` -> `model.config`).
+    public func continues(_ candidate: String) -> Bool {
+        if candidate.hasSuffix("=") || candidate.hasSuffix("/") || candidate.hasSuffix(".") { return true }
+        if case .object? = session.value(named: candidate) { return true }
+        if candidate.contains("."), !candidate.contains("/"), let fields = fieldCandidates(candidate + "."), !fields.isEmpty { return true }
+        return false
     }
 
     /// Files and folders starting with `prefix`; folders end with `/`.

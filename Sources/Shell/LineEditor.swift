@@ -106,7 +106,7 @@ public final class LineEditor {
         let result = completer.complete(line: upToCursor)
         candidates = result.candidates
         guard !candidates.isEmpty else { return nil }
-        let noSpace = candidates.count == 1 && (candidates[0].hasSuffix("=") || candidates[0].hasSuffix("/") || candidates[0].hasSuffix("."))
+        let noSpace = candidates.count == 1 && completer.continues(candidates[0])
         rl_completion_append_character = noSpace ? 0 : 32
         return rl_completion_matches(text, { _, state in
             let i = Int(state)

@@ -43,23 +43,38 @@ public final class Shell {
         return session.exitRequested ?? 0
     }
 
-    /// One cell: a line, and more lines while the statement is unfinished. Nil at end of input.
+    /// One cell: a line, and more lines while the statement is unfinished. The history gets the whole cell
+    /// as one entry, so Up recalls a statement typed over several lines whole. Nil at end of input.
     func readCell(_ cell: Int) -> String? {
         var lines: [String] = []
         while true {
             let prompt = lines.isEmpty ? Shell.prompt(cell: cell) : Shell.continuationPrompt(cell: cell)
             switch editor.readLine(prompt: prompt) {
             case .endOfInput:
+                if !lines.isEmpty { editor.remember(Shell.historyEntry(lines)) }
                 return lines.isEmpty ? nil : lines.joined(separator: "\n")
             case .interrupted:
                 lines = []
                 continue
             case .line(let line):
-                editor.remember(line)
                 lines.append(line)
                 let text = lines.joined(separator: "\n")
-                if !Lexer.needsContinuation(text) { return text }
+                if !Lexer.needsContinuation(text) {
+                    editor.remember(Shell.historyEntry(lines))
+                    return text
+                }
             }
         }
+    }
+
+    /// A cell as the history keeps it: lines continued only by an open bracket joined into one line (a
+    /// newline inside brackets is a space), so the recalled entry edits like any other; a cell that needs its
+    /// line breaks (a `\"\"\"` text, a `\` continuation, a comment) keeps them.
+    static func historyEntry(_ lines: [String]) -> String {
+        let text = lines.joined(separator: "\n")
+        guard lines.count > 1, !text.contains("\"\"\""), !text.contains("#"),
+              !lines.contains(where: { $0.trimmingCharacters(in: .whitespaces).hasSuffix("\\") }) else { return text }
+        return lines.enumerated().map { $0.offset == 0 ? $0.element : $0.element.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
     }
 }

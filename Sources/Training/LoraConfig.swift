@@ -1,5 +1,6 @@
 import Foundation
 import Llama
+import Weights
 
 /// The linear layers of a Llama decoder layer that LoRA can adapt, named as in the checkpoint.
 public enum LoraTarget: String, CaseIterable, Sendable, Codable, Comparable {
@@ -118,17 +119,6 @@ public struct LoraConfig: Sendable, Equatable {
         let trainable = try trainableParameterCount(config: config)
         let all = config.parameterCount + trainable   // a tied lm_head counted once, as model.parameters() does
         let percent = 100 * Double(trainable) / Double(all)
-        return "trainable params: \(Self.grouped(trainable)) || all params: \(Self.grouped(all)) || trainable%: \(String(format: "%.4f", percent))"
-    }
-
-    /// 1234567 -> "1,234,567" (Python's `{:,d}`).
-    static func grouped(_ n: Int) -> String {
-        let digits = Array(String(n.magnitude))
-        var out = ""
-        for (i, d) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(d)
-        }
-        return n < 0 ? "-" + out : out
+        return "trainable params: \(MemoryEstimate.grouped(trainable)) || all params: \(MemoryEstimate.grouped(all)) || trainable%: \(String(format: "%.4f", percent))"
     }
 }

@@ -98,4 +98,127 @@ import Testing
         let saved = (try? String(contentsOfFile: history, encoding: .utf8)) ?? ""
         #expect(saved.contains("patients"), "history not written")
     }
+
+    /// Starts medrepl in a fresh tmux pane of its own, in the repository folder; returns the pane and a cleanup.
+    static func start(columns: Int = 160, rows: Int = 50) throws -> (Tmux, () -> Void) {
+        let tmux = Tmux(tmux: try #require(tmuxPath)), binary = try #require(TestSupport.binary)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-home-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "\(columns)", "-y", "\(rows)", "-c", TestSupport.repoRoot.path,
+                       "env MEDREPL_HISTORY=\(home.path)/history HOME=\(home.path) '\(binary.path)'"])
+        return (tmux, { _ = try? tmux.call(["kill-server"]); try? FileManager.default.removeItem(at: home) })
+    }
+
+    /// Issue 14's shell findings: no start-up line when all is well, a multi-line statement recalled whole,
+    /// completion of fields after a completed name and of model names, hints for other shells' words, and
+    /// `vars` keeping a long text to one line.
+    @Test(.enabled(if: tmuxPath != nil && TestSupport.binary != nil, "needs tmux and the medrepl binary"))
+    func historyCompletionHintsAndStartUp() throws {
+        let (tmux, stop) = try Self.start()
+        defer { stop() }
+        var screen = try tmux.wait { $0.contains("[1]>") }
+        let firstLine = screen.split(separator: "\n").first.map(String.init) ?? ""
+        // Only a kernel below the CPU (kept or repaired) is worth a line before the banner.
+        #expect(firstLine.hasPrefix("medrepl ") || firstLine.contains("below this CPU") || firstLine.contains("repaired"), "\(screen)")
+
+        // A statement over two lines is one history entry: Up brings it back on one line.
+        try tmux.keys("xs = [1,", "Enter", "2]", "Enter")
+        screen = try tmux.wait { $0.contains("[2]>") }
+        try tmux.keys("Up")
+        screen = try tmux.wait { $0.contains("[2]> xs = [1, 2]") }
+        #expect(screen.contains("[2]> xs = [1, 2]"), "not recalled whole:\n\(screen)")
+        try tmux.keys("C-u", "data = load_dataset data/medqa_small.json", "Enter")
+        screen = try tmux.wait { $0.contains("[3]>") }
+
+        // A completed object name takes no space, so its fields complete after a `.`.
+        try tmux.keys("show dat", "Tab")
+        screen = try tmux.wait { $0.contains("[3]> show data") }
+        try tmux.keys(".co", "Tab")
+        screen = try tmux.wait { $0.contains("show data.columns") }
+        #expect(screen.contains("[3]> show data.columns"), "field not completed:\n\(screen)")
+        // The default model's name completes like a file.
+        try tmux.keys("C-u", "load_model smo", "Tab")
+        screen = try tmux.wait { $0.contains("load_model smollm2") }
+        #expect(screen.contains("[3]> load_model smollm2"), "model name not completed:\n\(screen)")
+
+        try tmux.keys("C-u", "clear", "Enter")
+        screen = try tmux.wait { $0.contains("[4]>") }
+        #expect(screen.contains("Ctrl-L") && !screen.contains("quote text"), "\(screen)")
+        try tmux.keys("long = \"\(String(repeating: "word ", count: 80))\"", "Enter", "vars", "Enter")
+        screen = try tmux.wait { $0.contains("[6]>") }
+        let listed = screen.split(separator: "\n").filter { $0.hasPrefix("long ") }
+        #expect(listed.count == 1 && listed[0].hasSuffix("(400 characters; show NAME prints it)") && listed[0].count < 160, "\(screen)")
+    }
+
+    static var smolLM2: URL? {
+        let dir = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"].map(URL.init(fileURLWithPath:))
+            ?? TestSupport.repoRoot.appendingPathComponent("models")
+        let url = dir.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
+    /// The replay promise as a user meets it (issue 14): a train stopped with Ctrl-C, the same train again,
+    /// a reply stopped with Ctrl-C, then `save`; `run --check` replays the saved notebook without a
+    /// difference. On the way, the progress bar never shares a line with the table.
+    @Test(.enabled(if: tmuxPath != nil && TestSupport.binary != nil && smolLM2 != nil,
+                   "needs tmux, the medrepl binary and SmolLM2 in models/ (bash scripts/install.sh)"))
+    func aSessionWithCtrlCSavesAndReplaysWithCheck() throws {
+        let (tmux, stop) = try Self.start()
+        defer { stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-pty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try tmux.wait { $0.contains("[1]>") }
+        let setup = ["model = load_model smollm2", "cfg = lora_config r=4 lora_alpha=8 lora_dropout=0", "apply_lora model cfg",
+                     "data = load_dataset \(TestSupport.repoRoot.path)/data/medqa_small.json", "part = select data 0 12",
+                     "texts = format_prompts part",
+                     "tokens = tokenize_dataset texts model max_length=96",
+                     "args = training_args output_dir=\(dir.path)/out max_steps=6 logging_steps=1 save_steps=0 gradient_accumulation_steps=2",
+                     "trainer = make_trainer model args tokens"]
+        for line in setup { try tmux.keys(line, "Enter") }
+        var screen = try tmux.wait(60) { $0.contains("[10]>") }
+        #expect(screen.contains("[10]>"), "set-up did not finish:\n\(screen)")
+
+        try tmux.keys("train trainer curve=false", "Enter")
+        screen = try tmux.wait(60) { $0.contains("   2 | ") }
+        try tmux.keys("C-c")
+        screen = try tmux.wait(60) { $0.contains("[11]>") }
+        #expect(screen.contains("; the trained adapter is kept; run train again to continue\ninterrupted\n[11]>"), "\(screen)")
+        try tmux.keys("train trainer curve=false", "Enter")
+        screen = try tmux.wait(60) { $0.contains("[12]>") }
+        #expect(screen.contains("'epoch': 1.0}"), "the second train did not finish:\n\(screen)")
+        try tmux.keys("ask model \"Explain the causes of anemia in detail.\" max_new_tokens=300", "Enter")
+        screen = try tmux.wait(60) { $0.contains("Anemia") || $0.contains("anemia is") }
+        usleep(500_000)
+        try tmux.keys("C-c")
+        screen = try tmux.wait(30) { $0.contains("[13]>") }
+        #expect(screen.contains("(stopped)\n[13]>"), "\(screen)")
+
+        // The bar owns its line: table rows and the table header start lines of their own.
+        let all = try tmux.call(["capture-pane", "-p", "-J", "-S", "-200", "-t", tmux.name])
+        for line in all.split(separator: "\n") where line.contains("Step | Training Loss") {
+            #expect(line == "Step | Training Loss", "a bar shares a line: \(line)")
+        }
+        for line in all.split(separator: "\n") where line.hasPrefix("train ") {
+            #expect(line.hasSuffix(" tok/s") || line.hasSuffix("step/s]") || line.hasSuffix("s/step]"), "a bar shares a line: \(line)")
+        }
+        // Rates after the resume count this run's steps only (a bar starting at step 3 once showed 665668 step/s).
+        for line in all.split(separator: "\n") where line.hasPrefix("train ") {
+            if let rate = line.split(separator: ",").last?.split(separator: " ").first.flatMap({ Double($0) }), line.contains("step/s") {
+                #expect(rate < 100, "an impossible rate: \(line)")
+            }
+        }
+
+        let saved = dir.appendingPathComponent("session.mednb").path
+        try tmux.keys("save \(saved)", "Enter")
+        screen = try tmux.wait(10) { $0.contains("[14]>") }
+        #expect(screen.contains("saved 12 cells to"), "\(screen)")
+        let text = (try? String(contentsOfFile: saved, encoding: .utf8)) ?? ""
+        #expect(text.contains("train trainer curve=false until_step="), "\(text)")
+        #expect(text.contains("max_new_tokens=") && !text.contains("max_new_tokens=300"), "\(text)")
+        var environment = ProcessInfo.processInfo.environment
+        environment["MEDREPL_MODEL_DIR"] = try #require(Self.smolLM2).deletingLastPathComponent().path
+        let replay = try TestSupport.run(try #require(TestSupport.binary), ["run", saved, "--check"], environment: environment, timeout: 240)
+        #expect(replay.status == 0 && replay.out.contains("12 cells checked, 0 differ - ok"), "\(replay.out)\n\(replay.err)\n\(text)")
+    }
 }

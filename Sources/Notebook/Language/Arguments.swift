@@ -184,11 +184,18 @@ extension Session {
             if Parser.isName(path[0]) && !w.contains("/") {
                 throw LanguageError(.unknownName, "unknown name '\(path[0])'", source: source,
                                     range: SourceRange(line: expr.range.line, column: expr.range.column, length: path[0].count),
-                                    hint: Suggest.hint(for: path[0], in: candidates) ?? "quote text: \"\(w)\"")
+                                    hint: Suggest.hint(for: path[0], in: candidates) ?? Session.otherShellWords[w] ?? "quote text: \"\(w)\"")
             }
             return .string(w)
         }
     }
+
+    /// Words other shells know, typed here out of habit, and what does their work in medrepl.
+    static let otherShellWords: [String: String] = [
+        "clear": "to clear the screen press Ctrl-L", "cls": "to clear the screen press Ctrl-L",
+        "quit": "to leave medrepl: exit (or Ctrl-D)", "q": "to leave medrepl: exit (or Ctrl-D)",
+        "ls": "vars lists the names in the session; Tab completes file names", "pwd": "paths are relative to the folder medrepl started in",
+    ]
 
     /// Follows `a.b.c` through object fields (and list indexes: `rows.0`).
     func field(path: [String], root: Value, expr: Expr, source: SourceText) throws -> Value {

@@ -42,6 +42,8 @@ public enum CompletionKind: Sendable, Equatable {
     case none
     /// File and folder names; `extensions` narrows files (["mednb"]), empty for any.
     case path(extensions: [String])
+    /// Known names (`smollm2`, presets) and file and folder names.
+    case namesOrPath(names: [String], extensions: [String])
     /// Names of live objects of a type ("" for any name in the session).
     case objects(type: String)
     /// Fixed words.

@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 extension VerbGroup {
     /// Names, values and the session itself.
@@ -26,7 +27,7 @@ extension VerbGroup {
                 for name in session.names {
                     let v = session.value(named: name) ?? .none
                     let summary: String
-                    if case .object(let o) = v { summary = o.summary } else { summary = v.display }
+                    if case .object(let o) = v { summary = o.summary } else { summary = Self.shortDisplay(v) }
                     session.writeLine(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                                       + v.typeName.padding(toLength: typeWidth, withPad: " ", startingAt: 0) + "  " + summary)
                 }
@@ -97,5 +98,13 @@ extension VerbGroup {
                 return .none
             },
         ])
+    }
+
+    /// A value as `vars` lists it: on one line, a long text cut with its length (`show NAME` prints it whole).
+    static func shortDisplay(_ value: Value, limit: Int = 60) -> String {
+        guard case .string(let text) = value, text.count > limit || text.contains("\n") else { return value.display }
+        let firstLine = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let cut = Value.string(String(firstLine.prefix(limit))).display
+        return cut.dropLast() + "…\" (\(MemoryEstimate.grouped(text.count)) characters; show NAME prints it)"
     }
 }

@@ -23,7 +23,7 @@ extension VerbGroup {
                     + "is checked before anything is read. Prints one line; the load time varies, so notebooks "
                     + "match it with a `(re)` pattern.",
                  positional: [Parameter("name", .path, help: "smollm2, a folder, a .gguf, ORG/NAME, or a preset with init=random",
-                                        completion: .path(extensions: ["gguf", "json"]))],
+                                        completion: .namesOrPath(names: randomPresets.keys.sorted(), extensions: ["gguf", "json"]))],
                  keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32, but see training_args bf16)"),
                             Parameter("arithmetic", .choice(["f32", "bf16"]), default: .string("f32"), help: "bf16 (with dtype=bf16): inference rounds activations to bf16 and multiplies on AVX512-BF16, as llama.cpp does (without AVX512-BF16: f32, and a note says so)"),
                             Parameter("init", .choice(["load", "random"]), default: .string("load"), help: "random: seeded random weights from a preset or config"),
@@ -38,7 +38,7 @@ extension VerbGroup {
             },
             Verb("load_tokenizer", summary: "Load a tokenizer alone.",
                  positional: [Parameter("name", .path, help: "a folder with tokenizer.json / tokenizer.model, a .gguf, smollm2 or ORG/NAME",
-                                        completion: .path(extensions: ["gguf"]))],
+                                        completion: .namesOrPath(names: [ModelLocator.defaultName], extensions: ["gguf"]))],
                  examples: ["tok = load_tokenizer smollm2", "tok = load_tokenizer Tests/Fixtures/tiny-bpe"]) { inv, session in
                 let name = try inv.string("name")
                 let url = session.resolvePath(name)
