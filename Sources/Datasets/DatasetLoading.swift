@@ -2,6 +2,7 @@
 // Hugging Face dataset id resolved in the local hub cache. Unusable rows are skipped and counted in
 // a LoadReport; a file that is broken as a whole is an error naming file, line and column.
 import Foundation
+import Weights
 
 extension QADataset {
     /// Loads a dataset from a file path or a Hugging Face dataset id ("ORG/NAME") in the hub cache.
@@ -104,7 +105,7 @@ extension QADataset {
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw DatasetError.unreadable(path: path, reason: error.localizedDescription)
+            throw DatasetError.unreadable(path: path, reason: FileSystemError.reason(for: error, path: path))
         }
     }
 

@@ -96,8 +96,8 @@ public final class HubDownloader: @unchecked Sendable {
         for name in (try? fm.contentsOfDirectory(atPath: staging.path)) ?? [] where !name.hasPrefix(".") && !name.hasSuffix(".incomplete") {
             let target = snapshot.appendingPathComponent(name)
             try? fm.removeItem(at: target)
-            do { try fm.moveItem(at: staging.appendingPathComponent(name), to: target) } catch {
-                throw WeightsError(file: target.path, "cannot move the downloaded file into the snapshot: \(error.localizedDescription)")
+            try FileSystemError.attempt("cannot move the downloaded file into the snapshot", path: target.path) {
+                try fm.moveItem(at: staging.appendingPathComponent(name), to: target)
             }
         }
         try? fm.removeItem(at: staging)
@@ -150,7 +150,7 @@ public final class HubDownloader: @unchecked Sendable {
         switch outcome.status {
         case 200, 206:
             guard rename(partial.path, destination.path) == 0 else {
-                throw WeightsError(file: destination.path, "cannot rename the finished download into place: \(String(cString: strerror(errno)))")
+                throw FileSystemError("cannot rename the finished download into place", path: destination.path, errno: errno)
             }
             return .done(commit: outcome.commit)
         case 404:
@@ -168,8 +168,8 @@ public final class HubDownloader: @unchecked Sendable {
     }
 
     func makeDirectory(_ url: URL) throws {
-        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw WeightsError(file: url.path, "cannot create the folder: \(error.localizedDescription)")
+        try FileSystemError.attempt("cannot create the folder", path: url.path) {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         }
     }
 

@@ -26,12 +26,12 @@ public final class MappedFile: @unchecked Sendable {
         self.url = url
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw WeightsError(file: url.path, "cannot open: \(String(cString: strerror(errno)))")
+            throw FileSystemError("cannot open", path: url.path, errno: errno)
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw WeightsError(file: url.path, "cannot stat: \(String(cString: strerror(errno)))")
+            throw FileSystemError("cannot stat", path: url.path, errno: errno)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw WeightsError(file: url.path, "not a regular file")
@@ -43,7 +43,7 @@ public final class MappedFile: @unchecked Sendable {
         }
         let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else {
-            throw WeightsError(file: url.path, "cannot memory-map \(count) bytes: \(String(cString: strerror(errno)))")
+            throw FileSystemError("cannot memory-map \(count) bytes", path: url.path, errno: errno)
         }
         base = UnsafeRawPointer(p)
     }

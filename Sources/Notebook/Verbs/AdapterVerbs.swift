@@ -105,7 +105,8 @@ func writeTokenizerFiles(_ model: ModelObject, to folder: URL, _ session: Sessio
     var written: [String] = []
     if let files = model.files, files.ggufFile == nil {
         for (name, source) in files.tokenizerFiles.sorted(by: { $0.key < $1.key }) {
-            try AtomicFile.write(try Data(contentsOf: source), to: folder.appendingPathComponent(name))
+            let data = try FileSystemError.attempt("cannot read the tokenizer file", path: source.path) { try Data(contentsOf: source) }
+            try AtomicFile.write(data, to: folder.appendingPathComponent(name))
             written.append(name)
         }
         return written
