@@ -18,7 +18,11 @@ extension VerbGroup {
                  examples: ["load_adapter model outputs/medical-lora"]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
                 let path = try inv.string("path")
-                let adapter = try LoraAdapter.load(from: session.resolvePath(path), model: model.base.config)
+                let url = session.resolvePath(path)
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    throw inv.error("\(path): \(ResourceName.missingMessage(path, at: url))", at: "path")
+                }
+                let adapter = try LoraAdapter.load(from: url, model: model.base.config)
                 if let lora = model.lora {
                     try lora.setAdapter(adapter)
                     lora.adapterEnabled = true
