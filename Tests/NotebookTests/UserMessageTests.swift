@@ -173,3 +173,19 @@ import Weights
         }
     }
 }
+
+/// Grading feedback names ideas in words, never as regular expressions.
+@Suite struct GradingFeedbackTests {
+    @Test func ideasAreNamedInWords() throws {
+        #expect(AnswerRubric.plainWords("trade-?offs?") == "trade-off")
+        #expect(AnswerRubric.plainWords("cost\\w*") == "cost")
+        #expect(AnswerRubric.plainWords("(?:over|under)fit\\w*") == "overfit")
+        #expect(AnswerRubric.plainWords("next[- ]token") == "next-token")
+        #expect(AnswerRubric.plainWords("causal") == "causal")
+        var rubric = AnswerRubric()
+        rubric.required = [["trade-?offs?", "cost\\w*", "overfit\\w*"], ["label:the learning rate", "learning[- ]rates?", "lr"]]
+        let verdict = try rubric.assess("Nothing relevant here at all.")
+        #expect(verdict.missing == ["trade-off (or cost, overfit)", "the learning rate"])
+        #expect(try rubric.assess("The trade-off is the learning rate.").missing.isEmpty, "a label is not matched, the alternatives are")
+    }
+}
