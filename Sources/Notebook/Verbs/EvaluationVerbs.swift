@@ -127,8 +127,8 @@ extension VerbGroup {
         var careful = try carefulEvaluation(inv, session, prompt: prompt)
         careful.limit = try rowLimit(inv, session, testCount: test.count)
         _ = try careful.selectIndices(testCount: test.count)
-        let flag = CancellationFlag()
-        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in if session.takeInterrupt() { flag.cancel() } }
+        let flag = CancellationFlag(poll: { session.takeInterrupt() })
+        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in }
         let run = try careful.run(test: test, generator: generator, cancellation: flag)
         guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
         session.writeLine(run.summary)
@@ -257,8 +257,8 @@ extension VerbGroup {
             let tokenizer = try model.requireTokenizer()
             let wasEnabled = lora.adapterEnabled
             defer { lora.adapterEnabled = wasEnabled }
-            let flag = CancellationFlag()
-            let check: (Int) -> Void = { _ in if session.takeInterrupt() { flag.cancel() } }
+            let flag = CancellationFlag(poll: { session.takeInterrupt() })
+            let check: (Int) -> Void = { _ in _ = flag.isCancelled }
             let runs: (EvaluationRun, EvaluationRun)
             let test: QADataset
             var scoringPrompt: (String) -> String = { $0 }
