@@ -6,6 +6,8 @@ import Foundation
 public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equatable {
     /// No file at the path.
     case fileNotFound(path: String)
+    /// No file at the path, and one with a close name beside it.
+    case fileNotFoundNear(path: String, suggestion: String)
     /// The file exists but could not be read.
     case unreadable(path: String, reason: String)
     /// The file is not valid JSON (or a JSON Lines line is not).
@@ -33,6 +35,8 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
         switch self {
         case .fileNotFound(let path):
             return "\(path): no such file"
+        case .fileNotFoundNear(let path, let suggestion):
+            return "\(path): no such file; did you mean '\(suggestion)'?"
         case .unreadable(let path, let reason):
             return "\(path): cannot read: \(reason)"
         case .malformedJSON(let path, let line, let column, let message):
@@ -44,7 +48,7 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
         case .missingColumns(let path, let expected, let found):
             let f = found.isEmpty ? "no keys" : found.map { "\"\($0)\"" }.joined(separator: ", ")
             return "\(path): no row has the columns " + expected.map { "\"\($0)\"" }.joined(separator: " and ")
-                + "; the rows have " + f + ". Pass the column names with questionKey:/answerKey:."
+                + "; the rows have " + f
         case .noUsableRows(let path, let report):
             return "\(path): no usable rows (\(report))"
         case .hubDatasetNotFound(let id, let searched):

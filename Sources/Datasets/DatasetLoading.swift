@@ -2,32 +2,39 @@
 // Hugging Face dataset id resolved in the local hub cache. Unusable rows are skipped and counted in
 // a LoadReport; a file that is broken as a whole is an error naming file, line and column.
 import Foundation
+import Weights
 
 extension QADataset {
     /// Loads a dataset from a file path or a Hugging Face dataset id ("ORG/NAME") in the hub cache.
     ///
-    /// A path that exists wins; otherwise a text of the form `ORG/NAME` is looked up in the cache.
+    /// Which one `source` is follows ``ResourceName``'s rule (shared with model names): a name that
+    /// exists, starts with `.`, `/` or `~`, ends in `.json`/`.jsonl`, or whose first folder exists is a
+    /// path; otherwise `ORG/NAME` is looked up in the cache. Relative paths are under `directory`.
     ///
     /// ```swift
     /// let a = try QADataset.load(source: "data/medqa_small.train.json")
     /// let b = try QADataset.load(source: "FreedomIntelligence/medical-o1-verifiable-problem")
     /// ```
     public static func load(source: String, columns: QAColumns = .medicalO1, strict: Bool = false,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> QADataset {
-        let expanded = (source as NSString).expandingTildeInPath
-        if FileManager.default.fileExists(atPath: expanded) {
-            return try load(path: expanded, columns: columns, strict: strict)
-        }
-        let parts = source.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2, !parts.contains(where: \.isEmpty), !source.hasSuffix(".json"), !source.hasSuffix(".jsonl") {
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> QADataset {
+        switch ResourceName.classify(source, directory: directory) {
+        case .hub:
             do {
                 return try load(hubID: source, columns: columns, strict: strict, environment: environment)
             } catch DatasetError.hubDatasetNotFound(let id, let searched) {
                 // It may have been meant as a relative path; say that was tried too.
-                throw DatasetError.hubDatasetNotFound(id: id, searched: ["\(expanded) (no such file)"] + searched)
+                throw DatasetError.hubDatasetNotFound(id: id, searched: ["\(source) (no such file)"] + searched)
             }
+        case .path(let url):
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                if let near = ResourceName.closestExisting(source, at: url) {
+                    throw DatasetError.fileNotFoundNear(path: source, suggestion: near)
+                }
+                throw DatasetError.fileNotFound(path: source)
+            }
+            return try load(path: url.path, columns: columns, strict: strict)
         }
-        throw DatasetError.fileNotFound(path: source)
     }
 
     /// Loads a JSON array file or a JSON Lines file (`.jsonl`, or any file whose first value is
@@ -104,7 +111,7 @@ extension QADataset {
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw DatasetError.unreadable(path: path, reason: error.localizedDescription)
+            throw DatasetError.unreadable(path: path, reason: FileSystemError.reason(for: error, path: path))
         }
     }
 

@@ -8,7 +8,7 @@
 // indices for large ones).
 import Foundation
 
-/// An error from ``PythonRandom`` with Python's wording.
+/// An error from ``PythonRandom`` (the cases of Python's, in plain words).
 public enum PythonRandomError: Error, CustomStringConvertible, LocalizedError, Equatable {
     /// `k` was negative or larger than the population (Python's `ValueError`).
     case sampleLargerThanPopulation(k: Int, population: Int)
@@ -20,9 +20,9 @@ public enum PythonRandomError: Error, CustomStringConvertible, LocalizedError, E
     public var description: String {
         switch self {
         case .sampleLargerThanPopulation(let k, let n):
-            return "Sample larger than population or is negative: asked for k = \(k) rows from a population of \(n)"
+            return k < 0 ? "cannot sample a negative number (\(k)) of items" : "cannot sample \(k) items from \(n)"
         case .emptySequence:
-            return "Cannot choose from an empty sequence"
+            return "cannot choose from an empty list"
         case .invalidArgument(let message):
             return message
         }

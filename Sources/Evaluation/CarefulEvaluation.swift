@@ -88,14 +88,16 @@ public struct CarefulEvaluation: Sendable {
         return e
     }
 
-    /// Evaluates `test` with `generator`. Stops between batches when `cancellation` is set or the
-    /// generator throws, keeping the finished examples (see ``EvaluationRun/stopReason``).
+    /// Evaluates `test` with `generator`. Stops within one decode step when `cancellation` is set (the
+    /// batch under way is dropped), or after a generator error, keeping the finished examples (see
+    /// ``EvaluationRun/stopReason``). The progress bar moves from the first batch's first token.
     public func run(test: QADataset, generator: some AnswerGenerator, cancellation: CancellationFlag? = nil,
                     label: String = "eval") throws -> EvaluationRun {
         guard batchSize >= 1 else { throw EvaluationError.invalidArgument("batchSize must be at least 1, got \(batchSize)") }
         let indices = try selectIndices(testCount: test.count)
         var run = EvaluationRun(protocolName: "careful", rule: rule, settings: settings, selectedIndices: indices)
         let bar = showProgress ? ProgressBar(total: indices.count, label: label, unit: "ex") : nil
+        bar?.update(0, info: "first batch of \(min(batchSize, indices.count))")
         let start = clock()
         var next = 0
         while next < indices.count {
@@ -105,10 +107,17 @@ public struct CarefulEvaluation: Sendable {
             let t0 = clock()
             let completions: [String]
             do {
-                completions = try generator.generate(prompts: prompts, config: settings)
+                // Progress and Ctrl-C at every decode step, not only between batches.
+                completions = try generator.generate(prompts: prompts, config: settings) { step in
+                    if cancellation?.isCancelled == true { throw GenerationStopped() }
+                    bar?.update(run.total, info: "token \(step)/\(settings.maxNewTokens) of \(batch.count) answers")
+                }
                 guard completions.count == prompts.count else {
                     throw EvaluationError.invalidArgument("the generator returned \(completions.count) texts for \(prompts.count) prompts")
                 }
+            } catch is GenerationStopped {
+                run.stopReason = .cancelled
+                break
             } catch {
                 run.stopReason = .generatorFailed(index: batch[0], message: "\(error)")
                 break

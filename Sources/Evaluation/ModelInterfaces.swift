@@ -78,11 +78,25 @@ public protocol AnswerGenerator {
 
     /// Several prompts at once (a batched engine overrides this; the default runs them one by one).
     func generate(prompts: [String], config: SamplingSettings) throws -> [String]
+
+    /// Several prompts at once, calling `onStep` after every decode step with the tokens generated so
+    /// far by the longest reply (progress; an error it throws, such as ``GenerationStopped``, stops
+    /// generation at once and is rethrown). The default calls it once per prompt.
+    func generate(prompts: [String], config: SamplingSettings, onStep: (Int) throws -> Void) throws -> [String]
 }
 
 extension AnswerGenerator {
     public func generate(prompts: [String], config: SamplingSettings) throws -> [String] {
         try prompts.map { try generate(prompt: $0, config: config) }
+    }
+
+    public func generate(prompts: [String], config: SamplingSettings, onStep: (Int) throws -> Void) throws -> [String] {
+        var out: [String] = []
+        for p in prompts {
+            try onStep(0)
+            out.append(try generate(prompt: p, config: config))
+        }
+        return out
     }
 }
 
@@ -108,9 +122,22 @@ public protocol AnswerScorer {
 public final class CancellationFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
-    public init() {}
+    private let poll: (() -> Bool)?
+    /// `poll`, when given, is asked at every check whether to stop (the shell passes its Ctrl-C check,
+    /// so the engine, which does not know the shell, stops within one decode step).
+    public init(poll: (() -> Bool)? = nil) { self.poll = poll }
     /// Asks the evaluation to stop after the current example.
     public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
-    /// True once ``cancel()`` was called.
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+    /// True once ``cancel()`` was called or `poll` said to stop.
+    public var isCancelled: Bool {
+        if !peek, poll?() == true { cancel() }
+        return peek
+    }
+    private var peek: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+}
+
+/// Thrown from a generator's step callback to stop generation at once (Ctrl-C mid-batch).
+public struct GenerationStopped: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "interrupted" }
 }

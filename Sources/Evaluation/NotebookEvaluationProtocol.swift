@@ -9,7 +9,7 @@ import Foundation
 public enum EvaluationError: Error, CustomStringConvertible, LocalizedError, Equatable {
     /// Nothing to evaluate: the split after the training range is empty.
     case emptyTestSet(String)
-    /// More examples asked for than the split has (Python's "Sample larger than population or is negative").
+    /// More examples asked for than the split has.
     case sampleLargerThanPopulation(k: Int, population: Int)
     /// Two runs that should cover the same questions do not.
     case mismatchedRuns(String)
@@ -21,8 +21,8 @@ public enum EvaluationError: Error, CustomStringConvertible, LocalizedError, Equ
         case .emptyTestSet(let message), .mismatchedRuns(let message), .invalidArgument(let message):
             return message
         case .sampleLargerThanPopulation(let k, let n):
-            return "Sample larger than population or is negative: cannot pick \(k) examples from a test set of \(n) rows"
-                + (n > 0 ? " (use k ≤ \(n))" : "")
+            return k < 0 ? "cannot pick a negative number (\(k)) of examples"
+                         : "cannot pick \(k) examples from a test set of \(n) row\(n == 1 ? "" : "s")"
         }
     }
     public var errorDescription: String? { description }

@@ -39,10 +39,10 @@ public struct NotebookReport: Sendable {
         return [
             "",
             "Example \(number)/\(total) (index \(e.index))",
-            "Question: " + Self.shownQuestion(e),
+            Self.item("Question: ", Self.shownQuestion(e)),
             mark,
-            "  Ground truth: \(e.groundTruth)",
-            "  Prediction:   " + Self.cut(e.prediction, Self.predictionCharacters),
+            Self.item("  Ground truth: ", e.groundTruth),
+            Self.item("  Prediction:   ", Self.cut(e.prediction, Self.predictionCharacters)),
             String(format: "  Running accuracy: %d/%d (%.1f%%)", correct, soFar.count, 100 * Double(correct) / Double(max(soFar.count, 1))),
         ].joined(separator: "\n")
     }
@@ -94,8 +94,15 @@ public struct NotebookReport: Sendable {
     }
 
     private func exampleLines(_ e: ExampleResult, match: MatchType? = nil) -> [String] {
-        ["  [\(e.index)] " + Self.shownQuestion(e) + (match.map { " (\($0.rawValue))" } ?? ""),
-         "      Ground truth: \(e.groundTruth)",
-         "      Prediction:   " + Self.cut(e.prediction, Self.predictionCharacters)]
+        [Self.item("  [\(e.index)] ", Self.shownQuestion(e) + (match.map { " (\($0.rawValue))" } ?? "")),
+         Self.item("      Ground truth: ", e.groundTruth),
+         Self.item("      Prediction:   ", Self.cut(e.prediction, Self.predictionCharacters))]
+    }
+
+    /// `label` then `text`, each further line of `text` indented under its first, so a multi-line
+    /// prediction stays inside its item.
+    static func item(_ label: String, _ text: String) -> String {
+        label + text.split(separator: "\n", omittingEmptySubsequences: false)
+            .joined(separator: "\n" + String(repeating: " ", count: label.count))
     }
 }

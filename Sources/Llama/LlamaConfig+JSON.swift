@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 // Reading Hugging Face's config.json. Fields absent from the file take transformers' LlamaConfig
 // defaults (rms_norm_eps 1e-6, rope_theta 10000, max_position_embeddings 2048, bos 1, eos 2, ...),
@@ -15,7 +16,7 @@ extension LlamaConfig {
     public static func load(from url: URL) throws -> LlamaConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw LlamaError.unreadableConfig(file: url.path, reason: error.localizedDescription)
+            throw LlamaError.unreadableConfig(file: url.path, reason: FileSystemError.reason(for: error, path: url.path))
         }
         return try parse(json: data, file: url.path)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 /// What a model folder's `tokenizer_config.json` (and `special_tokens_map.json`) say about special
 /// tokens, BOS/EOS insertion, padding and the chat template.
@@ -120,7 +121,7 @@ private func optionalBool(_ value: Any?, _ url: URL, _ field: String) throws -> 
 func readJSONObject(_ url: URL) throws -> [String: Any] {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-        throw TokenizerError(url.path, "cannot read file (\(error.localizedDescription))")
+        throw TokenizerError(url.path, "cannot read file (\(FileSystemError.reason(for: error, path: url.path)))")
     }
     let parsed: Any
     do { parsed = try JSONSerialization.jsonObject(with: data) } catch {

@@ -26,17 +26,13 @@ extension Trainer {
     public func saveCheckpoint() throws -> URL {
         let out = URL(fileURLWithPath: args.output_dir)
         let fm = FileManager.default
-        do {
+        try FileSystemError.attempt("cannot create output_dir", path: out.path) {
             try fm.createDirectory(at: out, withIntermediateDirectories: true)
-        } catch {
-            throw LoraError("\(out.path): cannot create output_dir: \(error.localizedDescription)")
         }
         let final = out.appendingPathComponent("\(Self.checkpointPrefix)\(state.global_step)")
         let temp = out.appendingPathComponent(".\(Self.checkpointPrefix)\(state.global_step).\(UUID().uuidString).tmp")
-        do {
+        try FileSystemError.attempt("cannot create the checkpoint folder", path: temp.path) {
             try fm.createDirectory(at: temp, withIntermediateDirectories: false)
-        } catch {
-            throw LoraError("\(temp.path): cannot create the checkpoint folder: \(error.localizedDescription)")
         }
         do {
             let adapter = model.adapter
@@ -54,9 +50,11 @@ extension Trainer {
             try writeFile(Data(JSONText.encode(rng).utf8), temp.appendingPathComponent("rng_state.json"))
             try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent("trainer_state.json"))
             try writeFile(Data(JSONText.encode(args.dictionary).utf8), temp.appendingPathComponent("training_args.json"))
-            if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
+            if fm.fileExists(atPath: final.path) {
+                try FileSystemError.attempt("cannot replace the old checkpoint", path: final.path) { try fm.removeItem(at: final) }
+            }
             guard rename(temp.path, final.path) == 0 else {
-                throw LoraError("\(final.path): cannot move the checkpoint into place: \(String(cString: strerror(errno)))")
+                throw FileSystemError("cannot move the checkpoint into place", path: final.path, errno: errno)
             }
         } catch {
             try? fm.removeItem(at: temp)

@@ -76,10 +76,8 @@ extension LoraModel {
         if let head = merged.lm_head {
             try writer.add("lm_head.weight", shape: [head.rows, head.cols], floats: head.toFloat32())
         }
-        do {
+        try FileSystemError.attempt("cannot create the export folder", path: directory.path) {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw LoraError("\(directory.path): cannot create the export folder: \(error.localizedDescription)")
         }
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
         try AtomicFile.write(Data(configText.utf8), to: directory.appendingPathComponent("config.json"))

@@ -44,10 +44,8 @@ extension LoraAdapter {
     /// try model.adapter.save(to: URL(fileURLWithPath: "outputs/medical-lora"))
     /// ```
     public func save(to directory: URL) throws {
-        do {
+        try FileSystemError.attempt("cannot create the adapter folder", path: directory.path) {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw LoraError("\(directory.path): cannot create the adapter folder: \(error.localizedDescription)")
         }
         try AtomicFile.write(peftWeightsData(), to: directory.appendingPathComponent(Self.weightsFileName))
         try AtomicFile.write(Data(peftConfigJSON().utf8), to: directory.appendingPathComponent(Self.configFileName))

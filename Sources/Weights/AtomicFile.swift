@@ -35,7 +35,7 @@ public enum AtomicFile {
         var template = Array(directory.appendingPathComponent(".\(url.lastPathComponent).XXXXXX.tmp").path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
         guard fd >= 0 else {
-            throw WeightsError(file: url.path, "cannot create a temporary file in \(directory.path): \(String(cString: strerror(errno)))")
+            throw FileSystemError("cannot create a temporary file in \(directory.path)", path: url.path, errno: errno)
         }
         let tempPath = String(cString: template)
         var done = false
@@ -45,15 +45,15 @@ public enum AtomicFile {
         do {
             defer { close(fd) }
             guard fchmod(fd, permissions) == 0 else {
-                throw WeightsError(file: url.path, "cannot set permissions: \(String(cString: strerror(errno)))")
+                throw FileSystemError("cannot set permissions", path: url.path, errno: errno)
             }
             try body(fd)
             guard fsync(fd) == 0 else {
-                throw WeightsError(file: url.path, "fsync failed: \(String(cString: strerror(errno)))")
+                throw FileSystemError("cannot flush the file to disk", path: url.path, errno: errno)
             }
         }
         guard rename(tempPath, url.path) == 0 else {
-            throw WeightsError(file: url.path, "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+            throw FileSystemError("cannot rename the temporary file into place", path: url.path, errno: errno)
         }
         done = true
         let dfd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -67,7 +67,7 @@ public enum AtomicFile {
             let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw WeightsError(file: path, "write failed: \(String(cString: strerror(errno)))")
+                throw FileSystemError("cannot write", path: path, errno: errno)
             }
             offset += n
         }

@@ -60,7 +60,7 @@ struct HTTPTransfer {
 
     func networkError(_ error: Error, received: Int64) -> WeightsError {
         let urlError = error as? URLError
-        let reason = urlError.map { "\($0.localizedDescription) [URLError \($0.code.rawValue)]" } ?? error.localizedDescription
+        let reason = urlError.map { Self.plainReason($0.code) } ?? FileSystemError.reason(for: error, path: partial.path)
         let unreachable: Set<URLError.Code> = [.notConnectedToInternet, .cannotFindHost, .cannotConnectToHost,
                                                .dnsLookupFailed, .timedOut, .networkConnectionLost, .secureConnectionFailed]
         if received > 0 {
@@ -73,6 +73,22 @@ struct HTTPTransfer {
                                 "cannot reach \(host) (\(reason)): check the network connection (or HF_ENDPOINT); to work offline set HF_HUB_OFFLINE=1 and give a local folder or .gguf file")
         }
         return WeightsError(file: url.absoluteString, "request failed: \(reason)")
+    }
+
+    /// A network failure in plain words (URLError's own texts are Foundation's).
+    static func plainReason(_ code: URLError.Code) -> String {
+        switch code {
+        case .cannotFindHost, .dnsLookupFailed: return "the host name could not be resolved"
+        case .cannotConnectToHost: return "the connection was refused"
+        case .notConnectedToInternet: return "no network connection"
+        case .timedOut: return "no answer in time"
+        case .networkConnectionLost: return "the connection was lost"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot: return "the secure (TLS) connection failed"
+        case .badURL, .unsupportedURL: return "the address is not a valid http(s) URL"
+        case .cancelled: return "cancelled"
+        default: return "network error \(code.rawValue)"
+        }
     }
 }
 
@@ -151,7 +167,7 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
             try h.seekToEnd()
             handle = h
         } catch {
-            failure = WeightsError(file: partial.path, "cannot open the download file: \(error.localizedDescription)")
+            failure = WeightsError(file: partial.path, "cannot open the download file: \(FileSystemError.reason(for: error, path: partial.path))")
         }
     }
 
@@ -160,7 +176,7 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         do {
             try handle.write(contentsOf: data)
         } catch {
-            failure = WeightsError(file: partial.path, "cannot write the download (disk full?): \(error.localizedDescription)")
+            failure = WeightsError(file: partial.path, "cannot write the download: \(FileSystemError.reason(for: error, path: partial.path))")
             dataTask.cancel()
             return
         }

@@ -15,7 +15,8 @@ import Kernels
 /// Files are fetched into a staging folder `snapshots/.download-{revision}/`, each first as
 /// `{file}.incomplete`: an interrupted download resumes from the bytes already there with an HTTP `Range`
 /// request, a file is renamed to its name only when complete, and the snapshot folder receives the files
-/// only when the whole model is there (so a snapshot never holds half a model). `Authorization: Bearer …` is sent when a token is given (the token is never printed).
+/// only when the whole model is there (so a snapshot never holds half a model). A download that fails
+/// before any byte arrived (a mistyped id, no network) removes the folders it created. `Authorization: Bearer …` is sent when a token is given (the token is never printed).
 ///
 /// ```swift
 /// let hub = HubDownloader(endpoint: URL(string: "https://huggingface.co")!, token: HubToken.resolve(),
@@ -55,6 +56,34 @@ public final class HubDownloader: @unchecked Sendable {
     public func download(repo: String, revision: String = "main") throws -> URL {
         let folder = Self.repoFolder(repo, cache: cache)
         let staging = folder.appendingPathComponent("snapshots").appendingPathComponent(".download-" + safeName(revision))
+        // The folders this call creates: a failed download that fetched nothing removes them again.
+        var created: [URL] = []
+        var level = staging
+        while !FileManager.default.fileExists(atPath: level.path) && level.path != "/" {
+            created.append(level)
+            level = level.deletingLastPathComponent()
+        }
+        do {
+            return try download(repo: repo, revision: revision, folder: folder, staging: staging)
+        } catch {
+            if !Self.holdsData(staging) {
+                try? FileManager.default.removeItem(at: staging)
+                for dir in created where dir != staging { _ = rmdir(dir.path) }   // only if empty
+            }
+            throw error
+        }
+    }
+
+    /// True when `folder` holds a file with bytes in it (a finished or partial download worth resuming).
+    static func holdsData(_ folder: URL) -> Bool {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey]) else { return false }
+        for case let url as URL in walker where ((try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) > 0 {
+            return true
+        }
+        return false
+    }
+
+    func download(repo: String, revision: String, folder: URL, staging: URL) throws -> URL {
         try makeDirectory(staging)
         if showProgress {
             FileHandle.standardError.write(Data("downloading \(repo)@\(revision) from \(endpoint.absoluteString) into \(folder.path)\n".utf8))
@@ -96,8 +125,8 @@ public final class HubDownloader: @unchecked Sendable {
         for name in (try? fm.contentsOfDirectory(atPath: staging.path)) ?? [] where !name.hasPrefix(".") && !name.hasSuffix(".incomplete") {
             let target = snapshot.appendingPathComponent(name)
             try? fm.removeItem(at: target)
-            do { try fm.moveItem(at: staging.appendingPathComponent(name), to: target) } catch {
-                throw WeightsError(file: target.path, "cannot move the downloaded file into the snapshot: \(error.localizedDescription)")
+            try FileSystemError.attempt("cannot move the downloaded file into the snapshot", path: target.path) {
+                try fm.moveItem(at: staging.appendingPathComponent(name), to: target)
             }
         }
         try? fm.removeItem(at: staging)
@@ -150,7 +179,7 @@ public final class HubDownloader: @unchecked Sendable {
         switch outcome.status {
         case 200, 206:
             guard rename(partial.path, destination.path) == 0 else {
-                throw WeightsError(file: destination.path, "cannot rename the finished download into place: \(String(cString: strerror(errno)))")
+                throw FileSystemError("cannot rename the finished download into place", path: destination.path, errno: errno)
             }
             return .done(commit: outcome.commit)
         case 404:
@@ -168,8 +197,8 @@ public final class HubDownloader: @unchecked Sendable {
     }
 
     func makeDirectory(_ url: URL) throws {
-        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw WeightsError(file: url.path, "cannot create the folder: \(error.localizedDescription)")
+        try FileSystemError.attempt("cannot create the folder", path: url.path) {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         }
     }
 

@@ -55,10 +55,8 @@ public struct HubToken: Sendable, Equatable, CustomStringConvertible, CustomDebu
         guard !clean.isEmpty, !clean.contains(where: { $0.isWhitespace }) else {
             throw WeightsError(file: url.path, field: "token", "refusing to store an empty token or one containing spaces")
         }
-        do {
+        try FileSystemError.attempt("cannot create the folder", path: url.deletingLastPathComponent().path) {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw WeightsError(file: url.deletingLastPathComponent().path, "cannot create the folder: \(error.localizedDescription)")
         }
         try AtomicFile.write(Data(clean.utf8), to: url, permissions: 0o600)
         return url

@@ -26,12 +26,12 @@ public final class MappedFile: @unchecked Sendable {
         self.url = url
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw WeightsError(file: url.path, "cannot open: \(String(cString: strerror(errno)))")
+            throw WeightsError(file: url.path, "cannot open: \(FileSystemError.reason(errno: errno, path: url.path))")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw WeightsError(file: url.path, "cannot stat: \(String(cString: strerror(errno)))")
+            throw WeightsError(file: url.path, "cannot stat: \(FileSystemError.reason(errno: errno, path: url.path))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw WeightsError(file: url.path, "not a regular file")
@@ -43,7 +43,7 @@ public final class MappedFile: @unchecked Sendable {
         }
         let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else {
-            throw WeightsError(file: url.path, "cannot memory-map \(count) bytes: \(String(cString: strerror(errno)))")
+            throw WeightsError(file: url.path, "cannot memory-map \(count) bytes: \(FileSystemError.reason(errno: errno, path: url.path))")
         }
         base = UnsafeRawPointer(p)
     }

@@ -44,7 +44,8 @@ public struct ModelFiles: Sendable, Equatable {
 /// - `smollm2`: the default model, `SmolLM2-135M-Instruct*.gguf` searched in `$MEDREPL_MODEL_DIR`, `./models/`,
 ///   `<folder of the executable>/../../models/` (and `models/` beside the `.build` folder the executable is in)
 ///   and `~/.cache/medrepl/models/`;
-/// - a path: a model folder (`config.json` with safetensors weights, or a folder holding one `.gguf`),
+/// - a path (``ResourceName``'s rule: a name that exists, starts with `.`, `/` or `~`, ends in `.gguf`/`.safetensors`,
+///   or whose first folder exists, is never taken for a hub id): a model folder (`config.json` with safetensors weights, or a folder holding one `.gguf`),
 ///   a `.gguf` file, or a `.safetensors` file (with `config.json` beside it);
 /// - a Hugging Face id `ORG/NAME` (optionally `ORG/NAME@revision`): looked up in the hub cache
 ///   (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`), downloaded into it when
@@ -120,34 +121,22 @@ public struct ModelLocator: Sendable {
         guard !trimmed.isEmpty else { throw WeightsError(file: "model", "no model name given") }
         if trimmed.lowercased() == Self.defaultName { return try resolveDefault(name: trimmed) }
 
-        let expanded = expand(trimmed)
-        let path = (expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded)
-                                            : currentDirectory.appendingPathComponent(expanded)).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) {
+        switch ResourceName.classify(trimmed, directory: currentDirectory, home: HubToken.homeDirectory(environment)) {
+        case .hub(let repo, let revision):
+            return try hub(repo: repo, revision: revision, name: trimmed)
+        case .path(let path):
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+                let neither = !ResourceName.looksLikePath(trimmed) && ResourceName.hubID(trimmed) == nil
+                throw WeightsError(file: trimmed, ResourceName.missingMessage(trimmed, at: path)
+                                   + (neither ? ", and not a Hugging Face id (ORG/NAME) nor \"\(Self.defaultName)\"" : ""))
+            }
             return isDirectory.boolValue ? try folder(path, name: trimmed) : try file(path, name: trimmed)
         }
-        if let (repo, revision) = Self.hubID(trimmed) {
-            return try hub(repo: repo, revision: revision, name: trimmed)
-        }
-        throw WeightsError(file: trimmed, "no such file or folder, and not a Hugging Face id (ORG/NAME) nor \"\(Self.defaultName)\"")
     }
 
-    /// `ORG/NAME` or `ORG/NAME@revision` → (repo, revision); nil for anything else.
-    public static func hubID(_ s: String) -> (repo: String, revision: String)? {
-        var repo = s, revision = "main"
-        if let at = s.firstIndex(of: "@") {
-            repo = String(s[..<at])
-            revision = String(s[s.index(after: at)...])
-        }
-        let parts = repo.split(separator: "/", omittingEmptySubsequences: false)
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
-        guard parts.count == 2, !revision.isEmpty,
-              parts.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && $0.unicodeScalars.allSatisfy(allowed.contains) }) else {
-            return nil
-        }
-        return (repo, revision)
-    }
+    /// `ORG/NAME` or `ORG/NAME@revision` → (repo, revision); nil for anything else (``ResourceName/hubID(_:)``).
+    public static func hubID(_ s: String) -> (repo: String, revision: String)? { ResourceName.hubID(s) }
 
     // MARK: forms
 

@@ -53,9 +53,7 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
     public init(index url: URL) throws {
         let name = url.lastPathComponent
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw WeightsError(file: url.path, "cannot read: \(error.localizedDescription)")
-        }
+        data = try FileSystemError.attempt("cannot read", path: url.path) { try Data(contentsOf: url) }
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
             throw WeightsError(file: name, "not valid JSON (\(SafetensorsFile.jsonReason(error)))")

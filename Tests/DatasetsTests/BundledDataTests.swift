@@ -59,6 +59,6 @@ import Weights
         #expect(back.rows.map(\.question) == rows.map(\.question))
         #expect(back.rows.map(\.answer) == rows.map(\.answer))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.json"])
-        #expect(throws: WeightsError.self) { try QADataset(rows: rows).write(to: "/nonexistent-dir/x.json") }
+        #expect(throws: FileSystemError.self) { try QADataset(rows: rows).write(to: "/nonexistent-dir/x.json") }
     }
 }

@@ -103,7 +103,7 @@ import Testing
         #expect {
             try QADataset.load(path: path)
         } throws: { error in
-            "\(error)" == "\(path): no row has the columns \"Open-ended Verifiable Question\" and \"Ground-True Answer\"; the rows have \"question\", \"answer\". Pass the column names with questionKey:/answerKey:."
+            "\(error)" == "\(path): no row has the columns \"Open-ended Verifiable Question\" and \"Ground-True Answer\"; the rows have \"question\", \"answer\""
         }
         let data = try QADataset.load(path: path, columns: QAColumns(question: "question", answer: "answer"))
         #expect(data[0].answer == "N-acetylcysteine")

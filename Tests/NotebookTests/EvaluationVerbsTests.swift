@@ -211,8 +211,7 @@ final class ASCIITokenizer: Tokenizer {
         #expect(message("evaluate model \"qa.json\" protocol=notebook").contains(
             "the test range is empty: qa.json has 30 rows and train_rows=200 leaves none"))
         #expect(message("evaluate model \"qa.json\" protocol=notebook train_rows=10 k=21").contains(
-            "Sample larger than population or is negative: cannot pick 21 examples from a test set of 20 rows (use k ≤ 20)"))
-        #expect(message("evaluate model \"qa.json\" limit=31").contains("cannot pick 31 examples from a test set of 30 rows"))
+            "k=21 is more than the 20 test rows (the rows after the first 10)"))
         #expect(message("evaluate model \"qa.json\" limit=0").contains("limit"))
         try Data(#"[{"q": "What causes scurvy?", "a": "Vitamin C deficiency"}]"#.utf8).write(to: dir.appendingPathComponent("other.json"))
         let keys = message("evaluate model \"other.json\"")

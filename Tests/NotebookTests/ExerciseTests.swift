@@ -142,7 +142,7 @@ import Testing
         let text = report.text
         #expect(text.contains("rank is 16: expected 16, got 8"))
         #expect(text.contains("missing: causal (or autoregressive); next token (or following token)"))
-        #expect(text.contains("says what is wrong: masked language model(ling)? is on"))
+        #expect(text.contains("says what is wrong: masked language model is on"))
         #expect(text.contains("unknown name 'rate'"))
         #expect(text.hasSuffix("total 1 / 7 points (14%)"))
     }

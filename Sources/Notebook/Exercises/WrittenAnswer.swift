@@ -90,7 +90,7 @@ public struct AnswerRubric: Sendable {
 
     /// True when any alternative of the idea is found at word boundaries, ignoring case.
     public static func holds(_ idea: [String], in text: String) throws -> Bool {
-        for alternative in idea {
+        for alternative in idea where !alternative.hasPrefix(labelPrefix) {
             let body = alternative.replacingOccurrences(of: " ", with: "[\\s\\-]+")
             let pattern = "(?<![\\p{L}\\p{N}_])(?:" + body + ")(?![\\p{L}\\p{N}_])"
             let regex: NSRegularExpression
@@ -104,10 +104,80 @@ public struct AnswerRubric: Sendable {
         return false
     }
 
-    /// How feedback names an idea: its first alternative, and the others in brackets.
+    /// An item `"label:the trade-off"` in an idea's list names the idea in feedback; it is not matched.
+    public static let labelPrefix = "label:"
+
+    /// How feedback names an idea, in words: its label when it has one, else its first alternative
+    /// and the others in brackets, each without regular-expression syntax (`trade-?offs?` → "trade-off").
     public static func name(of idea: [String]) -> String {
-        guard let first = idea.first else { return "(empty idea)" }
-        return idea.count == 1 ? first : "\(first) (or \(idea.dropFirst().joined(separator: ", ")))"
+        if let label = idea.first(where: { $0.hasPrefix(labelPrefix) }) {
+            return label.dropFirst(labelPrefix.count).trimmingCharacters(in: .whitespaces)
+        }
+        var words: [String] = []
+        for alternative in idea { let w = plainWords(alternative); if !w.isEmpty && !words.contains(w) { words.append(w) } }
+        guard let first = words.first else { return "(empty idea)" }
+        return words.count == 1 ? first : "\(first) (or \(words.dropFirst().joined(separator: ", ")))"
+    }
+
+    /// A regular expression read as the words it most plainly matches: an optional letter is dropped
+    /// (`offs?` → "off") and an optional sign kept (`-?` → "-"), an optional group dropped, a group or class gives its first
+    /// choice, `\w*`-style classes, anchors and repetition marks go, escapes give their character.
+    ///
+    /// ```swift
+    /// AnswerRubric.plainWords("trade-?offs?")        // "trade-off"
+    /// AnswerRubric.plainWords("(?:over|under)fit\\w*") // "overfit"
+    /// ```
+    public static func plainWords(_ pattern: String) -> String {
+        var out = ""
+        var chars = Array(pattern)[...]
+        var groupStarts: [Int] = []   // out's length at each open group, to drop an optional one
+        func skipQuantifier() {
+            while let c = chars.first, "*+".contains(c) { chars.removeFirst() }
+            if chars.first == "{" { while let c = chars.first { chars.removeFirst(); if c == "}" { break } } }
+        }
+        while let c = chars.popFirst() {
+            switch c {
+            case "\\":
+                guard let e = chars.popFirst() else { break }
+                if "wWdDsSbB".contains(e) {
+                    if "sS".contains(e) && !out.hasSuffix(" ") && !out.isEmpty { out.append(" ") }
+                    if chars.first == "?" { chars.removeFirst() }
+                    skipQuantifier()
+                } else { out.append(e) }
+            case ")":
+                let start = groupStarts.popLast() ?? out.count
+                if chars.first == "?" { chars.removeFirst(); out = String(out.prefix(start)) }
+                skipQuantifier()
+            case "^", "$": break
+            case "(":
+                groupStarts.append(out.count)
+                if chars.first == "?" { while let d = chars.first, d != ":" && d != ")" { chars.removeFirst() }; if chars.first == ":" { chars.removeFirst() } }
+            case "|":
+                // The first choice of the group (or of the whole pattern) is enough: skip to its end.
+                var depth = 0
+                while let d = chars.first {
+                    if d == "(" { depth += 1 } else if d == ")" { if depth == 0 { break }; depth -= 1 }
+                    if d == "\\" { chars.removeFirst() }
+                    chars.removeFirst()
+                }
+            case "[":
+                var first: Character? = nil
+                while let d = chars.popFirst(), d != "]" {
+                    if first == nil && d != "^" { first = d == "\\" ? chars.popFirst() : d }
+                }
+                if chars.first == "?" { chars.removeFirst(); if let f = first, !f.isLetter { out.append(f) } }
+                else if let f = first { out.append(f) }
+                skipQuantifier()
+            case "?", "*", "+", ".": break
+            default:
+                if chars.first == "?" {
+                    chars.removeFirst()
+                    if !c.isLetter { out.append(c) }
+                } else { out.append(c) }
+                skipQuantifier()
+            }
+        }
+        return out.trimmingCharacters(in: .whitespaces)
     }
 
     /// Every number written in the text; `95%` gives both 95 and 0.95.

@@ -34,6 +34,16 @@ public struct Invocation {
     /// True when the user wrote this argument (as opposed to its default applying).
     public func has(_ name: String) -> Bool { given.contains(name) }
 
+    /// `name=` as the user writes this verb's option, for hints; nil when the verb has no option `name`,
+    /// so a hint built from it can never name an option that does not exist.
+    ///
+    /// ```swift
+    /// if let q = inv.option("question") { hint = "name the column: \(q)KEY" }   // "question="
+    /// ```
+    public func option(_ name: String) -> String? {
+        verb.keywords.contains { $0.name == name } ? name + "=" : nil
+    }
+
     /// The value, or `.none` when absent.
     public func value(_ name: String) -> Value { values[name] ?? .none }
 

@@ -53,6 +53,20 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
         return generations.map { tokenizer.decode($0.tokens, skipSpecialTokens: true) }
     }
 
+    /// All prompts in one batched decode, `onStep` after each decode step with the longest reply's length.
+    public func generate(prompts: [String], config: SamplingSettings, onStep: (Int) throws -> Void) throws -> [String] {
+        let ids = prompts.map { tokenizer.encode($0, addSpecialTokens: addSpecialTokens) }
+        var lengths = [Int](repeating: 0, count: prompts.count), longest = 0
+        let generations = try withoutActuallyEscaping(onStep) { step in
+            try model.generate(prompts: ids, config: generationConfig(config)) { row, _ in
+                lengths[row] += 1
+                if lengths[row] > longest { longest = lengths[row]; try step(longest) }
+            }
+        }
+        onBatch?(prompts.count)
+        return generations.map { tokenizer.decode($0.tokens, skipSpecialTokens: true) }
+    }
+
     /// Mean loss of the answer's tokens given the prompt (one forward pass over both).
     public func answerLoss(prompt: String, answer: String) throws -> (loss: Double, tokens: Int) {
         let s = try model.score(prompt: prompt, answer: answer, tokenizer: tokenizer, addSpecialTokens: addSpecialTokens)

@@ -18,7 +18,11 @@ extension VerbGroup {
                  examples: ["load_adapter model outputs/medical-lora"]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
                 let path = try inv.string("path")
-                let adapter = try LoraAdapter.load(from: session.resolvePath(path), model: model.base.config)
+                let url = session.resolvePath(path)
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    throw inv.error("\(path): \(ResourceName.missingMessage(path, at: url))", at: "path")
+                }
+                let adapter = try LoraAdapter.load(from: url, model: model.base.config)
                 if let lora = model.lora {
                     try lora.setAdapter(adapter)
                     lora.adapterEnabled = true
@@ -105,7 +109,8 @@ func writeTokenizerFiles(_ model: ModelObject, to folder: URL, _ session: Sessio
     var written: [String] = []
     if let files = model.files, files.ggufFile == nil {
         for (name, source) in files.tokenizerFiles.sorted(by: { $0.key < $1.key }) {
-            try AtomicFile.write(try Data(contentsOf: source), to: folder.appendingPathComponent(name))
+            let data = try FileSystemError.attempt("cannot read the tokenizer file", path: source.path) { try Data(contentsOf: source) }
+            try AtomicFile.write(data, to: folder.appendingPathComponent(name))
             written.append(name)
         }
         return written

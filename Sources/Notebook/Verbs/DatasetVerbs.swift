@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Tokenizers
+import Weights
 
 // The notebook's data steps as verbs: load a question/answer file, cut and mix it, and format each
 // row into training text. Every verb returns a new Dataset; the one it was given is left as it was.
@@ -21,17 +22,7 @@ extension VerbGroup {
                  ],
                  examples: ["data = load_dataset ../shared/data/medical_o1_verifiable_problem.demo198.json",
                             "data = load_dataset FreedomIntelligence/medical-o1-verifiable-problem"]) { inv, session in
-                let source = try inv.string("source")
-                let local = session.resolvePath(source)
-                let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"))
-                let dataset: QADataset
-                do {
-                    let target = FileManager.default.fileExists(atPath: local.path) ? local.path : source
-                    dataset = try QADataset.load(source: target, columns: columns, strict: try inv.bool("strict"),
-                                                 environment: session.environment)
-                } catch let error as DatasetError {
-                    throw inv.error(error.description, at: "source")
-                }
+                let dataset = try loadQADataset(try inv.string("source"), at: "source", strict: try inv.bool("strict"), inv, session)
                 session.writeLine(dataset.loadReport.summary)
                 session.provenance["dataset"] = dataset.name
                 return .object(DatasetObject(dataset))
@@ -195,6 +186,26 @@ extension VerbGroup {
 }
 
 /// The tokenizer passed for `name`: a Tokenizer object, or a Model's own tokenizer.
+/// Question/answer rows from a path (in the session's folder) or a hub id, by ``ResourceName``'s rule,
+/// with the verb's `question=`/`answer=` columns. A load error points at the argument `at`; rows with
+/// other keys get a hint naming the verb's own column options and the keys found.
+func loadQADataset(_ source: String, at argument: String, strict: Bool = false, _ inv: Invocation, _ session: Session) throws -> QADataset {
+    let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"))
+    var target = source
+    if case .path = ResourceName.classify(source, directory: session.directory) { target = session.resolvePath(source).path }
+    do {
+        return try QADataset.load(source: target, columns: columns, strict: strict, environment: session.environment,
+                                  directory: session.directory)
+    } catch let error as DatasetError {
+        var hint: String? = nil
+        if case .missingColumns(_, _, let found) = error, let q = inv.option("question"), let a = inv.option("answer") {
+            let keys = found.count == 2 ? found.map(Value.quote) : ["KEY", "KEY"]
+            hint = "name the columns: \(inv.verb.name) \(source) \(q)\(keys[0]) \(a)\(keys[1])"
+        }
+        throw inv.error(error.description, at: argument, hint: hint)
+    }
+}
+
 func tokenizerArgument(_ inv: Invocation, _ name: String) throws -> any Tokenizer {
     guard case .object(let object) = inv.value(name) else { throw inv.error("'\(inv.verb.name)' needs \(name) as a Tokenizer or Model", at: name) }
     if let tok = object as? TokenizerObject { return tok.tokenizer }

@@ -106,7 +106,7 @@ extension VerbGroup {
             throw EvaluationError.emptyTestSet("the test range is empty: \(data.name) has \(data.count) rows and train_rows=\(evaluation.trainingRows) leaves none (give a smaller train_rows)")
         }
         let test = try data.split(at: evaluation.trainingRows).test
-        _ = try evaluation.selectIndices(testCount: test.count)   // k too large: fail before loading anything
+        try checkSample(inv, evaluation, testCount: test.count)   // k too large: fail before loading anything
         let flag = CancellationFlag()
         let bar = ProgressBar.enabled ? ProgressBar(total: evaluation.k, label: "eval", unit: "ex") : nil
         var done = 0
@@ -124,10 +124,11 @@ extension VerbGroup {
         let tokenizer = try model.requireTokenizer()
         let test = try testRows(inv, data, defaultTrainRows: 0)
         let (prompt, special) = try carefulPrompt(inv, tokenizer)
-        let careful = try carefulEvaluation(inv, session, prompt: prompt)
+        var careful = try carefulEvaluation(inv, session, prompt: prompt)
+        careful.limit = try rowLimit(inv, session, testCount: test.count)
         _ = try careful.selectIndices(testCount: test.count)
-        let flag = CancellationFlag()
-        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in if session.takeInterrupt() { flag.cancel() } }
+        let flag = CancellationFlag(poll: { session.takeInterrupt() })
+        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in }
         let run = try careful.run(test: test, generator: generator, cancellation: flag)
         guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
         session.writeLine(run.summary)
@@ -256,8 +257,8 @@ extension VerbGroup {
             let tokenizer = try model.requireTokenizer()
             let wasEnabled = lora.adapterEnabled
             defer { lora.adapterEnabled = wasEnabled }
-            let flag = CancellationFlag()
-            let check: (Int) -> Void = { _ in if session.takeInterrupt() { flag.cancel() } }
+            let flag = CancellationFlag(poll: { session.takeInterrupt() })
+            let check: (Int) -> Void = { _ in _ = flag.isCancelled }
             let runs: (EvaluationRun, EvaluationRun)
             let test: QADataset
             var scoringPrompt: (String) -> String = { $0 }
@@ -267,7 +268,7 @@ extension VerbGroup {
                                                             k: try positive(inv, "k"), seed: try inv.optionalInt("seed") ?? session.seed)
                 evaluation.settings = try sampling(inv, session, doSample: true)
                 test = try testRows(inv, data, defaultTrainRows: evaluation.trainingRows)
-                _ = try evaluation.selectIndices(testCount: test.count)
+                try checkSample(inv, evaluation, testCount: test.count)
                 scoringPrompt = { evaluation.prompt(for: $0) }
                 answerPrefix = " "
                 lora.adapterEnabled = false
@@ -279,7 +280,7 @@ extension VerbGroup {
                 test = try testRows(inv, data, defaultTrainRows: 0)
                 let (prompt, s) = try carefulPrompt(inv, tokenizer)
                 var careful = try carefulEvaluation(inv, session, prompt: prompt)
-                careful.limit = min(try positive(inv, "limit"), test.count)
+                careful.limit = try rowLimit(inv, session, testCount: test.count)
                 scoringPrompt = prompt
                 special = s
                 lora.adapterEnabled = false
@@ -324,7 +325,7 @@ extension VerbGroup {
             let notebook = try inv.string("template") == "notebook"
             let (prompt, special) = try carefulPrompt(inv, tokenizer)
             var selection = CarefulEvaluation()
-            selection.limit = try inv.optionalInt("limit")
+            selection.limit = try rowLimit(inv, session, testCount: test.count)
             selection.sampleSeed = try inv.optionalInt("seed")
             let indices = try selection.selectIndices(testCount: test.count)
             let flag = CancellationFlag()
@@ -359,10 +360,7 @@ extension VerbGroup {
         let data: QADataset
         switch inv.value("data") {
         case .string(let path):
-            let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"))
-            let url = session.resolvePath(path)
-            data = try QADataset.load(source: FileManager.default.fileExists(atPath: url.path) ? url.path : path,
-                                      columns: columns, environment: session.environment)
+            data = try loadQADataset(path, at: "data", inv, session)
         case .object(let o):
             if let holder = o as? any QADatasetHolder {
                 data = holder.dataset
@@ -388,6 +386,29 @@ extension VerbGroup {
             throw EvaluationError.emptyTestSet("the test range is empty: \(data.name) has \(data.count) rows and train_rows=\(trainRows) leaves none (give a smaller train_rows)")
         }
         return trainRows == 0 ? data : try data.split(at: trainRows).test
+    }
+
+    /// The rows `limit=` asks for, at most the test rows: a larger limit evaluates every row, and says so
+    /// in one line when the user gave it (a default larger than the data is silent). nil: every row.
+    static func rowLimit(_ inv: Invocation, _ session: Session, testCount n: Int) throws -> Int? {
+        guard let limit = try inv.optionalInt("limit") else { return nil }
+        guard limit >= 1 else { throw inv.error("limit must be at least 1, got \(limit)", at: "limit") }
+        if limit > n {
+            if inv.has("limit") { session.writeLine("limit=\(limit) is more than the \(n) test row\(n == 1 ? "" : "s"): evaluating all \(n)") }
+            return n
+        }
+        return limit
+    }
+
+    /// The notebook protocol's sample of `k` test rows: too large a `k` is an error naming the verb's
+    /// own options (`k=`, `train_rows=`), before any model work.
+    static func checkSample(_ inv: Invocation, _ evaluation: NotebookEvaluationProtocol, testCount n: Int) throws {
+        do { _ = try evaluation.selectIndices(testCount: n) } catch EvaluationError.sampleLargerThanPopulation(let k, let population) {
+            let rows = "the \(population) test row\(population == 1 ? "" : "s") (the rows after the first \(evaluation.trainingRows))"
+            let ways = [inv.option("k").map { "\($0)\(population) or less" }, inv.option("train_rows").map { "a smaller \($0)" }]
+            throw inv.error("k=\(k) is more than \(rows)", at: inv.has("k") ? "k" : "train_rows",
+                            hint: "give " + ways.compactMap { $0 }.joined(separator: ", or "))
+        }
     }
 
     /// The decoding settings from the keywords; `doSample` is the protocol's default.

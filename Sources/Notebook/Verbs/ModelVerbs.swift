@@ -112,7 +112,7 @@ func locate(_ name: String, _ inv: Invocation, _ session: Session) throws -> Mod
     do {
         return try locator.resolve(name)
     } catch let error as WeightsError {
-        let isPath = name.contains("/") || name.hasSuffix(".gguf") || name.hasPrefix(".")
+        let isPath = name.contains("/") || ResourceName.looksLikePath(name)
         if !isPath && name.lowercased() != ModelLocator.defaultName {
             throw inv.error("unknown model '\(name)': no such file or folder in \(session.directory.path), not a Hugging Face id (ORG/NAME), not '\(ModelLocator.defaultName)'",
                             at: "name", hint: "use smollm2 (install it with `bash scripts/install.sh`), a model folder, a .gguf file or ORG/NAME; init=random takes tinyllama, llama-3.2-1b or smollm2")
