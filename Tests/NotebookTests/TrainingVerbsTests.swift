@@ -178,6 +178,28 @@ import Tokenizers
         for (got, want) in zip(rows, expected.suffix(2)) { #expect(abs(got.loss - want.loss) < 1e-5) }
     }
 
+    /// Issue 14: right after training on rows 0–3, evaluating the same data scored rows 0–19 without a word.
+    @Test func evaluationAfterTrainingLeavesOutTheTrainedRows() throws {
+        let (session, output) = try Self.tinySession()
+        try Self.prepare(session, outputDir: Self.scratch(), extra: "save_steps=0")
+        try #require(Self.trainer(session)).interruptRequested = { false }
+        try session.run("train trainer progress=false curve=false")
+        let before = output().count
+        try session.run("r = evaluate model data limit=3 max_new_tokens=2")
+        var said = String(output().dropFirst(before))
+        #expect(said.contains("held out: 423 rows, leaving out the 4 the adapter was trained on (rows 0–3 of medqa_small.json); train_rows= chooses the rows instead"), "\(said)")
+        // An explicit range wins, with a note; the base model (adapter off) needs no hold-out.
+        let mark = output().count
+        try session.run("r2 = evaluate model data limit=2 train_rows=2 max_new_tokens=2")
+        said = String(output().dropFirst(mark))
+        #expect(said.contains("note: 2 of the 425 rows evaluated were trained on (rows 2–3 of medqa_small.json)"), "\(said)")
+        let mark2 = output().count
+        try session.run("adapter model off")
+        try session.run("r3 = evaluate model data limit=2 max_new_tokens=2")
+        said = String(output().dropFirst(mark2))
+        #expect(!said.contains("held out") && !said.contains("note:"), "\(said)")
+    }
+
     @Test func badArgumentsGiveClearErrorsWithACaret() throws {
         let (session, _) = try Self.tinySession()
         let lr = errorText(session, "args = training_args output_dir=/tmp/x learning_rate=-1")

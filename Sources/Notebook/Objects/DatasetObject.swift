@@ -51,9 +51,13 @@ public final class TokenizedDatasetObject: LiveObject {
     /// Rows cut to `maxLength`.
     public let truncatedRows: Int
 
-    public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int) {
+    /// The questions of the rows, in order: a model trained on them knows their answers.
+    public let questions: [String]
+
+    public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
+                questions: [String] = []) {
         self.examples = examples; self.mode = mode; self.maxLength = maxLength
-        self.padTokenId = padTokenId; self.truncatedRows = truncatedRows
+        self.padTokenId = padTokenId; self.truncatedRows = truncatedRows; self.questions = questions
     }
 
     /// Tokens that carry a loss (label != -100), over every row.

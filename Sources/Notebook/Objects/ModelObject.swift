@@ -64,7 +64,14 @@ public final class ModelObject: LiveObject {
     public var tokenizer: TokenizerObject?
     /// The LoRA wrapper (adapter + training forward), once configured. Setting it attaches the adapter to
     /// the inference forward of `base` (see `inference`).
-    public var lora: LoraModel? { didSet { syncAdapter() } }
+    public var lora: LoraModel? {
+        didSet {
+            if oldValue !== lora { trainedQuestions = [] }   // another adapter: what it was trained on is not known
+            syncAdapter()
+        }
+    }
+    /// The questions the adapter was trained on in this session (`train`): evaluations leave them out by default.
+    public var trainedQuestions: Set<String> = []
     /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
     public var files: ModelFiles?
     /// The tokenizer that came with the weights. While `tokenizer` is still this object (not one given

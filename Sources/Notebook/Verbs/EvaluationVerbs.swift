@@ -107,6 +107,7 @@ extension VerbGroup {
         }
         let test = try data.split(at: evaluation.trainingRows).test
         try checkSample(inv, evaluation, testCount: test.count)   // k too large: fail before loading anything
+        warnTrained(test, session, model, protocolName: "notebook")
         let flag = CancellationFlag()
         let bar = ProgressBar.enabled ? ProgressBar(total: evaluation.k, label: "eval", unit: "ex") : nil
         var done = 0
@@ -122,7 +123,7 @@ extension VerbGroup {
 
     static func runCareful(_ inv: Invocation, _ session: Session, model: ModelObject, data: QADataset) throws -> EvaluationRun {
         let tokenizer = try model.requireTokenizer()
-        let test = try testRows(inv, data, defaultTrainRows: 0)
+        let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model)
         let (prompt, special) = try carefulPrompt(inv, tokenizer)
         var careful = try carefulEvaluation(inv, session, prompt: prompt)
         careful.limit = try rowLimit(inv, session, testCount: test.count)
@@ -269,6 +270,7 @@ extension VerbGroup {
                 evaluation.settings = try sampling(inv, session, doSample: true)
                 test = try testRows(inv, data, defaultTrainRows: evaluation.trainingRows)
                 try checkSample(inv, evaluation, testCount: test.count)
+                warnTrained(test, session, model, protocolName: "notebook")
                 scoringPrompt = { evaluation.prompt(for: $0) }
                 answerPrefix = " "
                 lora.adapterEnabled = false
@@ -277,7 +279,7 @@ extension VerbGroup {
                 let after = try evaluation.run(test: test, generator: try makeGenerator(model, addSpecialTokens: true, onBatch: check), cancellation: flag)
                 runs = (before, after)
             } else {
-                test = try testRows(inv, data, defaultTrainRows: 0)
+                test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model)
                 let (prompt, s) = try carefulPrompt(inv, tokenizer)
                 var careful = try carefulEvaluation(inv, session, prompt: prompt)
                 careful.limit = try rowLimit(inv, session, testCount: test.count)
@@ -321,7 +323,7 @@ extension VerbGroup {
             let model = try inv.object("model", as: ModelObject.self)
             let data = try dataset(inv, session)
             let tokenizer = try model.requireTokenizer()
-            let test = try testRows(inv, data, defaultTrainRows: 0)
+            let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model)
             let notebook = try inv.string("template") == "notebook"
             let (prompt, special) = try carefulPrompt(inv, tokenizer)
             var selection = CarefulEvaluation()
@@ -376,6 +378,45 @@ extension VerbGroup {
             throw EvaluationError.emptyTestSet("\(data.name) has no rows to evaluate")
         }
         return data
+    }
+
+    /// After `train` in this session, the careful protocol leaves out the rows whose questions the adapter
+    /// was trained on, unless `train_rows=` chooses the range (then it only says how many it includes);
+    /// either way one line tells the user, so a training row's score is never read as held-out accuracy.
+    static func heldOut(_ test: QADataset, _ inv: Invocation, _ session: Session, _ model: ModelObject) throws -> QADataset {
+        let trained = test.rows.filter { model.trainedQuestions.contains($0.question) }
+        guard !trained.isEmpty, model.lora?.adapterEnabled ?? false || inv.verb.name == "compare" else { return test }
+        let which = "rows " + rowRanges(trained.map(\.sourceRow)) + " of \(test.name)"
+        if inv.has("train_rows") {
+            session.writeLine("note: \(trained.count) of the \(test.count) rows evaluated were trained on (\(which)): their scores are not held-out accuracy")
+            return test
+        }
+        var kept = test
+        kept.rows = test.rows.filter { !model.trainedQuestions.contains($0.question) }
+        guard !kept.rows.isEmpty else {
+            throw inv.error("every row of \(test.name) was trained on in this session, so none is held out", at: "data",
+                            hint: "evaluate other rows (select, or a test file), or give train_rows= to score these anyway")
+        }
+        session.writeLine("held out: \(kept.count) rows, leaving out the \(trained.count) the adapter was trained on (\(which)); train_rows= chooses the rows instead")
+        return kept
+    }
+
+    /// The notebook protocol keeps its own test range (the notebook's); it says when that range holds trained rows.
+    static func warnTrained(_ test: QADataset, _ session: Session, _ model: ModelObject, protocolName: String) {
+        let trained = test.rows.filter { model.trainedQuestions.contains($0.question) }
+        guard !trained.isEmpty else { return }
+        session.writeLine("note: the \(protocolName) protocol's test range holds \(trained.count) rows the adapter was trained on "
+                          + "(rows \(rowRanges(trained.map(\.sourceRow)))); give train_rows= past them for held-out accuracy")
+    }
+
+    /// [0, 1, 2, 5, 7, 8] -> "0–2, 5, 7–8" (the first six runs, then "…").
+    static func rowRanges(_ rows: [Int]) -> String {
+        var runs: [ClosedRange<Int>] = []
+        for r in rows.sorted() {
+            if let last = runs.last, r == last.upperBound + 1 { runs[runs.count - 1] = last.lowerBound...r } else { runs.append(r...r) }
+        }
+        let parts = runs.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }
+        return parts.count > 6 ? parts.prefix(6).joined(separator: ", ") + ", …" : parts.joined(separator: ", ")
     }
 
     /// The rows after `train_rows` (or `defaultTrainRows`), or a clear error when none are left.

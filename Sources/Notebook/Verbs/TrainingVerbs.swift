@@ -110,7 +110,8 @@ extension VerbGroup {
                         }
                     }
                 }
-                let object = TokenizedDatasetObject(examples: examples, mode: mode, maxLength: maxLength, padTokenId: pad, truncatedRows: truncated)
+                let object = TokenizedDatasetObject(examples: examples, mode: mode, maxLength: maxLength, padTokenId: pad,
+                                                    truncatedRows: truncated, questions: data.rows.map(\.question))
                 session.writeLine("tokenized \(examples.count) rows (\(mode) mode): \(formatCount(object.realTokens)) tokens, "
                                   + "\(formatCount(object.targetTokens)) trained, \(truncated) truncated to max_length \(maxLength)")
                 if mode == "notebook" && pad == eos { session.writeLine(TokenizedExample.notebookEOSWarning) }
@@ -260,6 +261,7 @@ extension VerbGroup {
                     throw inv.error("\(error.description); the adapter keeps its last good values", at: "trainer")
                 }
                 object.lastOutput = output
+                if trainer.state.global_step > 0 { object.model.trainedQuestions.formUnion(object.tokens.questions) }
                 session.writeLine(output.summary)
                 if try inv.bool("curve"), trainer.state.step_losses.count > 1 {
                     session.writeLine(LossCurve.render(trainer.state.step_losses))
