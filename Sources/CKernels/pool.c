@@ -10,7 +10,13 @@
 //
 // The ticket packs (generation << 32 | next chunk): a worker claims a chunk by a compare-and-swap
 // that also checks the generation, so a worker that wakes late can never run a chunk of a job that
-// is not the one whose function and context it read.
+// is not the one whose function and context it read. Before the caller writes a new job's function,
+// context and chunk count it closes the old generation (next chunk = MK_POOL_CLOSED): a worker that
+// read some of the new job's fields while the old ticket still looked open would otherwise claim a
+// chunk of the new job under the old generation, run it before it was published and count it as
+// done, so the caller could return while that worker still ran the caller's closure (Swift's
+// withoutActuallyEscaping check stopped the process: "non-escaping closure has escaped", seen in
+// batched decode on a loaded 2-core machine).
 #include "ckernels.h"
 #include <pthread.h>
 #include <sched.h>
@@ -25,6 +31,7 @@
 
 #define MK_POOL_MAX_WORKERS 63
 #define MK_POOL_SPIN_NS 40000   // 40 µs: longer than the gaps inside a decode step, short beside a GEMM
+#define MK_POOL_CLOSED 0xffffffffu   // the `next chunk` of a generation that hands out no more chunks
 
 static struct {
     atomic_flag busy;                 // held by the one caller using the pool
@@ -99,7 +106,7 @@ static void *worker_main(void *unused) {
 
 int mk_pool_run(long chunks, int threads, mk_pool_fn fn, void *ctx) {
     if (chunks <= 0) return 1;
-    if (chunks > 0xffffffffL) return 0;
+    if (chunks >= (long)MK_POOL_CLOSED) return 0;
     if (atomic_flag_test_and_set(&pool.busy)) return 0;   // another thread has the pool: caller falls back
     int wanted = threads - 1;
     if (wanted > MK_POOL_MAX_WORKERS) wanted = MK_POOL_MAX_WORKERS;
@@ -114,12 +121,14 @@ int mk_pool_run(long chunks, int threads, mk_pool_fn fn, void *ctx) {
         pool.workers++;
     }
 
+    uint32_t old = (uint32_t)(atomic_load(&pool.ticket) >> 32);
+    atomic_store(&pool.ticket, (uint64_t)old << 32 | MK_POOL_CLOSED);   // no claim of the old job from here on
     atomic_store(&pool.fn, fn);
     atomic_store(&pool.ctx, ctx);
     atomic_store(&pool.chunks, chunks);
     atomic_store(&pool.done, 0);
     atomic_store(&pool.level, mk_isa_level());
-    uint32_t gen = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
+    uint32_t gen = old + 1;
     atomic_store(&pool.ticket, (uint64_t)gen << 32);   // publishes the job
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.lock);

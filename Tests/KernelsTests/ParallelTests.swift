@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import Kernels
 
@@ -33,6 +34,29 @@ import Kernels
                 #expect(visits.allOnce, "count \(count)")
             }
         }
+    }
+
+    /// Back-to-back jobs of different sizes while another thread competes for the cores: a worker that read
+    /// the next job's chunk count while the previous ticket still looked open ran a chunk of the new job
+    /// before it was published (the row twice, and the caller returned while its closure still ran:
+    /// Swift stopped the process with "non-escaping closure has escaped" during batched decode).
+    @Test func jobsOfAlternatingSizesUnderLoad() {
+        let stop = Atomic<Bool>(false)
+        let competitor = Thread { while !stop.load(ordering: .relaxed) { for _ in 0..<1000 { _ = sin(Double.random(in: 0...1)) } } }
+        competitor.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        var failures = 0
+        let deadline = Date().addingTimeInterval(3)
+        var jobs = 0
+        while Date() < deadline && failures == 0 {
+            for count in [2, 8, 3, 8, 2, 5] {
+                let visits = Visits(count)
+                Parallel.rows(count, workPerRow: Parallel.minimumWork) { visits.visit($0) }
+                if !visits.allOnce { failures += 1 }
+                jobs += 1
+            }
+        }
+        #expect(failures == 0, "a row ran twice or not at all (after \(jobs) jobs)")
     }
 
     @Test func nestedCallsRun() {
