@@ -106,7 +106,19 @@ import Testing
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "\(columns)", "-y", "\(rows)", "-c", TestSupport.repoRoot.path,
                        "env MEDREPL_HISTORY=\(home.path)/history HOME=\(home.path) '\(binary.path)'"])
-        return (tmux, { _ = try? tmux.call(["kill-server"]); try? FileManager.default.removeItem(at: home) })
+        // The server and the pane's medrepl by pid too: a kill-server that fails (a loaded machine) must not
+        // leave them running after the suite.
+        let pids = (try? tmux.call(["display-message", "-p", "-t", tmux.name, "#{pid} #{pane_pid}"]))?
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) } ?? []
+        return (tmux, {
+            _ = try? tmux.call(["kill-server"])
+            for pid in pids where pid > 1 {
+                // only while the pid is still ours (tmux or medrepl), never a process that reused it
+                let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+                if command.contains(tmux.name) || command.contains(binary.path) { kill(pid, SIGKILL) }
+            }
+            try? FileManager.default.removeItem(at: home)
+        })
     }
 
     /// Issue 14's shell findings: no start-up line when all is well, a multi-line statement recalled whole,
