@@ -88,3 +88,27 @@ public struct PromptTemplate: Equatable, Sendable {
         return out + rest
     }
 }
+
+/// How a row's answer is written in the training text. The bare answer ("Warfarin") teaches the model to
+/// reply in one or two words, which on the project's own rows cost the base model's knowledge (issue 15);
+/// a sentence keeps the answer in the register the model already speaks in.
+///
+/// ```swift
+/// AnswerFormat.sentence.apply("Warfarin")   // "The answer is Warfarin."
+/// ```
+public enum AnswerFormat: String, CaseIterable, Sendable {
+    /// The answer as the dataset has it.
+    case bare
+    /// "The answer is X." (a final period of X is not doubled).
+    case sentence
+
+    public func apply(_ answer: String) -> String {
+        switch self {
+        case .bare: return answer
+        case .sentence:
+            let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+            let core = trimmed.hasSuffix(".") ? String(trimmed.dropLast()) : trimmed
+            return "The answer is \(core)."
+        }
+    }
+}

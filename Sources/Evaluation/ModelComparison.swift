@@ -70,6 +70,21 @@ public struct ModelComparison: Equatable, Sendable {
         lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
     }
 
+    /// The level below which McNemar's p marks a difference as significant.
+    public static let significance = 0.05
+
+    /// True when the fine-tuned model is significantly worse: more regressions than improvements with
+    /// McNemar's p below `significance`.
+    public var significantRegression: Bool { regressed.count > improved.count && mcnemarExactP < Self.significance }
+
+    /// One line when the fine-tuned model is significantly worse (nil otherwise): a lower answer loss does not
+    /// make such a model a better assistant.
+    public var regressionWarning: String? {
+        guard significantRegression else { return nil }
+        return String(format: "warning: the adapter made the model significantly worse on these questions: %d regressed, %d improved "
+                      + "(McNemar exact p = %.3g < %.2g); do not use it as it is", regressed.count, improved.count, mcnemarExactP, Self.significance)
+    }
+
     /// Both accuracies, the McNemar counts, and each changed question.
     public var report: String {
         var lines = ["base  \(baseInterval)", "tuned \(tunedInterval)"]
@@ -78,6 +93,7 @@ public struct ModelComparison: Equatable, Sendable {
         if pairs.count < base.selectedIndices.count {
             lines.append("(compared on the \(pairs.count) of \(base.selectedIndices.count) questions both runs finished)")
         }
+        if let regressionWarning { lines.append(regressionWarning) }
         for (title, list) in [("improved", improved), ("regressed", regressed)] where !list.isEmpty {
             lines.append("\(title):")
             for p in list {

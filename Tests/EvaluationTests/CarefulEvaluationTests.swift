@@ -114,6 +114,19 @@ struct FixedScorer: AnswerScorer {
         #expect(ModelComparison.mcnemarExactP(improved: 0, regressed: 0) == 1)
     }
 
+    /// Issue 15: a tuned model that lost significantly says so in one line, with the counts.
+    @Test func aSignificantRegressionIsWarnedAbout() throws {
+        let worse = try Self.careful().compare(test: Self.test, base: ScriptedGenerator(right: [0, 1, 2, 3, 4, 5, 6, 7]),
+                                               tuned: ScriptedGenerator(right: [0]))
+        #expect(worse.significantRegression)   // 7 regressed, 0 improved: p = 2/128
+        #expect(worse.report.contains("warning: the adapter made the model significantly worse on these questions: 7 regressed, 0 improved (McNemar exact p = 0.0156 < 0.05)"))
+        // Worse but not significantly, or better: no warning.
+        let slightly = try Self.careful().compare(test: Self.test, base: ScriptedGenerator(right: [0, 1, 2]), tuned: ScriptedGenerator(right: [0]))
+        let better = try Self.careful().compare(test: Self.test, base: ScriptedGenerator(right: [0]), tuned: ScriptedGenerator(right: [0, 1, 2, 3, 4, 5, 6, 7]))
+        #expect(!slightly.significantRegression && !slightly.report.contains("warning"))
+        #expect(!better.significantRegression && !better.report.contains("warning"))
+    }
+
     @Test func comparisonRefusesDifferentQuestions() throws {
         let a = try Self.careful(limit: 3).run(test: Self.test, generator: ScriptedGenerator(right: []))
         let b = try Self.careful(limit: 4).run(test: Self.test, generator: ScriptedGenerator(right: []))

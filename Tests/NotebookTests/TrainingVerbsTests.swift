@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Llama
 import Notebook
@@ -119,6 +120,23 @@ import Tokenizers
                 + "<|im_start|>assistant\nMitochondria<|im_end|>\n")
         let missing = errorText(session, "t = format_prompts part template=chat")
         #expect(missing.contains("template=chat needs the model's chat template"))
+    }
+
+    /// Issue 15: answers as a sentence, in the text (notebook mode) and in the rows (default mode's chat examples).
+    @Test func answersAsASentence() throws {
+        let (session, output) = try Self.tinySession()
+        try session.run("""
+            data = load_dataset "\(Self.medqa)"
+            part = select data 0 2
+            texts = format_prompts part template=chatml answer_format=sentence
+            tokens = tokenize_dataset texts tok mode=default template=chatml
+            """)
+        #expect(output().contains("formatted 2 of 2 rows with the chatml template, answers as \"The answer is ….\"\n"))
+        guard case .object(let o)? = session.value(named: "texts"), let texts = o as? DatasetObject else { Issue.record("no texts"); return }
+        #expect(texts.dataset.rows[0].answer == "The answer is Mitochondria.")
+        #expect(texts.dataset.rows[0].text?.contains("<|im_start|>assistant\nThe answer is Mitochondria.<|im_end|>") == true)
+        #expect(AnswerFormat.sentence.apply(" Warfarin. ") == "The answer is Warfarin.")
+        #expect(AnswerFormat.bare.apply("Warfarin") == "Warfarin")
     }
 
     @Test func trainingWritesTableRowsCheckpointsAndKeepsTheLimit() throws {

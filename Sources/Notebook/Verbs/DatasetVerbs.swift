@@ -129,8 +129,11 @@ extension VerbGroup {
                     Parameter("tokenizer", .object(""), optional: true, help: "the Tokenizer (or Model) whose chat template template=chat uses"),
                     Parameter("min_question", .int, default: .int(10), help: "skip questions shorter than this"),
                     Parameter("min_answer", .int, default: .int(2), help: "skip answers shorter than this"),
+                    Parameter("answer_format", .choice(AnswerFormat.allCases.map(\.rawValue)), default: .string("bare"),
+                              help: "bare: the answer as it is; sentence: \"The answer is X.\" (the rows' answers become that too, so tokenize_dataset mode=default trains on it)"),
                  ],
                  examples: ["texts = format_prompts train", "texts = format_prompts train template=chat tokenizer=model",
+                            "texts = format_prompts train answer_format=sentence",
                             "texts = format_prompts train template=\"Q: {question}\\nA: {answer}\""]) { inv, session in
                 let data = try inv.object("data", as: DatasetObject.self).dataset
                 let name = try inv.string("template")
@@ -162,13 +165,16 @@ extension VerbGroup {
                     }
                     render = { custom.render(question: $0, answer: $1) }
                 }
+                let answerFormat = AnswerFormat(rawValue: try inv.string("answer_format")) ?? .bare
                 var skippedQuestion = 0, skippedAnswer = 0
-                let formatted = data.map { row -> String? in
+                var formatted = data.map { row -> String? in
                     if row.question.unicodeScalars.count < minQ { skippedQuestion += 1; return nil }
                     if row.answer.unicodeScalars.count < minA { skippedAnswer += 1; return nil }
-                    return render(row.question, row.answer)
+                    return render(row.question, answerFormat.apply(row.answer))
                 }
+                formatted.rows = formatted.rows.map { var row = $0; row.answer = answerFormat.apply(row.answer); return row }
                 var line = "formatted \(formatted.count) of \(data.count) rows with the \(name == "notebook" ? "notebook" : name.contains("{") ? "custom" : name) template"
+                    + (answerFormat == .sentence ? ", answers as \"The answer is ….\"" : "")
                 let skipped = skippedQuestion + skippedAnswer
                 if skipped > 0 {
                     var why: [String] = []
