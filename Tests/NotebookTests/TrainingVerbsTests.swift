@@ -218,6 +218,29 @@ import Tokenizers
         #expect(!said.contains("held out") && !said.contains("note:"), "\(said)")
     }
 
+    /// Issue 15: the notebook's evaluation cell follows its mode: protocol=auto is the notebook's protocol after
+    /// training in notebook mode, and the careful one after mode=default (it evaluated 0/20 in the wrong format).
+    @Test func protocolAutoFollowsHowTheAdapterWasTrained() throws {
+        for mode in ["notebook", "default"] {
+            let (session, output) = try Self.tinySession()
+            try Self.prepare(session, outputDir: Self.scratch(), extra: "save_steps=0")
+            if mode == "default" {
+                try session.run("tokens = tokenize_dataset part tok mode=default template=chatml\ntrainer = make_trainer model args tokens")
+            }
+            try #require(Self.trainer(session)).interruptRequested = { false }
+            try session.run("train trainer progress=false curve=false")
+            let mark = output().count
+            // (the tiny model's 128 positions cannot hold the notebook's prompt: that run stops at its first example)
+            _ = errorText(session, "r = evaluate model data protocol=auto train_rows=10 k=2 limit=2 max_new_tokens=2 output=\"\(Self.scratch().path).json\"")
+            let said = String(output().dropFirst(mark))
+            if mode == "notebook" {
+                #expect(said.hasPrefix("Evaluating on 2 random test examples"), "\(said)")
+            } else {
+                #expect(said.hasPrefix("careful: ") && said.contains("n = 2)"), "\(said)")
+            }
+        }
+    }
+
     @Test func badArgumentsGiveClearErrorsWithACaret() throws {
         let (session, _) = try Self.tinySession()
         let lr = errorText(session, "args = training_args output_dir=/tmp/x learning_rate=-1")

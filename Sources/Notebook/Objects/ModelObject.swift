@@ -66,12 +66,14 @@ public final class ModelObject: LiveObject {
     /// the inference forward of `base` (see `inference`).
     public var lora: LoraModel? {
         didSet {
-            if oldValue !== lora { trainedQuestions = [] }   // another adapter: what it was trained on is not known
+            if oldValue !== lora { trainedQuestions = []; trainedMode = nil }   // another adapter: what it was trained on is not known
             syncAdapter()
         }
     }
     /// The questions the adapter was trained on in this session (`train`): evaluations leave them out by default.
     public var trainedQuestions: Set<String> = []
+    /// The `tokenize_dataset` mode the adapter was trained with in this session ("notebook" or "default"), for `protocol=auto`.
+    public var trainedMode: String?
     /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
     public var files: ModelFiles?
     /// The tokenizer that came with the weights. While `tokenizer` is still this object (not one given

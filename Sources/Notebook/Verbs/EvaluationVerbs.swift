@@ -72,7 +72,7 @@ extension VerbGroup {
              the accuracy with its Wilson 95% interval and n. output= and csv= write the JSON and CSV.
              """,
              positional: [modelParameter, evaluationDataParameter],
-             keywords: [Parameter("protocol", .choice(["careful", "notebook"]), default: .string("careful"), help: "which protocol"),
+             keywords: [protocolParameter,
                         Parameter("k", .int, default: .int(20), help: "rows sampled by the notebook protocol"),
                         Parameter("limit", .int, optional: true, help: "rows evaluated by the careful protocol (default: all)")]
                 + selectionKeywords + samplingKeywords + carefulKeywords
@@ -82,7 +82,7 @@ extension VerbGroup {
                         "results = evaluate model test limit=200 csv=careful.csv"]) { inv, session in
             let model = try inv.object("model", as: ModelObject.self)
             let data = try dataset(inv, session)
-            let notebook = try inv.string("protocol") == "notebook"
+            let notebook = try usesNotebookProtocol(inv, model)
             let run = notebook ? try runNotebook(inv, session, model: model, data: data)
                                : try runCareful(inv, session, model: model, data: data)
             try reportStop(run, session)
@@ -243,7 +243,7 @@ extension VerbGroup {
              left as it was.
              """,
              positional: [modelParameter, evaluationDataParameter],
-             keywords: [Parameter("protocol", .choice(["careful", "notebook"]), default: .string("careful"), help: "which protocol"),
+             keywords: [protocolParameter,
                         Parameter("limit", .int, default: .int(200), help: "rows compared (careful)"),
                         Parameter("k", .int, default: .int(20), help: "rows sampled (notebook protocol)"),
                         Parameter("answer_loss", .bool, default: .bool(true), help: "also measure the answers' loss before and after")]
@@ -264,7 +264,7 @@ extension VerbGroup {
             let test: QADataset
             var scoringPrompt: (String) -> String = { $0 }
             var answerPrefix = "", special = true
-            if try inv.string("protocol") == "notebook" {
+            if try usesNotebookProtocol(inv, model) {
                 var evaluation = NotebookEvaluationProtocol(trainingRows: try inv.optionalInt("train_rows") ?? 200,
                                                             k: try positive(inv, "k"), seed: try inv.optionalInt("seed") ?? session.seed)
                 evaluation.settings = try sampling(inv, session, doSample: true)
@@ -378,6 +378,19 @@ extension VerbGroup {
             throw EvaluationError.emptyTestSet("\(data.name) has no rows to evaluate")
         }
         return data
+    }
+
+    static let protocolParameter = Parameter("protocol", .choice(["careful", "notebook", "auto"]), default: .string("careful"),
+                                             help: "which protocol; auto: the one matching how the adapter was trained in this session (tokenize_dataset mode=notebook: notebook, else careful)")
+
+    /// Whether `protocol=` asks for the notebook's protocol: by name, or with `auto` because the adapter was
+    /// trained on the notebook's format (so a notebook's evaluation cell follows its `mode`).
+    static func usesNotebookProtocol(_ inv: Invocation, _ model: ModelObject) throws -> Bool {
+        switch try inv.string("protocol") {
+        case "notebook": return true
+        case "auto": return model.trainedMode == "notebook"
+        default: return false
+        }
     }
 
     /// After `train` in this session, the careful protocol leaves out the rows whose questions the adapter

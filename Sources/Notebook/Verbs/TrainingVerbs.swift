@@ -261,7 +261,10 @@ extension VerbGroup {
                     throw inv.error("\(error.description); the adapter keeps its last good values", at: "trainer")
                 }
                 object.lastOutput = output
-                if trainer.state.global_step > 0 { object.model.trainedQuestions.formUnion(object.tokens.questions) }
+                if trainer.state.global_step > 0 {
+                    object.model.trainedQuestions.formUnion(object.tokens.questions)
+                    object.model.trainedMode = object.tokens.mode
+                }
                 session.writeLine(output.summary)
                 if try inv.bool("curve"), trainer.state.step_losses.count > 1 {
                     session.writeLine(LossCurve.render(trainer.state.step_losses))
