@@ -22,7 +22,7 @@ extension VerbGroup {
             and evaluation_results.json); `protocol=careful` (the default) uses whole questions in the model's chat \
             template, greedy decoding, any number of rows, both matchers and a Wilson interval beside every accuracy. \
             Progress goes to standard error; Ctrl-C keeps the examples finished so far.
-            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, writeResultsVerb, compareVerb, answerLossVerb])
+            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, writeResultsVerb, compareVerb, answerLossVerb, sweepVerb])
     }
 
     // MARK: shared parameters

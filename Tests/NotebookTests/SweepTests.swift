@@ -1,0 +1,66 @@
+import Foundation
+import Notebook
+import Testing
+
+/// `sweep` on the tiny random model (issue 15): every combination runs and is scored, the table is sorted,
+/// the budget stops it, Ctrl-C keeps the finished runs, and resume skips them.
+@Suite struct SweepTests {
+    static func prepared() throws -> (Session, () -> String, URL) {
+        let (session, output) = try TrainingVerbsTests.tinySession()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-sweep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try TrainingVerbsTests.prepare(session, outputDir: dir, extra: "save_steps=0")
+        try session.run("validation = select data 4 8")
+        return (session, output, dir)
+    }
+
+    static let sweep = "best = sweep model tokens validation args=args learning_rate=[0.01, 0.001] r=[2, 4] limit=3 max_new_tokens=2 template=chatml"
+
+    @Test func everyCombinationIsScoredAndTheTableIsSorted() throws {
+        let (session, output, dir) = try Self.prepared()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("sweep.jsonl").path
+        try session.run(Self.sweep + " output=\"\(file)\" adapters=\"\(dir.path)/runs\"")
+        let text = output()
+        #expect(text.contains("sweep: 4 runs on 4 training rows, each scored on 3 validation rows; the base model first"), "\(text)")
+        for k in 1...4 { #expect(text.contains("run \(k)/4 learning_rate="), "\(text)") }
+        let rows = text.split(separator: "\n").filter { $0.range(of: #"^\d+ +\| "#, options: .regularExpression) != nil }
+        try #require(rows.count == 4, "\(text)")
+        // Sorted by accuracy, then answer loss: the answer-loss column never goes down within equal accuracy here.
+        let losses = rows.map { Double($0.split(separator: "|")[7].trimmingCharacters(in: .whitespaces)) ?? .nan }
+        let accuracies = rows.map { String($0.split(separator: "|")[6]) }
+        for i in 1..<rows.count where accuracies[i] == accuracies[i - 1] { #expect(losses[i] >= losses[i - 1]) }
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 4)
+        for k in 1...4 { #expect(FileManager.default.fileExists(atPath: "\(dir.path)/runs/run-\(k)/adapter_config.json")) }
+        // The best settings come back as objects to train with; the model keeps its own adapter.
+        guard case .object(let best)? = session.value(named: "best") else { Issue.record("no result"); return }
+        #expect(best.field("runs") == .int(4))
+        guard case .object(let lora)? = best.field("best_lora"), case .object(let args)? = best.field("best_args") else { Issue.record("no best"); return }
+        #expect(lora.typeName == "LoraConfig" && args.typeName == "TrainingArguments")
+        try session.run("check model.adapter == true")
+    }
+
+    @Test func theBudgetStopsItAndResumeSkipsFinishedRuns() throws {
+        let (session, output, dir) = try Self.prepared()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("sweep.jsonl").path
+        // Ctrl-C during the second run: the first is kept in the file.
+        let stream = session.output.stream
+        session.output.stream = { text in stream?(text); if text.hasPrefix("run 1/4") { session.interrupt() } }
+        try session.run(Self.sweep + " output=\"\(file)\"")
+        session.output.stream = stream
+        #expect(output().contains("interrupted: kept the 1 finished run"), "\(output())")
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 1)
+        // resume=true runs only the other three.
+        let mark = output().count
+        try session.run(Self.sweep + " output=\"\(file)\" resume=true")
+        let resumed = String(output().dropFirst(mark))
+        #expect(resumed.contains("resuming: 1 of 4 runs are already in"), "\(resumed)")
+        #expect(resumed.contains("sweep: 3 runs") && !resumed.contains("run 4/"), "\(resumed)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 4)
+        // A budget too small for any run: it says so.
+        let mark2 = output().count
+        #expect(throws: (any Error).self) { try session.run(Self.sweep + " budget=0") }
+        #expect(String(output().dropFirst(mark2)).contains("the budget of 0.0 s would be passed: stopped after 0 of 4 runs"), "\(output())")
+    }
+}
