@@ -127,6 +127,22 @@ struct FixedScorer: AnswerScorer {
         #expect(!better.significantRegression && !better.report.contains("warning"))
     }
 
+    /// Issue 15: self-distillation keeps, in the generator's own words, exactly the rows the matcher accepts.
+    @Test func selfDistillationKeepsTheAcceptedAnswersInTheModelsWords() throws {
+        let run = try Self.careful().run(test: Self.test, generator: ScriptedGenerator(right: [1, 4, 7]))
+        let (rows, kept) = SelfDistillation.rows(Self.test, run: run)
+        #expect(kept == 3)
+        for (i, row) in rows.rows.enumerated() {
+            if [1, 4, 7].contains(i) {
+                #expect(row.answer == run.examples[i].prediction.trimmingCharacters(in: .whitespacesAndNewlines))
+                #expect(row.answer != Self.test.rows[i].answer)
+            } else {
+                #expect(row.answer == "Answer \(i)")
+            }
+            #expect(row.question == Self.test.rows[i].question && row.sourceRow == Self.test.rows[i].sourceRow)
+        }
+    }
+
     @Test func comparisonRefusesDifferentQuestions() throws {
         let a = try Self.careful(limit: 3).run(test: Self.test, generator: ScriptedGenerator(right: []))
         let b = try Self.careful(limit: 4).run(test: Self.test, generator: ScriptedGenerator(right: []))

@@ -136,6 +136,10 @@ import Tokenizers
         #expect(texts.dataset.rows[0].answer == "The answer is Mitochondria.")
         #expect(texts.dataset.rows[0].text?.contains("<|im_start|>assistant\nThe answer is Mitochondria.<|im_end|>") == true)
         #expect(AnswerFormat.sentence.apply(" Warfarin. ") == "The answer is Warfarin.")
+        // answer_format=self: the model answers first (the tiny random one is never right, so every answer stays).
+        try session.run("own = format_prompts part template=chatml answer_format=self model=model")
+        #expect(output().contains("formatted 2 of 2 rows with the chatml template, 0 answers in the model's own words (it was right), the rest as the dataset has them"), "\(output())")
+        #expect(errorText(session, "t = format_prompts part answer_format=self").contains("name the model"))
         #expect(AnswerFormat.bare.apply("Warfarin") == "Warfarin")
     }
 

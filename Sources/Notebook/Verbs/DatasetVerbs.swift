@@ -1,5 +1,7 @@
 import Datasets
+import Evaluation
 import Foundation
+import Kernels
 import Tokenizers
 import Weights
 
@@ -129,13 +131,15 @@ extension VerbGroup {
                     Parameter("tokenizer", .object(""), optional: true, help: "the Tokenizer (or Model) whose chat template template=chat uses"),
                     Parameter("min_question", .int, default: .int(10), help: "skip questions shorter than this"),
                     Parameter("min_answer", .int, default: .int(2), help: "skip answers shorter than this"),
-                    Parameter("answer_format", .choice(AnswerFormat.allCases.map(\.rawValue)), default: .string("bare"),
-                              help: "bare: the answer as it is; sentence: \"The answer is X.\" (the rows' answers become that too, so tokenize_dataset mode=default trains on it)"),
+                    Parameter("answer_format", .choice(AnswerFormat.allCases.map(\.rawValue) + ["self"]), default: .string("bare"),
+                              help: "bare: the answer as it is; sentence: \"The answer is X.\"; self: the model= answers each question first and keeps "
+                                + "its own words where the careful matcher accepts them (the rows' answers change too, so tokenize_dataset mode=default trains on them)"),
+                    Parameter("model", .object("Model"), optional: true, help: "answer_format=self: the model whose answers are kept (its adapter off)"),
                  ],
                  examples: ["texts = format_prompts train", "texts = format_prompts train template=chat tokenizer=model",
-                            "texts = format_prompts train answer_format=sentence",
+                            "texts = format_prompts train answer_format=sentence", "texts = format_prompts train template=chat tokenizer=model answer_format=self model=model",
                             "texts = format_prompts train template=\"Q: {question}\\nA: {answer}\""]) { inv, session in
-                let data = try inv.object("data", as: DatasetObject.self).dataset
+                var data = try inv.object("data", as: DatasetObject.self).dataset
                 let name = try inv.string("template")
                 let minQ = try inv.int("min_question"), minA = try inv.int("min_answer")
                 let render: (String, String) -> String
@@ -166,6 +170,15 @@ extension VerbGroup {
                     render = { custom.render(question: $0, answer: $1) }
                 }
                 let answerFormat = AnswerFormat(rawValue: try inv.string("answer_format")) ?? .bare
+                var distilled: Int? = nil
+                if try inv.string("answer_format") == "self" {
+                    guard inv.has("model") else {
+                        throw inv.error("answer_format=self keeps a model's own answers: name the model", at: "answer_format", hint: "add model=MODEL")
+                    }
+                    let (rows, kept) = try selfDistilled(data, inv, session)
+                    data = rows
+                    distilled = kept
+                }
                 var skippedQuestion = 0, skippedAnswer = 0
                 var formatted = data.map { row -> String? in
                     if row.question.unicodeScalars.count < minQ { skippedQuestion += 1; return nil }
@@ -175,6 +188,7 @@ extension VerbGroup {
                 formatted.rows = formatted.rows.map { var row = $0; row.answer = answerFormat.apply(row.answer); return row }
                 var line = "formatted \(formatted.count) of \(data.count) rows with the \(name == "notebook" ? "notebook" : name.contains("{") ? "custom" : name) template"
                     + (answerFormat == .sentence ? ", answers as \"The answer is ….\"" : "")
+                    + (distilled.map { ", \($0) answers in the model's own words (it was right), the rest as the dataset has them" } ?? "")
                 let skipped = skippedQuestion + skippedAnswer
                 if skipped > 0 {
                     var why: [String] = []
@@ -189,6 +203,25 @@ extension VerbGroup {
     }
 
     static let dataParameter = Parameter("data", .object("Dataset"), help: "the dataset")
+
+    /// `answer_format=self`: the model (adapter off) answers every question with the careful protocol, and the rows
+    /// it got right keep its words (`SelfDistillation`).
+    static func selfDistilled(_ data: QADataset, _ inv: Invocation, _ session: Session) throws -> (QADataset, Int) {
+        let model = try inv.object("model", as: ModelObject.self)
+        let (prompt, special) = carefulPrompt(named: "auto", try model.requireTokenizer())
+        let careful = CarefulEvaluation(prompt: prompt, settings: .greedy(maxNewTokens: 48), batchSize: 8, rule: .normalised,
+                                        showProgress: ProgressBar.enabled)
+        let wasEnabled = model.lora?.adapterEnabled
+        model.lora?.adapterEnabled = false
+        defer { if let wasEnabled { model.lora?.adapterEnabled = wasEnabled } }
+        let flag = CancellationFlag(poll: { session.takeInterrupt() })
+        let run = try careful.run(test: data, generator: try makeGenerator(model, addSpecialTokens: special) { _ in },
+                                  cancellation: flag, label: "own answers")
+        if flag.isCancelled { throw CancelledError() }
+        guard !run.examples.isEmpty || data.rows.isEmpty else { throw failure(run) }
+        let (rows, kept) = SelfDistillation.rows(data, run: run)
+        return (rows, kept)
+    }
 }
 
 /// The tokenizer passed for `name`: a Tokenizer object, or a Model's own tokenizer.

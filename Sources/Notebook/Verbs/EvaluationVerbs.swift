@@ -485,7 +485,12 @@ extension VerbGroup {
     /// The careful prompt for `template=` and whether its encoding adds BOS/EOS (a chat template
     /// writes its own special tokens; the notebook's text and plain text go through `tokenizer(prompt)`).
     static func carefulPrompt(_ inv: Invocation, _ tokenizer: any Tokenizer) throws -> (@Sendable (String) -> String, Bool) {
-        let name = try inv.string("template")
+        carefulPrompt(named: try inv.string("template"), tokenizer)
+    }
+
+    /// The careful protocol's prompt for a `template=` name (auto: the tokenizer's chat template), and whether
+    /// encoding adds special tokens.
+    static func carefulPrompt(named name: String, _ tokenizer: any Tokenizer) -> (@Sendable (String) -> String, Bool) {
         let instruction = CarefulEvaluation.instruction
         switch name {
         case "plain": return (CarefulEvaluation.defaultPrompt, true)
