@@ -45,8 +45,13 @@ public struct LlamaConfig: Sendable, Equatable {
         self.num_hidden_layers = num_hidden_layers
         self.num_attention_heads = num_attention_heads
         self.num_key_value_heads = num_key_value_heads ?? num_attention_heads
-        self.head_dim = head_dim ?? hidden_size / num_attention_heads
+        // (no heads: `validate` says so, instead of a division by zero here)
+        self.head_dim = head_dim ?? (num_attention_heads > 0 ? hidden_size / num_attention_heads : 0)
     }
+
+    /// Sizes beyond these are no model a machine could hold; they also keep every size and byte count
+    /// computed from a config (parameters × 4 bytes, KV caches, rotary tables) far below `Int.max`.
+    public static let maxDimension = 1 << 20, maxLayers = 1 << 10, maxPositions = 1 << 20
 
     /// Query width: `num_attention_heads * head_dim`.
     public var qDim: Int { num_attention_heads * head_dim }
@@ -69,13 +74,39 @@ public struct LlamaConfig: Sendable, Equatable {
         func positive(_ v: Int, _ name: String) throws {
             if v <= 0 { throw LlamaError.invalidField(file: file, field: name, reason: "must be positive, got \(v)") }
         }
-        try positive(vocab_size, "vocab_size")
-        try positive(hidden_size, "hidden_size")
-        try positive(intermediate_size, "intermediate_size")
-        try positive(num_hidden_layers, "num_hidden_layers")
-        try positive(num_attention_heads, "num_attention_heads")
-        try positive(num_key_value_heads, "num_key_value_heads")
-        try positive(head_dim, "head_dim")
+        func inRange(_ v: Int, _ name: String, _ most: Int) throws {
+            try positive(v, name)
+            if v > most { throw LlamaError.invalidField(file: file, field: name, reason: "must be at most \(most), got \(v)") }
+        }
+        func positive(_ v: Float, _ name: String) throws {
+            if !(v > 0) || !v.isFinite { throw LlamaError.invalidField(file: file, field: name, reason: "must be a positive number, got \(v)") }
+        }
+        try inRange(vocab_size, "vocab_size", Self.maxDimension)
+        try inRange(hidden_size, "hidden_size", Self.maxDimension)
+        try inRange(intermediate_size, "intermediate_size", Self.maxDimension)
+        try inRange(num_hidden_layers, "num_hidden_layers", Self.maxLayers)
+        try inRange(num_attention_heads, "num_attention_heads", Self.maxDimension)
+        try inRange(num_key_value_heads, "num_key_value_heads", Self.maxDimension)
+        try inRange(head_dim, "head_dim", Self.maxDimension)
+        for (width, name) in [(num_attention_heads, "num_attention_heads"), (num_key_value_heads, "num_key_value_heads")] {
+            let (product, overflow) = width.multipliedReportingOverflow(by: head_dim)
+            if overflow || product > Self.maxDimension {
+                throw LlamaError.invalidField(file: file, field: name, reason: "× head_dim (\(head_dim)) must be at most \(Self.maxDimension), got \(width) heads")
+            }
+        }
+        try inRange(max_position_embeddings, "max_position_embeddings", Self.maxPositions)
+        try positive(rms_norm_eps, "rms_norm_eps")
+        try positive(rope_theta, "rope_theta")
+        if let s = rope_scaling {
+            try positive(s.factor, "rope_scaling.factor")
+            try positive(s.low_freq_factor, "rope_scaling.low_freq_factor")
+            try positive(s.high_freq_factor, "rope_scaling.high_freq_factor")
+            try inRange(s.original_max_position_embeddings, "rope_scaling.original_max_position_embeddings", Self.maxPositions)
+        }
+        for (id, name) in [(bos_token_id, "bos_token_id"), (pad_token_id, "pad_token_id")] + eos_token_ids.map({ ($0, "eos_token_id") }) {
+            guard let id else { continue }
+            if id < 0 { throw LlamaError.invalidField(file: file, field: name, reason: "must be a token id (0 or more), got \(id)") }
+        }
         if num_attention_heads % num_key_value_heads != 0 {
             throw LlamaError.invalidField(file: file, field: "num_key_value_heads",
                 reason: "(\(num_key_value_heads)) must divide num_attention_heads (\(num_attention_heads))")

@@ -77,6 +77,16 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             if let id = idsByToken[String(Character(ByteLevel.character(for: UInt8(b))))] { byteTokenIds[b] = Int32(id) }
         }
 
+        // A byte the vocabulary has no token for (SmolLM2's lacks a few control bytes) encodes as the
+        // tokenizer's unknown token, as Hugging Face's BPE does. Without one, or when it is the end-of-sequence
+        // token, that text could only lose the byte or end the sequence, so such a file is refused here.
+        if let missing = byteTokenIds.firstIndex(of: -1), settings.unkTokenId == nil || settings.unkTokenId == settings.eosTokenId {
+            let shown = missing >= 0x21 && missing < 0x7F ? " ('\(Character(UnicodeScalar(UInt8(missing))))')" : ""
+            throw TokenizerError(source, field: "model.vocab",
+                                 "has no token for byte 0x\(String(missing, radix: 16, uppercase: true))\(shown) (byte-level form "
+                                 + "\"\(ByteLevel.character(for: UInt8(missing)))\") and no unk_token other than the end-of-sequence one to stand for it")
+        }
+
         var mergeTable: [UInt64: UInt64] = [:]
         mergeTable.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
@@ -211,7 +221,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             let left = Int(top & 0xFFFF_FFFF)
             let rank = top >> 32
             let right = Int(next[left])
-            guard ids[left] >= 0, right >= 0,
+            guard ids[left] >= 0, right >= 0, ids[right] >= 0,
                   let merge = merges[UInt64(UInt32(ids[left])) << 32 | UInt64(UInt32(ids[right]))],
                   merge >> 32 == rank else { continue }   // stale: one side has merged since
             ids[left] = Int32(truncatingIfNeeded: merge & 0xFFFF_FFFF)

@@ -70,6 +70,48 @@ import Kernels
         #expect(throws: LlamaError.self) { try LlamaConfig.load(from: URL(fileURLWithPath: "/nonexistent/config.json")) }
     }
 
+    /// Issue 16's fuzzing found these config values crashing `load_model` (a range trap in the rotary tables,
+    /// a division by zero, arithmetic overflow in the memory estimate); each is now an error naming the field.
+    @Test func fuzzedConfigValuesAreErrorsNotCrashes() {
+        func message(_ json: String) -> String {
+            do { _ = try parse(json); return "no error" } catch { return "\(error)" }
+        }
+        let cases: [(String, String)] = [
+            (#""max_position_embeddings": -1"#, "'max_position_embeddings' must be positive, got -1"),
+            (#""max_position_embeddings": -128"#, "'max_position_embeddings' must be positive, got -128"),
+            (#""max_position_embeddings": -9223372036854775808"#, "'max_position_embeddings' must be positive"),
+            (#""max_position_embeddings": 9223372036854775807"#, "'max_position_embeddings' must be at most 1048576"),
+            (#""vocab_size": 9223372036854775807"#, "'vocab_size' must be at most 1048576"),
+            (#""hidden_size": 9223372036854775807"#, "field 'hidden_size'"),
+            (#""num_hidden_layers": 9223372036854775807"#, "'num_hidden_layers' must be at most 1024"),
+            (#""intermediate_size": 9223372036854775807"#, "'intermediate_size' must be at most 1048576"),
+            (#""rms_norm_eps": 0"#, "'rms_norm_eps' must be a positive number"),
+            (#""rms_norm_eps": -1e-6"#, "'rms_norm_eps' must be a positive number"),
+            (#""rope_theta": -10000"#, "'rope_theta' must be a positive number"),
+            (#""bos_token_id": -1"#, "'bos_token_id' must be a token id (0 or more), got -1"),
+            (#""eos_token_id": -2"#, "'eos_token_id' must be a token id (0 or more), got -2"),
+            (#""rope_scaling": {"rope_type": "llama3", "factor": 0, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 8192}"#,
+             "'rope_scaling.factor' must be a positive number"),
+            (#""rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": -5}"#,
+             "'rope_scaling.original_max_position_embeddings' must be positive"),
+        ]
+        // the minimal config with one field set (replacing it when the minimal config has it)
+        func with(_ field: String) -> String {
+            let key = String(field.split(separator: ":")[0])
+            let kept = minimal.split(separator: ",").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix(key) }
+            return "{" + (kept.map(String.init) + [field]).joined(separator: ",") + "}"
+        }
+        for (field, expected) in cases {
+            let text = message(with(field))
+            #expect(text.contains(expected), "\(field): \(text)")
+        }
+        // No heads and no head_dim: was a division by zero in LlamaConfig.init.
+        let noHeads = minimal.replacingOccurrences(of: #""num_attention_heads": 4"#, with: #""num_attention_heads": 0"#)
+        #expect(message("{\(noHeads)}").contains("'num_attention_heads' must be positive, got 0"), "\(message("{\(noHeads)}"))")
+        // hidden_size 2^31 without head_dim: the heads' widths stay bounded too.
+        #expect(message(with(#""hidden_size": 2147483648"#)).contains("must be at most"))
+    }
+
     @Test func fromGGUFMetadata() throws {
         let m: [String: Any] = [
             "general.architecture": "llama", "llama.embedding_length": UInt32(576), "llama.feed_forward_length": UInt32(1536),

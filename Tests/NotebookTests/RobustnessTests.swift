@@ -60,4 +60,15 @@ import Testing
         }
         #expect(parsed > 100)
     }
+
+    /// Issue 16: `x = ` and 8,000 nested lists overflowed the stack (the parser and evaluator recurse per level).
+    @Test func deeplyNestedListsAreAnErrorNotACrash() throws {
+        let (session, _) = TestSupport.session()
+        let deep = "x = " + String(repeating: "[", count: 8000) + String(repeating: "]", count: 8000)
+        #expect(throws: LanguageError.self) { try session.run(deep) }
+        do { try session.run(deep) } catch { #expect("\(error)".contains("lists are nested more than 256 deep")) }
+        // 256 levels still read and evaluate.
+        try session.run("y = " + String(repeating: "[", count: 256) + String(repeating: "]", count: 256))
+        #expect(session.value(named: "y") != nil)
+    }
 }

@@ -64,12 +64,14 @@ import Tokenizers
 
     @Test func byteLevelJSONIsReadEvenBesideATokenizerModel() throws {
         // A byte-level vocabulary ("Ġ" is the byte-level space) and a tokenizer.model that is not one:
-        // the folder must be read from tokenizer.json without touching tokenizer.model.
+        // the folder must be read from tokenizer.json without touching tokenizer.model. (Its other bytes
+        // encode as <unk>: a vocabulary lacking bytes and any unknown token is refused.)
         let dir = try temporaryFolder([
             "tokenizer.json": #"""
             {"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
              "decoder": {"type": "ByteLevel"},
-             "model": {"type": "BPE", "vocab": {"h": 0, "i": 1, "Ġ": 2, "hi": 3, "Ġhi": 4}, "merges": ["h i", "Ġ hi"]}}
+             "model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"h": 0, "i": 1, "Ġ": 2, "hi": 3, "Ġhi": 4, "<unk>": 5},
+                       "merges": ["h i", "Ġ hi"]}}
             """#,
             "tokenizer.model": "not a sentencepiece model",
         ])

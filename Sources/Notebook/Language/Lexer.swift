@@ -40,6 +40,9 @@ public struct Lexer {
     var line = 1
     var column = 1
     var bracketDepth = 0
+    /// The deepest list nesting the language reads: the parser and the evaluator recurse once per level,
+    /// and 8,000 levels overflowed the stack (issue 16).
+    public static let maxNesting = 256
 
     public init(_ source: SourceText) {
         self.source = source
@@ -130,6 +133,10 @@ public struct Lexer {
                 _ = advance(); add(.comma, startLine, startColumn, 1)
             case "[":
                 _ = advance(); bracketDepth += 1; add(.openBracket, startLine, startColumn, 1)
+                if bracketDepth > Lexer.maxNesting {   // the parser and evaluator recurse once per level
+                    throw error("lists are nested more than \(Lexer.maxNesting) deep", SourceRange(line: startLine, column: startColumn, length: 1),
+                                hint: "a list of lists rarely needs more than a few levels")
+                }
             case "]":
                 _ = advance()
                 if bracketDepth == 0 { throw error("']' without a matching '['", SourceRange(line: startLine, column: startColumn, length: 1)) }
