@@ -107,6 +107,7 @@ public enum AnswerFormat: String, CaseIterable, Sendable {
         case .bare: return answer
         case .sentence:
             let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.hasPrefix("The answer is ") { return trimmed }   // already a sentence
             let core = trimmed.hasSuffix(".") ? String(trimmed.dropLast()) : trimmed
             return "The answer is \(core)."
         }

@@ -89,9 +89,18 @@ import Tokenizers
         try session.run("""
             data = load_dataset "\(Self.medqa)"
             part = select data 0 4
-            tokens = tokenize_dataset part tok mode=default max_length=128
+            tokens = tokenize_dataset part tok mode=default max_length=128 answer_format=bare
+            sentences = tokenize_dataset part tok mode=default max_length=128
             """)
         #expect(!output().contains("warning"))
+        // Issue 15: by default the careful pipeline trains on each answer as a sentence.
+        #expect(output().contains("tokenized 4 rows (default mode): ") && output().contains("max_length 128, answers as \"The answer is ….\"\n"))
+        if case .object(let o)? = session.value(named: "sentences"), let sentences = o as? TokenizedDatasetObject {
+            let tok = try loadTokenizer(folder: Self.fixtures.appendingPathComponent("tiny-bpe"))
+            let answer = tok.encode("The answer is Mitochondria.<|im_end|>\n", addSpecialTokens: false)
+            #expect(Array(sentences.examples[0].labels.suffix(answer.count)) == answer)
+        } else { Issue.record("no sentences") }
+        #expect(errorText(session, "t = tokenize_dataset part tok answer_format=sentence").contains("answer_format= is for mode=default"))
         guard case .object(let o)? = session.value(named: "tokens"), let tokens = o as? TokenizedDatasetObject else {
             Issue.record("no tokens"); return
         }

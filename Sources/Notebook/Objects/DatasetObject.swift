@@ -11,8 +11,11 @@ import Training
 /// ```
 public final class DatasetObject: QADatasetHolder {
     public let dataset: QADataset
+    /// How `format_prompts` wrote the answers ("bare", "sentence", "self"); nil for rows as loaded, whose
+    /// answers `tokenize_dataset mode=default` may still write as sentences.
+    public let answerFormat: String?
 
-    public init(_ dataset: QADataset) { self.dataset = dataset }
+    public init(_ dataset: QADataset, answerFormat: String? = nil) { self.dataset = dataset; self.answerFormat = answerFormat }
 
     public var typeName: String { "Dataset" }
     public var summary: String {

@@ -197,7 +197,7 @@ extension VerbGroup {
                     line += ", skipped \(skipped): " + why.joined(separator: ", ")
                 }
                 session.writeLine(line)
-                return .object(DatasetObject(formatted))
+                return .object(DatasetObject(formatted, answerFormat: inv.has("answer_format") ? try inv.string("answer_format") : nil))
             },
         ])
     }
