@@ -75,7 +75,12 @@ public struct ModelComparison: Equatable, Sendable {
 
     /// True when the fine-tuned model is significantly worse: more regressions than improvements with
     /// McNemar's p below `significance`.
-    public var significantRegression: Bool { regressed.count > improved.count && mcnemarExactP < Self.significance }
+    public var significantRegression: Bool { Self.significantRegression(improved: improved.count, regressed: regressed.count) }
+
+    /// The same verdict from the counts alone (what a sweep keeps of each run).
+    public static func significantRegression(improved: Int, regressed: Int) -> Bool {
+        regressed > improved && mcnemarExactP(improved: improved, regressed: regressed) < significance
+    }
 
     /// One line when the fine-tuned model is significantly worse (nil otherwise): a lower answer loss does not
     /// make such a model a better assistant.

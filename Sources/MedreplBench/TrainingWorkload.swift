@@ -47,13 +47,8 @@ enum TrainingWorkload {
 
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: output) }
-        var args = TrainingArguments(output_dir: output.path)
-        args.num_train_epochs = 1
+        var args = TrainingArguments.notebook(output_dir: output.path)
         args.max_steps = try o.int("max-steps", -1)
-        args.per_device_train_batch_size = 1
-        args.gradient_accumulation_steps = 4
-        args.learning_rate = 2e-4
-        args.warmup_steps = 10
         args.logging_steps = try o.int("logging-steps", 10)
         args.save_steps = 0
         args.seed = seed

@@ -44,6 +44,15 @@ public struct TrainingArguments: Sendable, Equatable {
 
     public init(output_dir: String) { self.output_dir = output_dir }
 
+    /// The original notebook's arguments: 1 epoch, batch 1, gradient accumulation 4, learning rate 2e-4,
+    /// 10 warm-up steps, a log line every 10 steps (checkpoints as transformers' defaults).
+    public static func notebook(output_dir: String) -> TrainingArguments {
+        var args = TrainingArguments(output_dir: output_dir)
+        args.num_train_epochs = 1; args.per_device_train_batch_size = 1; args.gradient_accumulation_steps = 4
+        args.learning_rate = 2e-4; args.warmup_steps = 10; args.logging_steps = 10
+        return args
+    }
+
     func validate() throws {
         guard per_device_train_batch_size > 0 else { throw LoraError("per_device_train_batch_size must be positive, got \(per_device_train_batch_size)") }
         guard gradient_accumulation_steps > 0 else { throw LoraError("gradient_accumulation_steps must be positive, got \(gradient_accumulation_steps)") }

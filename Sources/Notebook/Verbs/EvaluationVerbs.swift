@@ -123,7 +123,8 @@ extension VerbGroup {
 
     static func runCareful(_ inv: Invocation, _ session: Session, model: ModelObject, data: QADataset) throws -> EvaluationRun {
         let tokenizer = try model.requireTokenizer()
-        let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model)
+        let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model,
+                               adapterScored: model.lora?.adapterEnabled ?? false)
         let (prompt, special) = try carefulPrompt(inv, tokenizer)
         var careful = try carefulEvaluation(inv, session, prompt: prompt)
         careful.limit = try rowLimit(inv, session, testCount: test.count)
@@ -279,7 +280,7 @@ extension VerbGroup {
                 let after = try evaluation.run(test: test, generator: try makeGenerator(model, addSpecialTokens: true, onBatch: check), cancellation: flag)
                 runs = (before, after)
             } else {
-                test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model)
+                test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model, adapterScored: true)
                 let (prompt, s) = try carefulPrompt(inv, tokenizer)
                 var careful = try carefulEvaluation(inv, session, prompt: prompt)
                 careful.limit = try rowLimit(inv, session, testCount: test.count)
@@ -323,7 +324,8 @@ extension VerbGroup {
             let model = try inv.object("model", as: ModelObject.self)
             let data = try dataset(inv, session)
             let tokenizer = try model.requireTokenizer()
-            let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model)
+            let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model,
+                                   adapterScored: model.lora?.adapterEnabled ?? false)
             let notebook = try inv.string("template") == "notebook"
             let (prompt, special) = try carefulPrompt(inv, tokenizer)
             var selection = CarefulEvaluation()
@@ -396,16 +398,21 @@ extension VerbGroup {
     /// After `train` in this session, the careful protocol leaves out the rows whose questions the adapter
     /// was trained on, unless `train_rows=` chooses the range (then it only says how many it includes);
     /// either way one line tells the user, so a training row's score is never read as held-out accuracy.
-    static func heldOut(_ test: QADataset, _ inv: Invocation, _ session: Session, _ model: ModelObject) throws -> QADataset {
-        let trained = test.rows.filter { model.trainedQuestions.contains($0.question) }
-        guard !trained.isEmpty, model.lora?.adapterEnabled ?? false || inv.verb.name == "compare" else { return test }
+    /// `adapterScored`: whether the adapter takes part in the scores (compare always switches it on; with it off,
+    /// the base model never saw the rows).
+    static func heldOut(_ test: QADataset, _ inv: Invocation, _ session: Session, _ model: ModelObject,
+                        adapterScored: Bool) throws -> QADataset {
+        let (trained, untrained) = test.rows.reduce(into: ([QARow](), [QARow]())) {
+            if model.trainedQuestions.contains($1.question) { $0.0.append($1) } else { $0.1.append($1) }
+        }
+        guard !trained.isEmpty, adapterScored else { return test }
         let which = "rows " + rowRanges(trained.map(\.sourceRow)) + " of \(test.name)"
         if inv.has("train_rows") {
             session.writeLine("note: \(trained.count) of the \(test.count) rows evaluated were trained on (\(which)): their scores are not held-out accuracy")
             return test
         }
         var kept = test
-        kept.rows = test.rows.filter { !model.trainedQuestions.contains($0.question) }
+        kept.rows = untrained
         guard !kept.rows.isEmpty else {
             throw inv.error("every row of \(test.name) was trained on in this session, so none is held out", at: "data",
                             hint: "evaluate other rows (select, or a test file), or give train_rows= to score these anyway")

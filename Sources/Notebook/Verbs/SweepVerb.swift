@@ -27,11 +27,11 @@ struct SweepRecord: Codable, Equatable {
     var answerLoss: Double
     var improved: Int
     var regressed: Int
-    var mcnemarP: Double
     var trainLoss: Double
     var seconds: Double
 
     var accuracy: WilsonInterval { WilsonInterval(successes: correct, n: n) }
+    var mcnemarP: Double { ModelComparison.mcnemarExactP(improved: improved, regressed: regressed) }
 }
 
 /// What `sweep` returns: the runs, best first, and the best settings as objects to train with.
@@ -123,6 +123,17 @@ extension VerbGroup {
         }
     }
 
+    /// What `lora_config` with no options gives: its defaults are declared once, on the verb.
+    static func defaultLoraConfig(_ session: Session) throws -> LoraConfig {
+        guard let verb = session.registry.verb(named: "lora_config"),
+              let statement = try Parser.parse(SourceText(file: "<sweep>", text: "lora_config"), verbs: session.registry.verbNames).first,
+              case .object(let made) = try verb.handler(try session.bind(statement, to: verb), session),
+              let config = (made as? LoraConfigObject)?.config else {
+            preconditionFailure("lora_config makes a LoraConfig")
+        }
+        return config
+    }
+
     static func runSweep(_ inv: Invocation, _ session: Session) throws -> Value {
         let model = try inv.object("model", as: ModelObject.self)
         let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
@@ -134,24 +145,19 @@ extension VerbGroup {
         if overlap > 0 { session.writeLine("note: \(overlap) validation rows are also training rows; their scores are not held-out") }
 
         // The base settings and the grid.
-        var baseLora = try inv.has("lora") ? inv.object("lora", as: LoraConfigObject.self).config
-            : try LoraConfig(r: 16, lora_alpha: 32, lora_dropout: 0.05, target_modules: notebookTargets, seed: UInt64(max(session.seed, 0)))
+        var baseLora = try inv.has("lora") ? inv.object("lora", as: LoraConfigObject.self).config : try defaultLoraConfig(session)
         baseLora.base_model_name_or_path = baseLora.base_model_name_or_path ?? model.source
         var baseArgs: TrainingArguments
         if inv.has("args") {
             baseArgs = try inv.object("args", as: TrainingArgumentsObject.self).arguments
-        } else {   // the notebook's
-            baseArgs = TrainingArguments(output_dir: NSTemporaryDirectory() + "medrepl-sweep")
-            baseArgs.num_train_epochs = 1; baseArgs.per_device_train_batch_size = 1; baseArgs.gradient_accumulation_steps = 4
-            baseArgs.learning_rate = 2e-4; baseArgs.warmup_steps = 10
+        } else {
+            baseArgs = .notebook(output_dir: NSTemporaryDirectory() + "medrepl-sweep")
         }
         baseArgs.save_steps = 0
         func numbers(_ name: String) throws -> [Double]? {
             guard inv.has(name) else { return nil }
             let list = try inv.list(name)
-            let values = list.compactMap { v -> Double? in
-                switch v { case .int(let i): return Double(i); case .double(let d): return d; default: return nil }
-            }
+            let values = list.compactMap(\.number)
             guard values.count == list.count, !values.isEmpty else { throw inv.error("\(name)= needs a list of numbers, as in \(name)=[1, 2]", at: name) }
             return values
         }
@@ -263,7 +269,7 @@ extension VerbGroup {
             let cmp = try ModelComparison(base: baseRun, tuned: run)
             records.append(SweepRecord(settings: settings, correct: cmp.tunedInterval.successes, n: cmp.pairs.count,
                                        answerLoss: loss.meanLoss, improved: cmp.improved.count, regressed: cmp.regressed.count,
-                                       mcnemarP: cmp.mcnemarExactP, trainLoss: out.train_loss, seconds: Date().timeIntervalSince(runStart)))
+                                       trainLoss: out.train_loss, seconds: Date().timeIntervalSince(runStart)))
             let record = records.last!
             session.writeLine("run \(k + 1)/\(grid.count) \(settings.text): \(record.accuracy), answer loss "
                               + String(format: "%.4f", record.answerLoss) + ", +\(record.improved) -\(record.regressed) against the base, "
@@ -290,8 +296,7 @@ extension VerbGroup {
                                  bestLora: bestLora, bestArgs: bestArgs)
         session.writeLine(result.table)
         if let stopped { session.writeLine(stopped) }
-        let cmp = ModelComparison.mcnemarExactP(improved: best.improved, regressed: best.regressed)
-        if best.regressed > best.improved && cmp < ModelComparison.significance {
+        if ModelComparison.significantRegression(improved: best.improved, regressed: best.regressed) {
             session.writeLine("warning: even the best run is significantly worse than the base model on these rows")
         }
         session.writeLine("best: \(best.settings.text); its settings are the result's best_lora and best_args")
