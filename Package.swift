@@ -37,6 +37,7 @@ let package = Package(
     products: [
         .executable(name: "medrepl", targets: ["medrepl"]),
         .executable(name: "medrepl-bench", targets: ["MedreplBench"]),
+        .executable(name: "medrepl-fuzz", targets: ["MedreplFuzz"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -62,6 +63,11 @@ let package = Package(
         // The benchmark's medrepl side (tools/bench/run.sh): the engine only, one workload per process.
         .executableTarget(name: "MedreplBench", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets"],
                           swiftSettings: nativeSwift),
+        // Fuzz targets for every parser (tools/fuzz/run.sh builds them with libFuzzer; the tests replay their findings).
+        .target(name: "FuzzTargets", dependencies: ["Weights", "Tokenizers", "Llama", "Training", "Datasets", "Notebook"],
+                path: "tools/fuzz/FuzzTargets", swiftSettings: nativeSwift),
+        .executableTarget(name: "MedreplFuzz", dependencies: ["FuzzTargets"], path: "tools/fuzz/medrepl-fuzz",
+                          swiftSettings: nativeSwift),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "CSentencePiece", "CEditLine"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights"], exclude: ["Fixtures"]),
@@ -70,6 +76,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Weights"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
     ]
 )

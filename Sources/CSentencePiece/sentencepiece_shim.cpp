@@ -1,6 +1,8 @@
 #include "sentencepiece_shim.h"
 #include <sentencepiece_processor.h>
 #include <cstring>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,26 +17,44 @@ static void copy_message(const std::string &message, char *error, size_t capacit
     error[n] = 0;
 }
 
-extern "C" spm_processor *spm_load(const char *path, char *error, size_t error_capacity) {
-    auto *p = new spm_processor();
-    auto status = p->impl.Load(path);
-    if (!status.ok()) {
-        copy_message(status.ToString(), error, error_capacity);
-        delete p;
-        return nullptr;
+// libsentencepiece reports most bad models through its status, but some through C++ exceptions (its
+// double-array trie throws on an empty piece, found by tools/fuzz's sentencepiece target): no exception may
+// cross into Swift, where it would end the process, so every entry point catches them and fails instead.
+#define SPM_CATCH(fail) catch (...) { fail; }
+
+/// Loads with `load` (a status-returning call on a fresh processor); nullptr and a message on failure.
+template <typename Load>
+static spm_processor *load_processor(Load load, char *error, size_t error_capacity) {
+    try {
+        auto p = std::make_unique<spm_processor>();
+        auto status = load(p->impl);
+        if (!status.ok()) {
+            copy_message(status.ToString(), error, error_capacity);
+            return nullptr;
+        }
+        return p.release();
+    } catch (const std::exception &e) {
+        // "./third_party/darts_clone/darts.h:1143: exception: failed to insert key: zero-length key": keep what
+        // went wrong, not where in the library.
+        std::string what = e.what();
+        auto at = what.rfind("exception: ");
+        if (at != std::string::npos) what = what.substr(at + 11);
+        if (what.find("zero-length key") != std::string::npos) what = "a piece is empty (each piece needs at least one character)";
+        copy_message("the library stopped reading it: " + what, error, error_capacity);
+    } catch (...) {
+        copy_message("the library stopped reading it", error, error_capacity);
     }
-    return p;
+    return nullptr;
+}
+
+extern "C" spm_processor *spm_load(const char *path, char *error, size_t error_capacity) {
+    return load_processor([&](sentencepiece::SentencePieceProcessor &impl) { return impl.Load(path); }, error, error_capacity);
 }
 
 extern "C" spm_processor *spm_load_from_bytes(const void *bytes, size_t count, char *error, size_t error_capacity) {
-    auto *p = new spm_processor();
-    auto status = p->impl.LoadFromSerializedProto(std::string(static_cast<const char *>(bytes), count));
-    if (!status.ok()) {
-        copy_message(status.ToString(), error, error_capacity);
-        delete p;
-        return nullptr;
-    }
-    return p;
+    return load_processor([&](sentencepiece::SentencePieceProcessor &impl) {
+        return impl.LoadFromSerializedProto(std::string(static_cast<const char *>(bytes), count));
+    }, error, error_capacity);
 }
 
 extern "C" void spm_free(spm_processor *p) { delete p; }
@@ -46,8 +66,9 @@ extern "C" int32_t spm_pad_id(const spm_processor *p) { return p->impl.pad_id();
 
 extern "C" int32_t spm_encode(const spm_processor *p, const char *text, size_t length, int32_t *ids, int32_t capacity) {
     std::vector<int> out;
-    auto status = p->impl.Encode(std::string(text, length), &out);
-    if (!status.ok()) return -1;
+    try {
+        if (!p->impl.Encode(std::string(text, length), &out).ok()) return -1;
+    } SPM_CATCH(return -1)
     int32_t n = static_cast<int32_t>(out.size());
     for (int32_t i = 0; i < n && i < capacity; i++) ids[i] = out[i];
     return n;
@@ -56,8 +77,9 @@ extern "C" int32_t spm_encode(const spm_processor *p, const char *text, size_t l
 extern "C" int32_t spm_decode(const spm_processor *p, const int32_t *ids, int32_t count, char *text, size_t capacity) {
     std::vector<int> in(ids, ids + count);
     std::string out;
-    auto status = p->impl.Decode(in, &out);
-    if (!status.ok()) return -1;
+    try {
+        if (!p->impl.Decode(in, &out).ok()) return -1;
+    } SPM_CATCH(return -1)
     if (text && capacity > 0) {
         size_t n = out.size() < capacity - 1 ? out.size() : capacity - 1;
         std::memcpy(text, out.data(), n);
@@ -78,8 +100,11 @@ extern "C" int32_t spm_id_to_piece(const spm_processor *p, int32_t id, char *pie
 }
 
 extern "C" int32_t spm_piece_to_id(const spm_processor *p, const char *piece) { return p->impl.PieceToId(piece); }
-extern "C" float spm_score(const spm_processor *p, int32_t id) { return p->impl.GetScore(id); }
+extern "C" float spm_score(const spm_processor *p, int32_t id) {
+    return id < 0 || id >= p->impl.GetPieceSize() ? 0 : p->impl.GetScore(id);
+}
 extern "C" int32_t spm_piece_kind(const spm_processor *p, int32_t id) {
+    if (id < 0 || id >= p->impl.GetPieceSize()) return 0;
     if (p->impl.IsControl(id)) return 1;
     if (p->impl.IsUnknown(id)) return 2;
     if (p->impl.IsByte(id)) return 3;
