@@ -17,6 +17,11 @@ public struct AnswerLoss: Equatable, Sendable, CustomStringConvertible {
     /// True when cancelled before the last example.
     public var stoppedEarly: Bool
 
+    public init(examples: [(index: Int, loss: Double, tokens: Int)], stoppedEarly: Bool = false) {
+        self.examples = examples
+        self.stoppedEarly = stoppedEarly
+    }
+
     public static func == (a: AnswerLoss, b: AnswerLoss) -> Bool {
         a.stoppedEarly == b.stoppedEarly && a.examples.count == b.examples.count
             && zip(a.examples, b.examples).allSatisfy { $0.index == $1.index && $0.loss == $1.loss && $0.tokens == $1.tokens }

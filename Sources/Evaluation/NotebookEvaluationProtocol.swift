@@ -15,10 +15,12 @@ public enum EvaluationError: Error, CustomStringConvertible, LocalizedError, Equ
     case mismatchedRuns(String)
     /// A bad setting.
     case invalidArgument(String)
+    /// A results file that is missing or not what it should be.
+    case unreadableFile(String)
 
     public var description: String {
         switch self {
-        case .emptyTestSet(let message), .mismatchedRuns(let message), .invalidArgument(let message):
+        case .emptyTestSet(let message), .mismatchedRuns(let message), .invalidArgument(let message), .unreadableFile(let message):
             return message
         case .sampleLargerThanPopulation(let k, let n):
             return k < 0 ? "cannot pick a negative number (\(k)) of examples"

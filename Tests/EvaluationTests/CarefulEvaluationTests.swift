@@ -143,6 +143,44 @@ struct FixedScorer: AnswerScorer {
         }
     }
 
+    /// Issue 15: what `compare output=` keeps, read back, and the side-by-side table of `comparisons`.
+    @Test func comparisonSummaryRoundTripsAndTabulates() throws {
+        let cmp = try Self.careful().compare(test: Self.test, base: ScriptedGenerator(right: [0, 1]),
+                                             tuned: ScriptedGenerator(right: [1, 2, 3, 4, 5]))
+        let loss = AnswerLoss(examples: [(index: 0, loss: 2.0, tokens: 1), (index: 1, loss: 4.0, tokens: 3)], stoppedEarly: false)
+        let summary = ComparisonSummary(cmp, pipeline: "default", protocol: "careful", lossBefore: loss, lossAfter: nil)
+        #expect(summary.questions == 10 && summary.base_correct == 2 && summary.tuned_correct == 5)
+        #expect(summary.improved == 4 && summary.regressed == 1 && abs(summary.mcnemar_p - 0.375) < 1e-12)
+        #expect(summary.answer_loss_before == loss.meanLoss && summary.answer_loss_after == nil)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-summary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("cmp.json").path
+        try summary.write(to: path)
+        #expect(try ComparisonSummary.read(from: path) == summary)
+        var notebook = summary
+        notebook.pipeline = "notebook"; notebook.protocol = "notebook"; notebook.answer_loss_after = 2.5
+        let table = ComparisonSummary.table([notebook, summary]).split(separator: "\n").map(String.init)
+        #expect(table == [
+            "pipeline | protocol | questions | base               | tuned               | improved | regressed | McNemar p | answer loss",
+            "notebook | notebook | 10        | 20.0% (5.7%–51.0%) | 50.0% (23.7%–76.3%) | 4        | 1         | 0.375     | 3.500 → 2.500",
+            "default  | careful  | 10        | 20.0% (5.7%–51.0%) | 50.0% (23.7%–76.3%) | 4        | 1         | 0.375     | -",
+        ])
+        // Files that are not summaries: the error names the file as the user gave it.
+        let bad = dir.appendingPathComponent("bad.json").path
+        try Data("{\"pipeline\": 3}".utf8).write(to: URL(fileURLWithPath: bad))
+        #expect(throws: EvaluationError.unreadableFile("b.json: not a comparison summary (the file `compare ... output=` writes)")) {
+            try ComparisonSummary.read(from: bad, shown: "b.json")
+        }
+        #expect(throws: EvaluationError.unreadableFile("none.json: no such file; `compare MODEL DATA output=none.json` writes it")) {
+            try ComparisonSummary.read(from: dir.appendingPathComponent("none.json").path, shown: "none.json")
+        }
+        var impossible = summary
+        impossible.tuned_correct = 11
+        try impossible.write(to: path)
+        #expect(throws: EvaluationError.self) { try ComparisonSummary.read(from: path) }
+    }
+
     @Test func comparisonRefusesDifferentQuestions() throws {
         let a = try Self.careful(limit: 3).run(test: Self.test, generator: ScriptedGenerator(right: []))
         let b = try Self.careful(limit: 4).run(test: Self.test, generator: ScriptedGenerator(right: []))

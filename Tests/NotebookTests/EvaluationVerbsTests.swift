@@ -188,6 +188,15 @@ final class ASCIITokenizer: Tokenizer {
         #expect(text.contains("base  \(cmp.comparison.baseInterval)\ntuned \(cmp.comparison.tunedInterval)\nchanged: "))
         #expect(text.contains(String(format: "answer loss %.3f → %.3f", lossBefore, lossAfter)))
 
+        // Saved for `comparisons`: the row is named by how the adapter was trained (here loaded: "adapter") or label=.
+        try session.run("cmp2 = compare model \"qa.json\" limit=4 max_new_tokens=8 template=plain answer_loss=false output=cmp.json label=mine")
+        #expect(output().contains("Comparison saved to cmp.json"))
+        try session.run("comparisons cmp.json")
+        let row = ComparisonSummary.table([ComparisonSummary(cmp.comparison, pipeline: "mine", protocol: "careful", lossBefore: nil, lossAfter: nil)])
+        #expect(output().contains(row))
+        let missing = try #require(throws: LanguageError.self) { try session.run("comparisons missing.json") }
+        #expect("\(missing)".contains("missing.json: no such file; `compare MODEL DATA output=missing.json` writes it"))
+
         // answer_loss alone, adapter off: the base model's figure.
         lora.adapterEnabled = false
         try session.run("l = answer_loss model \"qa.json\" limit=4 template=plain")

@@ -175,6 +175,8 @@ extension Session {
         }
         let path = w.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if let root = values[path[0]], path.allSatisfy({ !$0.isEmpty }) {
+            // Where a path is expected, `cmp.json` is a file name when the object `cmp` has no such field.
+            if type == .path, path.count > 1, (try? field(path: path, root: root, expr: expr, source: source)) == nil { return .string(w) }
             return try field(path: path, root: root, expr: expr, source: source)
         }
         switch type {

@@ -78,7 +78,7 @@ public enum Help {
         | `'^\\d+$'` | string | taken as written: no escapes, no expansion (regular expressions) |
         | `[1, "a", x]` | list | items of any type, over several lines if needed |
         | `model`, `trainer.args.learning_rate`, `rows.0` | any | a name, a field of a live object, an item of a list |
-        | `data/train.json`, `${HOME}/runs` | string | a bare word where text is expected is the text itself |
+        | `data/train.json`, `${HOME}/runs` | string | a bare word where text is expected is the text itself (where a file is expected, `cmp.json` is a file even when `cmp` is a name, unless `cmp` has a field `json`) |
 
         Live objects (models, tokenizers, datasets, trainers, results) are shown by `vars` and `show NAME`,
         have fields to read (`show trainer.args`), and are freed with `del NAME`.

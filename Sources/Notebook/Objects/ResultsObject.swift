@@ -40,7 +40,7 @@ public final class ResultsObject: LiveObject {
         case "seconds_per_example": return .double(run.secondsPerExample)
         case "empty_predictions": return .int(run.emptyPredictions)
         case "flagged": return .int(run.flagged.count)
-        case "stopped": return run.stopReason.map { .string("\($0)") } ?? .none
+        case "stopped": return run.stopReason.map { .string("\($0)") } ?? Value.none
         case "settings": return .string("\(run.settings)")
         case "selected_indices": return .list(run.selectedIndices.map { .int($0) })
         default: return nil
@@ -95,8 +95,8 @@ public final class ComparisonObject: LiveObject {
         case "regressed": return .int(c.regressed.count)
         case "unchanged": return .int(c.bothCorrect + c.neitherCorrect)
         case "mcnemar_p": return .double(c.mcnemarExactP)
-        case "answer_loss_before": return lossBefore.map { .double($0.meanLoss) } ?? .none
-        case "answer_loss_after": return lossAfter.map { .double($0.meanLoss) } ?? .none
+        case "answer_loss_before": return lossBefore.map { .double($0.meanLoss) } ?? Value.none
+        case "answer_loss_after": return lossAfter.map { .double($0.meanLoss) } ?? Value.none
         default: return nil
         }
     }

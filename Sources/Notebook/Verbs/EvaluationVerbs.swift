@@ -22,7 +22,7 @@ extension VerbGroup {
             and evaluation_results.json); `protocol=careful` (the default) uses whole questions in the model's chat \
             template, greedy decoding, any number of rows, both matchers and a Wilson interval beside every accuracy. \
             Progress goes to standard error; Ctrl-C keeps the examples finished so far.
-            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, writeResultsVerb, compareVerb, answerLossVerb, sweepVerb])
+            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, writeResultsVerb, compareVerb, comparisonsVerb, answerLossVerb, sweepVerb])
     }
 
     // MARK: shared parameters
@@ -247,9 +247,12 @@ extension VerbGroup {
              keywords: [protocolParameter,
                         Parameter("limit", .int, default: .int(200), help: "rows compared (careful)"),
                         Parameter("k", .int, default: .int(20), help: "rows sampled (notebook protocol)"),
-                        Parameter("answer_loss", .bool, default: .bool(true), help: "also measure the answers' loss before and after")]
+                        Parameter("answer_loss", .bool, default: .bool(true), help: "also measure the answers' loss before and after"),
+                        Parameter("output", .path, optional: true, help: "a JSON file for the figures, for `comparisons` to put beside others"),
+                        Parameter("label", .string, optional: true,
+                                  help: "the row's name in `comparisons` (default: how the adapter was trained, notebook or default, else adapter)")]
                 + selectionKeywords + samplingKeywords + carefulKeywords,
-             examples: ["cmp = compare model test limit=200", "cmp = compare model data protocol=notebook"]) { inv, session in
+             examples: ["cmp = compare model test limit=200", "cmp = compare model data protocol=notebook output=outputs/comparison.json"]) { inv, session in
             let model = try inv.object("model", as: ModelObject.self)
             guard let lora = model.lora else {
                 throw inv.error("model \(model.source) has no LoRA adapter, so there is nothing to compare with the base",
@@ -265,7 +268,8 @@ extension VerbGroup {
             let test: QADataset
             var scoringPrompt: (String) -> String = { $0 }
             var answerPrefix = "", special = true
-            if try usesNotebookProtocol(inv, model) {
+            let notebookProtocol = try usesNotebookProtocol(inv, model)
+            if notebookProtocol {
                 var evaluation = NotebookEvaluationProtocol(trainingRows: try inv.optionalInt("train_rows") ?? 200,
                                                             k: try positive(inv, "k"), seed: try inv.optionalInt("seed") ?? session.seed)
                 evaluation.settings = try sampling(inv, session, doSample: true)
@@ -308,7 +312,31 @@ extension VerbGroup {
             if flag.isCancelled {
                 session.writeLine("interrupted: compared the \(comparison.pairs.count) questions both runs finished")
             }
+            if let output = try inv.optionalString("output"), !comparison.pairs.isEmpty {
+                let summary = ComparisonSummary(comparison, pipeline: try inv.optionalString("label") ?? model.trainedMode ?? "adapter",
+                                                protocol: notebookProtocol ? "notebook" : "careful",
+                                                lossBefore: losses?.0, lossAfter: losses?.1)
+                try summary.write(to: session.resolvePath(output).path)
+                session.writeLine("Comparison saved to \(output)")
+            }
             return .object(object)
+        }
+    }
+
+    /// `comparisons FILE...`: saved comparisons side by side.
+    static var comparisonsVerb: Verb {
+        Verb("comparisons", summary: "Put comparisons saved by `compare ... output=` side by side, one row each.",
+             details: "The main job (scripts/main.sh) ends with it: the notebook's pipeline and the careful one, each tuned model "
+                + "against its base on held-out questions, with intervals, McNemar's counts and the answer loss.",
+             rest: Parameter("files", .path, help: "JSON files written by compare output="),
+             examples: ["comparisons outputs/comparison-notebook.json outputs/comparison-default.json"]) { inv, session in
+            let files = inv.rest.map(\.text)
+            guard !files.isEmpty else {
+                throw inv.error("no files given", hint: "comparisons outputs/comparison-notebook.json outputs/comparison-default.json")
+            }
+            let rows = try files.map { try ComparisonSummary.read(from: session.resolvePath($0).path, shown: $0) }
+            session.writeLine(ComparisonSummary.table(rows))
+            return .none
         }
     }
 
