@@ -27,8 +27,8 @@ import Testing
         let rows = text.split(separator: "\n").filter { $0.range(of: #"^\d+ +\| "#, options: .regularExpression) != nil }
         try #require(rows.count == 4, "\(text)")
         // Sorted by accuracy, then answer loss: the answer-loss column never goes down within equal accuracy here.
-        let losses = rows.map { Double($0.split(separator: "|")[7].trimmingCharacters(in: .whitespaces)) ?? .nan }
-        let accuracies = rows.map { String($0.split(separator: "|")[6]) }
+        let losses = rows.map { Double($0.split(separator: "|")[9].trimmingCharacters(in: .whitespaces)) ?? .nan }
+        let accuracies = rows.map { String($0.split(separator: "|")[8]) }
         for i in 1..<rows.count where accuracies[i] == accuracies[i - 1] { #expect(losses[i] >= losses[i - 1]) }
         #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 4)
         for k in 1...4 { #expect(FileManager.default.fileExists(atPath: "\(dir.path)/runs/run-\(k)/adapter_config.json")) }
@@ -62,5 +62,28 @@ import Testing
         let mark2 = output().count
         #expect(throws: (any Error).self) { try session.run(Self.sweep + " budget=0") }
         #expect(String(output().dropFirst(mark2)).contains("the budget of 0.0 s would be passed: stopped after 0 of 4 runs"), "\(output())")
+    }
+
+    /// Issue 15: the answer format (a list of tokenized sets) and the target modules are axes of the grid too.
+    @Test func answerFormatsAndTargetModulesAreAxes() throws {
+        let (session, output, dir) = try Self.prepared()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try session.run("""
+            bare = tokenize_dataset part tok mode=default answer_format=bare max_length=64 template=chatml
+            sentences = tokenize_dataset part tok mode=default max_length=64 template=chatml
+            best = sweep model [bare, sentences] validation args=args learning_rate=[0.01] target_modules=[["q_proj"], ["q_proj", "v_proj"]] limit=3 max_new_tokens=2 template=chatml
+            """)
+        let text = output()
+        #expect(text.contains("sweep: 4 runs on 4 or 4 training rows"), "\(text)")
+        let rows = text.split(separator: "\n").filter { $0.range(of: #"^\d+ +\| "#, options: .regularExpression) != nil }
+        try #require(rows.count == 4, "\(text)")
+        let cells = rows.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+        #expect(Set(cells.map { "\($0[6]) \($0[7])" }) == ["bare q", "bare q,v", "sentence q", "sentence q,v"], "\(text)")
+        guard case .object(let best)? = session.value(named: "best"), case .object(let lora)? = best.field("best_lora"),
+              case .list(let modules)? = lora.field("target_modules") else { Issue.record("no best_lora"); return }
+        #expect(modules.map(\.text) == (cells[0][7] == "q" ? ["q_proj"] : ["q_proj", "v_proj"]))
+        // A wrong axis value gets an error naming the keyword.
+        #expect(throws: (any Error).self) { try session.run("sweep model [bare, 3] validation args=args") }
+        #expect(throws: (any Error).self) { try session.run("sweep model bare validation args=args target_modules=[\"q_proj\"]") }
     }
 }

@@ -56,11 +56,14 @@ public final class TokenizedDatasetObject: LiveObject {
 
     /// The questions of the rows, in order: a model trained on them knows their answers.
     public let questions: [String]
+    /// How the answers were written (`bare`, `sentence`, `self`): what `sweep` names a set of rows by.
+    public let answerFormat: String
 
     public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
-                questions: [String] = []) {
+                questions: [String] = [], answerFormat: String = "bare") {
         self.examples = examples; self.mode = mode; self.maxLength = maxLength
         self.padTokenId = padTokenId; self.truncatedRows = truncatedRows; self.questions = questions
+        self.answerFormat = answerFormat
     }
 
     /// Tokens that carry a loss (label != -100), over every row.
@@ -75,7 +78,7 @@ public final class TokenizedDatasetObject: LiveObject {
         "\(examples.count) rows, \(mode) mode, max_length \(maxLength), \(formatCount(realTokens)) tokens, "
             + "\(formatCount(targetTokens)) trained, pad id \(padTokenId)"
     }
-    public var fieldNames: [String] { ["rows", "mode", "max_length", "pad_token_id", "tokens", "trained_tokens", "truncated"] }
+    public var fieldNames: [String] { ["rows", "mode", "max_length", "pad_token_id", "tokens", "trained_tokens", "truncated", "answer_format"] }
     public func field(_ name: String) -> Value? {
         switch name {
         case "rows": return .int(examples.count)
@@ -85,6 +88,7 @@ public final class TokenizedDatasetObject: LiveObject {
         case "tokens": return .int(realTokens)
         case "trained_tokens": return .int(targetTokens)
         case "truncated": return .int(truncatedRows)
+        case "answer_format": return .string(answerFormat)
         default: return nil
         }
     }

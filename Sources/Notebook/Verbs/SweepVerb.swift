@@ -12,10 +12,19 @@ struct SweepSettings: Codable, Equatable, Hashable {
     var lora_alpha: Double
     var num_train_epochs: Double
     var lora_dropout: Double
+    /// The training rows by their answers' format (`sentence`, `bare`, `self`; `2:bare` when two sets share one).
+    var answers: String?
+    var target_modules: [String]?
 
     var text: String {
         "learning_rate=\(Value.format(learning_rate)) r=\(r) lora_alpha=\(Value.format(lora_alpha)) "
             + "num_train_epochs=\(Value.format(num_train_epochs)) lora_dropout=\(Value.format(lora_dropout))"
+            + (answers.map { " answers=\($0)" } ?? "") + (target_modules.map { " target_modules=" + Self.modules($0) } ?? "")
+    }
+
+    /// `q,k,v,o,gate,up,down` (the projections without `_proj`).
+    static func modules(_ names: [String]) -> String {
+        names.map { $0.hasSuffix("_proj") ? String($0.dropLast(5)) : $0 }.joined(separator: ",")
     }
 }
 
@@ -67,15 +76,20 @@ public final class SweepObject: LiveObject {
     var table: String {
         func cell(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         let accuracyWidth = ([baseAccuracy] + records.map(\.accuracy)).map { "\($0)".count }.max() ?? 10
-        var lines = ["rank | learning_rate | r   | alpha | epochs | dropout | " + cell("accuracy", accuracyWidth)
+        let answersWidth = max(7, records.map { ($0.settings.answers ?? "").count }.max() ?? 0)
+        let modulesWidth = max(7, records.map { SweepSettings.modules($0.settings.target_modules ?? []).count }.max() ?? 0)
+        var lines = ["rank | learning_rate | r   | alpha | epochs | dropout | " + cell("answers", answersWidth) + " | "
+                     + cell("modules", modulesWidth) + " | " + cell("accuracy", accuracyWidth)
                      + " | answer loss | vs base | p     | train loss | time",
-                     "base |               |     |       |        |         | " + cell("\(baseAccuracy)", accuracyWidth)
+                     "base |               |     |       |        |         | " + cell("", answersWidth) + " | " + cell("", modulesWidth)
+                     + " | " + cell("\(baseAccuracy)", accuracyWidth)
                      + " | " + String(format: "%11.4f", baseLoss) + " |         |       |            |"]
         for (i, r) in records.enumerated() {
             let s = r.settings
             lines.append(cell("\(i + 1)", 4) + " | " + cell(Value.format(s.learning_rate), 13) + " | " + cell("\(s.r)", 3) + " | "
                          + cell(Value.format(s.lora_alpha), 5) + " | " + cell(Value.format(s.num_train_epochs), 6) + " | "
-                         + cell(Value.format(s.lora_dropout), 7) + " | " + cell("\(r.accuracy)", accuracyWidth) + " | "
+                         + cell(Value.format(s.lora_dropout), 7) + " | " + cell(s.answers ?? "", answersWidth) + " | "
+                         + cell(SweepSettings.modules(s.target_modules ?? []), modulesWidth) + " | " + cell("\(r.accuracy)", accuracyWidth) + " | "
                          + String(format: "%11.4f | %7@ | %5.3f | %10.4f | %.0f s", r.answerLoss, "+\(r.improved) -\(r.regressed)" as NSString,
                                   r.mcnemarP, r.trainLoss, r.seconds))
         }
@@ -89,7 +103,9 @@ extension VerbGroup {
         Verb("sweep", summary: "Train short runs over a grid of settings from one base, score each on validation rows, and return the best settings.",
              details: "Each run starts from a fresh adapter (the `lora=` settings, default lora_config's) and trains on TOKENS with the "
                 + "`args=` arguments (default: the notebook's, batch 1, accumulation 4, warmup 10, 1 epoch), changed by the lists given: "
-                + "learning_rate=[...], r=[...], lora_alpha=[...] (default 2·r for each r), num_train_epochs=[...], lora_dropout=[...]; "
+                + "learning_rate=[...], r=[...], lora_alpha=[...] (default 2·r for each r), num_train_epochs=[...], lora_dropout=[...], "
+                + "target_modules=[[...], [...]]; TOKENS may be a list of tokenized sets to try, e.g. the same rows with bare and "
+                + "sentence answers (each is named by its answer_format); "
                 + "every combination, or sample=N of them drawn with the session's seed. Each is scored on the first `limit` validation "
                 + "rows with the careful protocol (accuracy with its interval, the answers' loss, questions gained and lost against the "
                 + "base model and McNemar's p); keep the test rows out of it. The table is sorted by `metric`; `best_lora` and "
@@ -97,7 +113,8 @@ extension VerbGroup {
                 + "run in progress and keeps the finished ones; output=FILE keeps finished runs as JSON lines and resume=true skips "
                 + "those in it; adapters=DIR keeps each run's adapter (run-1, run-2, ...). The model's own adapter is put back at the end.",
              positional: [Parameter("model", .object("Model"), help: "the base model"),
-                          Parameter("tokens", .object("TokenizedDataset"), help: "the training rows, from tokenize_dataset"),
+                          Parameter("tokens", .any, help: "the training rows, from tokenize_dataset, or a list of such sets to try",
+                                    completion: .objects(type: "TokenizedDataset")),
                           Parameter("data", .any, help: "validation rows: a Dataset or a JSON/JSONL file (not the test rows)",
                                     completion: .path(extensions: ["json", "jsonl"]))],
              keywords: [
@@ -108,6 +125,7 @@ extension VerbGroup {
                 Parameter("lora_alpha", .list, optional: true, help: "alphas to try (default: 2·r for each r)"),
                 Parameter("num_train_epochs", .list, optional: true, help: "epochs to try"),
                 Parameter("lora_dropout", .list, optional: true, help: "dropouts to try"),
+                Parameter("target_modules", .list, optional: true, help: "lists of modules to try, as in [[\"q_proj\", \"v_proj\"], [\"all-linear\"]]"),
                 Parameter("sample", .int, optional: true, help: "try this many combinations drawn at random instead of all"),
                 Parameter("limit", .int, default: .int(100), help: "validation rows scored per run"),
                 Parameter("metric", .choice(["accuracy", "answer_loss"]), default: .string("accuracy"),
@@ -118,6 +136,7 @@ extension VerbGroup {
                 Parameter("adapters", .path, optional: true, help: "folder to keep each run's adapter in (default: discarded)"),
              ] + selectionKeywords.filter { $0.name != "train_rows" } + samplingKeywords + carefulKeywords,
              examples: ["best = sweep model tokens validation learning_rate=[2e-4, 5e-5, 2e-5] r=[8, 16] budget=1800",
+                        "best = sweep model [bare, sentences] validation learning_rate=[2e-4, 5e-5] limit=77",
                         "best = sweep model tokens validation learning_rate=[1e-4, 2e-5] output=sweep.jsonl resume=true"]) { inv, session in
             try runSweep(inv, session)
         }
@@ -134,13 +153,32 @@ extension VerbGroup {
         return config
     }
 
+    /// TOKENS: one tokenized set, or a list of them, each labelled by its answer format (`2:bare` when two share one).
+    static func tokenSets(_ inv: Invocation) throws -> [(label: String, set: TokenizedDatasetObject)] {
+        let value = inv.value("tokens")
+        let items: [Value]
+        if case .list(let list) = value { items = list } else { items = [value] }
+        let sets = try items.map { item -> TokenizedDatasetObject in
+            guard case .object(let o) = item, let set = o as? TokenizedDatasetObject else {
+                throw inv.error("TOKENS must be tokenized rows (tokenize_dataset) or a list of them, not \(item.typeName)", at: "tokens",
+                                hint: "tokens = tokenize_dataset texts model")
+            }
+            guard !set.examples.isEmpty else { throw inv.error("the training rows are empty", at: "tokens") }
+            return set
+        }
+        guard !sets.isEmpty else { throw inv.error("the list of training sets is empty", at: "tokens") }
+        let formats = sets.map(\.answerFormat)
+        return sets.enumerated().map { i, set in
+            (formats.filter { $0 == set.answerFormat }.count > 1 ? "\(i + 1):\(set.answerFormat)" : set.answerFormat, set)
+        }
+    }
+
     static func runSweep(_ inv: Invocation, _ session: Session) throws -> Value {
         let model = try inv.object("model", as: ModelObject.self)
-        let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
+        let tokenSets = try tokenSets(inv)
         let tokenizer = try model.requireTokenizer()
         let validation = try dataset(inv, session)
-        guard !tokens.examples.isEmpty else { throw inv.error("the training rows are empty", at: "tokens") }
-        let trainedOn = Set(tokens.questions)
+        let trainedOn = Set(tokenSets.flatMap(\.set.questions))
         let overlap = validation.rows.filter { trainedOn.contains($0.question) }.count
         if overlap > 0 { session.writeLine("note: \(overlap) validation rows are also training rows; their scores are not held-out") }
 
@@ -170,12 +208,30 @@ extension VerbGroup {
         guard rates.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw inv.error("every learning_rate must be a positive number", at: "learning_rate") }
         guard epochs.allSatisfy({ $0 > 0 }) else { throw inv.error("every num_train_epochs must be positive", at: "num_train_epochs") }
         guard dropouts.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw inv.error("every lora_dropout must be in [0, 1)", at: "lora_dropout") }
+        var moduleLists: [[String]?] = [nil]
+        if inv.has("target_modules") {
+            moduleLists = try inv.list("target_modules").map { item -> [String]? in
+                guard case .list(let names) = item, !names.isEmpty, names.allSatisfy({ if case .string = $0 { return true }; return false }) else {
+                    throw inv.error("target_modules= needs a list of module lists, as in target_modules=[[\"q_proj\", \"v_proj\"], [\"all-linear\"]]",
+                                    at: "target_modules")
+                }
+                var check = baseLora
+                check.target_modules = names.map(\.text)
+                do { _ = try LoraConfig(r: check.r, lora_alpha: check.lora_alpha, target_modules: check.target_modules) } catch let e as LoraError {
+                    throw inv.error(e.description, at: "target_modules")
+                }
+                return check.target_modules
+            }
+        }
         var grid: [SweepSettings] = []
+        for set in tokenSets { for modules in moduleLists {
         for lr in rates { for r in ranks { for a in alphas ?? [inv.has("r") ? Double(2 * r) : baseLora.lora_alpha] {
             for e in epochs { for d in dropouts {
-                grid.append(SweepSettings(learning_rate: lr, r: r, lora_alpha: a, num_train_epochs: e, lora_dropout: d))
+                grid.append(SweepSettings(learning_rate: lr, r: r, lora_alpha: a, num_train_epochs: e, lora_dropout: d,
+                                          answers: tokenSets.count > 1 ? set.label : nil, target_modules: modules))
             } }
         } } }
+        } }
         if let k = try inv.optionalInt("sample") {
             guard k >= 1 else { throw inv.error("sample must be at least 1, got \(k)", at: "sample") }
             if k < grid.count {
@@ -225,7 +281,7 @@ extension VerbGroup {
             return flag.isCancelled ? nil : (run, loss)
         }
         model.lora = nil
-        session.writeLine("sweep: \(grid.count) run\(grid.count == 1 ? "" : "s") on \(tokens.examples.count) training rows, "
+        session.writeLine("sweep: \(grid.count) run\(grid.count == 1 ? "" : "s") on \(tokenSets.map { "\($0.set.examples.count)" }.joined(separator: " or ")) training rows, "
                           + "each scored on \(careful.limit!) validation rows; the base model first")
         guard let (baseRun, baseLoss) = try score("base") else {
             session.writeLine("interrupted before the first run")
@@ -246,6 +302,8 @@ extension VerbGroup {
             let runStart = Date()
             var cfg = baseLora
             cfg.r = settings.r; cfg.lora_alpha = settings.lora_alpha; cfg.lora_dropout = settings.lora_dropout
+            if let modules = settings.target_modules { cfg.target_modules = modules }
+            let tokens = tokenSets.first { $0.label == settings.answers }?.set ?? tokenSets[0].set
             var args = baseArgs
             args.learning_rate = settings.learning_rate; args.num_train_epochs = settings.num_train_epochs; args.max_steps = -1
             let lora: LoraModel, trainer: Trainer
@@ -291,6 +349,7 @@ extension VerbGroup {
         }
         var bestLora = baseLora, bestArgs = baseArgs
         bestLora.r = best.settings.r; bestLora.lora_alpha = best.settings.lora_alpha; bestLora.lora_dropout = best.settings.lora_dropout
+        if let modules = best.settings.target_modules { bestLora.target_modules = modules }
         bestArgs.learning_rate = best.settings.learning_rate; bestArgs.num_train_epochs = best.settings.num_train_epochs
         let result = SweepObject(records: sorted, baseAccuracy: baseRun.accuracy(under: careful.rule), baseLoss: baseLoss.meanLoss,
                                  bestLora: bestLora, bestArgs: bestArgs)

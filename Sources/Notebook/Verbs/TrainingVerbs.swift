@@ -89,6 +89,7 @@ extension VerbGroup {
                 guard let eos = tok.eosTokenId else { throw inv.error("the tokenizer has no EOS token", at: "tokenizer") }
                 let pad = tok.padTokenId ?? eos
                 var examples: [TokenizedExample] = []
+                var answerFormat = dataObject.answerFormat ?? AnswerFormat.bare.rawValue
                 var truncated = 0
                 let mode = try inv.string("mode")
                 var answerNote = ""
@@ -113,6 +114,7 @@ extension VerbGroup {
                     let answers: AnswerFormat = try inv.optionalString("answer_format").flatMap(AnswerFormat.init(rawValue:))
                         ?? (dataObject.answerFormat == nil ? .sentence : .bare)
                     if answers == .sentence { answerNote = ", answers as \"The answer is ….\"" }
+                    if inv.has("answer_format") || dataObject.answerFormat == nil { answerFormat = answers.rawValue }
                     for (i, row) in data.rows.enumerated() {
                         if i % 64 == 0 { try session.checkCancelled() }
                         do {
@@ -126,7 +128,8 @@ extension VerbGroup {
                     }
                 }
                 let object = TokenizedDatasetObject(examples: examples, mode: mode, maxLength: maxLength, padTokenId: pad,
-                                                    truncatedRows: truncated, questions: data.rows.map(\.question))
+                                                    truncatedRows: truncated, questions: data.rows.map(\.question),
+                                                    answerFormat: answerFormat)
                 session.writeLine("tokenized \(examples.count) rows (\(mode) mode): \(formatCount(object.realTokens)) tokens, "
                                   + "\(formatCount(object.targetTokens)) trained, \(truncated) truncated to max_length \(maxLength)\(answerNote)")
                 if mode == "notebook" && pad == eos { session.writeLine(TokenizedExample.notebookEOSWarning) }
