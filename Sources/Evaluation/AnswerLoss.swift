@@ -17,6 +17,11 @@ public struct AnswerLoss: Equatable, Sendable, CustomStringConvertible {
     /// True when cancelled before the last example.
     public var stoppedEarly: Bool
 
+    /// What follows a loss measured on answers rewritten as the model was trained to give them.
+    public static func writtenNote(_ format: AnswerFormat) -> String {
+        "answers written as trained (\(format.apply("X").debugDescription))"
+    }
+
     public init(examples: [(index: Int, loss: Double, tokens: Int)], stoppedEarly: Bool = false) {
         self.examples = examples
         self.stoppedEarly = stoppedEarly

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Weights
 
@@ -26,8 +27,11 @@ public struct ComparisonSummary: Codable, Equatable, Sendable {
     /// Mean loss of the ground-truth answers with the adapter off and on (absent when not measured).
     public var answer_loss_before: Double?
     public var answer_loss_after: Double?
+    /// How the scored answers were written when not as the dataset has them (`sentence`).
+    public var answers_written: String?
 
-    public init(_ c: ModelComparison, pipeline: String, protocol: String, lossBefore: AnswerLoss?, lossAfter: AnswerLoss?) {
+    public init(_ c: ModelComparison, pipeline: String, protocol: String, lossBefore: AnswerLoss?, lossAfter: AnswerLoss?,
+                answersWritten: AnswerFormat? = nil) {
         self.pipeline = pipeline
         self.protocol = `protocol`
         questions = c.pairs.count
@@ -38,6 +42,7 @@ public struct ComparisonSummary: Codable, Equatable, Sendable {
         mcnemar_p = c.mcnemarExactP
         answer_loss_before = lossBefore?.meanLoss
         answer_loss_after = lossAfter?.meanLoss
+        answers_written = answersWritten?.rawValue
     }
 
     public var baseInterval: WilsonInterval { WilsonInterval(successes: base_correct, n: questions) }
@@ -78,7 +83,8 @@ public struct ComparisonSummary: Codable, Equatable, Sendable {
         }
         let header = ["pipeline", "protocol", "questions", "base", "tuned", "improved", "regressed", "McNemar p", "answer loss"]
         let body = rows.map { r -> [String] in
-            let loss = r.answer_loss_before.flatMap { b in r.answer_loss_after.map { String(format: "%.3f → %.3f", b, $0) } } ?? "-"
+            let loss = (r.answer_loss_before.flatMap { b in r.answer_loss_after.map { String(format: "%.3f → %.3f", b, $0) } } ?? "-")
+                + (r.answers_written.map { " (answers as \($0)s)" } ?? "")
             return [r.pipeline, r.protocol, "\(r.questions)", accuracy(r.baseInterval), accuracy(r.tunedInterval),
                     "\(r.improved)", "\(r.regressed)", String(format: "%.3g", r.mcnemar_p), loss]
         }

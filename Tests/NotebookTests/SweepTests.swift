@@ -86,4 +86,24 @@ import Testing
         #expect(throws: (any Error).self) { try session.run("sweep model [bare, 3] validation args=args") }
         #expect(throws: (any Error).self) { try session.run("sweep model bare validation args=args target_modules=[\"q_proj\"]") }
     }
+
+    /// Issue 15: after training on "The answer is X.", compare and answer_loss score the answers written that way
+    /// (the loss training lowered), for the base and the tuned model alike, and say so.
+    @Test func theAnswerLossScoresAnswersAsTheyWereTrained() throws {
+        let (session, output, dir) = try Self.prepared()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try session.run("""
+            sentences = tokenize_dataset part tok mode=default max_length=64 template=chatml
+            trainer = make_trainer model args sentences
+            train trainer
+            cmp = compare model validation limit=3 max_new_tokens=2 template=chatml
+            written = format_prompts validation answer_format=sentence
+            direct = answer_loss model written limit=3 template=chatml
+            after = cmp.answer_loss_after
+            """)
+        #expect(output().contains("answers written as trained (\"The answer is X.\")"), "\(output())")
+        guard case .double(let after)? = session.value(named: "after"),
+              case .double(let direct)? = session.value(named: "direct") else { Issue.record("no losses"); return }
+        #expect(abs(after - direct) < 1e-9)   // (validation's answers are bare: without the rewriting they differ)
+    }
 }

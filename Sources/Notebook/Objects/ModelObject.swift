@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Kernels
 import Llama
@@ -66,7 +67,7 @@ public final class ModelObject: LiveObject {
     /// the inference forward of `base` (see `inference`).
     public var lora: LoraModel? {
         didSet {
-            if oldValue !== lora { trainedQuestions = []; trainedMode = nil }   // another adapter: what it was trained on is not known
+            if oldValue !== lora { trainedQuestions = []; trainedMode = nil; trainedAnswerFormat = nil }   // another adapter: what it was trained on is not known
             syncAdapter()
         }
     }
@@ -74,6 +75,9 @@ public final class ModelObject: LiveObject {
     public var trainedQuestions: Set<String> = []
     /// The `tokenize_dataset` mode the adapter was trained with in this session ("notebook" or "default"), for `protocol=auto`.
     public var trainedMode: String?
+    /// How the answers were written in default-mode training in this session ("The answer is X." for `.sentence`):
+    /// `compare` and `answer_loss` score the answers written the same way, so the loss measures what training lowered.
+    public var trainedAnswerFormat: AnswerFormat?
     /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
     public var files: ModelFiles?
     /// The tokenizer that came with the weights. While `tokenizer` is still this object (not one given

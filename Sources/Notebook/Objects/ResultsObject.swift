@@ -1,5 +1,6 @@
 // Evaluation results as live objects: `show results`, `results.accuracy`, `results.interval.lower`,
 // and the comparison of a model with its adapter off and on.
+import Datasets
 import Evaluation
 import Foundation
 
@@ -66,11 +67,14 @@ public final class ComparisonObject: LiveObject {
     /// The ground-truth answers' loss with the adapter off and on, over the same rows.
     public let lossBefore: AnswerLoss?
     public let lossAfter: AnswerLoss?
+    /// How the scored answers were written, when not as the dataset has them (as the adapter was trained).
+    public let answersWritten: AnswerFormat?
 
-    public init(comparison: ModelComparison, lossBefore: AnswerLoss?, lossAfter: AnswerLoss?) {
+    public init(comparison: ModelComparison, lossBefore: AnswerLoss?, lossAfter: AnswerLoss?, answersWritten: AnswerFormat? = nil) {
         self.comparison = comparison
         self.lossBefore = lossBefore
         self.lossAfter = lossAfter
+        self.answersWritten = answersWritten
     }
 
     public var typeName: String { "Comparison" }
@@ -104,7 +108,9 @@ public final class ComparisonObject: LiveObject {
     /// The comparison report, with the answer loss line when it was measured.
     public var report: String {
         var text = comparison.report
-        if let lossBefore, let lossAfter { text += "\n" + AnswerLoss.compare(before: lossBefore, after: lossAfter) }
+        if let lossBefore, let lossAfter {
+            text += "\n" + AnswerLoss.compare(before: lossBefore, after: lossAfter) + (answersWritten.map { ", \(AnswerLoss.writtenNote($0))" } ?? "")
+        }
         return text
     }
 

@@ -299,15 +299,17 @@ extension VerbGroup {
             for run in [runs.0, runs.1] where run.examples.isEmpty && run.stopReason != .cancelled { throw failure(run) }
             let comparison = try ModelComparison(base: runs.0, tuned: runs.1)
             var losses: (AnswerLoss, AnswerLoss)? = nil
+            let (scored, written) = notebookProtocol ? (test, nil) : asTrained(test, model)
             if try inv.bool("answer_loss"), !flag.isCancelled, !comparison.pairs.isEmpty {
                 let indices = comparison.pairs.map(\.base.index)
                 lora.adapterEnabled = false
-                let before = try measureLoss(session, model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss base")
+                let before = try measureLoss(session, model, tokenizer, scored, indices, scoringPrompt, answerPrefix, special, flag, label: "loss base")
                 lora.adapterEnabled = true
-                let after = try measureLoss(session, model, tokenizer, test, indices, scoringPrompt, answerPrefix, special, flag, label: "loss tuned")
+                let after = try measureLoss(session, model, tokenizer, scored, indices, scoringPrompt, answerPrefix, special, flag, label: "loss tuned")
                 losses = (before, after)
             }
-            let object = ComparisonObject(comparison: comparison, lossBefore: losses?.0, lossAfter: losses?.1)
+            let object = ComparisonObject(comparison: comparison, lossBefore: losses?.0, lossAfter: losses?.1,
+                                          answersWritten: losses == nil ? nil : written)
             session.writeLine(object.report)
             if flag.isCancelled {
                 session.writeLine("interrupted: compared the \(comparison.pairs.count) questions both runs finished")
@@ -315,7 +317,7 @@ extension VerbGroup {
             if let output = try inv.optionalString("output"), !comparison.pairs.isEmpty {
                 let summary = ComparisonSummary(comparison, pipeline: try inv.optionalString("label") ?? model.trainedMode ?? "adapter",
                                                 protocol: notebookProtocol ? "notebook" : "careful",
-                                                lossBefore: losses?.0, lossAfter: losses?.1)
+                                                lossBefore: losses?.0, lossAfter: losses?.1, answersWritten: losses == nil ? nil : written)
                 try summary.write(to: session.resolvePath(output).path)
                 session.writeLine("Comparison saved to \(output)")
             }
@@ -361,11 +363,22 @@ extension VerbGroup {
             selection.sampleSeed = try inv.optionalInt("seed")
             let indices = try selection.selectIndices(testCount: test.count)
             let flag = CancellationFlag()
-            let loss = try measureLoss(session, model, tokenizer, test, indices, prompt, notebook ? " " : "", special, flag, label: "loss")
-            session.writeLine(loss.description + " [\(modelLabel(model))]")
+            let (scored, written) = notebook ? (test, nil) : asTrained(test, model)
+            let loss = try measureLoss(session, model, tokenizer, scored, indices, prompt, notebook ? " " : "", special, flag, label: "loss")
+            session.writeLine(loss.description + (written.map { ", \(AnswerLoss.writtenNote($0))" } ?? "") + " [\(modelLabel(model))]")
             if loss.stoppedEarly { session.writeLine("interrupted: scored \(loss.examples.count) of \(indices.count) answers") }
             return .double(loss.meanLoss)
         }
+    }
+
+    /// The rows with their answers written as the adapter was trained to give them (`"The answer is X."` after
+    /// default-mode training on sentences), and that format; the rows unchanged and nil otherwise. The answer loss
+    /// then measures what training lowered, with the same text for the base and the tuned model.
+    static func asTrained(_ test: QADataset, _ model: ModelObject) -> (QADataset, AnswerFormat?) {
+        guard let format = model.trainedAnswerFormat, format != .bare else { return (test, nil) }
+        var rows = test
+        rows.rows = rows.rows.map { var row = $0; row.answer = format.apply(row.answer); return row }
+        return (rows, format)
     }
 
     /// Scores the answers with a progress bar; Ctrl-C stops between answers and keeps those scored.

@@ -282,6 +282,7 @@ extension VerbGroup {
                 if trainer.state.global_step > 0 {
                     object.model.trainedQuestions.formUnion(object.tokens.questions)
                     object.model.trainedMode = object.tokens.mode
+                    object.model.trainedAnswerFormat = object.tokens.mode == "default" ? AnswerFormat(rawValue: object.tokens.answerFormat) : nil
                 }
                 session.writeLine(output.summary)
                 if try inv.bool("curve"), trainer.state.step_losses.count > 1 {
