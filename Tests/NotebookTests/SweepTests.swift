@@ -74,7 +74,7 @@ import Testing
             best = sweep model [bare, sentences] validation args=args learning_rate=[0.01] target_modules=[["q_proj"], ["q_proj", "v_proj"]] limit=3 max_new_tokens=2 template=chatml
             """)
         let text = output()
-        #expect(text.contains("sweep: 4 runs on 4 or 4 training rows"), "\(text)")
+        #expect(text.contains("sweep: 4 runs on 4 training rows (bare, sentence), each scored on 3 validation rows"), "\(text)")
         let rows = text.split(separator: "\n").filter { $0.range(of: #"^\d+ +\| "#, options: .regularExpression) != nil }
         try #require(rows.count == 4, "\(text)")
         let cells = rows.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }

@@ -50,10 +50,13 @@ public final class SweepObject: LiveObject {
     let baseLoss: Double
     let bestLora: LoraConfig
     let bestArgs: TrainingArguments
+    /// The training rows the best run trained on (one of TOKENS).
+    let bestTokens: TokenizedDatasetObject
 
-    init(records: [SweepRecord], baseAccuracy: WilsonInterval, baseLoss: Double, bestLora: LoraConfig, bestArgs: TrainingArguments) {
+    init(records: [SweepRecord], baseAccuracy: WilsonInterval, baseLoss: Double, bestLora: LoraConfig, bestArgs: TrainingArguments,
+         bestTokens: TokenizedDatasetObject) {
         self.records = records; self.baseAccuracy = baseAccuracy; self.baseLoss = baseLoss
-        self.bestLora = bestLora; self.bestArgs = bestArgs
+        self.bestLora = bestLora; self.bestArgs = bestArgs; self.bestTokens = bestTokens
     }
 
     public var typeName: String { "Sweep" }
@@ -61,12 +64,13 @@ public final class SweepObject: LiveObject {
         guard let best = records.first else { return "no finished runs" }
         return "\(records.count) run\(records.count == 1 ? "" : "s"); best \(best.settings.text): \(best.accuracy) against the base's \(baseAccuracy)"
     }
-    public var fieldNames: [String] { ["runs", "best_lora", "best_args", "table"] }
+    public var fieldNames: [String] { ["runs", "best_lora", "best_args", "best_tokens", "table"] }
     public func field(_ name: String) -> Value? {
         switch name {
         case "runs": return .int(records.count)
         case "best_lora": return .object(LoraConfigObject(bestLora))
         case "best_args": return .object(TrainingArgumentsObject(bestArgs))
+        case "best_tokens": return .object(bestTokens)
         case "table": return .string(table)
         default: return nil
         }
@@ -108,8 +112,8 @@ extension VerbGroup {
                 + "sentence answers (each is named by its answer_format); "
                 + "every combination, or sample=N of them drawn with the session's seed. Each is scored on the first `limit` validation "
                 + "rows with the careful protocol (accuracy with its interval, the answers' loss, questions gained and lost against the "
-                + "base model and McNemar's p); keep the test rows out of it. The table is sorted by `metric`; `best_lora` and "
-                + "`best_args` of the result train the winner. budget=SECONDS starts no run that would end past it; Ctrl-C stops the "
+                + "base model and McNemar's p); keep the test rows out of it. The table is sorted by `metric`; `best_lora`, `best_args` and `best_tokens` "
+                + "of the result train the winner. budget=SECONDS starts no run that would end past it; Ctrl-C stops the "
                 + "run in progress and keeps the finished ones; output=FILE keeps finished runs as JSON lines and resume=true skips "
                 + "those in it; adapters=DIR keeps each run's adapter (run-1, run-2, ...). The model's own adapter is put back at the end.",
              positional: [Parameter("model", .object("Model"), help: "the base model"),
@@ -281,7 +285,10 @@ extension VerbGroup {
             return flag.isCancelled ? nil : (run, loss)
         }
         model.lora = nil
-        session.writeLine("sweep: \(grid.count) run\(grid.count == 1 ? "" : "s") on \(tokenSets.map { "\($0.set.examples.count)" }.joined(separator: " or ")) training rows, "
+        let sizes = tokenSets.map(\.set.examples.count)
+        let rowsText = Set(sizes).count == 1 ? "\(sizes[0]) training rows" + (sizes.count > 1 ? " (\(tokenSets.map(\.label).joined(separator: ", ")))" : "")
+            : zip(tokenSets, sizes).map { "\($1) (\($0.label))" }.joined(separator: " or ") + " training rows"
+        session.writeLine("sweep: \(grid.count) run\(grid.count == 1 ? "" : "s") on \(rowsText), "
                           + "each scored on \(careful.limit!) validation rows; the base model first")
         guard let (baseRun, baseLoss) = try score("base") else {
             session.writeLine("interrupted before the first run")
@@ -352,13 +359,15 @@ extension VerbGroup {
         if let modules = best.settings.target_modules { bestLora.target_modules = modules }
         bestArgs.learning_rate = best.settings.learning_rate; bestArgs.num_train_epochs = best.settings.num_train_epochs
         let result = SweepObject(records: sorted, baseAccuracy: baseRun.accuracy(under: careful.rule), baseLoss: baseLoss.meanLoss,
-                                 bestLora: bestLora, bestArgs: bestArgs)
+                                 bestLora: bestLora, bestArgs: bestArgs,
+                                 bestTokens: tokenSets.first { $0.label == best.settings.answers }?.set ?? tokenSets[0].set)
         session.writeLine(result.table)
         if let stopped { session.writeLine(stopped) }
         if ModelComparison.significantRegression(improved: best.improved, regressed: best.regressed) {
             session.writeLine("warning: even the best run is significantly worse than the base model on these rows")
         }
-        session.writeLine("best: \(best.settings.text); its settings are the result's best_lora and best_args")
+        session.writeLine("best: \(best.settings.text); its settings are the result's best_lora and best_args"
+                          + (tokenSets.count > 1 ? ", its training rows best_tokens" : ""))
         return .object(result)
     }
 }
