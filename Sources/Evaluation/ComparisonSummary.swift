@@ -59,6 +59,10 @@ public struct ComparisonSummary: Codable, Equatable, Sendable {
     /// what is wrong in plain words.
     public static func read(from path: String, shown: String? = nil) throws -> ComparisonSummary {
         let name = shown ?? path
+        var folder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &folder), folder.boolValue {
+            throw EvaluationError.unreadableFile("\(name) is a folder; give the JSON file `compare ... output=` wrote")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvaluationError.unreadableFile("\(name): no such file; `compare MODEL DATA output=\(name)` writes it")
         }

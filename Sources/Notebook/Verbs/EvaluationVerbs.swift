@@ -334,7 +334,8 @@ extension VerbGroup {
              examples: ["comparisons outputs/comparison-notebook.json outputs/comparison-default.json"]) { inv, session in
             let files = inv.rest.map(\.text)
             guard !files.isEmpty else {
-                throw inv.error("no files given", hint: "comparisons outputs/comparison-notebook.json outputs/comparison-default.json")
+                throw inv.error("no files given: name the files compare output= wrote",
+                                hint: "usage: comparisons FILE...; e.g. comparisons outputs/comparison-notebook.json outputs/comparison-default.json")
             }
             let rows = try files.map { try ComparisonSummary.read(from: session.resolvePath($0).path, shown: $0) }
             session.writeLine(ComparisonSummary.table(rows))
