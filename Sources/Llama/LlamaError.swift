@@ -8,8 +8,6 @@ import Foundation
 /// catch let e as LlamaError { print(e) }   // "config.json: field 'hidden_size' is missing"
 /// ```
 public enum LlamaError: Error, CustomStringConvertible, LocalizedError, Equatable {
-    /// A config file could not be read or is not a JSON object.
-    case unreadableConfig(file: String, reason: String)
     /// A required config field is absent.
     case missingField(file: String, field: String)
     /// A config field has the wrong type or an impossible value.
@@ -27,8 +25,6 @@ public enum LlamaError: Error, CustomStringConvertible, LocalizedError, Equatabl
 
     public var description: String {
         switch self {
-        case let .unreadableConfig(file, reason):
-            return "\(file): cannot read the config: \(reason)"
         case let .missingField(file, field):
             return "\(file): field '\(field)' is missing"
         case let .invalidField(file, field, reason):

@@ -117,16 +117,13 @@ private func optionalBool(_ value: Any?, _ url: URL, _ field: String) throws -> 
     }
 }
 
-/// Reads a JSON file whose top level is an object.
+/// Reads a JSON file whose top level is an object (`JSONFile`), its problems as `TokenizerError`s naming it.
 func readJSONObject(_ url: URL) throws -> [String: Any] {
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-        throw TokenizerError(url.path, "cannot read file (\(FileSystemError.reason(for: error, path: url.path)))")
+    do {
+        return try JSONFile.readObject(url)
+    } catch let e as WeightsError {
+        throw TokenizerError(url.path, field: e.field ?? "", e.message)
+    } catch let e as FileSystemError {
+        throw TokenizerError(url.path, "\(e.operation): \(e.reason)")
     }
-    let parsed: Any
-    do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
-        throw TokenizerError(url.path, "not valid JSON (\(error.localizedDescription))")
-    }
-    guard let object = parsed as? [String: Any] else { throw TokenizerError(url.path, "expected a JSON object at the top level") }
-    return object
 }

@@ -70,9 +70,7 @@ extension Trainer {
     /// made with other batching, passes or seed.
     private func checkSameRun(_ dir: URL) throws {
         let url = dir.appendingPathComponent("training_args.json")
-        guard let data = try? Data(contentsOf: url), let saved = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw LoraError("\(url.path): cannot read the checkpoint's training arguments")
-        }
+        let saved = try JSONFile.readObject(url, operation: "cannot read the checkpoint's training arguments")
         let current = args.dictionary
         for field in ["per_device_train_batch_size", "gradient_accumulation_steps", "seed", "shuffle", "padding_max_length",
                       "max_tokens_per_pass"] {
@@ -104,7 +102,7 @@ extension Trainer {
     /// Restores adapter values, optimizer moments and step, and the trainer state from a checkpoint folder.
     public func loadCheckpoint(_ dir: URL) throws {
         let stateURL = dir.appendingPathComponent("trainer_state.json")
-        guard let stateData = try? Data(contentsOf: stateURL) else { throw LoraError("\(stateURL.path): cannot read (not a checkpoint folder?)") }
+        let stateData = try JSONFile.read(stateURL, operation: "cannot read the trainer state (not a checkpoint folder?)")
         let restored = try TrainerState(json: stateData, file: stateURL.path)
         guard restored.max_steps == state.max_steps else {
             throw LoraError("\(stateURL.path): the checkpoint was made for max_steps \(restored.max_steps), these arguments give \(state.max_steps)")

@@ -60,10 +60,7 @@ extension LoraAdapter {
     /// ```
     public static func load(from directory: URL, model: LlamaConfig) throws -> LoraAdapter {
         let configURL = directory.appendingPathComponent(configFileName)
-        guard let data = try? Data(contentsOf: configURL) else { throw LoraError("\(configURL.path): cannot read the adapter config") }
-        guard let j = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw LoraError("\(configURL.path): not a JSON object")
-        }
+        let j = try JSONFile.readObject(configURL, operation: "cannot read the adapter config")
         let file = configURL.path
         if let t = j["peft_type"] as? String, t != "LORA" { throw LoraError("\(file): peft_type is \(t), only LORA adapters are supported") }
         guard let r = j["r"] as? Int else { throw LoraError("\(file): field r is missing or not an integer") }

@@ -138,9 +138,8 @@ public final class HubDownloader: @unchecked Sendable {
 
     /// The shard file names of a `model.safetensors.index.json`.
     func shardNames(_ index: URL) throws -> [String] {
-        let data = try Data(contentsOf: index)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let map = object["weight_map"] as? [String: Any] else {
+        let object = try JSONFile.object(try JSONFile.read(index), file: index.lastPathComponent)
+        guard let map = object["weight_map"] as? [String: Any] else {
             throw WeightsError(file: index.lastPathComponent, field: "weight_map", "missing or not an object of tensor → file")
         }
         let names = Set(map.values.compactMap { $0 as? String })

@@ -52,13 +52,8 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
     /// The shards named by a `model.safetensors.index.json`, looked up beside it.
     public init(index url: URL) throws {
         let name = url.lastPathComponent
-        let data: Data
-        data = try FileSystemError.attempt("cannot read", path: url.path) { try Data(contentsOf: url) }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw WeightsError(file: name, "not valid JSON (\(SafetensorsFile.jsonReason(error)))")
-        }
-        guard let object = json as? [String: Any], let map = object["weight_map"] as? [String: Any] else {
+        let object = try JSONFile.object(try JSONFile.read(url), file: name)
+        guard let map = object["weight_map"] as? [String: Any] else {
             throw WeightsError(file: name, field: "weight_map", "missing or not an object of tensor → file")
         }
         let directory = url.deletingLastPathComponent()

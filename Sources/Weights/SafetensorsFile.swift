@@ -59,15 +59,7 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         dataStart = 8 + Int(headerLength)
         let dataSize = file.count - dataStart
 
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
-        } catch {
-            throw WeightsError(file: name, field: "header", "not valid JSON (\(Self.jsonReason(error)))")
-        }
-        guard let object = json as? [String: Any] else {
-            throw WeightsError(file: name, field: "header", "must be a JSON object")
-        }
+        let object = try JSONFile.object(Data(headerBytes), file: name, field: "header")
 
         var metadata: [String: String] = [:]
         var tensors: [String: SafetensorsTensorInfo] = [:]
@@ -148,11 +140,6 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         let d = number.doubleValue
         guard d == d.rounded(), abs(d) < 9.0e15 else { return nil }
         return number.intValue
-    }
-
-    static func jsonReason(_ error: Error) -> String {
-        let ns = error as NSError
-        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
     }
 
     // MARK: access
