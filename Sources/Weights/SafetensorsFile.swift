@@ -162,6 +162,8 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
 
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
 
+    public func tensorLocation(of name: String) -> TensorLocation { TensorLocation(file: mapped.name, name: name) }
+
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let t = try info(name)
         guard count == t.elementCount else {
