@@ -24,6 +24,8 @@ public struct TokenizerConfig: Sendable, Equatable {
     public var cleanUpTokenizationSpaces: Bool?
     /// `added_tokens_decoder`: id -> (content, special).
     public var addedTokens: [Int: (content: String, special: Bool)] = [:]
+    /// The `tokenizer_config.json` these came from, for messages (nil: none was read).
+    public var file: String?
 
     public init() {}
 
@@ -55,6 +57,7 @@ public struct TokenizerConfig: Sendable, Equatable {
 
     /// Reads one `tokenizer_config.json` object (already parsed) into this config.
     public mutating func merge(json: [String: Any], source: String) throws {
+        file = source
         let url = URL(fileURLWithPath: source)
         bosToken = try tokenText(json["bos_token"], url, "bos_token") ?? bosToken
         eosToken = try tokenText(json["eos_token"], url, "eos_token") ?? eosToken
