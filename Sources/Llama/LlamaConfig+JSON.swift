@@ -18,7 +18,7 @@ extension LlamaConfig {
     }
 
     /// Parses the bytes of a `config.json`; `file` names it in errors
-    /// (`m/config.json: not valid JSON at line 3, column 17: unexpected ',', expected a value`).
+    /// (`m/config.json: not valid JSON at line 3, column 18: unexpected ',', expected a value`).
     public static func parse(json data: Data, file: String = "config.json") throws -> LlamaConfig {
         try LlamaConfig(fields: JSONFields(dict: try JSONFile.object(data, file: file), file: file))
     }

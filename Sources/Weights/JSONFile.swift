@@ -8,7 +8,7 @@ import Foundation
 ///
 /// ```swift
 /// let object = try JSONFile.readObject(folder.appendingPathComponent("config.json"))
-/// // m/config.json: not valid JSON at line 3, column 17: unexpected ',', expected a value
+/// // m/config.json: not valid JSON at line 3, column 18: unexpected ',', expected a value
 /// ```
 public enum JSONFile {
     /// Reads the file at `url`, whose top level must be an object. Errors name `url.path`; `operation`
@@ -42,7 +42,7 @@ public enum JSONFile {
         }
     }
 
-    /// Why `data` is not JSON, with its line and column: `not valid JSON at line 3, column 17: unexpected ','`.
+    /// Why `data` is not JSON, with its line and column: `not valid JSON at line 3, column 18: unexpected ','`.
     public static func problem(in data: Data) -> String {
         guard let e = JSONReader.firstProblem(in: [UInt8](data)) else { return "not valid JSON" }
         return "not valid JSON at line \(e.line), column \(e.column): \(e.message)"
