@@ -14,23 +14,13 @@ extension LlamaConfig {
     /// let config = try LlamaConfig.load(from: folder.appendingPathComponent("config.json"))
     /// ```
     public static func load(from url: URL) throws -> LlamaConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw LlamaError.unreadableConfig(file: url.path, reason: FileSystemError.reason(for: error, path: url.path))
-        }
-        return try parse(json: data, file: url.path)
+        try parse(json: try JSONFile.read(url), file: url.path)
     }
 
-    /// Parses the bytes of a `config.json`; `file` names it in errors.
+    /// Parses the bytes of a `config.json`; `file` names it in errors
+    /// (`m/config.json: not valid JSON at line 3, column 18: unexpected ',', expected a value`).
     public static func parse(json data: Data, file: String = "config.json") throws -> LlamaConfig {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw LlamaError.unreadableConfig(file: file, reason: "not valid JSON")
-        }
-        guard let dict = object as? [String: Any] else {
-            throw LlamaError.unreadableConfig(file: file, reason: "the top level is not a JSON object")
-        }
-        return try LlamaConfig(fields: JSONFields(dict: dict, file: file))
+        try LlamaConfig(fields: JSONFields(dict: try JSONFile.object(data, file: file), file: file))
     }
 
     init(fields f: JSONFields) throws {
@@ -118,16 +108,9 @@ struct JSONFields {
         .invalidField(file: file, field: prefix + key, reason: "must be \(expected), got \(v)")
     }
 
-    private static func isBool(_ v: Any) -> Bool {
-        // Foundation hands JSON booleans over as NSNumber with the C type "c"; plain `is Bool` is
-        // also true for the numbers 0 and 1.
-        if let n = v as? NSNumber { return String(cString: n.objCType) == "c" }
-        return v is Bool
-    }
-
     func int(_ key: String) throws -> Int? {
         guard let v = value(key) else { return nil }
-        if JSONFields.isBool(v) { throw wrong(key, "an integer", v) }
+        if JSONFile.isBoolean(v) { throw wrong(key, "an integer", v) }
         if let n = v as? Int { return n }
         if let d = v as? Double, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
         throw wrong(key, "an integer", v)
@@ -140,7 +123,7 @@ struct JSONFields {
 
     func float(_ key: String) throws -> Float? {
         guard let v = value(key) else { return nil }
-        if JSONFields.isBool(v) { throw wrong(key, "a number", v) }
+        if JSONFile.isBoolean(v) { throw wrong(key, "a number", v) }
         if let d = v as? Double { return Float(d) }
         if let n = v as? Int { return Float(n) }
         throw wrong(key, "a number", v)
@@ -153,7 +136,7 @@ struct JSONFields {
 
     func bool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
-        if JSONFields.isBool(v), let b = v as? Bool { return b }
+        if JSONFile.isBoolean(v), let b = v as? Bool { return b }
         throw wrong(key, "true or false", v)
     }
 

@@ -22,6 +22,8 @@ public struct LlamaTensorSourceAdapter: LlamaTensorProvider {
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         try source.readFloats(name, into: out, count: count)
     }
+
+    public func tensorLocation(of name: String) -> TensorLocation? { source.tensorLocation(of: name) }
 }
 
 extension LlamaConfig {

@@ -1,4 +1,5 @@
 import Kernels
+import Weights
 
 // Building the weights: from named tensors (a checkpoint, with shape checks), or random
 // (seeded, for speed and memory work on big configs without downloading them).
@@ -12,9 +13,13 @@ public protocol LlamaTensorProvider {
     func floats(_ name: String) throws -> [Float]
     /// Writes the tensor's `count` values as f32 into `out` (by default through `floats`).
     func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws
+    /// Where `name` is in the files being read, in their words (nil, the default: in memory, no file).
+    func tensorLocation(of name: String) -> TensorLocation?
 }
 
 extension LlamaTensorProvider {
+    public func tensorLocation(of name: String) -> TensorLocation? { nil }
+
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let values = try floats(name)
         guard values.count == count else { throw LlamaError.tensorShape(name: name, expected: [count], found: [values.count]) }
@@ -74,10 +79,12 @@ extension LlamaWeights {
     /// ```
     public init(config c: LlamaConfig, source: any LlamaTensorProvider, storage: StorageType = .f32) throws {
         func checkShape(_ name: String, _ expected: [Int]) throws {
-            guard let shape = try source.shape(of: name) else { throw LlamaError.missingTensor(name: name) }
+            guard let shape = try source.shape(of: name) else {
+                throw LlamaError.missingTensor(name: name, location: source.tensorLocation(of: name))
+            }
             let flatMatch = shape.count == 1 && shape[0] == expected.reduce(1, *)
             guard shape == expected || flatMatch else {
-                throw LlamaError.tensorShape(name: name, expected: expected, found: shape)
+                throw LlamaError.tensorShape(name: name, expected: expected, found: shape, location: source.tensorLocation(of: name))
             }
         }
         func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {

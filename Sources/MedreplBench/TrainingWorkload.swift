@@ -32,7 +32,7 @@ enum TrainingWorkload {
         let rows = try data.select(0..<min(try o.int("rows", 200), data.count))
         let examples = notebookMode
             ? notebookExamples(rows, tokenizer: tokenizer, maxLength: maxLength, pad: pad)
-            : try defaultExamples(rows, tokenizer: tokenizer, maxLength: maxLength)
+            : try defaultExamples(rows, tokenizer: tokenizer, template: ChatTemplateSource(tokenizerAt: modelURL), maxLength: maxLength)
 
         let model: LoraModel
         if let folder = o.optionalString("init-adapter") {
@@ -97,10 +97,9 @@ enum TrainingWorkload {
 
     /// medrepl's default pipeline (`tokenize_dataset mode=default`): the tokenizer's chat template, loss on the
     /// answer and its end-of-turn token only, each batch padded to its longest row.
-    static func defaultExamples(_ rows: QADataset, tokenizer: any Tokenizer, maxLength: Int) throws -> [TokenizedExample] {
-        guard let jinja = tokenizer.chatTemplate, let chat = ChatTemplate.detect(jinja: jinja) else {
-            throw BenchError("the tokenizer has no chat template medrepl recognises")
-        }
+    static func defaultExamples(_ rows: QADataset, tokenizer: any Tokenizer, template: ChatTemplateSource,
+                                maxLength: Int) throws -> [TokenizedExample] {
+        let chat = try ChatTemplate.recognise(tokenizer.chatTemplate, from: template)
         let kept = rows.filter(minQuestionLength: PromptTemplate.notebookLlama3.minQuestionLength,
                                minAnswerLength: PromptTemplate.notebookLlama3.minAnswerLength)
         return try kept.rows.map {

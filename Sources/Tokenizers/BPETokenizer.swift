@@ -48,11 +48,12 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
                 preTokenizer: PreTokenizer, ignoreMerges: Bool = false, normalizeNFC: Bool = false,
                 settings: TokenizerSettings, source: String) throws {
         var tokens = tokens
+        let ids = VocabularyIds(count: tokens.count + addedTokens.count, detail: "\(tokens.count) tokens, \(addedTokens.count) added tokens")
+        for added in addedTokens { try ids.check(added.id, source: source, field: "added token \"\(added.content)\"") }
         let largestAdded = addedTokens.map(\.id).max() ?? -1
         if largestAdded >= tokens.count { tokens += [String](repeating: "", count: largestAdded + 1 - tokens.count) }
         var addedIds = Set<Int>()
         for added in addedTokens {
-            guard added.id >= 0 else { throw TokenizerError(source, field: "added_tokens", "negative id \(added.id)") }
             tokens[added.id] = added.content
             addedIds.insert(added.id)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 /// The split patterns medrepl implements, as they are written in `tokenizer.json`.
 let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
@@ -39,22 +40,24 @@ extension BPETokenizer {
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError(source, field: "model.vocab", "expected an object of token -> id")
         }
+        let addedEntries = (json["added_tokens"] as? [[String: Any]]) ?? []
+        let ids = VocabularyIds(count: vocab.count + addedEntries.count + config.addedTokens.count,
+                                detail: "\(vocab.count) in model.vocab, \(addedEntries.count) in added_tokens"
+                                    + (config.addedTokens.isEmpty ? "" : ", \(config.addedTokens.count) in tokenizer_config.json"))
         var tokens = [String](repeating: "", count: vocab.count)
         for (token, value) in vocab {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0, id < 10_000_000 else {
-                throw TokenizerError(source, field: "model.vocab[\"\(token)\"]", "expected a non-negative id")
-            }
+            let id = try ids.id(value, source: source, field: "model.vocab[\"\(token)\"]")
             if id >= tokens.count { tokens += [String](repeating: "", count: id + 1 - tokens.count) }
             tokens[id] = token
         }
         let merges = try parseMerges(model["merges"], source: source)
 
         var added: [(content: String, id: Int, special: Bool)] = []
-        for (i, entry) in ((json["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let id = (entry["id"] as? NSNumber)?.intValue, let content = entry["content"] as? String else {
+        for (i, entry) in addedEntries.enumerated() {
+            guard let content = entry["content"] as? String else {
                 throw TokenizerError(source, field: "added_tokens[\(i)]", "expected id and content")
             }
-            added.append((content, id, entry["special"] as? Bool ?? false))
+            added.append((content, try ids.id(entry["id"], source: source, field: "added_tokens[\(i)].id"), entry["special"] as? Bool ?? false))
         }
         let normalizeNFC = try parseNormalizer(json["normalizer"], source: source)
         let preTokenizer = try parsePreTokenizer(json["pre_tokenizer"], source: source, field: "pre_tokenizer")
@@ -75,12 +78,46 @@ extension BPETokenizer {
         settings.chatTemplate = config.chatTemplate
         settings.modelMaxLength = config.modelMaxLength
         settings.cleanUpTokenizationSpaces = config.cleanUpTokenizationSpaces ?? false
-        for (id, token) in config.addedTokens where !added.contains(where: { $0.id == id }) {
+        for (id, token) in config.addedTokens.sorted(by: { $0.key < $1.key }) where !added.contains(where: { $0.id == id }) {
+            try ids.check(id, source: config.file ?? source, field: "added_tokens_decoder[\"\(id)\"]")
             added.append((token.content, id, token.special))
         }
         try self.init(tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
                       ignoreMerges: model["ignore_merges"] as? Bool ?? false, normalizeNFC: normalizeNFC,
                       settings: settings, source: source)
+    }
+}
+
+/// The ids a vocabulary may use: 0..<count, where count is the number of tokens it defines. A larger id would
+/// leave ids no token stands for (and a huge one would make medrepl allocate for billions of tokens).
+///
+/// ```swift
+/// let ids = VocabularyIds(count: 603, detail: "600 in model.vocab, 3 in added_tokens")
+/// try ids.id(NSNumber(value: 99_999), source: "m/tokenizer.json", field: "model.vocab[\"a\"]")
+/// // m/tokenizer.json: model.vocab["a"]: id 99999 is outside 0..<603, the ids of the vocabulary's 603 tokens (600 in model.vocab, 3 in added_tokens)
+/// ```
+struct VocabularyIds {
+    /// How many tokens the vocabulary defines: ids are 0..<count.
+    let count: Int
+    /// Where they are defined, for messages.
+    let detail: String
+
+    /// A JSON value that must be a token id.
+    func id(_ value: Any?, source: String, field: String) throws -> Int {
+        guard let number = value as? NSNumber, !JSONFile.isBoolean(number), let id = Int(exactly: number.doubleValue),
+              Double(id) == number.doubleValue else {
+            let shown = value.map { $0 is String ? "\"\($0)\"" : "\($0)" } ?? "nothing"
+            throw TokenizerError(source, field: field, "\(shown) is not a token id: ids are whole numbers in 0..<\(count) (\(detail))")
+        }
+        try check(id, source: source, field: field)
+        return id
+    }
+
+    /// Throws unless `id` is in 0..<count.
+    func check(_ id: Int, source: String, field: String) throws {
+        guard id >= 0 && id < count else {
+            throw TokenizerError(source, field: field, "id \(id) is outside 0..<\(count), the ids of the vocabulary's \(count) tokens (\(detail))")
+        }
     }
 }
 

@@ -84,6 +84,27 @@ public enum ChatTemplate: Equatable, Sendable {
         return nil
     }
 
+    /// The families `detect` recognises and the marker each is known by, for messages.
+    public static let recognisedFamilies = "ChatML (<|im_start|>), Llama 3 (<|start_header_id|>), Zephyr (<|user|> with <|assistant|>) "
+        + "and Llama 2 ([INST])"
+
+    /// The family of a tokenizer's Jinja `chat_template` (nil: it has none), read from `source`; an error
+    /// naming the file and field when there is none or medrepl does not recognise it.
+    ///
+    /// ```swift
+    /// let chat = try ChatTemplate.recognise(tok.chatTemplate, from: ChatTemplateSource(tokenizerAt: folder))
+    /// // m/tokenizer_config.json: chat_template: missing (medrepl recognises ChatML (<|im_start|>), ...)
+    /// ```
+    public static func recognise(_ jinja: String?, from source: ChatTemplateSource) throws -> ChatTemplate {
+        guard let jinja else {
+            throw TokenizerError(source.file, field: source.field, "missing: the tokenizer has no chat template (medrepl recognises \(recognisedFamilies))")
+        }
+        guard let family = detect(jinja: jinja) else {
+            throw TokenizerError(source.file, field: source.field, "a template medrepl does not recognise (it recognises \(recognisedFamilies))")
+        }
+        return family
+    }
+
     /// The literal `<|im_start|>system\n...<|im_end|>` a ChatML template writes when no system message is given.
     private static func defaultChatMLSystemPrompt(in jinja: String) -> String? {
         for opener in ["<|im_start|>system\n", "<|im_start|>system\\n"] {

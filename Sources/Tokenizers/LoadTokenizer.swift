@@ -58,6 +58,28 @@ func sentencePieceStyle(_ json: [String: Any]) -> (field: String, what: String)?
     return nil
 }
 
+/// Where a tokenizer's chat template is read: a folder's `tokenizer_config.json` (`chat_template`) or a
+/// GGUF's metadata (`tokenizer.chat_template`). For messages.
+///
+/// ```swift
+/// ChatTemplateSource(tokenizerAt: URL(fileURLWithPath: "models/SmolLM2.gguf")).field   // "metadata tokenizer.chat_template"
+/// ```
+public struct ChatTemplateSource: Sendable, Equatable {
+    public var file: String
+    public var field: String
+
+    public init(file: String, field: String) { self.file = file; self.field = field }
+
+    /// For the tokenizer `loadTokenizer(at: url)` loads.
+    public init(tokenizerAt url: URL) {
+        if url.pathExtension.lowercased() == "gguf" {
+            self.init(file: url.path, field: "metadata tokenizer.chat_template")
+        } else {
+            self.init(file: url.appendingPathComponent("tokenizer_config.json").path, field: "chat_template")
+        }
+    }
+}
+
 /// Loads a tokenizer from a model folder or a `.gguf` file, whichever `url` is.
 ///
 /// ```swift

@@ -24,6 +24,8 @@ public struct TokenizerConfig: Sendable, Equatable {
     public var cleanUpTokenizationSpaces: Bool?
     /// `added_tokens_decoder`: id -> (content, special).
     public var addedTokens: [Int: (content: String, special: Bool)] = [:]
+    /// The `tokenizer_config.json` these came from, for messages (nil: none was read).
+    public var file: String?
 
     public init() {}
 
@@ -55,6 +57,7 @@ public struct TokenizerConfig: Sendable, Equatable {
 
     /// Reads one `tokenizer_config.json` object (already parsed) into this config.
     public mutating func merge(json: [String: Any], source: String) throws {
+        file = source
         let url = URL(fileURLWithPath: source)
         bosToken = try tokenText(json["bos_token"], url, "bos_token") ?? bosToken
         eosToken = try tokenText(json["eos_token"], url, "eos_token") ?? eosToken
@@ -117,16 +120,13 @@ private func optionalBool(_ value: Any?, _ url: URL, _ field: String) throws -> 
     }
 }
 
-/// Reads a JSON file whose top level is an object.
+/// Reads a JSON file whose top level is an object (`JSONFile`), its problems as `TokenizerError`s naming it.
 func readJSONObject(_ url: URL) throws -> [String: Any] {
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-        throw TokenizerError(url.path, "cannot read file (\(FileSystemError.reason(for: error, path: url.path)))")
+    do {
+        return try JSONFile.readObject(url)
+    } catch let e as WeightsError {
+        throw TokenizerError(url.path, field: e.field ?? "", e.message)
+    } catch let e as FileSystemError {
+        throw TokenizerError(url.path, "\(e.operation): \(e.reason)")
     }
-    let parsed: Any
-    do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
-        throw TokenizerError(url.path, "not valid JSON (\(error.localizedDescription))")
-    }
-    guard let object = parsed as? [String: Any] else { throw TokenizerError(url.path, "expected a JSON object at the top level") }
-    return object
 }

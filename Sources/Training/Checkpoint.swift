@@ -3,8 +3,8 @@ import Kernels
 import Weights
 
 // Checkpoints: output_dir/checkpoint-N holds the adapter (peft layout), the optimizer moments, the scheduler,
-// the generator state and trainer_state.json. A checkpoint is built in a hidden temporary folder and renamed
-// into place, so a failure (a full disk) leaves no half-written checkpoint-N behind.
+// the generator state and trainer_state.json. A checkpoint is one AtomicFolder write, so a failure (a full disk)
+// or a kill leaves no half-written checkpoint-N behind, and the next one removes what it left.
 
 extension Trainer {
     public static let checkpointPrefix = "checkpoint-"
@@ -30,34 +30,11 @@ extension Trainer {
             try fm.createDirectory(at: out, withIntermediateDirectories: true)
         }
         let final = out.appendingPathComponent("\(Self.checkpointPrefix)\(state.global_step)")
-        let temp = out.appendingPathComponent(".\(Self.checkpointPrefix)\(state.global_step).\(UUID().uuidString).tmp")
-        try FileSystemError.attempt("cannot create the checkpoint folder", path: temp.path) {
-            try fm.createDirectory(at: temp, withIntermediateDirectories: false)
-        }
+        // What an interrupted checkpoint left, whatever its step (this write cleans its own place too).
+        WriteTemporaries.removeStale(in: out) { $0.hasPrefix(Self.checkpointPrefix) }
         do {
-            let adapter = model.adapter
-            try writeFile(try adapter.peftWeightsData(), temp.appendingPathComponent(LoraAdapter.weightsFileName))
-            try writeFile(Data(adapter.peftConfigJSON().utf8), temp.appendingPathComponent(LoraAdapter.configFileName))
-            try writeFile(try optimizerData(), temp.appendingPathComponent("optimizer.safetensors"))
-            let scheduler: [String: Any?] = ["last_epoch": state.global_step, "base_lrs": [args.learning_rate] as [Any?],
-                                             "_last_lr": [schedule.learningRate(atStep: state.global_step)] as [Any?],
-                                             "warmup_steps": schedule.warmupSteps, "total_steps": schedule.totalSteps,
-                                             "optimizer_step": optimizer.stepCount]
-            try writeFile(Data(JSONText.encode(scheduler).utf8), temp.appendingPathComponent("scheduler.json"))
-            // Every random draw is a function of (seed, epoch) or (seed, step, micro-batch): the step is the state.
-            let rng: [String: Any?] = ["seed": Int(truncatingIfNeeded: args.seed), "global_step": state.global_step,
-                                       "generator": "splitmix64, counter-based per (seed, step, micro-batch) and (seed, epoch)"]
-            try writeFile(Data(JSONText.encode(rng).utf8), temp.appendingPathComponent("rng_state.json"))
-            try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent("trainer_state.json"))
-            try writeFile(Data(JSONText.encode(args.dictionary).utf8), temp.appendingPathComponent("training_args.json"))
-            if fm.fileExists(atPath: final.path) {
-                try FileSystemError.attempt("cannot replace the old checkpoint", path: final.path) { try fm.removeItem(at: final) }
-            }
-            guard rename(temp.path, final.path) == 0 else {
-                throw FileSystemError("cannot move the checkpoint into place", path: final.path, errno: errno)
-            }
+            try AtomicFolder.write(to: final, what: "the checkpoint folder") { temp in try writeCheckpointFiles(into: temp) }
         } catch {
-            try? fm.removeItem(at: temp)
             throw LoraError("saving checkpoint \(final.lastPathComponent) failed, nothing was written: \(error)")
         }
         if let limit = args.save_total_limit {
@@ -66,13 +43,30 @@ extension Trainer {
         return final
     }
 
+    /// The files of a checkpoint, written with `writeFile` into the folder `temp`.
+    private func writeCheckpointFiles(into temp: URL) throws {
+        let adapter = model.adapter
+        try writeFile(try adapter.peftWeightsData(), temp.appendingPathComponent(LoraAdapter.weightsFileName))
+        try writeFile(Data(adapter.peftConfigJSON().utf8), temp.appendingPathComponent(LoraAdapter.configFileName))
+        try writeFile(try optimizerData(), temp.appendingPathComponent("optimizer.safetensors"))
+        let scheduler: [String: Any?] = ["last_epoch": state.global_step, "base_lrs": [args.learning_rate] as [Any?],
+                                         "_last_lr": [schedule.learningRate(atStep: state.global_step)] as [Any?],
+                                         "warmup_steps": schedule.warmupSteps, "total_steps": schedule.totalSteps,
+                                         "optimizer_step": optimizer.stepCount]
+        try writeFile(Data(JSONText.encode(scheduler).utf8), temp.appendingPathComponent("scheduler.json"))
+        // Every random draw is a function of (seed, epoch) or (seed, step, micro-batch): the step is the state.
+        let rng: [String: Any?] = ["seed": Int(truncatingIfNeeded: args.seed), "global_step": state.global_step,
+                                   "generator": "splitmix64, counter-based per (seed, step, micro-batch) and (seed, epoch)"]
+        try writeFile(Data(JSONText.encode(rng).utf8), temp.appendingPathComponent("rng_state.json"))
+        try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent("trainer_state.json"))
+        try writeFile(Data(JSONText.encode(args.dictionary).utf8), temp.appendingPathComponent("training_args.json"))
+    }
+
     /// A resumed run must see the same data in the same order and draw the same dropout masks: refuse a checkpoint
     /// made with other batching, passes or seed.
     private func checkSameRun(_ dir: URL) throws {
         let url = dir.appendingPathComponent("training_args.json")
-        guard let data = try? Data(contentsOf: url), let saved = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw LoraError("\(url.path): cannot read the checkpoint's training arguments")
-        }
+        let saved = try JSONFile.readObject(url, operation: "cannot read the checkpoint's training arguments")
         let current = args.dictionary
         for field in ["per_device_train_batch_size", "gradient_accumulation_steps", "seed", "shuffle", "padding_max_length",
                       "max_tokens_per_pass"] {
@@ -104,7 +98,7 @@ extension Trainer {
     /// Restores adapter values, optimizer moments and step, and the trainer state from a checkpoint folder.
     public func loadCheckpoint(_ dir: URL) throws {
         let stateURL = dir.appendingPathComponent("trainer_state.json")
-        guard let stateData = try? Data(contentsOf: stateURL) else { throw LoraError("\(stateURL.path): cannot read (not a checkpoint folder?)") }
+        let stateData = try JSONFile.read(stateURL, operation: "cannot read the trainer state (not a checkpoint folder?)")
         let restored = try TrainerState(json: stateData, file: stateURL.path)
         guard restored.max_steps == state.max_steps else {
             throw LoraError("\(stateURL.path): the checkpoint was made for max_steps \(restored.max_steps), these arguments give \(state.max_steps)")

@@ -48,13 +48,23 @@ extension LoraModel {
         LlamaModel(config: config, weights: mergedWeights(), storage: weights.model.embed_tokens.storage)
     }
 
-    /// Writes the merged model as a Hugging Face folder: `config.json` and an F32 `model.safetensors`
-    /// (each written to a temporary name and renamed). A tied model writes no `lm_head.weight`.
+    /// Writes the merged model as a Hugging Face folder, `config.json` and an F32 `model.safetensors`, in one
+    /// `AtomicFolder` write (a reader finds the previous export or this one whole). A tied model writes no
+    /// `lm_head.weight`.
     ///
     /// ```swift
     /// try model.exportMerged(to: URL(fileURLWithPath: "outputs/merged"))
     /// ```
     public func exportMerged(to directory: URL) throws {
+        try AtomicFolder.write(to: directory, what: Self.exportFolderName) { try writeMergedFiles(into: $0) }
+    }
+
+    /// How errors name an export folder.
+    public static let exportFolderName = "the export folder"
+
+    /// Writes `model.safetensors` and `config.json` into the existing folder `directory` (the folder an
+    /// `AtomicFolder` write hands out, when more files go with them: `export_model`'s tokenizer files).
+    public func writeMergedFiles(into directory: URL) throws {
         let configText = try Self.configJSON(config)
         let merged = mergedWeights(storage: .f32)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
@@ -75,9 +85,6 @@ extension LoraModel {
         try writer.add("model.norm.weight", shape: [config.hidden_size], floats: merged.model.norm.array)
         if let head = merged.lm_head {
             try writer.add("lm_head.weight", shape: [head.rows, head.cols], floats: head.toFloat32())
-        }
-        try FileSystemError.attempt("cannot create the export folder", path: directory.path) {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
         try AtomicFile.write(Data(configText.utf8), to: directory.appendingPathComponent("config.json"))

@@ -37,16 +37,24 @@ extension LoraAdapter {
         return w.serialized()
     }
 
-    /// Saves the adapter in peft's layout into `directory` (created if needed). Each file is written to a
-    /// temporary name and renamed, so a failure leaves any previous adapter there intact.
+    /// Saves the adapter in peft's layout into `directory` (created if needed) in one `AtomicFolder` write: a
+    /// reader finds the previous adapter or this one, never this one's weights beside the previous config.
+    /// Other files in the folder stay.
     ///
     /// ```swift
     /// try model.adapter.save(to: URL(fileURLWithPath: "outputs/medical-lora"))
     /// ```
     public func save(to directory: URL) throws {
-        try FileSystemError.attempt("cannot create the adapter folder", path: directory.path) {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        }
+        try AtomicFolder.write(to: directory, what: Self.folderName) { try writeFiles(into: $0) }
+    }
+
+    /// How errors name an adapter folder.
+    public static let folderName = "the adapter folder"
+
+    /// Writes `adapter_model.safetensors` and `adapter_config.json` into the existing folder `directory`:
+    /// the folder an `AtomicFolder` write hands out, when more files go with the adapter (`save_adapter`'s
+    /// tokenizer files).
+    public func writeFiles(into directory: URL) throws {
         try AtomicFile.write(peftWeightsData(), to: directory.appendingPathComponent(Self.weightsFileName))
         try AtomicFile.write(Data(peftConfigJSON().utf8), to: directory.appendingPathComponent(Self.configFileName))
     }
@@ -60,10 +68,7 @@ extension LoraAdapter {
     /// ```
     public static func load(from directory: URL, model: LlamaConfig) throws -> LoraAdapter {
         let configURL = directory.appendingPathComponent(configFileName)
-        guard let data = try? Data(contentsOf: configURL) else { throw LoraError("\(configURL.path): cannot read the adapter config") }
-        guard let j = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw LoraError("\(configURL.path): not a JSON object")
-        }
+        let j = try JSONFile.readObject(configURL, operation: "cannot read the adapter config")
         let file = configURL.path
         if let t = j["peft_type"] as? String, t != "LORA" { throw LoraError("\(file): peft_type is \(t), only LORA adapters are supported") }
         guard let r = j["r"] as? Int else { throw LoraError("\(file): field r is missing or not an integer") }

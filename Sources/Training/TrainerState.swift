@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 /// One row of the training log, as transformers logs it every `logging_steps`.
 public struct LogEntry: Sendable, Equatable {
@@ -73,7 +74,7 @@ public struct TrainerState: Sendable, Equatable {
     init() {}
 
     init(json data: Data, file: String) throws {
-        guard let d = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw LoraError("\(file): not a JSON object") }
+        let d = try JSONFile.object(data, file: file)
         guard let step = d["global_step"] as? Int else { throw LoraError("\(file): global_step is missing") }
         guard let m = d["medrepl"] as? [String: Any], let losses = (m["step_losses"] as? [Any])?.compactMap(Self.exact),
               let total = Self.exact(m["total_loss"]), let since = Self.exact(m["loss_since_log"]),

@@ -4,7 +4,9 @@ import Glibc
 #endif
 
 /// Writes files so that readers see either the old content or the complete new one, never a half:
-/// a temporary file in the same folder, `fsync`, then `rename` over the target (and `fsync` of the folder).
+/// a temporary file in the same folder (`.NAME.medrepl-tmp-PID-XXXXXX`), `fsync`, then `rename` over the
+/// target (and `fsync` of the folder). Each write first removes what an interrupted write of the same file
+/// left (`WriteTemporaries`). A folder of several files is written with `AtomicFolder`.
 ///
 /// ```swift
 /// try AtomicFile.write(data, to: URL(fileURLWithPath: "adapter_model.safetensors"))
@@ -32,8 +34,9 @@ public enum AtomicFile {
     /// file is synced and renamed onto `url`. On any error the temporary file is removed.
     public static func write(to url: URL, permissions: mode_t = 0o644, _ body: (Int32) throws -> Void) throws {
         let directory = url.deletingLastPathComponent()
-        var template = Array(directory.appendingPathComponent(".\(url.lastPathComponent).XXXXXX.tmp").path.utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
+        WriteTemporaries.removeStale(of: url)
+        var template = Array(directory.appendingPathComponent(WriteTemporaries.fileTemplate(for: url.lastPathComponent)).path.utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw FileSystemError("cannot create a temporary file in \(directory.path)", path: url.path, errno: errno)
         }
@@ -52,10 +55,12 @@ public enum AtomicFile {
                 throw FileSystemError("cannot flush the file to disk", path: url.path, errno: errno)
             }
         }
+        WriteTemporaries.step("\(url.lastPathComponent) written to its temporary name")
         guard rename(tempPath, url.path) == 0 else {
             throw FileSystemError("cannot rename the temporary file into place", path: url.path, errno: errno)
         }
         done = true
+        WriteTemporaries.step("\(url.lastPathComponent) renamed into place")
         let dfd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }

@@ -49,7 +49,22 @@ public struct FileSystemError: Error, CustomStringConvertible, LocalizedError, E
         }
     }
 
-    /// The reason for a Foundation/POSIX error, in plain words.
+    /// Any error as a person should read it: medrepl's own errors as they describe themselves; a Foundation
+    /// or POSIX file error that reached the user without its path as its plain reason, never
+    /// "The operation could not be completed. (NSCocoaErrorDomain error 4.)".
+    ///
+    /// ```swift
+    /// FileSystemError.plainDescription(of: CocoaError(.fileNoSuchFile))   // "no such file or folder"
+    /// ```
+    public static func plainDescription(of error: Error) -> String {
+        let domain = (error as NSError).domain
+        guard error is CocoaError || error is POSIXError || domain == NSCocoaErrorDomain || domain == NSPOSIXErrorDomain else {
+            return "\(error)"
+        }
+        return reason(for: error, path: "")
+    }
+
+    /// The reason for a Foundation/POSIX error, in plain words (`path`: the file it was about, or "").
     public static func reason(for error: Error, path: String) -> String {
         if let code = errnoCode(of: error) { return reason(errno: code, path: path) }
         if let cocoa = error as? CocoaError {
@@ -67,7 +82,7 @@ public struct FileSystemError: Error, CustomStringConvertible, LocalizedError, E
         }
         // No errno and no known code: say what the file system shows.
         if let parent = fileAncestor(of: path) { return "a parent of it (\(parent)) is a file, not a folder" }
-        return "the operation failed (\(type(of: error)) code \((error as NSError).code))"
+        return "the file operation failed (code \((error as NSError).code))"
     }
 
     /// The reason for an `errno` value, in plain words.
@@ -105,6 +120,7 @@ public struct FileSystemError: Error, CustomStringConvertible, LocalizedError, E
 
     /// The nearest existing ancestor of `path` that is a regular file (what makes "a parent is a file").
     static func fileAncestor(of path: String) -> String? {
+        if path.isEmpty { return nil }
         var url = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
         while url.path != "/" && !url.path.isEmpty {
             var isDirectory: ObjCBool = false
@@ -118,6 +134,7 @@ public struct FileSystemError: Error, CustomStringConvertible, LocalizedError, E
 
     /// The outermost missing folder above `path`, when its parent folder is missing.
     static func missingAncestor(of path: String) -> String? {
+        if path.isEmpty { return nil }
         var url = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
         var missing: String? = nil
         while url.path != "/" && !url.path.isEmpty && !FileManager.default.fileExists(atPath: url.path) {

@@ -114,6 +114,10 @@ extension GGUFFile {
         return h
     }
 
+    /// Whether the file carries a vocabulary (`tokenizer.ggml.tokens`); llama.cpp's converter can write
+    /// GGUFs without one, used with a tokenizer from elsewhere.
+    public var hasVocabulary: Bool { metadata["tokenizer.ggml.tokens"] != nil }
+
     /// Reads `tokenizer.ggml.*` and `tokenizer.chat_template`; throws naming the key when a present
     /// value has the wrong type, or when the per-token arrays disagree in length with the tokens.
     public func tokenizerMetadata() throws -> GGUFTokenizerMetadata {

@@ -33,44 +33,56 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
         ggufNames = map
     }
 
+    /// Whole-model tensors, GGUF name → Hugging Face name.
+    static let globalNames = [("token_embd.weight", "model.embed_tokens.weight"), ("output_norm.weight", "model.norm.weight"),
+                              ("output.weight", "lm_head.weight")]
+    /// Per-layer modules, `blk.N.<gguf>` → `model.layers.N.<hf>`.
+    static let layerModules = [("attn_q", "self_attn.q_proj"), ("attn_k", "self_attn.k_proj"), ("attn_v", "self_attn.v_proj"),
+                               ("attn_output", "self_attn.o_proj"), ("ffn_gate", "mlp.gate_proj"), ("ffn_up", "mlp.up_proj"),
+                               ("ffn_down", "mlp.down_proj"), ("attn_norm", "input_layernorm"), ("ffn_norm", "post_attention_layernorm")]
+
     /// The Hugging Face name of a llama GGUF tensor name, or nil when it has none.
     public static func huggingFaceName(_ gguf: String) -> String? {
-        switch gguf {
-        case "token_embd.weight": return "model.embed_tokens.weight"
-        case "output_norm.weight": return "model.norm.weight"
-        case "output.weight": return "lm_head.weight"
-        default: break
+        translate(gguf, globals: globalNames, layerPrefix: ("blk", "model.layers"), modules: layerModules)
+    }
+
+    /// The llama GGUF name of a Hugging Face tensor name (`model.layers.0.self_attn.q_proj.weight` →
+    /// `blk.0.attn_q.weight`), or nil when it has none.
+    public static func ggufName(huggingFace name: String) -> String? {
+        translate(name, globals: globalNames.map { ($1, $0) }, layerPrefix: ("model.layers", "blk"), modules: layerModules.map { ($1, $0) })
+    }
+
+    /// `name` through one direction of the tables: a whole-model name, or `<prefix>.N.<module>.weight|bias`.
+    private static func translate(_ name: String, globals: [(String, String)], layerPrefix: (from: String, to: String),
+                                  modules: [(String, String)]) -> String? {
+        if let global = globals.first(where: { $0.0 == name }) { return global.1 }
+        guard name.hasPrefix(layerPrefix.from + ".") else { return nil }
+        let rest = name.dropFirst(layerPrefix.from.count + 1)
+        guard let dot = rest.firstIndex(of: "."), let layer = Int(rest[..<dot]), layer >= 0 else { return nil }
+        let tail = rest[rest.index(after: dot)...]
+        for suffix in ["weight", "bias"] where tail.hasSuffix("." + suffix) {
+            let module = String(tail.dropLast(suffix.count + 1))
+            guard let mapped = modules.first(where: { $0.0 == module }) else { return nil }
+            return "\(layerPrefix.to).\(layer).\(mapped.1).\(suffix)"
         }
-        let parts = gguf.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0, parts[3] == "weight" || parts[3] == "bias" else {
-            return nil
-        }
-        let module: String
-        switch parts[2] {
-        case "attn_q": module = "self_attn.q_proj"
-        case "attn_k": module = "self_attn.k_proj"
-        case "attn_v": module = "self_attn.v_proj"
-        case "attn_output": module = "self_attn.o_proj"
-        case "ffn_gate": module = "mlp.gate_proj"
-        case "ffn_up": module = "mlp.up_proj"
-        case "ffn_down": module = "mlp.down_proj"
-        case "attn_norm": module = "input_layernorm"
-        case "ffn_norm": module = "post_attention_layernorm"
-        default: return nil
-        }
-        return "model.layers.\(layer).\(module).\(parts[3])"
+        return nil
     }
 
     public func tensorNames() -> [String] { ggufNames.keys.sorted() }
 
     func ggufName(_ name: String) throws -> String {
         guard let g = ggufNames[name] else {
-            throw WeightsError(file: file.name, field: "tensor \"\(name)\"", "no such tensor (no GGUF counterpart in this file)")
+            throw WeightsError(file: file.name, field: "tensor \"\(tensorLocation(of: name).name)\"", "no such tensor in this file")
         }
         return g
     }
 
     public func shape(of name: String) throws -> [Int] { try file.tensor(ggufName(name)).shape }
+
+    /// The GGUF's own name (`blk.0.attn_q.weight`), shapes as GGUF dims.
+    public func tensorLocation(of name: String) -> TensorLocation {
+        TensorLocation(file: file.name, name: ggufNames[name] ?? Self.ggufName(huggingFace: name) ?? name, reversedDimensions: true)
+    }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let g = try ggufName(name)

@@ -117,16 +117,18 @@ public final class HubDownloader: @unchecked Sendable {
             }
         }
 
-        // Move the finished files into snapshots/{commit} and point refs/{revision} at it.
+        // Put the finished files into snapshots/{commit} in one AtomicFolder write (linked, so a run killed
+        // meanwhile still finds them staged) and point refs/{revision} at it.
         let rev = safeName(commit ?? revision)
         let snapshot = folder.appendingPathComponent("snapshots").appendingPathComponent(rev)
-        try makeDirectory(snapshot)
         let fm = FileManager.default
-        for name in (try? fm.contentsOfDirectory(atPath: staging.path)) ?? [] where !name.hasPrefix(".") && !name.hasSuffix(".incomplete") {
-            let target = snapshot.appendingPathComponent(name)
-            try? fm.removeItem(at: target)
-            try FileSystemError.attempt("cannot move the downloaded file into the snapshot", path: target.path) {
-                try fm.moveItem(at: staging.appendingPathComponent(name), to: target)
+        try AtomicFolder.write(to: snapshot, what: "the snapshot folder") { dir in
+            for name in (try? fm.contentsOfDirectory(atPath: staging.path)) ?? [] where !name.hasPrefix(".") && !name.hasSuffix(".incomplete") {
+                let source = staging.appendingPathComponent(name), target = dir.appendingPathComponent(name)
+                guard link(source.path, target.path) != 0 else { continue }
+                try FileSystemError.attempt("cannot put the downloaded file into the snapshot", path: snapshot.appendingPathComponent(name).path) {
+                    try fm.copyItem(at: source, to: target)
+                }
             }
         }
         try? fm.removeItem(at: staging)
@@ -138,9 +140,8 @@ public final class HubDownloader: @unchecked Sendable {
 
     /// The shard file names of a `model.safetensors.index.json`.
     func shardNames(_ index: URL) throws -> [String] {
-        let data = try Data(contentsOf: index)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let map = object["weight_map"] as? [String: Any] else {
+        let object = try JSONFile.object(try JSONFile.read(index), file: index.lastPathComponent)
+        guard let map = object["weight_map"] as? [String: Any] else {
             throw WeightsError(file: index.lastPathComponent, field: "weight_map", "missing or not an object of tensor → file")
         }
         let names = Set(map.values.compactMap { $0 as? String })

@@ -34,7 +34,8 @@ public final class MappedFile: @unchecked Sendable {
             throw WeightsError(file: url.path, "cannot stat: \(FileSystemError.reason(errno: errno, path: url.path))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw WeightsError(file: url.path, "not a regular file")
+            let what = (st.st_mode & S_IFMT) == S_IFDIR ? "it is a folder, not a file" : "it is not a regular file"
+            throw WeightsError(file: url.path, "cannot read: \(what)")
         }
         count = Int(st.st_size)
         if count == 0 {

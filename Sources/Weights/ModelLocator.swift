@@ -29,6 +29,9 @@ public struct ModelFiles: Sendable, Equatable {
     /// `tokenizer.model`, `special_tokens_map.json`.
     public var tokenizerFiles: [String: URL]
 
+    /// Where the model's own tokenizer is read: the `.gguf` file (its vocabulary), else the folder.
+    public var tokenizerLocation: URL { ggufFile ?? directory }
+
     /// Opens the weights as a `TensorSource` with Hugging Face names.
     public func tensorSource() throws -> TensorSource {
         switch format {

@@ -52,13 +52,8 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
     /// The shards named by a `model.safetensors.index.json`, looked up beside it.
     public init(index url: URL) throws {
         let name = url.lastPathComponent
-        let data: Data
-        data = try FileSystemError.attempt("cannot read", path: url.path) { try Data(contentsOf: url) }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw WeightsError(file: name, "not valid JSON (\(SafetensorsFile.jsonReason(error)))")
-        }
-        guard let object = json as? [String: Any], let map = object["weight_map"] as? [String: Any] else {
+        let object = try JSONFile.object(try JSONFile.read(url), file: name)
+        guard let map = object["weight_map"] as? [String: Any] else {
             throw WeightsError(file: name, field: "weight_map", "missing or not an object of tensor → file")
         }
         let directory = url.deletingLastPathComponent()
@@ -112,8 +107,7 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
     /// The file holding `name` and its header entry.
     public func locate(_ name: String) throws -> (file: SafetensorsFile, info: SafetensorsTensorInfo) {
         guard let i = location[name] else {
-            let where_ = indexURL?.lastPathComponent ?? files.map(\.url.lastPathComponent).joined(separator: ", ")
-            throw WeightsError(file: where_, field: "tensor \"\(name)\"", "no such tensor in the checkpoint")
+            throw WeightsError(file: tensorLocation(of: name).file, field: "tensor \"\(name)\"", "no such tensor in the checkpoint")
         }
         return (files[i], try files[i].info(name))
     }
@@ -124,6 +118,12 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
     public func tensorNames() -> [String] { location.keys.sorted() }
 
     public func shape(of name: String) throws -> [Int] { try locate(name).info.shape }
+
+    /// The shard holding `name`; for a tensor that is nowhere, the index (or the files) that should list it.
+    public func tensorLocation(of name: String) -> TensorLocation {
+        if let i = location[name] { return TensorLocation(file: files[i].url.lastPathComponent, name: name) }
+        return TensorLocation(file: indexURL?.lastPathComponent ?? files.map(\.url.lastPathComponent).joined(separator: ", "), name: name)
+    }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         try locate(name).file.readFloats(name, into: out, count: count)

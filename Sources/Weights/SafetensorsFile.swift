@@ -59,15 +59,7 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         dataStart = 8 + Int(headerLength)
         let dataSize = file.count - dataStart
 
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
-        } catch {
-            throw WeightsError(file: name, field: "header", "not valid JSON (\(Self.jsonReason(error)))")
-        }
-        guard let object = json as? [String: Any] else {
-            throw WeightsError(file: name, field: "header", "must be a JSON object")
-        }
+        let object = try JSONFile.object(Data(headerBytes), file: name, field: "header")
 
         var metadata: [String: String] = [:]
         var tensors: [String: SafetensorsTensorInfo] = [:]
@@ -150,11 +142,6 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         return number.intValue
     }
 
-    static func jsonReason(_ error: Error) -> String {
-        let ns = error as NSError
-        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
-    }
-
     // MARK: access
 
     /// The header entry of `name`; throws naming the file when there is none.
@@ -174,6 +161,8 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public func tensorNames() -> [String] { tensors.keys.sorted() }
 
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
+
+    public func tensorLocation(of name: String) -> TensorLocation { TensorLocation(file: mapped.name, name: name) }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let t = try info(name)

@@ -16,6 +16,37 @@ public protocol TensorSource: AnyObject {
     /// Converts `name` to f32 into `out`, which must have room for exactly `count` elements
     /// (the product of its shape; a mismatch throws).
     func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws
+    /// Where `name` is, or would be, in the files being read, in their own words: a GGUF says
+    /// `blk.0.attn_q.weight` for `model.layers.0.self_attn.q_proj.weight`. For messages.
+    func tensorLocation(of name: String) -> TensorLocation
+}
+
+/// A tensor as a message names it: the file, and the tensor's name and shape as that file writes them.
+///
+/// ```swift
+/// let where_ = gguf.tensorLocation(of: "model.layers.0.self_attn.q_proj.weight")
+/// print("\(where_) is missing")           // model.gguf: tensor 'blk.0.attn_q.weight' is missing
+/// print(where_.shapeWord, where_.inFileOrder([576, 192]))   // dims [192, 576]
+/// ```
+public struct TensorLocation: Sendable, Equatable, CustomStringConvertible {
+    /// The file (its name, or the index of a sharded checkpoint).
+    public var file: String
+    /// The tensor's name in that file.
+    public var name: String
+    /// The file lists dimensions fastest-varying first, the reverse of PyTorch's shape (GGUF's `ne`).
+    public var reversedDimensions: Bool
+
+    public init(file: String, name: String, reversedDimensions: Bool = false) {
+        self.file = file; self.name = name; self.reversedDimensions = reversedDimensions
+    }
+
+    public var description: String { "\(file): tensor '\(name)'" }
+
+    /// What the file calls a tensor's extent: `shape`, or a GGUF's `dims`.
+    public var shapeWord: String { reversedDimensions ? "dims" : "shape" }
+
+    /// A PyTorch-order shape in the file's order: `[32, 64]` stays, a GGUF writes `[64, 32]`.
+    public func inFileOrder(_ pytorchShape: [Int]) -> [Int] { reversedDimensions ? pytorchShape.reversed() : pytorchShape }
 }
 
 extension TensorSource {

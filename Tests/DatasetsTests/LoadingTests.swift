@@ -1,4 +1,5 @@
 import Datasets
+import Weights
 import Foundation
 import Testing
 

@@ -67,7 +67,13 @@ import Kernels
         #expect(message(#"{\#(minimal), "eos_token_id": [2, "x"]}"#).contains("eos_token_id[1]"))
         #expect(message("[1, 2]").contains("not a JSON object"))
         #expect(message("{").contains("not valid JSON"))
-        #expect(throws: LlamaError.self) { try LlamaConfig.load(from: URL(fileURLWithPath: "/nonexistent/config.json")) }
+        #expect(message("{\n  \"vocab_size\": 8,,\n}") == "m/config.json: not valid JSON at line 2, column 19: expected a string key in object, found ','")
+        do {
+            _ = try LlamaConfig.load(from: URL(fileURLWithPath: "/nonexistent/config.json"))
+            Issue.record("read a missing config")
+        } catch {
+            #expect("\(error)" == "/nonexistent/config.json: cannot read: the folder /nonexistent does not exist")
+        }
     }
 
     /// Issue 16's fuzzing found these config values crashing `load_model` (a range trap in the rotary tables,
@@ -143,6 +149,47 @@ import Kernels
         let flat = f.tensors.tensors.mapValues(\.values)
         let model = try LlamaModel(config: f.config, tensors: LlamaTensorClosure { flat[$0] })
         #expect(maxAbsDiff(try model.forward(inputIds: f.inputIds, attentionMask: f.attentionMask).values, f.logits) < 1e-4)
+    }
+
+    /// Issue 16: a tensor error names the file and, for a GGUF, the file's own tensor name and dims
+    /// (`blk.1.attn_k.weight`, not `model.layers.1.self_attn.k_proj.weight`).
+    @Test func tensorErrorsNameTheFileAndItsOwnNames() throws {
+        let gguf = TestPaths.fixtures.appendingPathComponent("tiny-llama3-rope-gguf/model.gguf")
+        guard FileManager.default.fileExists(atPath: gguf.path) else { print("skipped: tiny-llama3-rope-gguf fixture absent"); return }
+        let original = try Data(contentsOf: gguf)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-tensor-names-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func loadError(_ bytes: Data) throws -> String {
+            let url = dir.appendingPathComponent("model.gguf")
+            try bytes.write(to: url)
+            do { _ = try LlamaModel.load(gguf: url); return "no error" } catch { return "\(error)" }
+        }
+        // The tensor info of blk.1.attn_k.weight: its name, then n_dims (u32) and the dims (u64 each, ne0 first).
+        let name = Data("blk.1.attn_k.weight".utf8)
+        let at = try #require(original.range(of: name))
+        var renamed = original
+        renamed.replaceSubrange(at, with: Data("blk.1.attn_X.weight".utf8))
+        #expect(try loadError(renamed) == "model.gguf: tensor 'blk.1.attn_k.weight' is missing")
+
+        var swapped = original
+        let dims = at.upperBound + 4
+        let ne0 = swapped.subdata(in: dims..<dims + 8), ne1 = swapped.subdata(in: dims + 8..<dims + 16)
+        #expect(ne0 != ne1)
+        swapped.replaceSubrange(dims..<dims + 16, with: ne1 + ne0)
+        #expect(try loadError(swapped) == "model.gguf: tensor 'blk.1.attn_k.weight' has dims [32, 64], expected [64, 32]")
+
+        // A safetensors folder names its file and the tensor as it writes it.
+        let folder = dir.appendingPathComponent("st")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let tiny = TestPaths.fixtures.appendingPathComponent("tiny-llama")
+        try FileManager.default.copyItem(at: tiny.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        var st = try Data(contentsOf: tiny.appendingPathComponent("model.safetensors"))
+        let head = try #require(st.range(of: Data("\"lm_head.weight\"".utf8)))
+        st.replaceSubrange(head, with: Data("\"lm_head.weighX\"".utf8))
+        try st.write(to: folder.appendingPathComponent("model.safetensors"))
+        do { _ = try LlamaModel.load(directory: folder); Issue.record("no error") }
+        catch { #expect("\(error)" == "model.safetensors: tensor 'lm_head.weight' is missing") }
     }
 
     @Test func randomModelsAreSeeded() throws {

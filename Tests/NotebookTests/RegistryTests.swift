@@ -31,7 +31,7 @@ import Testing
             Wait a number of seconds; Ctrl-C stops it (try it to see cancellation work).
 
             arguments:
-              SECONDS  float  how long to wait
+              SECONDS  float  how long to wait: 0 to 3600 (an hour)
 
             examples:
               sleep 0.5

@@ -50,7 +50,14 @@ import Tokenizers
         let cases: [(String, String, String)] = [
             (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b", 7]}}"#, "model.merges[1]", "expected \"a b\""),
             (#"{"model": {"type": "Unigram", "vocab": []}}"#, "model.type", "\"Unigram\" makes this a SentencePiece-style tokenizer"),
-            (#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}"#, "model.vocab[\"a\"]", "non-negative id"),
+            (#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}"#, "model.vocab[\"a\"]",
+             "id -1 is outside 0..<1, the ids of the vocabulary's 1 tokens (1 in model.vocab, 0 in added_tokens)"),
+            // Issue 16: an id past the vocabulary is no "non-negative id" problem; a huge one crashed allocating room for it.
+            (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 99999999999}, "merges": []}}"#, "model.vocab[\"b\"]",
+             "id 99999999999 is outside 0..<2, the ids of the vocabulary's 2 tokens (2 in model.vocab, 0 in added_tokens)"),
+            (#"{"model": {"type": "BPE", "vocab": {"a": 1.5}, "merges": []}}"#, "model.vocab[\"a\"]", "1.5 is not a token id: ids are whole numbers in 0..<1"),
+            (#"{"added_tokens": [{"id": 1000000000000, "content": "<s>"}], "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#,
+             "added_tokens[0].id", "id 1000000000000 is outside 0..<2, the ids of the vocabulary's 2 tokens (1 in model.vocab, 1 in added_tokens)"),
             (#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+"}}}"#, "pre_tokenizer.pattern", "split pattern \\w+ is not supported"),
             (#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "normalizer": {"type": "NFKC"}}"#, "normalizer", "\"NFKC\" is not supported"),
             (#"{"model": "#, "", "not valid JSON"),
@@ -66,6 +73,14 @@ import Tokenizers
                 #expect(error.field == field, "\(error)")
                 #expect(error.description.contains(message))
             }
+        }
+
+        let decoder = try temporaryFolder(["tokenizer.json": #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#,
+                                           "tokenizer_config.json": #"{"added_tokens_decoder": {"4000000000": {"content": "<x>"}}}"#])
+        defer { try? FileManager.default.removeItem(at: decoder) }
+        #expect(throws: TokenizerError(decoder.appendingPathComponent("tokenizer_config.json").path, field: "added_tokens_decoder[\"4000000000\"]",
+                                       "id 4000000000 is outside 0..<2, the ids of the vocabulary's 2 tokens (1 in model.vocab, 0 in added_tokens, 1 in tokenizer_config.json)")) {
+            try loadTokenizer(folder: decoder)
         }
 
         let badConfig = try temporaryFolder(["tokenizer_config.json": #"{"padding_side": "middle"}"#])

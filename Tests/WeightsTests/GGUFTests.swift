@@ -76,7 +76,12 @@ import Weights
         // The stored rows really are permuted (else the test above proves nothing).
         #expect(try file.floats("blk.0.attn_q.weight") != Fixtures.expectedTensor("gguf", "model.layers.0.self_attn.q_proj.weight").values)
         #expect(try source.floats("model.norm.weight") == [Float](repeating: 1, count: 16))
-        expectWeightsError(file: "quants.gguf", ["lm_head.weight"]) { _ = try source.floats("lm_head.weight") }
+        // Messages use the file's own names (issue 16): lm_head.weight is the GGUF's output.weight.
+        expectWeightsError(file: "quants.gguf", ["tensor \"output.weight\"", "no such tensor"]) { _ = try source.floats("lm_head.weight") }
+        #expect(source.tensorLocation(of: "model.layers.3.mlp.down_proj.weight") == TensorLocation(file: "quants.gguf", name: "blk.3.ffn_down.weight", reversedDimensions: true))
+        #expect(GGUFLlamaTensorSource.ggufName(huggingFace: "model.layers.12.self_attn.o_proj.bias") == "blk.12.attn_output.bias")
+        #expect(GGUFLlamaTensorSource.huggingFaceName("blk.12.attn_output.bias") == "model.layers.12.self_attn.o_proj.bias")
+        #expect(GGUFLlamaTensorSource.huggingFaceName("blk.1.x.attn_q.weight") == nil && GGUFLlamaTensorSource.ggufName(huggingFace: "model.embed") == nil)
     }
 
     @Test func unpermuteIsTheInverseOfLlamaCppsPermute() {

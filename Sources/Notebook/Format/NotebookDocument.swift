@@ -99,7 +99,7 @@ extension NotebookDocument {
     public static func load(path: String) throws -> NotebookDocument {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw NotebookFormatError(file: path, line: 0, message: "cannot read the notebook: \(error.localizedDescription)")
+            throw NotebookFormatError(file: path, line: 0, message: "cannot read the notebook: \(FileSystemError.reason(for: error, path: path))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw NotebookFormatError(file: path, line: 1, message: "the notebook is not valid UTF-8 text")

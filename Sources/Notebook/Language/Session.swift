@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Weights
 
 /// One check's outcome, kept for `medrepl grade` and the end-of-run summary.
 public struct CheckResult: Sendable {
@@ -174,7 +175,8 @@ public final class Session {
             } catch let e as CancelledError {
                 throw e
             } catch {
-                throw LanguageError(.runtime, "\(verbName): \(error)", source: statement.source, range: statement.verbRange)
+                throw LanguageError(.runtime, "\(verbName): \(FileSystemError.plainDescription(of: error))", source: statement.source,
+                                    range: statement.verbRange)
             }
         } else if let expr = statement.expression {
             result = try evaluate(expr, as: .any, source: statement.source)

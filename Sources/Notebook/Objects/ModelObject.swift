@@ -11,10 +11,13 @@ public final class TokenizerObject: LiveObject {
     public let tokenizer: any Tokenizer
     /// Where it came from, as the user named it.
     public let source: String
+    /// The file (and field) its chat template is read from, for messages; nil when not known.
+    public let templateSource: ChatTemplateSource?
 
-    public init(_ tokenizer: any Tokenizer, source: String) {
+    public init(_ tokenizer: any Tokenizer, source: String, templateSource: ChatTemplateSource? = nil) {
         self.tokenizer = tokenizer
         self.source = source
+        self.templateSource = templateSource
     }
 
     public var typeName: String { "Tokenizer" }

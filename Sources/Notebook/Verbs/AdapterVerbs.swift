@@ -66,8 +66,11 @@ extension VerbGroup {
                 // A model without an active adapter is exported through a zero adapter: W + 0 = W.
                 let lora = try model.lora.flatMap { $0.adapterEnabled ? $0 : nil }
                     ?? LoraModel(base: model.base, lora: LoraConfig(r: 1, lora_alpha: 1, target_modules: ["q_proj"]))
-                try lora.exportMerged(to: url)
-                let tokenizerFiles = try writeTokenizerFiles(model, to: url, session)
+                // One folder write: a reader finds the previous export or this one whole, never a mix.
+                let tokenizerFiles = try AtomicFolder.write(to: url, what: LoraModel.exportFolderName) { folder in
+                    try lora.writeMergedFiles(into: folder)
+                    return try writeTokenizerFiles(model, to: folder, session)
+                }
                 session.writeLine("exported \(model.source)\(model.lora?.adapterEnabled == true ? " with its adapter merged" : "") to \(try inv.string("path")): "
                     + (["config.json", "model.safetensors"] + tokenizerFiles).joined(separator: ", "))
                 return .none
@@ -84,8 +87,11 @@ extension VerbGroup {
                 let model = try inv.object("model", as: ModelObject.self)
                 let lora = try loraOf(model, inv)
                 let url = session.resolvePath(try inv.string("path"))
-                try lora.adapter.save(to: url)
-                let tokenizerFiles = try writeTokenizerFiles(model, to: url, session)
+                // One folder write: a reader finds the previous adapter or this one whole, never a mix.
+                let tokenizerFiles = try AtomicFolder.write(to: url, what: LoraAdapter.folderName) { folder in
+                    try lora.adapter.writeFiles(into: folder)
+                    return try writeTokenizerFiles(model, to: folder, session)
+                }
                 session.writeLine("saved adapter to \(try inv.string("path")): "
                     + ([LoraAdapter.configFileName, LoraAdapter.weightsFileName] + tokenizerFiles).joined(separator: ", "))
                 return .none

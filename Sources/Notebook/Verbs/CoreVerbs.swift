@@ -1,6 +1,9 @@
 import Foundation
 import Weights
 
+/// The longest `sleep`, in seconds: a pause to try Ctrl-C on, not a way to wait for hours.
+let sleepLimit = 3600
+
 extension VerbGroup {
     /// Names, values and the session itself.
     public static var core: VerbGroup {
@@ -80,10 +83,14 @@ extension VerbGroup {
                 return .none
             },
             Verb("sleep", summary: "Wait a number of seconds; Ctrl-C stops it (try it to see cancellation work).",
-                 positional: [Parameter("seconds", .double, help: "how long to wait")],
+                 positional: [Parameter("seconds", .double, help: "how long to wait: 0 to \(sleepLimit) (an hour)")],
                  examples: ["sleep 0.5"]) { inv, session in
                 let seconds = try inv.double("seconds")
-                let end = Date().addingTimeInterval(max(0, seconds))
+                guard seconds >= 0 && seconds <= Double(sleepLimit) else {
+                    throw inv.error("sleep takes 0 to \(sleepLimit) seconds (an hour), not \(Value.format(seconds))", at: "seconds",
+                                    hint: seconds > Double(sleepLimit) ? "a longer pause is no use in a notebook; Ctrl-C stops a sleep early" : nil)
+                }
+                let end = Date().addingTimeInterval(seconds)
                 while Date() < end {
                     try session.checkCancelled()
                     usleep(UInt32(min(50_000, max(1_000, end.timeIntervalSinceNow * 1e6))))

@@ -152,12 +152,7 @@ extension VerbGroup {
                         guard inv.has("tokenizer") else {
                             throw inv.error("template=chat needs the model's chat template", at: "template", hint: "add tokenizer=MODEL or tokenizer=TOK")
                         }
-                        let tok = try tokenizerArgument(inv, "tokenizer")
-                        guard let jinja = tok.chatTemplate, let found = ChatTemplate.detect(jinja: jinja) else {
-                            throw inv.error("this tokenizer has no chat template medrepl knows", at: "tokenizer",
-                                            hint: "name one: template=chatml, llama3, zephyr or llama2")
-                        }
-                        chat = found
+                        chat = try tokenizerChatTemplate(inv, "tokenizer")
                     } else {
                         chat = ChatTemplate.named(name)!
                     }

@@ -42,14 +42,8 @@ extension VerbGroup {
                  examples: ["tok = load_tokenizer smollm2", "tok = load_tokenizer Tests/Fixtures/tiny-bpe"]) { inv, session in
                 let name = try inv.string("name")
                 let url = session.resolvePath(name)
-                let tokenizer: any Tokenizer
-                if FileManager.default.fileExists(atPath: url.path) {
-                    tokenizer = try loadTokenizer(at: url)
-                } else {
-                    let files = try locate(name, inv, session)
-                    tokenizer = try files.ggufFile.map { try loadTokenizer(gguf: $0) } ?? loadTokenizer(folder: files.directory)
-                }
-                let object = TokenizerObject(tokenizer, source: name)
+                let found = FileManager.default.fileExists(atPath: url.path) ? url : try locate(name, inv, session).tokenizerLocation
+                let object = TokenizerObject(try loadTokenizer(at: found), source: name, templateSource: ChatTemplateSource(tokenizerAt: found))
                 session.writeLine("loaded tokenizer: \(object.summary)")
                 return .object(object)
             },
@@ -135,6 +129,9 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     }
     if precision == .bf16, let note = WeightMatrix.bf16FallbackNote { session.writeLine(note) }
     let start = Date()
+    // A tokenizer= given takes the place of the model's own, which is then not read at all: a GGUF without a
+    // vocabulary, or a folder whose tokenizer files medrepl cannot read, loads with the tokenizer given.
+    let given = inv.has("tokenizer") ? try inv.object("tokenizer", as: TokenizerObject.self) : nil
     let model: ModelObject
     if try inv.string("init") == "random" {
         let config: LlamaConfig
@@ -154,18 +151,18 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
         let tokenizer: (any Tokenizer)?
         if let gguf = files.ggufFile {
             base = try LlamaModel.load(gguf: gguf, storage: storage)
-            tokenizer = try loadTokenizer(gguf: gguf)
+            tokenizer = try given == nil && GGUFFile(url: gguf).hasVocabulary ? try loadTokenizer(gguf: gguf) : nil
         } else {
             guard let configFile = files.configFile else { throw inv.error("\(files.directory.path): no config.json", at: "name") }
             let config = try LlamaConfig.load(from: configFile)
             base = try LlamaModel(config: config, source: files.tensorSource(), storage: storage, name: files.directory.lastPathComponent)
-            tokenizer = files.tokenizerFiles.isEmpty ? nil : try loadTokenizer(folder: files.directory)
+            tokenizer = given == nil && !files.tokenizerFiles.isEmpty ? try loadTokenizer(folder: files.directory) : nil
         }
-        model = ModelObject(base: base, source: name, tokenizer: tokenizer.map { TokenizerObject($0, source: name) }, files: files)
+        let templateSource = ChatTemplateSource(tokenizerAt: files.tokenizerLocation)
+        model = ModelObject(base: base, source: name, tokenizer: tokenizer.map { TokenizerObject($0, source: name, templateSource: templateSource) },
+                            files: files)
     }
-    if let given = inv.has("tokenizer") ? try inv.object("tokenizer", as: TokenizerObject.self) : nil {
-        model.tokenizer = given
-    }
+    if let given { model.tokenizer = given }
     model.base.productPrecision = precision
     let c = model.base.config
     let seconds = Date().timeIntervalSince(start)

@@ -93,6 +93,7 @@ extension VerbGroup {
                 var truncated = 0
                 let mode = try inv.string("mode")
                 var answerNote = ""
+                var chatUsed: ChatTemplate?
                 if mode == "notebook" && inv.has("answer_format") {
                     throw inv.error("answer_format= is for mode=default; notebook mode trains on the text format_prompts wrote", at: "answer_format",
                                     hint: "give it to format_prompts: format_prompts DATA answer_format=sentence")
@@ -109,7 +110,8 @@ extension VerbGroup {
                         examples.append(.notebook(tokens: ids, maxLength: maxLength, padTokenId: pad))
                     }
                 } else {
-                    let chat = try chatTemplate(inv, tok)
+                    let chat = try chatTemplate(inv)
+                    chatUsed = chat
                     // the careful pipeline's answers: as sentences unless asked otherwise or already written by format_prompts
                     let answers: AnswerFormat = try inv.optionalString("answer_format").flatMap(AnswerFormat.init(rawValue:))
                         ?? (dataObject.answerFormat == nil ? .sentence : .bare)
@@ -134,7 +136,16 @@ extension VerbGroup {
                                   + "\(formatCount(object.targetTokens)) trained, \(truncated) truncated to max_length \(maxLength)\(answerNote)")
                 if mode == "notebook" && pad == eos { session.writeLine(TokenizedExample.notebookEOSWarning) }
                 if object.targetTokens == 0 {
-                    throw inv.error("every label is -100: nothing would be trained", at: "data")
+                    if let chat = chatUsed {
+                        // Every answer was cut off: the prompts alone fill max_length.
+                        let shortest = data.rows.map { tok.encode(chat.prompt(question: $0.question), addSpecialTokens: true).count }.min() ?? 0
+                        throw inv.error("every label is -100: nothing would be trained: every row's prompt (its question in the chat template, "
+                                        + "\(shortest) tokens at the shortest) fills max_length=\(maxLength), so no answer token is left to train on",
+                                        at: "max_length", hint: "raise max_length= above \(shortest) (mode=default trains on the answer after the prompt), or shorten the questions")
+                    }
+                    throw inv.error("every label is -100: nothing would be trained: within max_length=\(maxLength) every token of every row is the pad token "
+                                    + "(id \(pad)), which the collator masks", at: "max_length",
+                                    hint: "raise max_length=, or pad with another token (configure_tokenizer TOK pad=ID)")
                 }
                 return .object(object)
             },
@@ -325,8 +336,8 @@ private func positive(_ inv: Invocation, _ name: String) throws -> Int {
     return v
 }
 
-/// mode=default's chat template: `template=`, else the tokenizer's own, else ChatML.
-private func chatTemplate(_ inv: Invocation, _ tok: any Tokenizer) throws -> ChatTemplate {
+/// mode=default's chat template: `template=`, else the tokenizer's own.
+private func chatTemplate(_ inv: Invocation) throws -> ChatTemplate {
     if let name = try inv.optionalString("template") {
         if name == "notebook" { return .notebookLlama3 }
         guard let t = ChatTemplate.named(name) else {
@@ -334,6 +345,17 @@ private func chatTemplate(_ inv: Invocation, _ tok: any Tokenizer) throws -> Cha
         }
         return t
     }
-    if let jinja = tok.chatTemplate, let t = ChatTemplate.detect(jinja: jinja) { return t }
-    throw inv.error("the tokenizer has no chat template medrepl recognises", at: "tokenizer", hint: "name one with template=chatml (or llama3, zephyr, llama2)")
+    return try tokenizerChatTemplate(inv, "tokenizer")
+}
+
+/// The chat template family of a Tokenizer or Model argument's tokenizer; when it has none medrepl recognises,
+/// an error naming the file it was read from (`m/tokenizer_config.json: chat_template: missing ...`) and `template=`.
+func tokenizerChatTemplate(_ inv: Invocation, _ name: String) throws -> ChatTemplate {
+    let object = try tokenizerObject(inv, name)
+    let source = object.templateSource ?? ChatTemplateSource(file: "the tokenizer from \(object.source)", field: "chat_template")
+    do {
+        return try ChatTemplate.recognise(object.tokenizer.chatTemplate, from: source)
+    } catch let error as TokenizerError {
+        throw inv.error(error.description, at: name, hint: "name a family instead: template=chatml (or llama3, zephyr, llama2)")
+    }
 }

@@ -3,7 +3,9 @@
 // Foundation's JSONSerialization reports a broken file without a line and column and gives up on
 // the whole file when one string holds invalid UTF-8. Dataset files are edited by hand and cut by
 // scripts, so medrepl reads them with this reader instead: a syntax error names line:column, and a
-// string with invalid UTF-8 becomes `.invalidString` so that only its row is skipped.
+// string with invalid UTF-8 becomes `.invalidString` so that only its row is skipped. The readers of
+// model files (config.json, tokenizer.json, ...) keep JSONSerialization's values and ask this reader
+// where a file that does not parse goes wrong (see `JSONFile`).
 import Foundation
 
 /// A parsed JSON value. Object members keep their file order.
@@ -71,6 +73,9 @@ public struct JSONReader {
     private let bytes: [UInt8]
     private var pos: Int
     private var depth = 0
+    /// Also refuses what Foundation's JSONSerialization refuses and this reader would otherwise keep:
+    /// a string that is not valid UTF-8, a lone surrogate escape, a number beyond Double's range.
+    private var strict = false
 
     private init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -85,6 +90,24 @@ public struct JSONReader {
         reader.skipWhitespace()
         if reader.pos < bytes.count { throw reader.error("unexpected \(reader.describeHere()) after the JSON value") }
         return value
+    }
+
+    /// The first place where `bytes` is not JSON that Foundation's JSONSerialization reads, or nil when
+    /// there is none: `JSONFile` asks this when JSONSerialization refuses a file, to say where and why.
+    ///
+    /// ```swift
+    /// JSONReader.firstProblem(in: Array("{\n  \"a\": 1,,\n}".utf8))?.description   // "2:10: expected a string key ..."
+    /// ```
+    public static func firstProblem(in bytes: [UInt8]) -> JSONSyntaxError? {
+        var reader = JSONReader(bytes)
+        reader.strict = true
+        do throws(JSONSyntaxError) {
+            _ = try reader.value()
+        } catch {
+            return error
+        }
+        reader.skipWhitespace()
+        return reader.pos < bytes.count ? reader.error("unexpected \(reader.describeHere()) after the JSON value") : nil
     }
 
     /// Parses a top-level JSON array, returning each element with the 1-based line it starts on.
@@ -235,12 +258,15 @@ public struct JSONReader {
                         if (0xDC00..<0xE000).contains(low) {
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         } else {
+                            if strict { throw error("a high surrogate escape not followed by a low one") }
                             appendUTF8(0xFFFD, to: &out); scalar = low
                         }
                     } else {
+                        if strict { throw error("a lone surrogate escape (\\uD800-\\uDBFF without its low half)") }
                         scalar = 0xFFFD  // a lone surrogate, as Python's json would keep it, has no UTF-8 form
                     }
                 } else if (0xDC00..<0xE000).contains(scalar) {
+                    if strict { throw error("a lone low surrogate escape (\\uDC00-\\uDFFF)") }
                     scalar = 0xFFFD
                 }
                 appendUTF8(scalar, to: &out)
@@ -250,6 +276,10 @@ public struct JSONReader {
             }
         }
         if let text = String(validating: out, as: UTF8.self) { return .string(text) }
+        if strict {
+            pos = start
+            throw error("a string that is not valid UTF-8 text")
+        }
         return .invalidString(bytes: out.count)
     }
 
@@ -295,7 +325,12 @@ public struct JSONReader {
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { pos += 1 }
             if digits(&self) == 0 { throw error("expected digits in number exponent") }
         }
-        return .number(String(decoding: bytes[start..<pos], as: UTF8.self))
+        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
+        if strict, let value = Double(text), !value.isFinite {
+            pos = start
+            throw error("the number \(text) is beyond the range of a 64-bit float")
+        }
+        return .number(text)
     }
 
     private mutating func literal(_ word: String) throws(JSONSyntaxError) {
