@@ -125,7 +125,7 @@ import Tokenizers
 
     @Test func sleepIsBounded() throws {
         let (session, _) = TestSupport.session()
-        for (value, shown) in [("-1", "-1.0"), ("3600.5", "3600.5"), ("99999999999999999999", "1e20")] {
+        for (value, shown) in [("-1", "-1"), ("3600.5", "3600.5"), ("99999999999999999999", "1e20")] {
             let message = InputMessageTests.message(session, "sleep \(value)")
             #expect(message.contains("sleep takes 0 to 3600 seconds (an hour), not \(shown)"), "\(message)")
         }

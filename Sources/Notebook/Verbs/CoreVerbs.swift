@@ -87,7 +87,7 @@ extension VerbGroup {
                  examples: ["sleep 0.5"]) { inv, session in
                 let seconds = try inv.double("seconds")
                 guard seconds >= 0 && seconds <= Double(sleepLimit) else {
-                    throw inv.error("sleep takes 0 to \(sleepLimit) seconds (an hour), not \(Value.format(seconds))", at: "seconds",
+                    throw inv.error("sleep takes 0 to \(sleepLimit) seconds (an hour), not \(seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int(seconds)) : Value.format(seconds))", at: "seconds",
                                     hint: seconds > Double(sleepLimit) ? "a longer pause is no use in a notebook; Ctrl-C stops a sleep early" : nil)
                 }
                 let end = Date().addingTimeInterval(seconds)
