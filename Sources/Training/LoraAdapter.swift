@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Llama
+import Weights
 
 /// One adapted projection: `y = W·x + scaling · B·(A·dropout(x))`, with its gradients.
 ///
@@ -89,6 +90,26 @@ public final class LoraAdapter: @unchecked Sendable {
     public init(config: LoraConfig, model: LlamaConfig) throws {
         self.config = config
         targets = try config.resolvedTargets()
+        // The rank decides the size: refuse an adapter that cannot be held before allocating it (an r of
+        // 21474836484 in an adapter_config.json asked for terabytes; found by tools/fuzz's adapter_config target).
+        var parameters = 0
+        for t in targets {
+            let s = t.shape(model)
+            let (perLayer, o1) = config.r.multipliedReportingOverflow(by: s.in + s.out)
+            let (all, o2) = perLayer.multipliedReportingOverflow(by: model.num_hidden_layers)
+            let (sum, o3) = parameters.addingReportingOverflow(all)
+            guard !o1, !o2, !o3, sum < 1 << 40 else {
+                throw LoraError("r = \(config.r) makes an adapter far too large to hold (r times the width of every adapted projection)")
+            }
+            parameters = sum
+        }
+        // Weights, gradients and AdamW's two moments, all f32, when it trains.
+        let need = Weights.MemoryEstimate.weightBytes(parameters: parameters, storage: .f32) * 4
+        if let available = Weights.MemoryEstimate.availableBytes(), need > available {
+            throw LoraError("r = \(config.r) needs about \(Weights.MemoryEstimate.format(need)) to train (\(Weights.MemoryEstimate.grouped(parameters)) "
+                            + "adapter parameters, with their gradients and optimizer state) but only \(Weights.MemoryEstimate.format(available)) "
+                            + "is available: choose a smaller r (the notebook uses 16)")
+        }
         var layers: [LoraLayer] = []
         var modules: [LoraLinear] = []
         for l in 0..<model.num_hidden_layers {

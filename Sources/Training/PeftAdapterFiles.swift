@@ -94,7 +94,8 @@ extension LoraAdapter {
         } catch let e as LoraError {
             throw LoraError("\(file): \(e.description)")
         }
-        let adapter = try LoraAdapter(config: lora, model: model)
+        let adapter: LoraAdapter
+        do { adapter = try LoraAdapter(config: lora, model: model) } catch let e as LoraError { throw LoraError("\(file): \(e.description)") }
         let weightsURL = directory.appendingPathComponent(weightsFileName)
         let st = try SafetensorsFile(url: weightsURL)
         var expected = Set<String>()
