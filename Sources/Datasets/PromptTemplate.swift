@@ -96,6 +96,15 @@ public struct PromptTemplate: Equatable, Sendable {
 /// ```swift
 /// AnswerFormat.sentence.apply("Warfarin")   // "The answer is Warfarin."
 /// ```
+extension QADataset {
+    /// The rows with every answer written in `format` (the questions and everything else unchanged).
+    public func answers(writtenAs format: AnswerFormat) -> QADataset {
+        var copy = self
+        copy.rows = rows.map { var row = $0; row.answer = format.apply(row.answer); return row }
+        return copy
+    }
+}
+
 public enum AnswerFormat: String, CaseIterable, Sendable {
     /// The answer as the dataset has it.
     case bare

@@ -35,8 +35,8 @@ public struct ComparisonSummary: Codable, Equatable, Sendable {
         self.pipeline = pipeline
         self.protocol = `protocol`
         questions = c.pairs.count
-        base_correct = c.pairs.filter(\.base.isCorrect).count
-        tuned_correct = c.pairs.filter(\.tuned.isCorrect).count
+        base_correct = c.baseInterval.successes
+        tuned_correct = c.tunedInterval.successes
         improved = c.improved.count
         regressed = c.regressed.count
         mcnemar_p = c.mcnemarExactP

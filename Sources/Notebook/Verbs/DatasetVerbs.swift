@@ -180,7 +180,7 @@ extension VerbGroup {
                     if row.answer.unicodeScalars.count < minA { skippedAnswer += 1; return nil }
                     return render(row.question, answerFormat.apply(row.answer))
                 }
-                formatted.rows = formatted.rows.map { var row = $0; row.answer = answerFormat.apply(row.answer); return row }
+                formatted = formatted.answers(writtenAs: answerFormat)
                 var line = "formatted \(formatted.count) of \(data.count) rows with the \(name == "notebook" ? "notebook" : name.contains("{") ? "custom" : name) template"
                     + (answerFormat == .sentence ? ", answers as \"The answer is ….\"" : "")
                     + (distilled.map { ", \($0) answers in the model's own words (it was right), the rest as the dataset has them" } ?? "")

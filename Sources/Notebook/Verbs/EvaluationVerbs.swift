@@ -377,9 +377,7 @@ extension VerbGroup {
     /// then measures what training lowered, with the same text for the base and the tuned model.
     static func asTrained(_ test: QADataset, _ model: ModelObject) -> (QADataset, AnswerFormat?) {
         guard let format = model.trainedAnswerFormat, format != .bare else { return (test, nil) }
-        var rows = test
-        rows.rows = rows.rows.map { var row = $0; row.answer = format.apply(row.answer); return row }
-        return (rows, format)
+        return (test.answers(writtenAs: format), format)
     }
 
     /// Scores the answers with a progress bar; Ctrl-C stops between answers and keeps those scored.

@@ -180,6 +180,8 @@ extension VerbGroup {
     static func runSweep(_ inv: Invocation, _ session: Session) throws -> Value {
         let model = try inv.object("model", as: ModelObject.self)
         let tokenSets = try tokenSets(inv)
+        /// The set a run trains on: the one its `answers` names (the only one when TOKENS is not a list).
+        func trainingRows(_ s: SweepSettings) -> TokenizedDatasetObject { tokenSets.first { $0.label == s.answers }?.set ?? tokenSets[0].set }
         let tokenizer = try model.requireTokenizer()
         let validation = try dataset(inv, session)
         let trainedOn = Set(tokenSets.flatMap(\.set.questions))
@@ -310,7 +312,7 @@ extension VerbGroup {
             var cfg = baseLora
             cfg.r = settings.r; cfg.lora_alpha = settings.lora_alpha; cfg.lora_dropout = settings.lora_dropout
             if let modules = settings.target_modules { cfg.target_modules = modules }
-            let tokens = tokenSets.first { $0.label == settings.answers }?.set ?? tokenSets[0].set
+            let tokens = trainingRows(settings)
             var args = baseArgs
             args.learning_rate = settings.learning_rate; args.num_train_epochs = settings.num_train_epochs; args.max_steps = -1
             let lora: LoraModel, trainer: Trainer
@@ -360,7 +362,7 @@ extension VerbGroup {
         bestArgs.learning_rate = best.settings.learning_rate; bestArgs.num_train_epochs = best.settings.num_train_epochs
         let result = SweepObject(records: sorted, baseAccuracy: baseRun.accuracy(under: careful.rule), baseLoss: baseLoss.meanLoss,
                                  bestLora: bestLora, bestArgs: bestArgs,
-                                 bestTokens: tokenSets.first { $0.label == best.settings.answers }?.set ?? tokenSets[0].set)
+                                 bestTokens: trainingRows(best.settings))
         session.writeLine(result.table)
         if let stopped { session.writeLine(stopped) }
         if ModelComparison.significantRegression(improved: best.improved, regressed: best.regressed) {
