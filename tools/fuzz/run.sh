@@ -12,6 +12,7 @@
 # the test suite replays it. Every run appends a line to .build/fuzz-log.tsv (date, target, seconds,
 # executions, coverage, features, corpus, result), so the hours a target has had can be added up.
 # FUZZ_SEED=N fixes libFuzzer's seed (CI does, so a short run is nearly the same each time).
+# FUZZ_NO_BUILD=1 fuzzes the program already built (long runs beside work that changes the sources).
 # Exit status: 0 when no target crashed, 1 when one did (its report is printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,12 +24,14 @@ swiftc_dir=$(dirname "$(readlink -f "$(command -v swiftc)")")
 libfuzzer=$(ls "$swiftc_dir"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)
 [ -n "$libfuzzer" ] || { echo "run.sh: the Swift toolchain has no libclang_rt.fuzzer_no_main (looked beside $swiftc_dir)" >&2; exit 2; }
 
+fuzz=.build/fuzz/$config/medrepl-fuzz
+if [ -z "${FUZZ_NO_BUILD:-}" ] || [ ! -x "$fuzz" ]; then
 echo "building medrepl-fuzz ($config, address sanitizer, libFuzzer) ..."
 # -sanitize-coverage gives libFuzzer its feedback; libFuzzer comes without its main, which medrepl-fuzz has.
 swift build -c "$config" --product medrepl-fuzz --scratch-path .build/fuzz --sanitize address \
     -Xswiftc -DMEDREPL_FUZZ -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
     -Xlinker "$libfuzzer" -Xlinker -lstdc++ 2>&1 | grep -v "Cannot export local symbol" | grep -E "error|warning: |Compiling|Build" | tail -3
-fuzz=.build/fuzz/$config/medrepl-fuzz
+fi
 [ "$target" = build ] && exit 0
 
 targets=("$target")
