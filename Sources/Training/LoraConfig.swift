@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Llama
 import Weights
 
@@ -69,14 +70,31 @@ public struct LoraConfig: Sendable, Equatable {
     public init(r: Int = 8, lora_alpha: Double = 8, lora_dropout: Double = 0, target_modules: [String] = ["q_proj", "v_proj"],
                 bias: String = "none", use_rslora: Bool = false, task_type: String = "CAUSAL_LM", seed: UInt64 = 42,
                 base_model_name_or_path: String? = nil) throws {
-        guard r > 0 else { throw LoraError("LoRA r must be a positive integer, got \(r)") }
-        guard lora_dropout >= 0 && lora_dropout < 1 else { throw LoraError("lora_dropout must be in [0, 1), got \(lora_dropout)") }
-        guard bias == "none" else { throw LoraError("bias \"\(bias)\" is not supported: only \"none\"") }
-        guard task_type == "CAUSAL_LM" else { throw LoraError("task_type \"\(task_type)\" is not supported: only \"CAUSAL_LM\"") }
-        guard !target_modules.isEmpty else { throw LoraError("target_modules is empty: name at least one module, or \"all-linear\"") }
         self.r = r; self.lora_alpha = lora_alpha; self.lora_dropout = lora_dropout
         self.target_modules = target_modules; self.bias = bias; self.use_rslora = use_rslora
         self.task_type = task_type; self.seed = seed; self.base_model_name_or_path = base_model_name_or_path
+        try validate()
+    }
+
+    /// The notebook's adapter: r = 16, lora_alpha = 32, dropout 0.05 on all seven projections. `lora_config` starts from it.
+    public static let notebook = try! LoraConfig(r: 16, lora_alpha: 32, lora_dropout: 0.05, target_modules: LoraTarget.allCases.map(\.rawValue))
+
+    /// Every setting a user can give, declared once: `lora_config`'s parameters, `show cfg`, `cfg.NAME` and the
+    /// checks come from here.
+    public static let settings = SettingsTable<LoraConfig>([
+        Setting("r", \.r, .positiveInteger, help: "the rank of the update B·A"),
+        Setting("lora_alpha", \.lora_alpha, .positive, help: "scaling numerator: the update is scaled by lora_alpha / r"),
+        Setting("lora_dropout", \.lora_dropout, .belowOne, help: "dropout on the adapter's input while training"),
+        Setting("target_modules", \.target_modules, .nonEmpty, help: "projections to adapt, or [\"all-linear\"]"),
+        Setting("use_rslora", \.use_rslora, help: "scale by lora_alpha / sqrt(r)"),
+        Setting("bias", \.bias, kind: .choice(["none"]), help: "biases trained with the adapter (medrepl: none)"),
+        Setting("task_type", \.task_type, kind: .choice(["CAUSAL_LM"]), help: "the model's task (medrepl: CAUSAL_LM)"),
+        Setting("seed", \.seed, .nonNegative, help: "seeds lora_A's initialisation and dropout"),
+    ])
+
+    /// Each setting in its range, and every target module matching a projection.
+    public func validate() throws {
+        do { try Self.settings.check(self) } catch let error as SettingError { throw LoraError(error.description) }
         _ = try resolvedTargets()
     }
 

@@ -73,7 +73,7 @@ public final class Trainer: @unchecked Sendable {
 
     private init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], builder: BatchBuilder,
                  fixedBatches: [TrainingBatch]?) throws {
-        try args.validate()
+        do { try args.validate() } catch let error as SettingError { throw LoraError(error.description) }
         self.model = model; self.args = args; self.examples = examples; self.builder = builder
         self.fixedBatches = fixedBatches
         microBatchesPerEpoch = fixedBatches?.count

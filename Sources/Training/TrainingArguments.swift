@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// The Trainer's settings, with transformers' names, meanings and defaults.
 ///
@@ -45,37 +46,57 @@ public struct TrainingArguments: Sendable, Equatable {
     public init(output_dir: String) { self.output_dir = output_dir }
 
     /// The original notebook's arguments: 1 epoch, batch 1, gradient accumulation 4, learning rate 2e-4,
-    /// 10 warm-up steps, a log line every 10 steps (checkpoints as transformers' defaults).
+    /// 10 warm-up steps, a log line every 10 steps, a checkpoint every 100 steps keeping the newest 2.
+    /// `training_args` starts from these.
     public static func notebook(output_dir: String) -> TrainingArguments {
         var args = TrainingArguments(output_dir: output_dir)
         args.num_train_epochs = 1; args.per_device_train_batch_size = 1; args.gradient_accumulation_steps = 4
         args.learning_rate = 2e-4; args.warmup_steps = 10; args.logging_steps = 10
+        args.save_steps = 100; args.save_total_limit = 2
         return args
     }
 
-    func validate() throws {
-        guard per_device_train_batch_size > 0 else { throw LoraError("per_device_train_batch_size must be positive, got \(per_device_train_batch_size)") }
-        guard gradient_accumulation_steps > 0 else { throw LoraError("gradient_accumulation_steps must be positive, got \(gradient_accumulation_steps)") }
-        guard max_steps > 0 || num_train_epochs > 0 else { throw LoraError("set num_train_epochs > 0 or max_steps > 0") }
-        guard learning_rate >= 0, learning_rate.isFinite else { throw LoraError("learning_rate must be a finite number >= 0, got \(learning_rate)") }
-        guard warmup_steps >= 0 else { throw LoraError("warmup_steps must be >= 0, got \(warmup_steps)") }
-        guard logging_steps > 0 else { throw LoraError("logging_steps must be positive, got \(logging_steps)") }
-        guard max_tokens_per_pass >= 0 else { throw LoraError("max_tokens_per_pass must be >= 0, got \(max_tokens_per_pass)") }
-        guard save_steps >= 0 else { throw LoraError("save_steps must be >= 0, got \(save_steps)") }
-        if let l = save_total_limit, l < 1 { throw LoraError("save_total_limit must be at least 1, got \(l)") }
-        guard !output_dir.isEmpty else { throw LoraError("output_dir is empty") }
+    /// Every setting a user can give, declared once: `training_args`'s parameters, `show args`, `args.NAME`,
+    /// the checks and `training_args.json` come from here (`padding` is set from the tokenized rows instead).
+    public static let settings = SettingsTable<TrainingArguments>([
+        Setting("output_dir", \.output_dir, kind: .path, required: true, help: "checkpoints go to output_dir/checkpoint-N"),
+        Setting("num_train_epochs", \.num_train_epochs, .finiteNonNegative, help: "passes over the data (unless max_steps > 0)"),
+        Setting("max_steps", \.max_steps, help: "optimizer steps; > 0 overrides num_train_epochs"),
+        Setting("per_device_train_batch_size", \.per_device_train_batch_size, .positiveInteger, help: "rows per micro-batch"),
+        Setting("gradient_accumulation_steps", \.gradient_accumulation_steps, .positiveInteger, help: "micro-batches per optimizer step"),
+        Setting("learning_rate", \.learning_rate, .finiteNonNegative, help: "peak AdamW learning rate"),
+        Setting("warmup_steps", \.warmup_steps, .nonNegative, help: "linear warmup steps, then linear decay to 0"),
+        Setting("logging_steps", \.logging_steps, .positiveInteger, help: "a table row every this many steps"),
+        Setting("save_steps", \.save_steps, .nonNegative, help: "a checkpoint every this many steps (0: none)"),
+        Setting("save_total_limit", \.save_total_limit, .positiveInteger, help: "keep only the newest N checkpoints (0: keep all)"),
+        Setting("seed", \.seed, .nonNegative, help: "data order and dropout seed"),
+        Setting("max_grad_norm", \.max_grad_norm, .finiteNonNegative, help: "gradient-norm clipping (0: none, as transformers)"),
+        Setting("gradient_checkpointing", \.gradient_checkpointing, help: "recompute activations in backward to save memory"),
+        Setting("bf16", \.bf16, help: "bf16 autocast: a bf16 base model's products on AVX512-BF16 (without it: f32, and a note says so)"),
+        Setting("weight_decay", \.weight_decay, .finiteNonNegative, help: "AdamW weight decay"),
+        Setting("adam_beta1", \.adam_beta1, .belowOne, help: "AdamW's decay of the gradient's running mean"),
+        Setting("adam_beta2", \.adam_beta2, .belowOne, help: "AdamW's decay of the squared gradient's running mean"),
+        Setting("adam_epsilon", \.adam_epsilon, .positive, help: "AdamW's term added to the denominator"),
+        Setting("max_tokens_per_pass", \.max_tokens_per_pass, .nonNegative,
+                help: "micro-batches of a step packed into passes of up to this many tokens (0: one pass each)"),
+        Setting("shuffle", \.shuffle, help: "a seeded shuffled data order per epoch"),
+    ])
+
+    /// Each setting in its range, and settings that go together.
+    public func validate() throws {
+        try Self.settings.check(self)
+        guard !output_dir.isEmpty else { throw SettingError("output_dir", "output_dir is empty") }
+        guard max_steps > 0 || num_train_epochs > 0 else {
+            throw SettingError("num_train_epochs", "num_train_epochs must be positive when max_steps is not set")
+        }
     }
 
     /// As `training_args.json` in a checkpoint.
     var dictionary: [String: Any?] {
+        var out = Self.settings.dictionary(self)
         var pad: Any? = nil
         if case .maxLength(let L) = padding { pad = L }
-        return ["output_dir": output_dir, "num_train_epochs": num_train_epochs, "max_steps": max_steps,
-                "per_device_train_batch_size": per_device_train_batch_size, "gradient_accumulation_steps": gradient_accumulation_steps,
-                "learning_rate": learning_rate, "warmup_steps": warmup_steps, "weight_decay": weight_decay,
-                "adam_beta1": adam_beta1, "adam_beta2": adam_beta2, "adam_epsilon": adam_epsilon, "max_grad_norm": max_grad_norm,
-                "logging_steps": logging_steps, "save_steps": save_steps, "save_total_limit": save_total_limit,
-                "seed": Int(truncatingIfNeeded: seed), "gradient_checkpointing": gradient_checkpointing, "bf16": bf16,
-                "padding_max_length": pad, "shuffle": shuffle, "max_tokens_per_pass": max_tokens_per_pass]
+        out.updateValue(pad, forKey: "padding_max_length")
+        return out
     }
 }

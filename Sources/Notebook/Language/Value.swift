@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// A value of the command language: what a verb receives, returns, and what a name holds.
 ///
@@ -52,13 +53,7 @@ public enum Value {
     }
 
     /// A float written so it reads back exactly and stays short (`2e-04` is `0.0002`, `1.0` stays `1.0`).
-    public static func format(_ d: Double) -> String {
-        if d.isNaN { return "nan" }
-        if d.isInfinite { return d > 0 ? "inf" : "-inf" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(format: "%.1f", d) }
-        // Swift writes 1e-06; the language writes 1e-6.
-        return "\(d)".replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e+", with: "e")
-    }
+    public static func format(_ d: Double) -> String { SettingValue.format(d) }
 
     /// A string as a double-quoted literal with the language's escapes.
     public static func quote(_ s: String) -> String {

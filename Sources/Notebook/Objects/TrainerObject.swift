@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Training
 
 /// LoRA settings living in the session (`cfg = lora_config r=16 lora_alpha=32`), with peft's field names.
@@ -11,20 +12,9 @@ public final class LoraConfigObject: LiveObject {
         "r=\(config.r), lora_alpha=\(Value.format(config.lora_alpha)), lora_dropout=\(Value.format(config.lora_dropout)), "
             + "\(config.target_modules.count) target module\(config.target_modules.count == 1 ? "" : "s"), scaling \(Value.format(Double(config.scaling)))"
     }
-    public var fieldNames: [String] { ["r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "bias", "task_type", "seed", "scaling"] }
+    public var fieldNames: [String] { LoraConfig.settings.names + ["scaling"] }
     public func field(_ name: String) -> Value? {
-        switch name {
-        case "r": return .int(config.r)
-        case "lora_alpha": return .double(config.lora_alpha)
-        case "lora_dropout": return .double(config.lora_dropout)
-        case "target_modules": return .list(config.target_modules.map { .string($0) })
-        case "use_rslora": return .bool(config.use_rslora)
-        case "bias": return .string(config.bias)
-        case "task_type": return .string(config.task_type)
-        case "seed": return .int(Int(config.seed))
-        case "scaling": return .double(Double(config.scaling))
-        default: return nil
-        }
+        name == "scaling" ? .double(Double(config.scaling)) : LoraConfig.settings.field(name, of: config)
     }
 }
 
@@ -41,34 +31,8 @@ public final class TrainingArgumentsObject: LiveObject {
         return "\(length), batch \(a.per_device_train_batch_size) x \(a.gradient_accumulation_steps), "
             + "learning_rate=\(Value.format(a.learning_rate)), output_dir=\(a.output_dir)"
     }
-    public static let names = ["output_dir", "num_train_epochs", "max_steps", "per_device_train_batch_size",
-                               "gradient_accumulation_steps", "learning_rate", "warmup_steps", "logging_steps",
-                               "save_steps", "save_total_limit", "seed", "max_grad_norm", "gradient_checkpointing",
-                               "bf16", "weight_decay", "max_tokens_per_pass", "shuffle"]
-    public var fieldNames: [String] { Self.names }
-    public func field(_ name: String) -> Value? {
-        let a = arguments
-        switch name {
-        case "output_dir": return .string(a.output_dir)
-        case "num_train_epochs": return .double(a.num_train_epochs)
-        case "max_steps": return .int(a.max_steps)
-        case "per_device_train_batch_size": return .int(a.per_device_train_batch_size)
-        case "gradient_accumulation_steps": return .int(a.gradient_accumulation_steps)
-        case "learning_rate": return .double(a.learning_rate)
-        case "warmup_steps": return .int(a.warmup_steps)
-        case "logging_steps": return .int(a.logging_steps)
-        case "save_steps": return .int(a.save_steps)
-        case "save_total_limit": return a.save_total_limit.map { .int($0) } ?? Value.none
-        case "seed": return .int(Int(a.seed))
-        case "max_grad_norm": return .double(a.max_grad_norm)
-        case "gradient_checkpointing": return .bool(a.gradient_checkpointing)
-        case "bf16": return .bool(a.bf16)
-        case "weight_decay": return .double(a.weight_decay)
-        case "max_tokens_per_pass": return .int(a.max_tokens_per_pass)
-        case "shuffle": return .bool(a.shuffle)
-        default: return nil
-        }
-    }
+    public var fieldNames: [String] { TrainingArguments.settings.names }
+    public func field(_ name: String) -> Value? { TrainingArguments.settings.field(name, of: arguments) }
 }
 
 /// A trainer living in the session (`trainer = make_trainer model args tokens`): the engine's Trainer,

@@ -146,14 +146,10 @@ extension VerbGroup {
         }
     }
 
-    /// What `lora_config` with no options gives: its defaults are declared once, on the verb.
-    static func defaultLoraConfig(_ session: Session) throws -> LoraConfig {
-        guard let verb = session.registry.verb(named: "lora_config"),
-              let statement = try Parser.parse(SourceText(file: "<sweep>", text: "lora_config"), verbs: session.registry.verbNames).first,
-              case .object(let made) = try verb.handler(try session.bind(statement, to: verb), session),
-              let config = (made as? LoraConfigObject)?.config else {
-            preconditionFailure("lora_config makes a LoraConfig")
-        }
+    /// What `lora_config` with no options gives: the notebook's adapter, seeded by the session.
+    static func defaultLoraConfig(_ session: Session) -> LoraConfig {
+        var config = LoraConfig.notebook
+        config.seed = UInt64(session.seed)
         return config
     }
 
@@ -189,7 +185,7 @@ extension VerbGroup {
         if overlap > 0 { session.writeLine("note: \(overlap) validation rows are also training rows; their scores are not held-out") }
 
         // The base settings and the grid.
-        var baseLora = try inv.has("lora") ? inv.object("lora", as: LoraConfigObject.self).config : try defaultLoraConfig(session)
+        var baseLora = try inv.has("lora") ? inv.object("lora", as: LoraConfigObject.self).config : defaultLoraConfig(session)
         baseLora.base_model_name_or_path = baseLora.base_model_name_or_path ?? model.source
         var baseArgs: TrainingArguments
         if inv.has("args") {
@@ -206,14 +202,28 @@ extension VerbGroup {
             return values
         }
         let rates = try numbers("learning_rate") ?? [baseArgs.learning_rate]
-        let ranks = try numbers("r").map { $0.map { Int($0) } } ?? [baseLora.r]
+        let ranks = try numbers("r").map { try $0.map { r -> Int in
+            guard r == r.rounded(), abs(r) < 1e9 else { throw inv.error("r must be a whole number, got \(Value.format(r))", at: "r") }
+            return Int(r)
+        } } ?? [baseLora.r]
         let alphas = try numbers("lora_alpha")
         let epochs = try numbers("num_train_epochs") ?? [baseArgs.num_train_epochs]
         let dropouts = try numbers("lora_dropout") ?? [baseLora.lora_dropout]
-        guard ranks.allSatisfy({ $0 > 0 }) else { throw inv.error("every r must be a positive integer", at: "r") }
-        guard rates.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw inv.error("every learning_rate must be a positive number", at: "learning_rate") }
-        guard epochs.allSatisfy({ $0 > 0 }) else { throw inv.error("every num_train_epochs must be positive", at: "num_train_epochs") }
-        guard dropouts.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw inv.error("every lora_dropout must be in [0, 1)", at: "lora_dropout") }
+        // each value of an axis in its setting's range: "learning_rate must be a finite number >= 0, got -1.0"
+        func check<Root>(_ table: SettingsTable<Root>, _ name: String, _ values: [SettingValue]) throws {
+            for v in values {
+                do { try table[name]?.check(v) } catch let error as SettingError { throw inv.error(error.description, at: name) }
+            }
+        }
+        try check(LoraConfig.settings, "r", ranks.map { .int($0) })
+        try check(TrainingArguments.settings, "learning_rate", rates.map { .double($0) })
+        for e in epochs {
+            var args = baseArgs
+            args.num_train_epochs = e
+            do { try args.validate() } catch let error as SettingError { throw inv.error(error.description, at: error.name) }
+        }
+        try check(LoraConfig.settings, "lora_dropout", dropouts.map { .double($0) })
+        try check(LoraConfig.settings, "lora_alpha", (alphas ?? []).map { .double($0) })
         var moduleLists: [[String]?] = [nil]
         if inv.has("target_modules") {
             moduleLists = try inv.list("target_modules").map { item -> [String]? in

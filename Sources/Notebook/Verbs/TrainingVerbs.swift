@@ -13,31 +13,12 @@ extension VerbGroup {
     public static var training: VerbGroup {
         VerbGroup("Training", intro: "Configure LoRA, tokenize the formatted rows, and train the adapter.", verbs: [
             Verb("lora_config", summary: "LoRA settings with peft's names and meanings.",
-                 keywords: [
-                    Parameter("r", .int, default: .int(16), help: "the rank of the update B·A"),
-                    Parameter("lora_alpha", .double, default: .double(32), help: "scaling numerator: the update is scaled by lora_alpha / r"),
-                    Parameter("lora_dropout", .double, default: .double(0.05), help: "dropout on the adapter's input while training"),
-                    Parameter("target_modules", .list, default: .list(notebookTargets.map { .string($0) }),
-                              help: "projections to adapt, or [\"all-linear\"]"),
-                    Parameter("use_rslora", .bool, default: .bool(false), help: "scale by lora_alpha / sqrt(r)"),
-                    Parameter("seed", .int, optional: true, help: "seeds lora_A's initialisation and dropout (default: the session's seed)"),
-                 ],
+                 keywords: LoraConfig.settings.parameters(defaults: .notebook),
                  examples: ["cfg = lora_config", "cfg = lora_config r=8 lora_alpha=16 target_modules=[\"q_proj\", \"v_proj\"]"]) { inv, session in
-                let r = try inv.int("r")
-                guard r > 0 else { throw inv.error("r must be a positive integer, got \(r)", at: "r") }
-                let dropout = try inv.double("lora_dropout")
-                guard dropout >= 0, dropout < 1 else { throw inv.error("lora_dropout must be in [0, 1), got \(Value.format(dropout))", at: "lora_dropout") }
-                let alpha = try inv.double("lora_alpha")
-                guard alpha > 0, alpha.isFinite else { throw inv.error("lora_alpha must be a positive number, got \(Value.format(alpha))", at: "lora_alpha") }
-                let targets = try inv.list("target_modules").map(\.text)
-                let seed = try inv.optionalInt("seed") ?? session.seed
-                guard seed >= 0 else { throw inv.error("seed must be >= 0, got \(seed)", at: "seed") }
-                do {
-                    return .object(LoraConfigObject(try LoraConfig(r: r, lora_alpha: alpha, lora_dropout: dropout, target_modules: targets,
-                                                                   use_rslora: try inv.bool("use_rslora"), seed: UInt64(seed))))
-                } catch let error as LoraError {
-                    throw inv.error(error.description, at: "target_modules")
-                }
+                var config = LoraConfig.notebook
+                try LoraConfig.settings.store(inv, into: &config, session: session)
+                do { try config.validate() } catch let error as LoraError { throw inv.error(error.description, at: "target_modules") }
+                return .object(LoraConfigObject(config))
             },
 
             Verb("apply_lora", summary: "Wrap a model with a fresh LoRA adapter (B = 0) and print peft's trainable-parameters line.",
@@ -151,62 +132,15 @@ extension VerbGroup {
             },
 
             Verb("training_args", summary: "The Trainer's settings, with the notebook's names; `show args` lists them.",
-                 keywords: [
-                    Parameter("output_dir", .path, help: "checkpoints go to output_dir/checkpoint-N"),
-                    Parameter("num_train_epochs", .double, default: .double(1), help: "passes over the data (unless max_steps > 0)"),
-                    Parameter("max_steps", .int, default: .int(-1), help: "optimizer steps; > 0 overrides num_train_epochs"),
-                    Parameter("per_device_train_batch_size", .int, default: .int(1), help: "rows per micro-batch"),
-                    Parameter("gradient_accumulation_steps", .int, default: .int(4), help: "micro-batches per optimizer step"),
-                    Parameter("learning_rate", .double, default: .double(2e-4), help: "peak AdamW learning rate"),
-                    Parameter("warmup_steps", .int, default: .int(10), help: "linear warmup steps, then linear decay to 0"),
-                    Parameter("logging_steps", .int, default: .int(10), help: "a table row every this many steps"),
-                    Parameter("save_steps", .int, default: .int(100), help: "a checkpoint every this many steps (0: none)"),
-                    Parameter("save_total_limit", .int, default: .int(2), help: "keep only the newest N checkpoints (0: keep all)"),
-                    Parameter("seed", .int, optional: true, help: "data order seed (default: the session's seed)"),
-                    Parameter("max_grad_norm", .double, default: .double(1.0), help: "gradient-norm clipping"),
-                    Parameter("gradient_checkpointing", .bool, default: .bool(false), help: "recompute activations in backward to save memory"),
-                    Parameter("bf16", .bool, default: .bool(false), help: "bf16 autocast: a bf16 base model's products on AVX512-BF16 (without it: f32, and a note says so)"),
-                    Parameter("weight_decay", .double, default: .double(0), help: "AdamW weight decay"),
-                    Parameter("max_tokens_per_pass", .int, default: .int(512), help: "micro-batches of a step packed into passes of up to this many tokens (0: one pass each)"),
-                    Parameter("shuffle", .bool, default: .bool(true), help: "a seeded shuffled data order per epoch"),
-                 ],
+                 keywords: TrainingArguments.settings.parameters(defaults: .notebook(output_dir: "")),
                  examples: ["args = training_args output_dir=outputs/medical-lora",
                             "args = training_args output_dir=/tmp/run max_steps=4 logging_steps=1",
                             "args = training_args output_dir=/tmp/run bf16=true gradient_checkpointing=true"]) { inv, session in
-                var a = TrainingArguments(output_dir: session.resolvePath(try inv.string("output_dir")).path)
-                a.num_train_epochs = try inv.double("num_train_epochs")
-                a.max_steps = try inv.int("max_steps")
-                a.per_device_train_batch_size = try positive(inv, "per_device_train_batch_size")
-                a.gradient_accumulation_steps = try positive(inv, "gradient_accumulation_steps")
-                a.learning_rate = try inv.double("learning_rate")
-                guard a.learning_rate >= 0, a.learning_rate.isFinite else {
-                    throw inv.error("learning_rate must be a finite number >= 0, got \(Value.format(a.learning_rate))", at: "learning_rate")
-                }
-                a.warmup_steps = try inv.int("warmup_steps")
-                guard a.warmup_steps >= 0 else { throw inv.error("warmup_steps must be >= 0, got \(a.warmup_steps)", at: "warmup_steps") }
-                a.logging_steps = try positive(inv, "logging_steps")
-                a.save_steps = try inv.int("save_steps")
-                guard a.save_steps >= 0 else { throw inv.error("save_steps must be >= 0 (0: no checkpoints), got \(a.save_steps)", at: "save_steps") }
-                let limit = try inv.int("save_total_limit")
-                guard limit >= 0 else { throw inv.error("save_total_limit must be >= 0 (0: keep all), got \(limit)", at: "save_total_limit") }
-                a.save_total_limit = limit == 0 ? nil : limit
-                let seed = try inv.optionalInt("seed") ?? session.seed
-                guard seed >= 0 else { throw inv.error("seed must be >= 0, got \(seed)", at: "seed") }
-                a.seed = UInt64(seed)
-                a.max_grad_norm = try inv.double("max_grad_norm")
-                guard a.max_grad_norm > 0 else { throw inv.error("max_grad_norm must be positive, got \(Value.format(a.max_grad_norm))", at: "max_grad_norm") }
-                a.gradient_checkpointing = try inv.bool("gradient_checkpointing")
-                a.bf16 = try inv.bool("bf16")
-                if a.bf16, let note = WeightMatrix.bf16FallbackNote { session.writeLine(note) }
-                a.weight_decay = try inv.double("weight_decay")
-                guard a.weight_decay >= 0 else { throw inv.error("weight_decay must be >= 0", at: "weight_decay") }
-                a.max_tokens_per_pass = try inv.int("max_tokens_per_pass")
-                guard a.max_tokens_per_pass >= 0 else { throw inv.error("max_tokens_per_pass must be >= 0", at: "max_tokens_per_pass") }
-                a.shuffle = try inv.bool("shuffle")
-                guard a.max_steps > 0 || a.num_train_epochs > 0 else {
-                    throw inv.error("num_train_epochs must be positive when max_steps is not set", at: "num_train_epochs")
-                }
-                return .object(TrainingArgumentsObject(a))
+                var args = TrainingArguments.notebook(output_dir: "")
+                try TrainingArguments.settings.store(inv, into: &args, session: session)
+                do { try args.validate() } catch let error as SettingError { throw inv.error(error.description, at: error.name) }
+                if args.bf16, let note = WeightMatrix.bf16FallbackNote { session.writeLine(note) }
+                return .object(TrainingArgumentsObject(args))
             },
 
             Verb("make_trainer", summary: "A Trainer for a model with a LoRA adapter, training arguments and tokenized rows.",
@@ -326,8 +260,6 @@ extension VerbGroup {
         ])
     }
 
-    /// The notebook's seven target modules.
-    static let notebookTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 }
 
 private func positive(_ inv: Invocation, _ name: String) throws -> Int {
