@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Weights"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "Llama"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
     ]

@@ -4,6 +4,7 @@
 import Datasets
 import Foundation
 import Kernels
+import Llama
 
 /// The careful evaluation protocol (medrepl's default outside notebook mode).
 ///
@@ -26,7 +27,7 @@ public struct CarefulEvaluation: Sendable {
     /// Makes the full prompt from a whole question (normally the model's chat template).
     public var prompt: @Sendable (String) -> String
     /// Decoding settings: greedy by default for a deterministic score.
-    public var settings: SamplingSettings
+    public var settings: GenerationConfig
     /// Rows evaluated; nil means the whole split.
     public var limit: Int?
     /// With a seed, the rows are `random.sample(range(n), limit)` with Python's random; without,
@@ -42,7 +43,7 @@ public struct CarefulEvaluation: Sendable {
     public var clock: @Sendable () -> Double
 
     public init(prompt: @escaping @Sendable (String) -> String = CarefulEvaluation.defaultPrompt,
-                settings: SamplingSettings = .greedy(maxNewTokens: 50), limit: Int? = nil, sampleSeed: Int? = nil,
+                settings: GenerationConfig = .greedy(max_new_tokens: 50), limit: Int? = nil, sampleSeed: Int? = nil,
                 batchSize: Int = 1, rule: ScoringRule = .normalised, showProgress: Bool = true,
                 clock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
         self.prompt = prompt
@@ -110,7 +111,7 @@ public struct CarefulEvaluation: Sendable {
                 // Progress and Ctrl-C at every decode step, not only between batches.
                 completions = try generator.generate(prompts: prompts, config: settings) { step in
                     if cancellation?.isCancelled == true { throw GenerationStopped() }
-                    bar?.update(run.total, info: "token \(step)/\(settings.maxNewTokens) of \(batch.count) answers")
+                    bar?.update(run.total, info: "token \(step)/\(settings.max_new_tokens) of \(batch.count) answers")
                 }
                 guard completions.count == prompts.count else {
                     throw EvaluationError.invalidArgument("the generator returned \(completions.count) texts for \(prompts.count) prompts")
@@ -146,5 +147,12 @@ public struct CarefulEvaluation: Sendable {
         let before = try run(test: test, generator: base, cancellation: cancellation, label: "base")
         let after = try run(test: test, generator: tuned, cancellation: cancellation, label: "tuned")
         return try ModelComparison(base: before, tuned: after)
+    }
+}
+
+extension GenerationConfig {
+    /// The careful protocol's decoding: greedy, so that a score is a function of the model alone.
+    public static func greedy(max_new_tokens: Int = 50) -> GenerationConfig {
+        GenerationConfig(max_new_tokens: max_new_tokens, do_sample: false, top_k: 0)
     }
 }

@@ -1,6 +1,7 @@
 // The results of one evaluation as live objects: per-example detail, counts, the accuracy with its
 // interval, and the lists the notebook prints.
 import Foundation
+import Llama
 
 /// Which verdict counts as correct.
 public enum ScoringRule: String, Equatable, Sendable {
@@ -73,7 +74,7 @@ public struct EvaluationRun: Equatable, Sendable {
     /// What counts as correct.
     public var rule: ScoringRule
     /// The decoding settings used.
-    public var settings: SamplingSettings
+    public var settings: GenerationConfig
     /// The split's indices chosen for evaluation, in evaluation order.
     public var selectedIndices: [Int]
     /// Finished examples, in evaluation order (fewer than selected when stopped early).
@@ -83,7 +84,7 @@ public struct EvaluationRun: Equatable, Sendable {
     /// Why the run ended early, or nil.
     public var stopReason: StopReason?
 
-    public init(protocolName: String, rule: ScoringRule, settings: SamplingSettings, selectedIndices: [Int],
+    public init(protocolName: String, rule: ScoringRule, settings: GenerationConfig, selectedIndices: [Int],
                 examples: [ExampleResult] = [], seconds: Double = 0, stopReason: StopReason? = nil) {
         self.protocolName = protocolName
         self.rule = rule

@@ -4,6 +4,7 @@
 // evaluation_results.json.
 import Datasets
 import Foundation
+import Llama
 
 /// An error that stops an evaluation before it starts.
 public enum EvaluationError: Error, CustomStringConvertible, LocalizedError, Equatable {
@@ -60,12 +61,12 @@ public struct NotebookEvaluationProtocol: Sendable {
     /// Characters of the question kept (Python's `question[:100]`).
     public var questionCharacters: Int
     /// Decoding settings.
-    public var settings: SamplingSettings
+    public var settings: GenerationConfig
     /// Seconds since some fixed point (injectable so tests print fixed times).
     public var clock: @Sendable () -> Double
 
     public init(trainingRows: Int = 200, k: Int = 20, seed: Int = 42, questionCharacters: Int = 100,
-                settings: SamplingSettings = .notebook,
+                settings: GenerationConfig = .notebook,
                 clock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
         self.trainingRows = trainingRows
         self.k = k
@@ -168,4 +169,11 @@ public struct NotebookEvaluationProtocol: Sendable {
         output(report.final(run))
         return run
     }
+}
+
+extension GenerationConfig {
+    /// The notebook's `model.generate(max_new_tokens=50, temperature=0.3, top_p=0.9, do_sample=True)`. (The
+    /// notebook leaves transformers' top_k = 50 on; medrepl's protocol has always kept every token, top_k = 0,
+    /// and keeps doing so, so that recorded evaluations replay.)
+    public static let notebook = GenerationConfig(max_new_tokens: 50, do_sample: true, temperature: 0.3, top_p: 0.9, top_k: 0)
 }

@@ -1,6 +1,7 @@
 // The notebook's printout of an evaluation: a block per example with the running accuracy, the
 // totals, every incorrect example, the first five correct ones and an assessment band.
 import Foundation
+import Llama
 
 /// Formats an evaluation as the notebook prints it.
 ///
@@ -22,8 +23,8 @@ public struct NotebookReport: Sendable {
         [
             "Evaluating on \(indices.count) random test examples (random.seed(\(evaluation.seed)), \(testCount) test rows)",
             "Selected indices: [" + indices.map(String.init).joined(separator: ", ") + "]",
-            "Generation: max_new_tokens=\(evaluation.settings.maxNewTokens), temperature=\(SamplingSettings.short(evaluation.settings.temperature)), "
-                + "top_p=\(SamplingSettings.short(evaluation.settings.topP)), do_sample=\(evaluation.settings.doSample ? "True" : "False")",
+            "Generation: max_new_tokens=\(evaluation.settings.max_new_tokens), temperature=\(GenerationConfig.short(evaluation.settings.temperature)), "
+                + "top_p=\(GenerationConfig.short(evaluation.settings.top_p)), do_sample=\(evaluation.settings.do_sample ? "True" : "False")",
         ].joined(separator: "\n")
     }
 

@@ -81,6 +81,8 @@ public struct SettingRange: Sendable {
     public static let finiteNonNegative = SettingRange("a finite number >= 0") { number($0).map { $0 >= 0 && $0.isFinite } ?? false }
     /// A probability that is not 1: 0 ≤ p < 1.
     public static let belowOne = SettingRange("in [0, 1)") { number($0).map { $0 >= 0 && $0 < 1 } ?? false }
+    /// A share of probability mass: 0 < p ≤ 1.
+    public static let probability = SettingRange("in (0, 1]") { number($0).map { $0 > 0 && $0 <= 1 } ?? false }
     /// A list with at least one entry.
     public static let nonEmpty = SettingRange("a list of at least one name") { if case .strings(let a) = $0 { return !a.isEmpty }; return false }
 
@@ -120,6 +122,12 @@ extension Double: SettingRepresentable {
     public init?(settingValue v: SettingValue) {
         switch v { case .double(let d): self = d; case .int(let i): self = Double(i); default: return nil }
     }
+}
+extension Float: SettingRepresentable {
+    public static var settingKind: SettingKind { .double }
+    /// The float's shortest digits (0.3, not 0.30000001192092896).
+    public var settingValue: SettingValue { .double(Double(description) ?? Double(self)) }
+    public init?(settingValue v: SettingValue) { guard let d = Double(settingValue: v) else { return nil }; self = Float(d) }
 }
 extension Bool: SettingRepresentable {
     public static var settingKind: SettingKind { .bool }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// How to pick new tokens, with the names and defaults of transformers' `GenerationConfig`
 /// (except `max_new_tokens`, which is 128 here).
 ///
@@ -8,7 +10,7 @@
 /// var g = GenerationConfig(max_new_tokens: 64)
 /// g.do_sample = true; g.temperature = 0.7; g.top_p = 0.9; g.seed = 7
 /// ```
-public struct GenerationConfig: Sendable, Equatable {
+public struct GenerationConfig: Sendable, Equatable, CustomStringConvertible {
     /// New tokens at most (the stop token, when one is produced, is not counted in the reply).
     public var max_new_tokens: Int
     /// Sample from the distribution; otherwise take the most likely token.
@@ -43,13 +45,30 @@ public struct GenerationConfig: Sendable, Equatable {
         self.stop_at_eos = stop_at_eos
     }
 
-    /// Throws `LlamaError.invalidInput` naming the first bad field.
+    /// Every setting a user can give, declared once: `ask`/`generate` and the evaluation verbs take their sampling
+    /// parameters from here (each with its own defaults: `GenerationConfig.notebook` and `.greedy` where the
+    /// evaluation protocols are), and `validate` checks with it.
+    public static let settings = SettingsTable<GenerationConfig>([
+        Setting("max_new_tokens", \.max_new_tokens, .nonNegative, help: "new tokens at most"),
+        Setting("do_sample", \.do_sample, help: "sample instead of taking the most likely token"),
+        Setting("temperature", \.temperature, .positive, help: "divides the logits when sampling"),
+        Setting("top_p", \.top_p, .probability, help: "nucleus sampling: keep the most likely tokens up to this probability mass"),
+        Setting("top_k", \.top_k, .nonNegative, help: "keep the k most likely tokens when sampling (0: all)"),
+        Setting("repetition_penalty", \.repetition_penalty, .positive, help: "> 1 discourages tokens already in the prompt or reply"),
+        Setting("seed", \.seed, .nonNegative, help: "the sampler's seed: the same seed, the same tokens"),
+    ])
+
+    /// Throws `LlamaError.invalidInput` naming the first bad field: "temperature must be a positive number, got 0.0".
     public func validate() throws {
-        func bad(_ field: String, _ why: String) -> LlamaError { .invalidInput("generation: \(field) \(why)") }
-        if max_new_tokens < 0 { throw bad("max_new_tokens", "must be ≥ 0, got \(max_new_tokens)") }
-        if !(temperature > 0) { throw bad("temperature", "must be > 0, got \(temperature)") }
-        if !(top_p > 0 && top_p <= 1) { throw bad("top_p", "must be in (0, 1], got \(top_p)") }
-        if top_k < 0 { throw bad("top_k", "must be ≥ 0, got \(top_k)") }
-        if !(repetition_penalty > 0) { throw bad("repetition_penalty", "must be > 0, got \(repetition_penalty)") }
+        do { try Self.settings.check(self) } catch let error as SettingError { throw LlamaError.invalidInput(error.description) }
     }
+
+    /// "greedy, 50 new tokens" or "sampling T=0.3 top-p=0.9 seed 7, 50 new tokens".
+    public var description: String {
+        let mode = do_sample ? "sampling T=\(Self.short(temperature)) top-p=\(Self.short(top_p)) seed \(seed)" : "greedy"
+        return "\(mode), \(max_new_tokens) new tokens"
+    }
+
+    /// `1` for 1.0, `0.3` for 0.3: as Python prints the notebook's settings.
+    public static func short(_ x: Float) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
 }

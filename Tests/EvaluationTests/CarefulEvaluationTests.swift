@@ -1,12 +1,13 @@
 import Datasets
 import Evaluation
 import Foundation
+import Llama
 import Testing
 
 /// Answers "Answer k" correctly for the rows listed in `right`, wrongly otherwise.
 struct ScriptedGenerator: AnswerGenerator {
     let right: Set<Int>
-    func generate(prompt: String, config: SamplingSettings) throws -> String {
+    func generate(prompt: String, config: GenerationConfig) throws -> String {
         let k = Int(prompt.split(separator: "#")[1].prefix { $0.isNumber })!
         return right.contains(k) ? " answer \(k).\nBecause of reasons." : " something else"
     }
@@ -16,7 +17,7 @@ struct ScriptedGenerator: AnswerGenerator {
 final class FailingGenerator: AnswerGenerator, @unchecked Sendable {
     var calls = 0
     struct Broken: Error, CustomStringConvertible { var description: String { "the model file went away" } }
-    func generate(prompt: String, config: SamplingSettings) throws -> String {
+    func generate(prompt: String, config: GenerationConfig) throws -> String {
         calls += 1
         if calls == 3 { throw Broken() }
         return "x"
@@ -28,7 +29,7 @@ final class InterruptingGenerator: AnswerGenerator, @unchecked Sendable {
     let flag: CancellationFlag
     var calls = 0
     init(_ flag: CancellationFlag) { self.flag = flag }
-    func generate(prompt: String, config: SamplingSettings) throws -> String {
+    func generate(prompt: String, config: GenerationConfig) throws -> String {
         calls += 1
         if calls == 2 { flag.cancel() }
         return "Answer"
@@ -52,7 +53,7 @@ struct FixedScorer: AnswerScorer {
     @Test func wholeSplitGreedyWithInterval() throws {
         let run = try Self.careful().run(test: Self.test, generator: ScriptedGenerator(right: [1, 4, 7]))
         #expect(run.total == 10 && run.correctCount == 3)
-        #expect(run.settings.doSample == false)
+        #expect(run.settings.do_sample == false)
         #expect(run.examples[1].prediction == "answer 1.")     // first line only
         #expect(run.examples[1].normalisedMatch == .exact)
         #expect(run.examples[0].question == "Question #0?")     // whole question
@@ -92,7 +93,7 @@ struct FixedScorer: AnswerScorer {
     @Test func negatedAnswerIsNotCorrectUnderTheNormalisedRule() throws {
         let data = QADataset(rows: [QARow(question: "Q #0", answer: "Diabetes mellitus")])
         struct Negator: AnswerGenerator {
-            func generate(prompt: String, config: SamplingSettings) throws -> String { "Not diabetes mellitus." }
+            func generate(prompt: String, config: GenerationConfig) throws -> String { "Not diabetes mellitus." }
         }
         let run = try Self.careful().run(test: data, generator: Negator())
         #expect(run.examples[0].notebookMatch == .exact)
@@ -200,7 +201,7 @@ struct FixedScorer: AnswerScorer {
 
     @Test func csvQuotesPerRFC4180() throws {
         let data = QADataset(rows: [QARow(question: "Say \"hi\", then\nstop", answer: "a,b")])
-        struct Echo: AnswerGenerator { func generate(prompt: String, config: SamplingSettings) throws -> String { "plain" } }
+        struct Echo: AnswerGenerator { func generate(prompt: String, config: GenerationConfig) throws -> String { "plain" } }
         let run = try Self.careful().run(test: data, generator: Echo())
         let lines = run.csv().components(separatedBy: "\r\n")
         #expect(lines[0] == "index,source_row,question,ground_truth,prediction,correct,notebook_match,normalised_match,flags,seconds")
@@ -217,7 +218,7 @@ struct FixedScorer: AnswerScorer {
         let outputs = ["#0": "Not diabetes mellitus.", "#1": "Heparin", "#2": "cefaclor"]
         struct Table: AnswerGenerator {
             let outputs: [String: String]
-            func generate(prompt: String, config: SamplingSettings) throws -> String {
+            func generate(prompt: String, config: GenerationConfig) throws -> String {
                 outputs.first { prompt.contains($0.key) }!.value
             }
         }

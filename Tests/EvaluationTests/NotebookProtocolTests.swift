@@ -1,15 +1,16 @@
 import Datasets
 import Evaluation
 import Foundation
+import Llama
 import Testing
 
 /// A generator that answers from a table keyed by a phrase of the prompt, and records the prompts.
 final class TableGenerator: AnswerGenerator, @unchecked Sendable {
     let table: [(phrase: String, output: String)]
     var prompts: [String] = []
-    var configs: [SamplingSettings] = []
+    var configs: [GenerationConfig] = []
     init(_ table: [(String, String)]) { self.table = table.map { (phrase: $0.0, output: $0.1) } }
-    func generate(prompt: String, config: SamplingSettings) throws -> String {
+    func generate(prompt: String, config: GenerationConfig) throws -> String {
         prompts.append(prompt)
         configs.append(config)
         return table.first { prompt.contains($0.phrase) }?.output ?? ""
@@ -59,7 +60,7 @@ final class TableGenerator: AnswerGenerator, @unchecked Sendable {
         let gen = Self.generator()
         var printed: [String] = []
         let run = try Self.evaluation().run(dataset: Self.dataset(), generator: gen) { printed.append($0) }
-        #expect(gen.configs.allSatisfy { $0 == SamplingSettings(maxNewTokens: 50, temperature: 0.3, topP: 0.9, doSample: true) })
+        #expect(gen.configs.allSatisfy { $0 == GenerationConfig(max_new_tokens: 50, do_sample: true, temperature: 0.3, top_p: 0.9, top_k: 0) })
         #expect(gen.prompts[2].contains(Self.cut + "<|eot_id|>"))
         let text = printed.joined(separator: "\n")
         let expected = """
@@ -211,7 +212,7 @@ final class TableGenerator: AnswerGenerator, @unchecked Sendable {
 /// A generator that answers every question correctly by looking the answer up.
 struct OracleGenerator: AnswerGenerator {
     let answers: [String: String]   // truncated question → answer
-    func generate(prompt: String, config: SamplingSettings) throws -> String {
+    func generate(prompt: String, config: GenerationConfig) throws -> String {
         for (q, a) in answers where prompt.contains(q) { return " \(a)." }
         return ""
     }
@@ -242,7 +243,7 @@ struct OracleGenerator: AnswerGenerator {
     final class Interrupting: AnswerGenerator, @unchecked Sendable {
         let flag: CancellationFlag
         init(_ flag: CancellationFlag) { self.flag = flag }
-        func generate(prompt: String, config: SamplingSettings) throws -> String { flag.cancel(); return " Warfarin" }
+        func generate(prompt: String, config: GenerationConfig) throws -> String { flag.cancel(); return " Warfarin" }
     }
 
     @Test func interruptedRunKeepsFinishedExamplesAndReports() throws {

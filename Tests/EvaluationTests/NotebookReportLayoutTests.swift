@@ -1,5 +1,6 @@
 import Datasets
 import Evaluation
+import Llama
 import Testing
 
 /// The notebook report's layout: a multi-line prediction stays indented under its item.
@@ -8,7 +9,7 @@ import Testing
         let row = QARow(question: "Which vitamin?", answer: "C")
         var e = CarefulEvaluation().judge(index: 7, row: row, prompt: "p", completion: "x", seconds: 0)
         e.prediction = "Vitamin D\nbecause of rickets"
-        var run = EvaluationRun(protocolName: "notebook", rule: .notebook, settings: .greedy(maxNewTokens: 5), selectedIndices: [7])
+        var run = EvaluationRun(protocolName: "notebook", rule: .notebook, settings: .greedy(max_new_tokens: 5), selectedIndices: [7])
         run.examples = [e]
         let report = NotebookReport(protocol: NotebookEvaluationProtocol())
         let final = report.final(run)

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Llama
 import Notebook
 import Testing
 import Training
@@ -112,5 +113,28 @@ import Training
         try TrainingArguments.settings["save_total_limit"]!.set(.int(0), in: &limited)
         #expect(limited.save_total_limit == nil)
         #expect(TrainingArguments.settings.dictionary(limited)["save_total_limit"]! == nil)
+    }
+
+    /// One sampling settings type: `ask` and `generate` take the whole table, the evaluation verbs its four
+    /// with the notebook protocol's defaults (do_sample left to the protocol).
+    @Test func samplingParametersFollowTheGenerationTable() throws {
+        let registry = Registry.standard()
+        for name in ["ask", "generate"] {
+            let verb = try #require(registry.verb(named: name))
+            let names = verb.keywords.map(\.name).filter { GenerationConfig.settings.names.contains($0) }
+            #expect(names == GenerationConfig.settings.names, "\(name)")
+        }
+        for name in ["evaluate", "compare"] {
+            let verb = try #require(registry.verb(named: name))
+            let defaults = Dictionary(uniqueKeysWithValues: verb.keywords.map { ($0.name, $0.defaultValue) })
+            #expect(defaults["max_new_tokens"] == .some(.int(50)) && defaults["temperature"] == .some(.double(0.3))
+                    && defaults["top_p"] == .some(.double(0.9)), "\(name)")
+            #expect(defaults["do_sample"] == .some(nil), "\(name): the protocol chooses")
+        }
+        for (name, bad) in [("max_new_tokens", SettingValue.int(-1)), ("temperature", .double(0)), ("top_p", .double(1.5)),
+                            ("top_k", .int(-1)), ("repetition_penalty", .double(0))] {
+            var g = GenerationConfig()
+            #expect(throws: SettingError.self) { try GenerationConfig.settings[name]!.set(bad, in: &g) }
+        }
     }
 }

@@ -12,10 +12,10 @@ import Kernels
 //     }
 
 extension SettingsTable {
-    /// One keyword parameter per setting, its default read from `defaults`. A required setting has none; `seed`
-    /// defaults to the session's seed (`set seed 7`).
-    public func parameters(defaults: Root) -> [Parameter] {
-        settings.map { s in
+    /// One keyword parameter per setting (or per setting named in `only`), its default read from `defaults`. A
+    /// required setting has none; `seed` defaults to the session's seed (`seed 7`).
+    public func parameters(defaults: Root, only: [String]? = nil) -> [Parameter] {
+        settings.filter { only?.contains($0.name) ?? true }.map { s in
             if s.required { return Parameter(s.name, s.kind.parameterType, help: s.help) }
             if s.name == "seed" { return Parameter(s.name, s.kind.parameterType, optional: true, help: s.help + " (default: the session's seed)") }
             return Parameter(s.name, s.kind.parameterType, default: Value(s.value(of: defaults)), help: s.help)

@@ -12,7 +12,7 @@ import Training
 ///
 /// ```swift
 /// let generator = ModelAnswerGenerator(model: llama, tokenizer: tok, addSpecialTokens: false)
-/// let replies = try generator.generate(prompts: [p1, p2], config: .greedy(maxNewTokens: 32))
+/// let replies = try generator.generate(prompts: [p1, p2], config: .greedy(max_new_tokens: 32))
 /// let (loss, n) = try generator.answerLoss(prompt: p1, answer: "Ceftriaxone")
 /// ```
 public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
@@ -33,20 +33,19 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
         self.onBatch = onBatch
     }
 
-    /// The engine's settings for evaluation's: the tokenizer's end-of-turn tokens stop a reply, and
-    /// a missing seed becomes 0 so that a run is repeatable.
-    func generationConfig(_ s: SamplingSettings) -> GenerationConfig {
-        GenerationConfig(max_new_tokens: s.maxNewTokens, do_sample: s.doSample, temperature: Float(s.temperature),
-                         top_p: Float(s.topP), top_k: 0, seed: s.seed ?? 0,
-                         stop_token_ids: tokenizer.endOfTurnTokenIds.sorted())
+    /// Evaluation's settings with the tokenizer's end-of-turn tokens stopping a reply.
+    func generationConfig(_ s: GenerationConfig) -> GenerationConfig {
+        var config = s
+        config.stop_token_ids = tokenizer.endOfTurnTokenIds.sorted()
+        return config
     }
 
-    public func generate(prompt: String, config: SamplingSettings) throws -> String {
+    public func generate(prompt: String, config: GenerationConfig) throws -> String {
         try generate(prompts: [prompt], config: config)[0]
     }
 
     /// All prompts in one batched decode (each row stops on its own; row r samples with seed + r).
-    public func generate(prompts: [String], config: SamplingSettings) throws -> [String] {
+    public func generate(prompts: [String], config: GenerationConfig) throws -> [String] {
         let ids = prompts.map { tokenizer.encode($0, addSpecialTokens: addSpecialTokens) }
         let generations = try model.generate(prompts: ids, config: generationConfig(config))
         onBatch?(prompts.count)
@@ -54,7 +53,7 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
     }
 
     /// All prompts in one batched decode, `onStep` after each decode step with the longest reply's length.
-    public func generate(prompts: [String], config: SamplingSettings, onStep: (Int) throws -> Void) throws -> [String] {
+    public func generate(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [String] {
         let ids = prompts.map { tokenizer.encode($0, addSpecialTokens: addSpecialTokens) }
         var lengths = [Int](repeating: 0, count: prompts.count), longest = 0
         let generations = try withoutActuallyEscaping(onStep) { step in

@@ -204,7 +204,7 @@ extension VerbGroup {
     static func selfDistilled(_ data: QADataset, _ inv: Invocation, _ session: Session) throws -> (QADataset, Int) {
         let model = try inv.object("model", as: ModelObject.self)
         let (prompt, special) = carefulPrompt(named: "auto", try model.requireTokenizer())
-        let careful = CarefulEvaluation(prompt: prompt, settings: .greedy(maxNewTokens: 48), batchSize: 8, rule: .normalised,
+        let careful = CarefulEvaluation(prompt: prompt, settings: .greedy(max_new_tokens: 48), batchSize: 8, rule: .normalised,
                                         showProgress: ProgressBar.enabled)
         let wasEnabled = model.lora?.adapterEnabled
         model.lora?.adapterEnabled = false

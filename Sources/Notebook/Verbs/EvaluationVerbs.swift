@@ -4,6 +4,7 @@ import Datasets
 import Evaluation
 import Foundation
 import Kernels
+import Llama
 import Tokenizers
 
 /// A live object that holds a question/answer dataset (the `Dataset` object of the dataset verbs).
@@ -47,10 +48,9 @@ extension VerbGroup {
     }
 
     static var samplingKeywords: [Parameter] {
-        [Parameter("max_new_tokens", .int, default: .int(50), help: "new tokens at most per answer"),
-         Parameter("do_sample", .bool, optional: true, help: "sample (notebook: true) or greedy (careful: false)"),
-         Parameter("temperature", .double, default: .double(0.3), help: "temperature when sampling"),
-         Parameter("top_p", .double, default: .double(0.9), help: "nucleus mass when sampling")]
+        GenerationConfig.settings.parameters(defaults: .notebook, only: ["max_new_tokens", "do_sample", "temperature", "top_p"]).map {
+            $0.name == "do_sample" ? Parameter("do_sample", .bool, optional: true, help: "sample (notebook: true) or greedy (careful: false)") : $0
+        }
     }
 
     static let modelParameter = Parameter("model", .object("Model"), help: "the model (its adapter as it is switched)")
@@ -513,14 +513,12 @@ extension VerbGroup {
     }
 
     /// The decoding settings from the keywords; `doSample` is the protocol's default.
-    static func sampling(_ inv: Invocation, _ session: Session, doSample: Bool) throws -> SamplingSettings {
-        let maxNew = try positive(inv, "max_new_tokens")
-        let sample = try inv.has("do_sample") ? inv.bool("do_sample") : doSample
-        let temperature = try inv.double("temperature"), topP = try inv.double("top_p")
-        guard temperature > 0 else { throw inv.error("temperature must be > 0, got \(temperature)", at: "temperature") }
-        guard topP > 0 && topP <= 1 else { throw inv.error("top_p must be in (0, 1], got \(topP)", at: "top_p") }
-        return SamplingSettings(maxNewTokens: maxNew, temperature: temperature, topP: topP, doSample: sample,
-                                seed: UInt64(truncatingIfNeeded: session.seed))
+    static func sampling(_ inv: Invocation, _ session: Session, doSample: Bool) throws -> GenerationConfig {
+        var g = GenerationConfig.notebook
+        g.do_sample = doSample
+        try GenerationConfig.settings.store(inv, into: &g, session: session)
+        guard g.max_new_tokens >= 1 else { throw inv.error("max_new_tokens must be at least 1, got \(g.max_new_tokens)", at: "max_new_tokens") }
+        return g
     }
 
     static func positive(_ inv: Invocation, _ name: String) throws -> Int {

@@ -104,15 +104,10 @@ extension VerbGroup {
 let templateParameter = Parameter("template", .choice(["auto", "chatml", "smollm2", "llama3", "llama3.2", "zephyr", "llama2", "notebook"]),
                                   default: .string("auto"), help: "the chat format: the model's own (auto), a family, or the notebook's literal Llama-3 text")
 
-let samplingParameters: [Parameter] = [
-    Parameter("max_new_tokens", .int, default: .int(128), help: "new tokens at most"),
-    Parameter("do_sample", .bool, default: .bool(false), help: "sample instead of taking the most likely token"),
-    Parameter("temperature", .double, default: .double(1), help: "divides the logits when sampling"),
-    Parameter("top_p", .double, default: .double(1), help: "nucleus sampling mass"),
-    Parameter("top_k", .int, default: .int(0), help: "keep the k most likely tokens (0: all)"),
-    Parameter("repetition_penalty", .double, default: .double(1), help: "> 1 discourages repeated tokens"),
-    Parameter("seed", .int, optional: true, help: "the sampler's seed (default: the session seed)"),
-]
+/// `ask` and `generate`'s decoding: transformers' defaults, but 128 new tokens and every token kept when sampling (top_k = 0).
+let chatGeneration = GenerationConfig(max_new_tokens: 128, top_k: 0)
+
+let samplingParameters: [Parameter] = GenerationConfig.settings.parameters(defaults: chatGeneration)
 
 /// The template named by `template=`, or the tokenizer's own; ChatML when the tokenizer has none.
 func chatTemplate(_ inv: Invocation, _ tok: TokenizerObject) throws -> ChatTemplate {
@@ -131,14 +126,11 @@ func chatTemplate(_ inv: Invocation, _ tok: TokenizerObject) throws -> ChatTempl
     }
 }
 
-/// The sampling keywords as a `GenerationConfig`.
+/// The sampling keywords as a `GenerationConfig` (greedy decoding ignores top_k).
 func generationConfig(_ inv: Invocation, _ session: Session) throws -> GenerationConfig {
-    var g = GenerationConfig(max_new_tokens: try inv.int("max_new_tokens"), do_sample: try inv.bool("do_sample"),
-                             temperature: Float(try inv.double("temperature")), top_p: Float(try inv.double("top_p")),
-                             top_k: try inv.int("top_k"), repetition_penalty: Float(try inv.double("repetition_penalty")),
-                             seed: UInt64(truncatingIfNeeded: try inv.optionalInt("seed") ?? session.seed))
+    var g = chatGeneration
+    try GenerationConfig.settings.store(inv, into: &g, session: session)
     if !g.do_sample { g.top_k = 0 }
-    do { try g.validate() } catch { throw inv.error("\(error)") }
     return g
 }
 
