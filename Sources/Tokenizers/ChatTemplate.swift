@@ -49,6 +49,9 @@ public enum ChatTemplate: Equatable, Sendable {
     public static let notebookLlama3 = ChatTemplate.raw(
         "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{question}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n{answer}<|eot_id|>")
 
+    /// The families' names as verbs offer them (`named` also takes aliases: `llama3.1`, `tinyllama`, `llama-2`, ...).
+    public static let familyNames = ["chatml", "smollm2", "llama3", "llama3.2", "zephyr", "llama2"]
+
     /// A template by name: `chatml`, `smollm2` (ChatML with SmolLM2's default system prompt), `llama3`,
     /// `llama3.1`/`llama3.2`, `zephyr`/`tinyllama`, `llama2`; nil for other names.
     public static func named(_ name: String) -> ChatTemplate? {

@@ -120,15 +120,16 @@ extension VerbGroup {
 
             Verb("format_prompts", summary: "Format every row into training text: the notebook's Llama-3 text, the model's chat template, or your own.",
                  details: "template=notebook is the notebook's format_prompt (the Llama-3 layout written literally); "
-                    + "template=chat uses the chat template of the tokenizer (or model) given with tokenizer=; "
-                    + "chatml, llama3, zephyr, llama2 name a template family; any other text is a custom template with "
+                    + "template=auto (or chat) uses the chat template of the tokenizer (or model) given with tokenizer=; "
+                    + ChatTemplate.familyNames.joined(separator: ", ") + " name a template family; any other text is a custom template with "
                     + "{question} and {answer}. Rows with a question shorter than min_question or an answer shorter than "
                     + "min_answer characters are skipped and counted, as the notebook does.",
                  positional: [dataParameter],
                  keywords: [
-                    Parameter("template", .string, default: .string("notebook"), help: "notebook, chat, a family name, or \"... {question} ... {answer}\"",
-                              completion: .values(["notebook", "chat", "chatml", "llama3", "zephyr", "llama2"])),
-                    Parameter("tokenizer", .object(""), optional: true, help: "the Tokenizer (or Model) whose chat template template=chat uses"),
+                    Parameter("template", .string, default: .string(TemplateChoice.notebook),
+                              help: "notebook, auto (or chat: the tokenizer's own), a family name, or \"... {question} ... {answer}\"",
+                              completion: .values(TemplateChoice.names(extra: ["chat"]))),
+                    Parameter("tokenizer", .object(""), optional: true, help: "the Tokenizer (or Model) whose chat template template=auto uses"),
                     Parameter("min_question", .int, default: .int(10), help: "skip questions shorter than this"),
                     Parameter("min_answer", .int, default: .int(2), help: "skip answers shorter than this"),
                     Parameter("answer_format", .choice(AnswerFormat.allCases.map(\.rawValue) + ["self"]), default: .string("bare"),
@@ -144,23 +145,20 @@ extension VerbGroup {
                 let minQ = try inv.int("min_question"), minA = try inv.int("min_answer")
                 let render: (String, String) -> String
                 switch name {
-                case "notebook":
+                case TemplateChoice.notebook:
                     render = { PromptTemplate.notebookLlama3.render(question: $0, answer: $1) }
-                case "chat", "chatml", "llama3", "zephyr", "llama2", "smollm2":
-                    let chat: ChatTemplate
-                    if name == "chat" {
+                case let name where TemplateChoice.names(extra: ["chat"]).contains(name):
+                    let chat = try TemplateChoice.chat(named: name == "chat" ? TemplateChoice.auto : name) {
                         guard inv.has("tokenizer") else {
-                            throw inv.error("template=chat needs the model's chat template", at: "template", hint: "add tokenizer=MODEL or tokenizer=TOK")
+                            throw inv.error("template=\(name) needs the model's chat template", at: "template", hint: "add tokenizer=MODEL or tokenizer=TOK")
                         }
-                        chat = try tokenizerChatTemplate(inv, "tokenizer")
-                    } else {
-                        chat = ChatTemplate.named(name)!
-                    }
+                        return try tokenizerChatTemplate(inv, "tokenizer")
+                    }!
                     render = { chat.text(question: $0, answer: $1) }
                 default:
                     let custom: PromptTemplate
                     do { custom = try PromptTemplate(text: name) } catch let error as DatasetError {
-                        throw inv.error(error.description, at: "template", hint: "templates: notebook, chat, chatml, llama3, zephyr, llama2, or text with {question} and {answer}")
+                        throw inv.error(error.description, at: "template", hint: "templates: " + TemplateChoice.names(extra: ["chat"]).joined(separator: ", ") + ", or text with {question} and {answer}")
                     }
                     render = { custom.render(question: $0, answer: $1) }
                 }

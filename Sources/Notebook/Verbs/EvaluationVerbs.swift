@@ -28,8 +28,6 @@ extension VerbGroup {
 
     // MARK: shared parameters
 
-    static let templateChoices = ["auto", "chatml", "smollm2", "llama3", "llama3.2", "zephyr", "llama2", "notebook", "plain"]
-
     static var selectionKeywords: [Parameter] {
         [Parameter("train_rows", .int, optional: true,
                    help: "rows before the test range (notebook: 200; careful and answer_loss: 0, the whole DATA)"),
@@ -40,8 +38,7 @@ extension VerbGroup {
     }
 
     static var carefulKeywords: [Parameter] {
-        [Parameter("template", .choice(templateChoices), default: .string("auto"),
-                   help: "careful prompt: the model's chat template (auto), a named one, the notebook's, or plain text"),
+        [TemplateChoice.parameter(extra: ["plain"], help: "careful prompt: the model's chat template (auto), a named one, the notebook's, or plain text"),
          Parameter("batch", .int, default: .int(8), help: "prompts generated together (careful protocol)"),
          Parameter("matcher", .choice(["normalised", "notebook"]), default: .string("normalised"),
                    help: "what counts as correct in the careful protocol")]
@@ -357,7 +354,7 @@ extension VerbGroup {
             let tokenizer = try model.requireTokenizer()
             let test = try heldOut(try testRows(inv, data, defaultTrainRows: 0), inv, session, model,
                                    adapterScored: model.lora?.adapterEnabled ?? false)
-            let notebook = try inv.string("template") == "notebook"
+            let notebook = try inv.string("template") == TemplateChoice.notebook
             let (prompt, special) = try carefulPrompt(inv, tokenizer)
             var selection = CarefulEvaluation()
             selection.limit = try rowLimit(inv, session, testCount: test.count)
@@ -539,11 +536,11 @@ extension VerbGroup {
         let instruction = CarefulEvaluation.instruction
         switch name {
         case "plain": return (CarefulEvaluation.defaultPrompt, true)
-        case "notebook":
+        case TemplateChoice.notebook:
             let notebook = NotebookEvaluationProtocol(questionCharacters: Int.max)
             return ({ notebook.prompt(for: $0) }, true)
         default:
-            let chat = name == "auto" ? ChatTemplate.detect(jinja: tokenizer.chatTemplate ?? "") : ChatTemplate.named(name)
+            let chat = TemplateChoice.chat(named: name) { ChatTemplate.detect(jinja: tokenizer.chatTemplate ?? "") }
             guard let chat else { return (CarefulEvaluation.defaultPrompt, true) }   // no chat template: plain text
             return ({ chat.prompt(question: "\(instruction)\n\n\($0)") }, false)
         }

@@ -101,8 +101,7 @@ extension VerbGroup {
     }
 }
 
-let templateParameter = Parameter("template", .choice(["auto", "chatml", "smollm2", "llama3", "llama3.2", "zephyr", "llama2", "notebook"]),
-                                  default: .string("auto"), help: "the chat format: the model's own (auto), a family, or the notebook's literal Llama-3 text")
+let templateParameter = TemplateChoice.parameter(help: "the chat format: the model's own (auto), a family, or the notebook's literal Llama-3 text")
 
 /// `ask` and `generate`'s decoding: transformers' defaults, but 128 new tokens and every token kept when sampling (top_k = 0).
 let chatGeneration = GenerationConfig(max_new_tokens: 128, top_k: 0)
@@ -111,19 +110,14 @@ let samplingParameters: [Parameter] = GenerationConfig.settings.parameters(defau
 
 /// The template named by `template=`, or the tokenizer's own; ChatML when the tokenizer has none.
 func chatTemplate(_ inv: Invocation, _ tok: TokenizerObject) throws -> ChatTemplate {
-    switch try inv.string("template") {
-    case "auto":
-        if let jinja = tok.tokenizer.chatTemplate {
-            guard let t = ChatTemplate.detect(jinja: jinja) else {
-                throw inv.error("the tokenizer's chat template is none of the known families", at: "template",
-                                hint: "choose one: template=chatml|llama3|zephyr|llama2|notebook")
-            }
-            return t
+    try TemplateChoice.chat(named: try inv.string("template")) {
+        guard let jinja = tok.tokenizer.chatTemplate else { return .chatml(defaultSystemPrompt: nil) }
+        guard let t = ChatTemplate.detect(jinja: jinja) else {
+            throw inv.error("the tokenizer's chat template is none of the known families", at: "template",
+                            hint: "choose one: template=" + TemplateChoice.names().filter { $0 != TemplateChoice.auto }.joined(separator: "|"))
         }
-        return .chatml(defaultSystemPrompt: nil)
-    case "notebook": return .notebookLlama3
-    case let name: return ChatTemplate.named(name) ?? .chatml(defaultSystemPrompt: nil)
-    }
+        return t
+    } ?? .chatml(defaultSystemPrompt: nil)
 }
 
 /// The sampling keywords as a `GenerationConfig` (greedy decoding ignores top_k).

@@ -56,7 +56,7 @@ extension VerbGroup {
                  keywords: [
                     Parameter("mode", .choice(["notebook", "default"]), default: .string("notebook"), help: "the pipeline"),
                     Parameter("max_length", .int, default: .int(512), help: "longest row in tokens; longer rows are truncated"),
-                    Parameter("template", .string, optional: true, help: "mode=default: chat template family instead of the tokenizer's (chatml, llama3, zephyr, llama2, notebook)"),
+                    TemplateChoice.parameter(help: "mode=default: the chat format: the tokenizer's own (auto), a family, or the notebook's literal Llama-3 text"),
                     Parameter("answer_format", .choice(AnswerFormat.allCases.map(\.rawValue)), optional: true,
                               help: "mode=default: how the answers are written (default: sentence, unless format_prompts chose)"),
                  ],
@@ -268,16 +268,9 @@ private func positive(_ inv: Invocation, _ name: String) throws -> Int {
     return v
 }
 
-/// mode=default's chat template: `template=`, else the tokenizer's own.
+/// mode=default's chat template: `template=`, the tokenizer's own for `auto`.
 private func chatTemplate(_ inv: Invocation) throws -> ChatTemplate {
-    if let name = try inv.optionalString("template") {
-        if name == "notebook" { return .notebookLlama3 }
-        guard let t = ChatTemplate.named(name) else {
-            throw inv.error("no chat template named \"\(name)\"", at: "template", hint: "chatml, llama3, zephyr, llama2 or notebook")
-        }
-        return t
-    }
-    return try tokenizerChatTemplate(inv, "tokenizer")
+    try TemplateChoice.chat(named: try inv.string("template")) { try tokenizerChatTemplate(inv, "tokenizer") }!
 }
 
 /// The chat template family of a Tokenizer or Model argument's tokenizer; when it has none medrepl recognises,
