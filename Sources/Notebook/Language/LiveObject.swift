@@ -4,21 +4,23 @@
 /// conforms to this protocol and exposes what users may read:
 ///
 /// ```swift
-/// final class ModelObject: LiveObject {
-///     let model: LlamaModel
-///     init(_ model: LlamaModel) { self.model = model }
-///     var typeName: String { "Model" }
-///     var summary: String { "\(model.config.numLayers) layers, \(model.parameterCount) parameters" }
-///     var fieldNames: [String] { ["layers", "vocab_size"] }
+/// final class ConfigObject: LiveObject {
+///     let config: LlamaConfig
+///     init(_ config: LlamaConfig) { self.config = config }
+///     var typeName: String { "LlamaConfig" }
+///     var summary: String { "\(config.num_hidden_layers) layers, hidden size \(config.hidden_size)" }
+///     var fieldNames: [String] { ["num_hidden_layers", "hidden_size"] }
 ///     func field(_ name: String) -> Value? {
 ///         switch name {
-///         case "layers": return .int(model.config.numLayers)
-///         case "vocab_size": return .int(model.config.vocabSize)
+///         case "num_hidden_layers": return .int(config.num_hidden_layers)
+///         case "hidden_size": return .int(config.hidden_size)
 ///         default: return nil
 ///         }
 ///     }
 /// }
 /// ```
+///
+/// docs/extending.md has the whole example, compiled by the tests (Tests/NotebookTests/ExtendingExamples.swift).
 public protocol LiveObject: AnyObject {
     /// The type as users see it in `vars`, in `help` and in messages ("Model", "Dataset", "Trainer").
     var typeName: String { get }
