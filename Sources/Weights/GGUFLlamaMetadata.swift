@@ -1,30 +1,3 @@
-/// The hyper-parameters of a llama-architecture GGUF file, from the `{arch}.*` metadata keys.
-///
-/// ```swift
-/// let h = try gguf.llamaHyperparameters()
-/// print(h.blockCount, h.embeddingLength, h.headCount, h.headCountKV)   // 30 576 9 3
-/// ```
-public struct GGUFLlamaHyperparameters: Sendable, Equatable {
-    /// `general.architecture` (`llama`).
-    public var architecture: String
-    /// `general.name`, when present.
-    public var name: String?
-    public var embeddingLength: Int         // hidden_size
-    public var blockCount: Int              // num_hidden_layers
-    public var feedForwardLength: Int       // intermediate_size
-    public var headCount: Int               // num_attention_heads
-    public var headCountKV: Int             // num_key_value_heads (= headCount when absent)
-    public var rmsEpsilon: Float            // rms_norm_eps
-    public var ropeFreqBase: Float          // rope_theta (10000 when absent)
-    public var contextLength: Int           // max_position_embeddings
-    /// `{arch}.vocab_size`, else the length of `tokenizer.ggml.tokens`.
-    public var vocabSize: Int
-    /// `{arch}.rope.dimension_count` (= head dimension when absent).
-    public var ropeDimensionCount: Int
-    /// Per-head dimension: `{arch}.attention.key_length` when present, else embeddingLength / headCount.
-    public var headDim: Int
-}
-
 /// The vocabulary and special tokens stored in a GGUF file (`tokenizer.ggml.*`), for the tokenizers.
 ///
 /// `model` is `llama` (SentencePiece-style, with `scores`) or `gpt2` (byte-level BPE, with `merges`).
@@ -61,58 +34,6 @@ extension GGUFFile {
     public var architecture: String? { metadata["general.architecture"]?.string }
     /// `general.name`.
     public var modelName: String? { metadata["general.name"]?.string }
-
-    /// Reads the `{arch}.*` hyper-parameters; throws naming the file and key when one is missing or mistyped.
-    public func llamaHyperparameters() throws -> GGUFLlamaHyperparameters {
-        let arch = try string("general.architecture")
-        let p = arch + "."
-        let embedding = try int(p + "embedding_length")
-        let heads = try int(p + "attention.head_count")
-        guard heads > 0, embedding % heads == 0 || metadata[p + "attention.key_length"] != nil else {
-            throw WeightsError(file: name, field: "metadata \"\(p)attention.head_count\"",
-                               "\(heads) heads do not divide embedding_length \(embedding)")
-        }
-        let headsKV = metadata[p + "attention.head_count_kv"] == nil ? heads : try int(p + "attention.head_count_kv")
-        guard headsKV > 0, heads % headsKV == 0 else {
-            throw WeightsError(file: name, field: "metadata \"\(p)attention.head_count_kv\"",
-                               "\(headsKV) must divide head_count \(heads)")
-        }
-        let headDim = metadata[p + "attention.key_length"] == nil ? embedding / heads : try int(p + "attention.key_length")
-        let vocab: Int
-        if metadata[p + "vocab_size"] != nil {
-            vocab = try int(p + "vocab_size")
-        } else if let tokens = metadata["tokenizer.ggml.tokens"]?.array {
-            vocab = tokens.count
-        } else {
-            vocab = try tensor("token_embd.weight").shape.first ?? 0
-        }
-        let h = GGUFLlamaHyperparameters(
-            architecture: arch,
-            name: modelName,
-            embeddingLength: embedding,
-            blockCount: try int(p + "block_count"),
-            feedForwardLength: try int(p + "feed_forward_length"),
-            headCount: heads,
-            headCountKV: headsKV,
-            rmsEpsilon: try float(p + "attention.layer_norm_rms_epsilon"),
-            ropeFreqBase: metadata[p + "rope.freq_base"] == nil ? 10000 : try float(p + "rope.freq_base"),
-            contextLength: metadata[p + "context_length"] == nil ? 2048 : try int(p + "context_length"),
-            vocabSize: vocab,
-            ropeDimensionCount: metadata[p + "rope.dimension_count"] == nil ? headDim : try int(p + "rope.dimension_count"),
-            headDim: headDim)
-        for (key, value) in [("embedding_length", h.embeddingLength), ("block_count", h.blockCount),
-                             ("feed_forward_length", h.feedForwardLength), ("context_length", h.contextLength),
-                             ("rope.dimension_count", h.ropeDimensionCount), ("attention.key_length", h.headDim)]
-        where value <= 0 || value > 1 << 24 {
-            throw WeightsError(file: name, field: "metadata \"\(p)\(key)\"", "\(value) is out of range")
-        }
-        guard h.vocabSize > 0 else { throw WeightsError(file: name, field: "tokenizer.ggml.tokens", "the vocabulary is empty") }
-        guard h.rmsEpsilon > 0, h.rmsEpsilon.isFinite, h.ropeFreqBase > 0, h.ropeFreqBase.isFinite else {
-            throw WeightsError(file: name, field: "metadata \"\(p)attention.layer_norm_rms_epsilon\" / \"\(p)rope.freq_base\"",
-                               "must be positive and finite (found \(h.rmsEpsilon), \(h.ropeFreqBase))")
-        }
-        return h
-    }
 
     /// Whether the file carries a vocabulary (`tokenizer.ggml.tokens`); llama.cpp's converter can write
     /// GGUFs without one, used with a tokenizer from elsewhere.

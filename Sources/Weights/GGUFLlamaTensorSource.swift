@@ -14,7 +14,9 @@
 /// ```
 public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
     public let file: GGUFFile
-    public let hyperparameters: GGUFLlamaHyperparameters
+    /// `llama.attention.head_count` and `.head_count_kv`: what un-permuting the query and key rows needs. (The
+    /// rest of the `llama.*` metadata is the config's, read once by `LlamaConfig(gguf:)` in the Llama module.)
+    public let heads: (query: Int, keyValue: Int)
     /// Hugging Face name → GGUF name.
     public let ggufNames: [String: String]
 
@@ -25,7 +27,13 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
             throw WeightsError(file: file.name, field: "metadata \"general.architecture\"",
                                "architecture \"\(architecture)\" is not supported (only llama)")
         }
-        hyperparameters = try file.llamaHyperparameters()
+        let query = try file.int("llama.attention.head_count")
+        let keyValue = file.metadata["llama.attention.head_count_kv"] == nil ? query : try file.int("llama.attention.head_count_kv")
+        guard query > 0, keyValue > 0, query % keyValue == 0 else {
+            throw WeightsError(file: file.name, field: "metadata \"llama.attention.head_count\"",
+                               "\(query) query heads and \(keyValue) key/value heads: both must be positive, the second dividing the first")
+        }
+        heads = (query, keyValue)
         var map: [String: String] = [:]
         for info in file.tensorInfos {
             if let hf = Self.huggingFaceName(info.name) { map[hf] = info.name }
@@ -89,9 +97,9 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
         try file.readFloats(g, into: out, count: count)
         let heads: Int
         if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") {
-            heads = hyperparameters.headCount
+            heads = self.heads.query
         } else if name.hasSuffix("self_attn.k_proj.weight") || name.hasSuffix("self_attn.k_proj.bias") {
-            heads = hyperparameters.headCountKV
+            heads = self.heads.keyValue
         } else {
             return
         }

@@ -219,7 +219,7 @@ struct GGUFBuilder {
         b.addString("general.architecture", "llama")
         b.addUInt32("llama.block_count", 2)
         let file = try GGUFFile(url: write("meta.gguf", b))
-        expectWeightsError(file: "meta.gguf", ["metadata \"llama.embedding_length\"", "missing"]) { _ = try file.llamaHyperparameters() }
+        expectWeightsError(file: "meta.gguf", ["metadata \"llama.attention.head_count\"", "missing"]) { _ = try GGUFLlamaTensorSource(file: file) }
         expectWeightsError(file: "meta.gguf", ["metadata \"tokenizer.ggml.tokens\"", "no vocabulary"]) { _ = try file.tokenizerMetadata() }
 
         var zero = b
@@ -227,7 +227,7 @@ struct GGUFBuilder {
             zero.addUInt32(k, UInt32(v))
         }
         let url = write("heads.gguf", zero)
-        expectWeightsError(file: "heads.gguf", ["llama.attention.head_count"]) { _ = try GGUFFile(url: url).llamaHyperparameters() }
+        expectWeightsError(file: "heads.gguf", ["llama.attention.head_count", "0 query heads"]) { _ = try GGUFLlamaTensorSource(file: GGUFFile(url: url)) }
 
         var arch = valid
         arch.addString("general.architecture", "gpt2")

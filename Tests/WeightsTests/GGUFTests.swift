@@ -48,12 +48,10 @@ import Weights
         }
     }
 
-    @Test func llamaHyperparametersAndTokenizerMetadata() throws {
-        let h = try file.llamaHyperparameters()
-        #expect(h.architecture == "llama")
-        #expect(h.embeddingLength == 16 && h.blockCount == 1 && h.feedForwardLength == 32)
-        #expect(h.headCount == 4 && h.headCountKV == 2 && h.headDim == 4 && h.ropeDimensionCount == 4)
-        #expect(h.rmsEpsilon == 1e-5 && h.ropeFreqBase == 10000 && h.contextLength == 64 && h.vocabSize == 5)
+    /// (The file's `llama.*` config is LlamaConfig's to read: LlamaTests' GGUFConfigTests checks it on this file.)
+    @Test func headCountsAndTokenizerMetadata() throws {
+        let source = try GGUFLlamaTensorSource(file: file)
+        #expect(source.heads.query == 4 && source.heads.keyValue == 2)
         let t = try file.tokenizerMetadata()
         #expect(t.model == "gpt2" && t.pre == "default")
         #expect(t.tokens == ["<s>", "</s>", "a", "b", "ab"])
