@@ -73,9 +73,9 @@ extension LlamaModel {
         let q = s.q.pointer, k = s.k.pointer, v = s.v.pointer, atty = s.atty.pointer
         let hb = s.hb.pointer, hb2 = s.hb2.pointer
         let W = weights
-        // LoRA deltas, when attached: y += scale · (x·Aᵀ)·Bᵀ after each adapted projection.
-        let lora = loraDeltas
-        let ls: UnsafeMutablePointer<Float>? = lora.map { s.loraScratch(rank: $0.maxRank) }
+        // LoRA, when attached: y += scaling · (x·Aᵀ)·Bᵀ after each adapted projection.
+        let lora = adapterLayers
+        let ls: UnsafeMutablePointer<Float>? = lora.map { _ in s.loraScratch(rank: adapterMaxRank) }
 
         embedding_forward(out: x, tokens: s.tokens, table: W.model.embed_tokens, N: R)
 
@@ -84,11 +84,11 @@ extension LlamaModel {
             // attention block
             rmsnorm_forward(out: xb, rstd: rstd, inp: x, weight: layer.input_layernorm.pointer, N: R, C: C, eps: c.rms_norm_eps)
             layer.self_attn.q_proj.forward(xb, into: q, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: q, inp: xb, delta: lora.layers[l].q_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: q, inp: xb, lora: lora[l].q_proj, scratch: ls, N: R) }
             layer.self_attn.k_proj.forward(xb, into: k, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: k, inp: xb, delta: lora.layers[l].k_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: k, inp: xb, lora: lora[l].k_proj, scratch: ls, N: R) }
             layer.self_attn.v_proj.forward(xb, into: v, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: v, inp: xb, delta: lora.layers[l].v_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: v, inp: xb, lora: lora[l].v_proj, scratch: ls, N: R) }
             rope_forward(x: q, positions: s.positions, rope: rope, N: R, H: NH)
             rope_forward(x: k, positions: s.positions, rope: rope, N: R, H: NKV)
             let keys = cache.keys(layer: l), values = cache.values(layer: l)
@@ -101,17 +101,17 @@ extension LlamaModel {
                               start: s.start, keyMask: cache.keyMask,
                               B: B, T: T, S: S, NH: NH, NKV: NKV, HD: HD, keepProbabilities: false)
             layer.self_attn.o_proj.forward(atty, into: xb2, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: xb2, inp: atty, delta: lora.layers[l].o_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: xb2, inp: atty, lora: lora[l].o_proj, scratch: ls, N: R) }
             residual_forward(out: x, a: x, b: xb2, n: R * C)
             // MLP block
             rmsnorm_forward(out: xb, rstd: rstd, inp: x, weight: layer.post_attention_layernorm.pointer, N: R, C: C, eps: c.rms_norm_eps)
             layer.mlp.gate_proj.forward(xb, into: hb, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: hb, inp: xb, delta: lora.layers[l].gate_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: hb, inp: xb, lora: lora[l].gate_proj, scratch: ls, N: R) }
             layer.mlp.up_proj.forward(xb, into: hb2, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: hb2, inp: xb, delta: lora.layers[l].up_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: hb2, inp: xb, lora: lora[l].up_proj, scratch: ls, N: R) }
             swiglu_forward(out: hb, gate: hb, up: hb2, n: R * I)
             layer.mlp.down_proj.forward(hb, into: xb2, n: R, precision: productPrecision)
-            if let lora, let ls { lora_forward(out: xb2, inp: hb, delta: lora.layers[l].down_proj, scratch: ls, N: R) }
+            if let lora, let ls { lora_inference_forward(out: xb2, inp: hb, lora: lora[l].down_proj, scratch: ls, N: R) }
             residual_forward(out: x, a: x, b: xb2, n: R * C)
         }
 

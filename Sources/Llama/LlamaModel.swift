@@ -19,8 +19,10 @@ public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
     /// torch's bf16) arithmetic: the activations are rounded to bf16 and multiplied on AVX512-BF16, sums
     /// in f32. Default `.f32`: bf16 weights widened exactly, activations kept as they are.
     public var productPrecision: ProductPrecision = .f32
-    /// LoRA deltas added after each adapted projection in the inference forward (`attachAdapter`).
-    public internal(set) var loraDeltas: LlamaLoraDeltas?
+    /// LoRA layers added after each adapted projection in the inference forward (`attachAdapter`).
+    public internal(set) var adapterLayers: [LoraLayer]?     // num_hidden_layers
+    /// The largest rank of `adapterLayers`, for the scratch of the low-rank product.
+    public internal(set) var adapterMaxRank = 0
 
     /// The most positions the rotary tables cover by default: `max_position_embeddings`, capped so
     /// a 128k-context config does not spend memory on tables it will never use.

@@ -3,74 +3,6 @@ import Kernels
 import Llama
 import Weights
 
-/// One adapted projection: `y = W·x + scaling · B·(A·dropout(x))`, with its gradients.
-///
-/// `lora_A` and `lora_B` are named as in peft's state dict.
-public final class LoraLinear: @unchecked Sendable {
-    public let layer: Int
-    public let target: LoraTarget
-    public let r: Int
-    public let inFeatures: Int
-    public let outFeatures: Int
-    public let scaling: Float
-    public let lora_A: FloatBuffer   // [r, in]
-    public let lora_B: FloatBuffer   // [out, r]
-    public let grad_A: FloatBuffer   // [r, in]
-    public let grad_B: FloatBuffer   // [out, r]
-
-    init(layer: Int, target: LoraTarget, r: Int, inFeatures: Int, outFeatures: Int, scaling: Float) {
-        self.layer = layer; self.target = target; self.r = r
-        self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.scaling = scaling
-        lora_A = FloatBuffer(count: r * inFeatures)
-        lora_B = FloatBuffer(count: outFeatures * r)
-        grad_A = FloatBuffer(count: r * inFeatures)
-        grad_B = FloatBuffer(count: outFeatures * r)
-    }
-
-    /// `base_model.model.model.layers.N.self_attn.q_proj`: the prefix of this module's keys in a peft file.
-    public var peftPrefix: String { "base_model.model." + target.modulePath(layer: layer) }
-    /// The key of `lora_A` in `adapter_model.safetensors`.
-    public var keyA: String { peftPrefix + ".lora_A.weight" }
-    /// The key of `lora_B` in `adapter_model.safetensors`.
-    public var keyB: String { peftPrefix + ".lora_B.weight" }
-}
-
-/// The adapters of one decoder layer; property names equal the module names (nil when not adapted).
-public struct LoraLayer: @unchecked Sendable {
-    public var q_proj: LoraLinear?
-    public var k_proj: LoraLinear?
-    public var v_proj: LoraLinear?
-    public var o_proj: LoraLinear?
-    public var gate_proj: LoraLinear?
-    public var up_proj: LoraLinear?
-    public var down_proj: LoraLinear?
-
-    public subscript(_ t: LoraTarget) -> LoraLinear? {
-        get {
-            switch t {
-            case .q_proj: return q_proj
-            case .k_proj: return k_proj
-            case .v_proj: return v_proj
-            case .o_proj: return o_proj
-            case .gate_proj: return gate_proj
-            case .up_proj: return up_proj
-            case .down_proj: return down_proj
-            }
-        }
-        set {
-            switch t {
-            case .q_proj: q_proj = newValue
-            case .k_proj: k_proj = newValue
-            case .v_proj: v_proj = newValue
-            case .o_proj: o_proj = newValue
-            case .gate_proj: gate_proj = newValue
-            case .up_proj: up_proj = newValue
-            case .down_proj: down_proj = newValue
-            }
-        }
-    }
-}
-
 /// A LoRA adapter for a whole Llama model: one `LoraLinear` per adapted projection per layer.
 ///
 /// A fresh adapter is initialised as peft does: `lora_A` Kaiming-uniform with a = √5, that is uniform in
@@ -155,4 +87,13 @@ public final class LoraAdapter: @unchecked Sendable {
             values[2 * i + 1].withUnsafeBufferPointer { m.lora_B.pointer.update(from: $0.baseAddress!, count: m.lora_B.count) }
         }
     }
+}
+
+extension LoraLinear {
+    /// `base_model.model.model.layers.N.self_attn.q_proj`: the prefix of this module's keys in a peft file.
+    public var peftPrefix: String { "base_model.model." + target.modulePath(layer: layer) }
+    /// The key of `lora_A` in `adapter_model.safetensors`.
+    public var keyA: String { peftPrefix + ".lora_A.weight" }
+    /// The key of `lora_B` in `adapter_model.safetensors`.
+    public var keyB: String { peftPrefix + ".lora_B.weight" }
 }

@@ -3,36 +3,6 @@ import Kernels
 import Llama
 import Weights
 
-/// The linear layers of a Llama decoder layer that LoRA can adapt, named as in the checkpoint.
-public enum LoraTarget: String, CaseIterable, Sendable, Codable, Comparable {
-    case q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
-
-    /// `self_attn` or `mlp`: the module that owns this projection.
-    public var parent: String {
-        switch self {
-        case .q_proj, .k_proj, .v_proj, .o_proj: return "self_attn"
-        case .gate_proj, .up_proj, .down_proj: return "mlp"
-        }
-    }
-
-    /// `[out_features, in_features]` of the frozen weight in a model of this config.
-    public func shape(_ c: LlamaConfig) -> (out: Int, in: Int) {
-        let q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim
-        switch self {
-        case .q_proj: return (q, c.hidden_size)
-        case .k_proj, .v_proj: return (kv, c.hidden_size)
-        case .o_proj: return (c.hidden_size, q)
-        case .gate_proj, .up_proj: return (c.intermediate_size, c.hidden_size)
-        case .down_proj: return (c.hidden_size, c.intermediate_size)
-        }
-    }
-
-    /// The module path inside the model, such as `model.layers.3.self_attn.q_proj`.
-    public func modulePath(layer: Int) -> String { "model.layers.\(layer).\(parent).\(rawValue)" }
-
-    public static func < (a: LoraTarget, b: LoraTarget) -> Bool { a.rawValue < b.rawValue }
-}
-
 /// Bad LoRA configuration, adapter file or training input.
 public struct LoraError: Error, CustomStringConvertible, LocalizedError {
     public let description: String

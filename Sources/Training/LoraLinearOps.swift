@@ -1,6 +1,7 @@
 import Foundation
 import CKernels
 import Kernels
+import Llama
 
 // A frozen linear layer with an optional LoRA adapter:
 //   y[N, out] = x[N, in] · Wᵀ + scaling · (d(x)[N, in] · Aᵀ)[N, r] · Bᵀ,   d = dropout (training only).
