@@ -18,13 +18,52 @@ public enum MatchType: String, Equatable, Sendable, CaseIterable {
     public var isMatch: Bool { self != .none }
 }
 
+/// A rule deciding whether a prediction states the ground truth. A new matcher is one type conforming to this
+/// and one line in `AnswerMatchers.all`: `matcher=NAME`, the reports, the per-example verdicts, the CSV's
+/// `NAME_match` column and the summaries follow from there.
+///
+/// ```swift
+/// enum ExactMatcher: AnswerMatcher {
+///     static let name = "exact"
+///     static let verdicts: [MatchType] = [.exact, .none]
+///     static func check(prediction: String, groundTruth: String) -> MatchType { prediction == groundTruth ? .exact : .none }
+/// }
+/// ```
+public protocol AnswerMatcher {
+    /// `matcher=NAME`, "NAME matcher" in reports, `NAME_match` in the CSV.
+    static var name: String { get }
+    /// The verdicts it gives, in report order (`exact, partial, no_match`).
+    static var verdicts: [MatchType] { get }
+    static func check(prediction: String, groundTruth: String) -> MatchType
+    /// Whether a verdict counts as correct, given the example's flags (default: any match).
+    static func isCorrect(_ match: MatchType, flags: [MatchFlag]) -> Bool
+}
+
+extension AnswerMatcher {
+    public static func isCorrect(_ match: MatchType, flags: [MatchFlag]) -> Bool { match.isMatch }
+}
+
+/// Every matcher medrepl knows, in the order of the CSV's columns.
+public enum AnswerMatchers {
+    public static let all: [any AnswerMatcher.Type] = [NotebookMatcher.self, NormalisedMatcher.self]
+    public static var names: [String] { all.map { $0.name } }
+    public static func named(_ name: String) -> (any AnswerMatcher.Type)? { all.first { $0.name == name } }
+
+    /// Every matcher's verdict on one prediction, by matcher name.
+    public static func verdicts(prediction: String, groundTruth: String) -> [String: MatchType] {
+        Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.check(prediction: prediction, groundTruth: groundTruth)) })
+    }
+}
+
 /// The notebook's `check_accuracy`, reproduced exactly.
 ///
 /// ```swift
 /// NotebookMatcher.check(prediction: "not diabetes mellitus", groundTruth: "Diabetes mellitus")   // .exact
 /// NotebookMatcher.check(prediction: "cefaclor", groundTruth: "Cefaclor.")                       // .none
 /// ```
-public enum NotebookMatcher {
+public enum NotebookMatcher: AnswerMatcher {
+    public static let name = "notebook"
+    public static let verdicts: [MatchType] = [.exact, .partial, .none]
     /// The notebook's 17 stop words, ignored by the partial rule.
     public static let stopWords: Set<String> = ["the", "a", "an", "and", "or", "of", "in", "on", "at", "to",
                                                 "for", "with", "by", "is", "are", "was", "were"]
@@ -84,7 +123,11 @@ public enum NotebookMatcher {
 /// NormalisedMatcher.check(prediction: "Use beta blockers.", groundTruth: "Beta-blocker")     // .contained
 /// NormalisedMatcher.normalise("The Beta-Blockers.")                                           // "beta blocker"
 /// ```
-public enum NormalisedMatcher {
+public enum NormalisedMatcher: AnswerMatcher {
+    public static let name = "normalised"
+    public static let verdicts: [MatchType] = [.exact, .contained, .none]
+    /// A match of an answer the prediction negates ("not diabetes") does not count.
+    public static func isCorrect(_ match: MatchType, flags: [MatchFlag]) -> Bool { match.isMatch && !flags.contains(.negated) }
     static let articles: Set<String> = ["a", "an", "the"]
 
     /// The answer's words after normalising, joined by single spaces.

@@ -82,10 +82,9 @@ public struct CarefulEvaluation: Sendable {
         var e = ExampleResult(
             index: index, sourceRow: row.sourceRow, question: row.question, fullQuestion: row.question,
             groundTruth: row.answer, prompt: prompt, rawOutput: completion, prediction: prediction,
-            notebookMatch: NotebookMatcher.check(prediction: prediction, groundTruth: row.answer),
-            normalisedMatch: NormalisedMatcher.check(prediction: prediction, groundTruth: row.answer),
+            matches: AnswerMatchers.verdicts(prediction: prediction, groundTruth: row.answer),
             flags: MatchFlags.flags(prediction: prediction, groundTruth: row.answer), seconds: seconds, isCorrect: false)
-        e.isCorrect = rule == .notebook ? e.notebookMatch.isMatch : EvaluationRun.normalisedCorrect(e)
+        e.isCorrect = e.isCorrect(under: rule)
         return e
     }
 

@@ -3,12 +3,20 @@
 import Foundation
 import Llama
 
-/// Which verdict counts as correct.
-public enum ScoringRule: String, Equatable, Sendable {
-    /// The notebook's `check_accuracy`: exact or partial.
-    case notebook
-    /// The normalised matcher (exact or contained) and no negation flag.
-    case normalised
+/// Which matcher's verdict counts as correct: one of `AnswerMatchers.all`, by name.
+public struct ScoringRule: RawRepresentable, Equatable, Hashable, Sendable {
+    public let rawValue: String
+    /// nil for a name no matcher has.
+    public init?(rawValue: String) {
+        guard AnswerMatchers.named(rawValue) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+    public var matcher: any AnswerMatcher.Type { AnswerMatchers.named(rawValue)! }
+
+    /// The notebook protocol's rule: the notebook's `check_accuracy`, exact or partial.
+    public static let notebook = ScoringRule(rawValue: NotebookMatcher.name)!
+    /// The careful protocol's default: the normalised matcher (exact or contained), not negated.
+    public static let normalised = ScoringRule(rawValue: NormalisedMatcher.name)!
 }
 
 /// One evaluated question.
@@ -29,10 +37,8 @@ public struct ExampleResult: Equatable, Sendable {
     public var rawOutput: String
     /// The answer taken from the output (text after the last "The answer is:", stripped).
     public var prediction: String
-    /// The notebook's verdict.
-    public var notebookMatch: MatchType
-    /// The normalised matcher's verdict.
-    public var normalisedMatch: MatchType
+    /// Every matcher's verdict, by matcher name (`AnswerMatchers.verdicts`).
+    public var matches: [String: MatchType]
     /// Reasons to distrust the match.
     public var flags: [MatchFlag]
     /// Seconds spent generating.
@@ -40,8 +46,12 @@ public struct ExampleResult: Equatable, Sendable {
     /// Correct under the run's ``ScoringRule``.
     public var isCorrect: Bool
 
-    /// The verdict under the run's rule, as the notebook names it ("exact", "partial", "no_match", "contained").
-    public func matchType(_ rule: ScoringRule) -> MatchType { rule == .notebook ? notebookMatch : normalisedMatch }
+    /// One matcher's verdict, as the notebook names it ("exact", "partial", "no_match", "contained").
+    public func match(_ matcher: any AnswerMatcher.Type) -> MatchType { matches[matcher.name] ?? .none }
+    /// The verdict under a rule.
+    public func matchType(_ rule: ScoringRule) -> MatchType { match(rule.matcher) }
+    /// Whether the example is correct under a rule.
+    public func isCorrect(under rule: ScoringRule) -> Bool { rule.matcher.isCorrect(matchType(rule), flags: flags) }
 }
 
 /// Why a run ended before its last example.
@@ -100,9 +110,9 @@ public struct EvaluationRun: Equatable, Sendable {
     /// Examples counted correct.
     public var correctCount: Int { examples.filter(\.isCorrect).count }
     /// Notebook exact matches.
-    public var exactMatches: Int { examples.filter { $0.notebookMatch == .exact }.count }
+    public var exactMatches: Int { examples.filter { $0.match(NotebookMatcher.self) == .exact }.count }
     /// Notebook partial matches.
-    public var partialMatches: Int { examples.filter { $0.notebookMatch == .partial }.count }
+    public var partialMatches: Int { examples.filter { $0.match(NotebookMatcher.self) == .partial }.count }
     /// Correct / total as a percentage (0 when nothing was evaluated), computed as the notebook
     /// does (`correct / total * 100`, so the JSON's last digit matches Python's).
     public var accuracyPercent: Double { total > 0 ? Double(correctCount) / Double(total) * 100 : 0 }
@@ -115,25 +125,21 @@ public struct EvaluationRun: Equatable, Sendable {
     /// The examples judged correct.
     public var correct: [ExampleResult] { examples.filter(\.isCorrect) }
     /// Correct examples whose match carries a flag (likely false positives).
-    public var flagged: [ExampleResult] { examples.filter { !$0.flags.isEmpty && $0.notebookMatch.isMatch } }
+    public var flagged: [ExampleResult] { examples.filter { !$0.flags.isEmpty && $0.match(NotebookMatcher.self).isMatch } }
     /// Examples where the model produced no text.
     public var emptyPredictions: Int { examples.filter { $0.flags.contains(.emptyPrediction) }.count }
 
-    /// Accuracy of the same examples under the other matcher (for the summary line).
+    /// Accuracy of the same examples under another rule (for the summary line).
     public func accuracy(under other: ScoringRule) -> WilsonInterval {
-        let n = examples.filter { other == .notebook ? $0.notebookMatch.isMatch : Self.normalisedCorrect($0) }.count
-        return WilsonInterval(successes: n, n: total)
-    }
-
-    static func normalisedCorrect(_ e: ExampleResult) -> Bool {
-        e.normalisedMatch.isMatch && !e.flags.contains(.negated)
+        WilsonInterval(successes: examples.filter { $0.isCorrect(under: other) }.count, n: total)
     }
 
     /// One line: protocol, correct/total, accuracy with its interval, the other matcher, settings.
     public var summary: String {
         var line = "\(protocolName): \(correctCount)/\(total) correct = \(interval)"
-        let other: ScoringRule = rule == .notebook ? .normalised : .notebook
-        line += String(format: "; %@ matcher %.1f%%", other.rawValue, accuracy(under: other).proportion * 100)
+        for other in AnswerMatchers.names.compactMap(ScoringRule.init(rawValue:)) where other != rule {
+            line += String(format: "; %@ matcher %.1f%%", other.rawValue, accuracy(under: other).proportion * 100)
+        }
         line += "; \(settings)"
         if !flagged.isEmpty { line += "; \(flagged.count) flagged" }
         if emptyPredictions > 0 { line += "; \(emptyPredictions) empty prediction\(emptyPredictions == 1 ? "" : "s")" }
@@ -147,7 +153,7 @@ public struct EvaluationRun: Equatable, Sendable {
         lines.append("  question:     \(e.question)")
         lines.append("  ground truth: \(e.groundTruth)")
         lines.append("  prediction:   \(e.prediction)")
-        lines.append("  notebook: \(e.notebookMatch.rawValue), normalised: \(e.normalisedMatch.rawValue)"
+        lines.append("  " + AnswerMatchers.all.map { "\($0.name): \(e.match($0).rawValue)" }.joined(separator: ", ")
                      + (e.flags.isEmpty ? "" : ", flags: " + e.flags.map(\.rawValue).joined(separator: ", ")))
         lines.append(String(format: "  time: %.2fs", e.seconds))
         return lines.joined(separator: "\n")

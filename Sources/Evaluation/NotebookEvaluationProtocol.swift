@@ -155,13 +155,13 @@ public struct NotebookEvaluationProtocol: Sendable {
                 break
             }
             let prediction = Self.extractPrediction(fromCompletion: completion)
-            let notebook = NotebookMatcher.check(prediction: prediction, groundTruth: row.answer)
-            let example = ExampleResult(
+            var example = ExampleResult(
                 index: index, sourceRow: row.sourceRow, question: question, fullQuestion: row.question, groundTruth: row.answer, prompt: prompt,
-                rawOutput: completion, prediction: prediction, notebookMatch: notebook,
-                normalisedMatch: NormalisedMatcher.check(prediction: prediction, groundTruth: row.answer),
+                rawOutput: completion, prediction: prediction,
+                matches: AnswerMatchers.verdicts(prediction: prediction, groundTruth: row.answer),
                 flags: MatchFlags.flags(prediction: prediction, groundTruth: row.answer),
-                seconds: clock() - t0, isCorrect: notebook.isMatch)
+                seconds: clock() - t0, isCorrect: false)
+            example.isCorrect = example.isCorrect(under: .notebook)
             run.examples.append(example)
             output(report.exampleBlock(example, number: i + 1, of: indices.count, soFar: run.examples))
         }

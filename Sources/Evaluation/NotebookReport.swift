@@ -36,7 +36,7 @@ public struct NotebookReport: Sendable {
     /// The block printed after one example.
     public func exampleBlock(_ e: ExampleResult, number: Int, of total: Int, soFar: [ExampleResult]) -> String {
         let correct = soFar.filter(\.isCorrect).count
-        let mark = e.isCorrect ? "✓ CORRECT (\(e.notebookMatch.rawValue))" : "✗ INCORRECT (\(e.notebookMatch.rawValue))"
+        let mark = e.isCorrect ? "✓ CORRECT (\(e.match(NotebookMatcher.self).rawValue))" : "✗ INCORRECT (\(e.match(NotebookMatcher.self).rawValue))"
         return [
             "",
             "Example \(number)/\(total) (index \(e.index))",
@@ -89,7 +89,7 @@ public struct NotebookReport: Sendable {
         let correct = run.correct
         lines += ["", "CORRECT EXAMPLES (first \(min(5, correct.count)) of \(correct.count)):"]
         if correct.isEmpty { lines.append("  (none)") }
-        for e in correct.prefix(5) { lines += exampleLines(e, match: e.notebookMatch) }
+        for e in correct.prefix(5) { lines += exampleLines(e, match: e.match(NotebookMatcher.self)) }
         lines += ["", "ASSESSMENT: " + Self.assessment(accuracyPercent: run.accuracyPercent)]
         return lines.joined(separator: "\n")
     }

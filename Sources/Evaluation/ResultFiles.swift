@@ -39,13 +39,13 @@ extension EvaluationRun {
     /// A CSV (RFC 4180: CRLF line ends, fields with commas, quotes or line breaks quoted, quotes doubled)
     /// with one row per example.
     public func csv() -> String {
-        let header = ["index", "source_row", "question", "ground_truth", "prediction", "correct",
-                      "notebook_match", "normalised_match", "flags", "seconds"]
+        let header = ["index", "source_row", "question", "ground_truth", "prediction", "correct"]
+            + AnswerMatchers.names.map { "\($0)_match" } + ["flags", "seconds"]
         var lines = [header.map(Self.csvField).joined(separator: ",")]
         for e in examples {
-            let fields = [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction,
-                          e.isCorrect ? "true" : "false", e.notebookMatch.rawValue, e.normalisedMatch.rawValue,
-                          e.flags.map(\.rawValue).joined(separator: ";"), String(format: "%.3f", e.seconds)]
+            let fields = [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction, e.isCorrect ? "true" : "false"]
+                + AnswerMatchers.all.map { e.match($0).rawValue }
+                + [e.flags.map(\.rawValue).joined(separator: ";"), String(format: "%.3f", e.seconds)]
             lines.append(fields.map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"

@@ -5,8 +5,7 @@ import Foundation
 extension EvaluationRun {
     /// How many examples got each verdict from one matcher, e.g. "12 exact, 3 contained, 5 no_match".
     public func matchCounts(_ rule: ScoringRule) -> String {
-        let types: [MatchType] = rule == .notebook ? [.exact, .partial, .none] : [.exact, .contained, .none]
-        return types.map { t in "\(examples.filter { $0.matchType(rule) == t }.count) \(t.rawValue)" }.joined(separator: ", ")
+        rule.matcher.verdicts.map { t in "\(examples.filter { $0.matchType(rule) == t }.count) \(t.rawValue)" }.joined(separator: ", ")
     }
 
     /// A several-line report: summary, both matchers' verdicts, flagged matches, and up to `limit`
@@ -17,7 +16,9 @@ extension EvaluationRun {
     /// ```
     public func report(limit: Int = 10) -> String {
         var lines = [summary]
-        lines.append("normalised matcher: \(matchCounts(.normalised)); notebook matcher: \(matchCounts(.notebook))")
+        // the run's own matcher first, then the others
+        let rules = [rule] + AnswerMatchers.names.compactMap(ScoringRule.init(rawValue:)).filter { $0 != rule }
+        lines.append(rules.map { "\($0.rawValue) matcher: \(matchCounts($0))" }.joined(separator: "; "))
         let flagged = self.flagged
         if !flagged.isEmpty {
             lines.append("flagged matches (likely false positives of the notebook matcher): \(flagged.count)")

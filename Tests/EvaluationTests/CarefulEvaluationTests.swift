@@ -55,7 +55,7 @@ struct FixedScorer: AnswerScorer {
         #expect(run.total == 10 && run.correctCount == 3)
         #expect(run.settings.do_sample == false)
         #expect(run.examples[1].prediction == "answer 1.")     // first line only
-        #expect(run.examples[1].normalisedMatch == .exact)
+        #expect(run.examples[1].match(NormalisedMatcher.self) == .exact)
         #expect(run.examples[0].question == "Question #0?")     // whole question
         #expect(run.summary == "careful: 3/10 correct = 30.0% (95% CI 10.8%–60.3%, n = 10); notebook matcher 30.0%; greedy, 50 new tokens")
     }
@@ -96,8 +96,8 @@ struct FixedScorer: AnswerScorer {
             func generate(prompt: String, config: GenerationConfig) throws -> String { "Not diabetes mellitus." }
         }
         let run = try Self.careful().run(test: data, generator: Negator())
-        #expect(run.examples[0].notebookMatch == .exact)
-        #expect(run.examples[0].normalisedMatch == .contained)
+        #expect(run.examples[0].match(NotebookMatcher.self) == .exact)
+        #expect(run.examples[0].match(NormalisedMatcher.self) == .contained)
         #expect(run.examples[0].isCorrect == false)
         #expect(run.accuracy(under: .notebook).successes == 1)
     }

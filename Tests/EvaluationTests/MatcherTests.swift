@@ -1,4 +1,6 @@
+import Datasets
 import Evaluation
+import Llama
 import Testing
 
 @Suite struct NotebookMatcherTests {
@@ -104,5 +106,30 @@ import Testing
         #expect("\(WilsonInterval(successes: 8, n: 20))" == "40.0% (95% CI 21.9%–61.3%, n = 20)")
         let none = WilsonInterval(successes: 0, n: 0)
         #expect(none.lower == 0 && none.upper == 1)
+    }
+}
+
+/// A matcher is one type and one line in `AnswerMatchers.all`: the verdicts, the rules, the CSV and the reports
+/// follow from the registry.
+@Suite struct MatcherRegistryTests {
+    @Test func everyMatcherReachesEveryOutput() throws {
+        let careful = CarefulEvaluation(settings: .greedy(), rule: ScoringRule.normalised, showProgress: false)
+        let e = careful.judge(index: 0, row: QARow(question: "q", answer: "Diabetes mellitus", sourceRow: 3), prompt: "p",
+                              completion: "Not diabetes mellitus.", seconds: 0)
+        var run = EvaluationRun(protocolName: "careful", rule: ScoringRule.normalised, settings: .greedy(), selectedIndices: [0])
+        run.examples = [e]
+        let csvHeader = run.csv().components(separatedBy: "\r\n")[0]
+        for matcher in AnswerMatchers.all {
+            let rule = try #require(ScoringRule(rawValue: matcher.name))
+            #expect(e.matches[matcher.name] == matcher.check(prediction: e.prediction, groundTruth: e.groundTruth))
+            #expect(csvHeader.contains("\(matcher.name)_match"))
+            #expect(run.report().contains("\(matcher.name) matcher: "))
+            #expect(matcher.verdicts.contains(e.match(matcher)))
+            _ = run.accuracy(under: rule)
+        }
+        // the normalised matcher refuses a negated answer that the notebook's substring rule accepts
+        #expect(e.match(NormalisedMatcher.self) == .contained && !e.isCorrect)
+        #expect(e.isCorrect(under: ScoringRule.notebook))
+        #expect(ScoringRule(rawValue: "no-such-matcher") == nil)
     }
 }

@@ -40,7 +40,7 @@ extension VerbGroup {
     static var carefulKeywords: [Parameter] {
         [TemplateChoice.parameter(extra: ["plain"], help: "careful prompt: the model's chat template (auto), a named one, the notebook's, or plain text"),
          Parameter("batch", .int, default: .int(8), help: "prompts generated together (careful protocol)"),
-         Parameter("matcher", .choice(["normalised", "notebook"]), default: .string("normalised"),
+         Parameter("matcher", .choice(AnswerMatchers.names), default: .string(ScoringRule.normalised.rawValue),
                    help: "what counts as correct in the careful protocol")]
     }
 
@@ -142,7 +142,7 @@ extension VerbGroup {
         CarefulEvaluation(prompt: prompt, settings: try sampling(inv, session, doSample: false),
                           limit: try inv.optionalInt("limit"), sampleSeed: try inv.optionalInt("seed"),
                           batchSize: try positive(inv, "batch"),
-                          rule: try inv.string("matcher") == "notebook" ? .notebook : .normalised,
+                          rule: ScoringRule(rawValue: try inv.string("matcher")) ?? .normalised,
                           showProgress: ProgressBar.enabled)
     }
 
