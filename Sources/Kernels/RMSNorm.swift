@@ -35,3 +35,21 @@ public func rmsnorm_forward(out: UnsafeMutablePointer<Float>,       // [N, C]
         }
     }
 }
+
+// Its backward. The weight is frozen in LoRA training, so only the input gradient is needed.
+
+/// dx[N, C] += the input gradient of `rmsnorm_forward` given dout[N, C]:
+/// dx = rstd · (w ⊙ dout) − x · rstd³ · mean(w ⊙ dout ⊙ x).
+public func rmsnorm_backward(_ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                      _ rstd: UnsafePointer<Float>, N: Int, C: Int) {
+    Parallel.rows(N, workPerRow: 8 * C) { range in
+        for n in range {
+            let xr = x + n * C, d = dout + n * C, g = dx + n * C
+            let s = rstd[n]
+            var dot: Float = 0
+            for i in 0..<C { dot += w[i] * d[i] * xr[i] }
+            let k = dot / Float(C) * s * s * s
+            for i in 0..<C { g[i] += s * w[i] * d[i] - xr[i] * k }
+        }
+    }
+}

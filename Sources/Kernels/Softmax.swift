@@ -68,3 +68,19 @@ public func crossentropy_forward(losses: UnsafeMutablePointer<Float>,  // [N]
     for n in 0..<N where targets[n] != ignoreIndex { sum += Double(losses[n]); count += 1 }
     return count == 0 ? .nan : Float(sum / Double(count))
 }
+
+// Its backward: d loss / d logits = softmax − onehot(target).
+
+/// Replaces logits[M, V] by d(Σ losses · dscale)/d logits = (softmax(row) − onehot(target)) · dscale, using
+/// losses[M] from `crossentropy_forward` (so logsumexp(row) = losses[m] + row[target]).
+public func crossentropy_backward(_ logits: UnsafeMutablePointer<Float>, _ losses: UnsafePointer<Float>, _ targets: UnsafePointer<Int32>,
+                           M: Int, V: Int, dscale: Float) {
+    Parallel.rows(M, workPerRow: 4 * V) { range in
+        for m in range {
+            let row = logits + m * V, t = Int(targets[m])
+            let logZ = losses[m] + row[t]
+            _ = mk_exp_store(row, row, V, logZ, dscale)
+            row[t] -= dscale
+        }
+    }
+}

@@ -19,3 +19,13 @@ public func swiglu_forward(out: UnsafeMutablePointer<Float>,       // [N, I]
         mk_swiglu_forward(out + lo, gate + lo, up + lo, hi - lo)
     }
 }
+
+/// dgate, dup[count] from dact[count]: dup = dact·silu(g); dgate = dact·up·σ(g)·(1 + g·(1 − σ(g))).
+public func swiglu_backward(_ dgate: UnsafeMutablePointer<Float>, _ dup: UnsafeMutablePointer<Float>, _ dact: UnsafePointer<Float>,
+                     _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    let block = 4096
+    Parallel.rows((count + block - 1) / block, workPerRow: block * 12) { range in
+        let lo = range.lowerBound * block, hi = min(count, range.upperBound * block)
+        mk_swiglu_backward(dgate + lo, dup + lo, dact + lo, gate + lo, up + lo, hi - lo)
+    }
+}

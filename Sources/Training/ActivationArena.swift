@@ -2,6 +2,9 @@ import Foundation
 import Kernels
 import Llama
 
+/// A slice of the arena (or any f32 buffer) as the kernels take it.
+typealias FloatPointer = UnsafeMutablePointer<Float>
+
 // Every activation and scratch buffer of a training step lives in one allocation, carved into named slices.
 // It is sized for a number of packed tokens and attention floats, and reallocated only when a batch needs more.
 
