@@ -54,8 +54,13 @@ public struct ExampleResult: Equatable, Sendable {
     public func isCorrect(under rule: ScoringRule) -> Bool { rule.matcher.isCorrect(matchType(rule), flags: flags) }
 }
 
-/// Why a run ended before its last example.
-public enum StopReason: Equatable, Sendable, CustomStringConvertible {
+/// Why an evaluation run ended before its last example. Not why one reply ended (its stop token or
+/// `max_new_tokens`): that is Llama's `StopReason`.
+///
+/// ```swift
+/// if run.stopReason == .cancelled { print("stopped: \(run.stopReason!)") }   // stopped: interrupted
+/// ```
+public enum EvaluationStopReason: Equatable, Sendable, CustomStringConvertible {
     /// The cancellation flag was set (Ctrl-C).
     case cancelled
     /// The generator threw; its message.
@@ -92,10 +97,10 @@ public struct EvaluationRun: Equatable, Sendable {
     /// Wall-clock seconds for the whole run.
     public var seconds: Double
     /// Why the run ended early, or nil.
-    public var stopReason: StopReason?
+    public var stopReason: EvaluationStopReason?
 
     public init(protocolName: String, rule: ScoringRule, settings: GenerationConfig, selectedIndices: [Int],
-                examples: [ExampleResult] = [], seconds: Double = 0, stopReason: StopReason? = nil) {
+                examples: [ExampleResult] = [], seconds: Double = 0, stopReason: EvaluationStopReason? = nil) {
         self.protocolName = protocolName
         self.rule = rule
         self.settings = settings
