@@ -5,6 +5,8 @@
 //   CBLAS, CEditLine            system libraries found through pkg-config
 //   CSentencePiece              C++ shim with a C interface over libsentencepiece
 //   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool, dropout, exp, bf16 GEMM)
+//   Support                     atomic files and folders, plain file-system errors, JSON writing, byte and
+//                               count formatting, progress bars, available memory (Foundation only)
 //   Kernels                     buffers, weight matrices, BLAS, CPU and BLAS health
 //   Weights                     safetensors and GGUF readers/writers, model resolution
 //   Tokenizers                  SentencePiece, byte-level BPE, chat templates
@@ -49,14 +51,15 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]),
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: nativeC),
 
+        .target(name: "Support", swiftSettings: nativeSwift),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: nativeSwift),
-        .target(name: "Weights", dependencies: ["Kernels"], swiftSettings: nativeSwift),
-        .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Weights"], swiftSettings: nativeSwift),
-        .target(name: "Llama", dependencies: ["Kernels", "Weights", "Tokenizers"], swiftSettings: nativeSwift),
-        .target(name: "Training", dependencies: ["CKernels", "Kernels", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
-        .target(name: "Datasets", dependencies: ["Tokenizers", "Weights"], swiftSettings: nativeSwift),
-        .target(name: "Evaluation", dependencies: ["Llama", "Datasets", "Tokenizers"], swiftSettings: nativeSwift),
-        .target(name: "Notebook", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets", "Evaluation"],
+        .target(name: "Weights", dependencies: ["Kernels", "Support"], swiftSettings: nativeSwift),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Support", "Weights"], swiftSettings: nativeSwift),
+        .target(name: "Llama", dependencies: ["Kernels", "Support", "Weights", "Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Training", dependencies: ["CKernels", "Kernels", "Support", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
+        .target(name: "Datasets", dependencies: ["Support", "Tokenizers", "Weights"], swiftSettings: nativeSwift),
+        .target(name: "Evaluation", dependencies: ["Llama", "Datasets", "Support", "Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Notebook", dependencies: ["Kernels", "Support", "Weights", "Tokenizers", "Llama", "Training", "Datasets", "Evaluation"],
                 swiftSettings: nativeSwift),
         .target(name: "Shell", dependencies: ["Notebook", "CEditLine"], swiftSettings: nativeSwift),
         .executableTarget(name: "medrepl", dependencies: ["Shell", "Notebook", "Kernels"], swiftSettings: nativeSwift),
@@ -69,14 +72,15 @@ let package = Package(
         .executableTarget(name: "MedreplFuzz", dependencies: ["FuzzTargets"], path: "tools/fuzz/medrepl-fuzz",
                           swiftSettings: nativeSwift),
 
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "CSentencePiece", "CEditLine"]),
-        .testTarget(name: "WeightsTests", dependencies: ["Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Support", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Weights"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Weights"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "Llama"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Support", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
     ]
 )

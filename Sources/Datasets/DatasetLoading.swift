@@ -2,6 +2,7 @@
 // Hugging Face dataset id resolved in the local hub cache. Unusable rows are skipped and counted in
 // a LoadReport; a file that is broken as a whole is an error naming file, line and column.
 import Foundation
+import Support
 import Weights
 
 extension QADataset {

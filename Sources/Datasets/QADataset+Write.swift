@@ -1,6 +1,6 @@
-// Saving a dataset in its two-key JSON layout, whole or not at all (Weights.AtomicFile).
+// Saving a dataset in its two-key JSON layout, whole or not at all (Support.AtomicFile).
 import Foundation
-import Weights
+import Support
 
 extension QADataset {
     /// The rows as a JSON array in the dataset's two-key layout (two-space indent, UTF-8 text
@@ -10,9 +10,9 @@ extension QADataset {
         if rows.isEmpty { return "[]\n" }
         var parts: [String] = []
         for row in rows {
-            var fields = ["    \(JSONString.quoted(columnNames.question)): \(JSONString.quoted(row.question))",
-                          "    \(JSONString.quoted(columnNames.answer)): \(JSONString.quoted(row.answer))"]
-            if let text = row.text { fields.append("    \"text\": \(JSONString.quoted(text))") }
+            var fields = ["    \(JSONText.quoted(columnNames.question)): \(JSONText.quoted(row.question))",
+                          "    \(JSONText.quoted(columnNames.answer)): \(JSONText.quoted(row.answer))"]
+            if let text = row.text { fields.append("    \"text\": \(JSONText.quoted(text))") }
             parts.append("  {\n" + fields.joined(separator: ",\n") + "\n  }")
         }
         return "[\n" + parts.joined(separator: ",\n") + "\n]\n"

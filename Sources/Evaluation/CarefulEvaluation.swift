@@ -3,8 +3,8 @@
 // an interval beside every accuracy, a progress bar, and Ctrl-C that keeps finished examples.
 import Datasets
 import Foundation
-import Kernels
 import Llama
+import Support
 
 /// The careful evaluation protocol (medrepl's default outside notebook mode).
 ///

@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import Weights
+import Support
 
 // What `compare ... output=FILE` keeps of a comparison: enough to put several pipelines side by side later
 // (`comparisons FILE...`), without the examples. A small JSON object, written atomically.

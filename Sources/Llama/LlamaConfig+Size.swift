@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Support
 
 // How big a model is: parameters by kind, bytes per storage type, and what a run adds (KV cache,
 // activations), so a load can be refused before it runs out of memory.
@@ -74,19 +75,9 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
         "\(formatBytes(total)) (weights \(formatBytes(weights)), KV cache \(formatBytes(kvCache)), activations \(formatBytes(activations)))"
     }
 
-    /// Memory the system can still give (`MemAvailable` of /proc/meminfo), or nil where unknown.
-    public static func availableBytes() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let parts = line.split(separator: " ")
-            if parts.count >= 2, let kib = Int(parts[1]) { return kib * 1024 }
-        }
-        return nil
-    }
-
-    /// Throws `LlamaError.insufficientMemory` when `total` exceeds what is available (less a 5%
+    /// Throws `LlamaError.insufficientMemory` when `total` exceeds what is available (`MemoryInfo`, less a 5%
     /// margin); does nothing where the available memory is unknown.
-    public func check(what: String, available: Int? = MemoryEstimate.availableBytes()) throws {
+    public func check(what: String, available: Int? = MemoryInfo.availableBytes()) throws {
         guard let available else { return }
         if total > available - available / 20 {
             throw LlamaError.insufficientMemory(needed: total, available: available, what: what)

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Weights
 
 /// What went wrong while reading a config, loading weights or running the model. The description
@@ -45,12 +46,4 @@ public enum LlamaError: Error, CustomStringConvertible, LocalizedError, Equatabl
     }
 
     public var errorDescription: String? { description }
-}
-
-/// "1.23 GiB", "456.0 MiB", "12 KiB".
-public func formatBytes(_ bytes: Int) -> String {
-    let b = Double(bytes)
-    if b >= 1_073_741_824 { return String(format: "%.2f GiB", b / 1_073_741_824) }
-    if b >= 1_048_576 { return String(format: "%.1f MiB", b / 1_048_576) }
-    return "\(bytes / 1024) KiB"
 }

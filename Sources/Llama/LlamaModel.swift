@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Support
 
 /// A Llama-family causal language model ready to run: config, weights and rotary tables.
 ///
@@ -80,7 +81,6 @@ public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
     /// `LlamaForCausalLM: 30 layers, hidden 576, 9 heads (3 kv), vocab 49152, tied, 134,515,008 parameters, f32 weights 513.1 MiB`.
     public var description: String {
         let c = config
-        let count = parameterCount.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
-        return "LlamaForCausalLM: \(c.num_hidden_layers) layers, hidden \(c.hidden_size), \(c.num_attention_heads) heads (\(c.num_key_value_heads) kv), vocab \(c.vocab_size), \(c.tie_word_embeddings ? "tied" : "untied"), \(count) parameters, \(storage.rawValue) weights \(formatBytes(c.memoryEstimate(storage: storage).weights))"
+        return "LlamaForCausalLM: \(c.num_hidden_layers) layers, hidden \(c.hidden_size), \(c.num_attention_heads) heads (\(c.num_key_value_heads) kv), vocab \(c.vocab_size), \(c.tie_word_embeddings ? "tied" : "untied"), \(formatCount(parameterCount)) parameters, \(storage.rawValue) weights \(formatBytes(c.memoryEstimate(storage: storage).weights))"
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Weights
+import Support
 
 // The tokenizer files of a Hugging Face model folder, written from what medrepl holds: a GGUF vocabulary
 // (tokens, token types, merges, pre-tokenizer name) and the live tokenizer's settings (BOS/EOS/pad, padding
@@ -100,7 +100,7 @@ public enum HuggingFaceTokenizerFiles {
         guard types.isEmpty || types.count == v.tokens.count else {
             throw TokenizerError(v.source, field: "tokenizer.ggml.token_type", "\(types.count) types for \(v.tokens.count) tokens")
         }
-        func q(_ s: String) -> String { JSONString.quoted(s) }
+        func q(_ s: String) -> String { JSONText.quoted(s) }
 
         var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         var first = true

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Weights
 
 /// What a model folder's `tokenizer_config.json` (and `special_tokens_map.json`) say about special

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Support
 import Weights
 
 // Checkpoints: output_dir/checkpoint-N holds the adapter (peft layout), the optimizer moments, the scheduler,

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Llama
+import Support
 import Weights
 
 /// A LoRA adapter for a whole Llama model: one `LoraLinear` per adapted projection per layer.
@@ -36,10 +37,10 @@ public final class LoraAdapter: @unchecked Sendable {
             parameters = sum
         }
         // Weights, gradients and AdamW's two moments, all f32, when it trains.
-        let need = Weights.MemoryEstimate.weightBytes(parameters: parameters, storage: .f32) * 4
-        if let available = Weights.MemoryEstimate.availableBytes(), need > available {
-            throw LoraError("r = \(config.r) needs about \(Weights.MemoryEstimate.format(need)) to train (\(Weights.MemoryEstimate.grouped(parameters)) "
-                            + "adapter parameters, with their gradients and optimizer state) but only \(Weights.MemoryEstimate.format(available)) "
+        let need = WeightMemory.bytes(parameters: parameters, storage: .f32) * 4
+        if let available = MemoryInfo.availableBytes(), need > available {
+            throw LoraError("r = \(config.r) needs about \(formatBytes(need)) to train (\(formatCount(parameters)) "
+                            + "adapter parameters, with their gradients and optimizer state) but only \(formatBytes(available)) "
                             + "is available: choose a smaller r (the notebook uses 16)")
         }
         var layers: [LoraLayer] = []

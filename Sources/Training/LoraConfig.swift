@@ -1,7 +1,7 @@
 import Foundation
 import Kernels
 import Llama
-import Weights
+import Support
 
 /// Bad LoRA configuration, adapter file or training input.
 public struct LoraError: Error, CustomStringConvertible, LocalizedError {
@@ -107,6 +107,6 @@ public struct LoraConfig: Sendable, Equatable {
         let trainable = try trainableParameterCount(config: config)
         let all = config.parameterCount + trainable   // a tied lm_head counted once, as model.parameters() does
         let percent = 100 * Double(trainable) / Double(all)
-        return "trainable params: \(MemoryEstimate.grouped(trainable)) || all params: \(MemoryEstimate.grouped(all)) || trainable%: \(String(format: "%.4f", percent))"
+        return "trainable params: \(formatCount(trainable)) || all params: \(formatCount(all)) || trainable%: \(String(format: "%.4f", percent))"
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Llama
+import Support
 import Weights
 
 extension LoraModel {

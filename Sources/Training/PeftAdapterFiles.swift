@@ -1,6 +1,6 @@
 import Foundation
-import Kernels
 import Llama
+import Support
 import Weights
 
 // Adapters in peft's on-disk layout: adapter_config.json + adapter_model.safetensors, with keys

@@ -1,7 +1,7 @@
 import Foundation
 import Kernels
 import Llama
-import Weights
+import Support
 
 /// Training stopped on a non-finite loss or gradient.
 public struct NonFiniteLossError: Error, CustomStringConvertible, LocalizedError {
@@ -90,7 +90,7 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// Refuses, before the first step, a run whose largest pass would not fit in the memory left.
-    private func checkActivationMemory(available: Int? = MemoryEstimate.availableBytes()) throws {
+    private func checkActivationMemory(available: Int? = MemoryInfo.availableBytes()) throws {
         guard let available else { return }
         let lengths = fixedBatches.map { $0.map(\.sequenceLength) } ?? examples.map(\.input_ids.count)
         var longest = lengths.max() ?? 0

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Weights
 
 /// One row of the training log, as transformers logs it every `logging_steps`.

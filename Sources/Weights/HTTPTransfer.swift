@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Kernels
+import Support
 
 /// One HTTP GET streamed into a `.incomplete` file, resuming from its current size with a `Range`
 /// request. Synchronous: `run()` returns when the transfer ends.
@@ -145,7 +145,7 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         // Small files (configs, tokenizers) get no bar; weights get one counted in MiB, over the bytes still
         // to come, so that its rate and ETA are this transfer's.
         if showProgress, let total, total - offset >= 1 << 20 {
-            let label = offset > 0 ? "\(self.label) (resuming after \(MemoryEstimate.format(Int(offset))))" : self.label
+            let label = offset > 0 ? "\(self.label) (resuming after \(formatBytes(Int(offset))))" : self.label
             bar = ProgressBar(total: Int(mebibytes(total - offset)), label: label, unit: "MiB")
         }
         completionHandler(failure == nil ? .allow : .cancel)

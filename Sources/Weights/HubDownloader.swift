@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Kernels
+import Support
 
 /// Downloads a model repository from the Hugging Face hub (or any server with the same
 /// `{endpoint}/{repo}/resolve/{revision}/{file}` layout) into the hub cache.

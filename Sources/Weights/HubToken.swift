@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The Hugging Face access token: from `HF_TOKEN`, else the file huggingface_hub stores
 /// (`$HF_HOME/token`, else `~/.cache/huggingface/token`). Its text never appears in any output:

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The one way medrepl reads the JSON files of models, tokenizers, adapters and checkpoints
 /// (`config.json`, `tokenizer.json`, `tokenizer_config.json`, `adapter_config.json`, a safetensors index or

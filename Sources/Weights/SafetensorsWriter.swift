@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Builds a `.safetensors` file in the canonical layout the `safetensors` library writes:
 /// `__metadata__` first, tensors ordered by dtype (widest first) then by name, contiguous data,
@@ -86,7 +87,7 @@ public struct SafetensorsWriter {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let items = metadata.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(metadata[$0]!))" }
+            let items = metadata.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(metadata[$0]!))" }
             parts.append("\"__metadata__\":{" + items.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -94,7 +95,7 @@ public struct SafetensorsWriter {
         for name in names {
             let e = entries[name]!
             let shape = e.shape.map(String.init).joined(separator: ",")
-            parts.append("\(JSONString.quoted(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
+            parts.append("\(JSONText.quoted(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
             offset += e.bytes.count
         }
         header += parts.joined(separator: ",") + "}"

@@ -62,7 +62,7 @@ extension TensorSource {
     /// Total elements over every tensor (for the memory check before loading; tied embeddings count once).
     ///
     /// ```swift
-    /// try MemoryEstimate.check(parameters: source.parameterCount(), storage: .bf16, what: "SmolLM2")
+    /// try WeightMemory.check(parameters: source.parameterCount(), storage: .bf16, what: "SmolLM2")
     /// ```
     public func parameterCount() -> Int {
         tensorNames().reduce(0) { $0 + ((try? shape(of: $1).reduce(1, *)) ?? 0) }

@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
+import Support
 import Testing
-import Weights
 
 /// The project's own dataset in data/: it parses, has the two keys, no duplicates, short answers,
 /// and its train and test parts split the whole set.

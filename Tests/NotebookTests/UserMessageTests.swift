@@ -1,5 +1,6 @@
 import Foundation
 import Notebook
+import Support
 import Testing
 import Weights
 

@@ -1,5 +1,5 @@
 import Foundation
-import Weights
+import Support
 
 /// A `.mednb` notebook in memory: header, then prose and command cells. docs/mednb.md is the spec.
 ///

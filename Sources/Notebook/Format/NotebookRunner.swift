@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import Support
 
 extension Session {
     /// Runs commands while recording what they write. An error is written into the output too

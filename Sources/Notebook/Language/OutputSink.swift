@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import Support
 
 /// Where verbs write what the user should see. Text streams to its destination at once and is
 /// also captured while a notebook cell runs, so the cell's output can be recorded and compared.

@@ -1,6 +1,6 @@
 import Foundation
+import Support
 import Synchronization
-import Weights
 
 /// One check's outcome, kept for `medrepl grade` and the end-of-run summary.
 public struct CheckResult: Sendable {

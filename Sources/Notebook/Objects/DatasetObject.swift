@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Support
 import Training
 
 /// A question/answer dataset living in the session (`data = load_dataset ...`), with the formatted

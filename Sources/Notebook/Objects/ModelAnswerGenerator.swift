@@ -3,7 +3,6 @@
 // evaluation verbs build one per run, with the model's LoRA adapter on or off.
 import Evaluation
 import Foundation
-import Kernels
 import Llama
 import Tokenizers
 import Training

@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
-import Kernels
 import Llama
+import Support
 import Tokenizers
 import Training
 import Weights
@@ -136,15 +136,4 @@ public final class ModelObject: LiveObject {
         default: return nil
         }
     }
-}
-
-/// 1,100,048,384 → "1,100,048,384": the grouping peft and transformers print.
-public func formatCount(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return n < 0 ? "-" + out : out
 }

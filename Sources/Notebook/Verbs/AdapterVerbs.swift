@@ -1,5 +1,6 @@
 import Foundation
 import Llama
+import Support
 import Tokenizers
 import Training
 import Weights

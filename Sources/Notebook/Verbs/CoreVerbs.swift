@@ -1,5 +1,5 @@
 import Foundation
-import Weights
+import Support
 
 /// The longest `sleep`, in seconds: a pause to try Ctrl-C on, not a way to wait for hours.
 let sleepLimit = 3600
@@ -112,6 +112,6 @@ extension VerbGroup {
         guard case .string(let text) = value, text.count > limit || text.contains("\n") else { return value.display }
         let firstLine = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let cut = Value.string(String(firstLine.prefix(limit))).display
-        return cut.dropLast() + "…\" (\(MemoryEstimate.grouped(text.count)) characters; show NAME prints it)"
+        return cut.dropLast() + "…\" (\(formatCount(text.count)) characters; show NAME prints it)"
     }
 }

@@ -1,7 +1,7 @@
 import Datasets
 import Evaluation
 import Foundation
-import Kernels
+import Support
 import Tokenizers
 import Weights
 

@@ -3,8 +3,8 @@
 import Datasets
 import Evaluation
 import Foundation
-import Kernels
 import Llama
+import Support
 import Tokenizers
 
 /// A live object that holds a question/answer dataset (the `Dataset` object of the dataset verbs).

@@ -1,5 +1,5 @@
 import Foundation
-import Weights
+import Support
 
 extension VerbGroup {
     /// Opening, running, saving and exporting notebooks from the shell.

@@ -2,8 +2,8 @@ import Datasets
 import Evaluation
 import Foundation
 import Kernels
+import Support
 import Training
-import Weights
 
 /// One point of a sweep's grid: the settings a run changes from the base `lora_config` and `training_args`.
 struct SweepSettings: Codable, Equatable, Hashable {

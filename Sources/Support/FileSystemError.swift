@@ -42,9 +42,10 @@ public struct FileSystemError: Error, CustomStringConvertible, LocalizedError, E
     public var description: String { "\(path): \(operation): \(reason)" }
     public var errorDescription: String? { description }
 
-    /// Runs `body`; an error it throws (other than one already in plain words) becomes a `FileSystemError`.
+    /// Runs `body` (Foundation or POSIX file calls); an error it throws becomes a `FileSystemError`, and one
+    /// that already is one passes through unchanged.
     public static func attempt<T>(_ operation: String, path: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as FileSystemError { throw error } catch let error as WeightsError { throw error } catch {
+        do { return try body() } catch let error as FileSystemError { throw error } catch {
             throw FileSystemError(operation, path: path, error: error)
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Weights
+import Support
 
 /// Issue 16's writes: a folder of files swapped in whole, other files in it kept, and only medrepl's own
 /// temporaries of an interrupted write removed by the next write (NotebookTests kill real writers).
