@@ -17,6 +17,7 @@
 //   Notebook                    the command language, registry, .mednb format
 //   Shell                       the libedit shell
 //   medrepl                     the executable
+//   TestSupport                 the repository's paths for the test targets (root, ../shared, the SmolLM2 GGUF)
 import PackageDescription
 
 // A binary built on one x86-64 machine runs on another (see CONTRIBUTING.md, "CPUs"):
@@ -67,20 +68,22 @@ let package = Package(
         .executableTarget(name: "MedreplBench", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets"],
                           swiftSettings: nativeSwift),
         // Fuzz targets for every parser (tools/fuzz/run.sh builds them with libFuzzer; the tests replay their findings).
-        .target(name: "FuzzTargets", dependencies: ["Weights", "Tokenizers", "Llama", "Training", "Datasets", "Notebook"],
+        .target(name: "FuzzTargets", dependencies: ["Weights", "Tokenizers", "Llama", "Training", "Datasets", "Notebook", "TestSupport"],
                 path: "tools/fuzz/FuzzTargets", swiftSettings: nativeSwift),
         .executableTarget(name: "MedreplFuzz", dependencies: ["FuzzTargets"], path: "tools/fuzz/medrepl-fuzz",
                           swiftSettings: nativeSwift),
 
+        // Test code only: the test targets (and the fuzz targets, which read the test fixtures) depend on it.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "CSentencePiece", "CEditLine"]),
-        .testTarget(name: "WeightsTests", dependencies: ["Support", "Weights"], exclude: ["Fixtures"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Weights"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "Llama"], exclude: ["Fixtures"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Support", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation"], exclude: ["Fixtures"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "CSentencePiece", "CEditLine", "TestSupport"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Support", "Weights", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Weights", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "Llama", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Support", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

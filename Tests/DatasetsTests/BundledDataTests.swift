@@ -1,13 +1,14 @@
 import Datasets
 import Foundation
 import Support
+import TestSupport
 import Testing
 
 /// The project's own dataset in data/: it parses, has the two keys, no duplicates, short answers,
 /// and its train and test parts split the whole set.
 @Suite struct BundledDataTests {
     static func load(_ name: String) throws -> QADataset {
-        try QADataset.load(path: repoRoot().appendingPathComponent("data/\(name)").path, strict: true)
+        try QADataset.load(path: Repository.url("data/\(name)").path, strict: true)
     }
 
     @Test func wholeSetIsWellFormed() throws {
@@ -45,7 +46,7 @@ import Testing
 @Suite struct WriteTests {
     @Test func bundledFileRoundTripsByteForByte() throws {
         // medqa_small.json was written by Python's json.dump(indent=2, ensure_ascii=False).
-        let path = repoRoot().appendingPathComponent("data/medqa_small.json").path
+        let path = Repository.url("data/medqa_small.json").path
         let data = try QADataset.load(path: path)
         #expect(data.jsonText() == (try String(contentsOfFile: path, encoding: .utf8)))
     }

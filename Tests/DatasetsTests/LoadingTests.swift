@@ -1,13 +1,14 @@
 import Datasets
 import Weights
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct LoadingTests {
     static let q = "Open-ended Verifiable Question", a = "Ground-True Answer"
 
     @Test func sharedDemoFile() throws {
-        guard let path = sharedData("medical_o1_verifiable_problem.demo198.json") else {
+        guard let path = Repository.shared("data/medical_o1_verifiable_problem.demo198.json")?.path else {
             print("skipped: ../shared/data/medical_o1_verifiable_problem.demo198.json is absent"); return
         }
         let data = try QADataset.load(path: path)
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func sharedMedQADevFile() throws {
-        guard let path = sharedData("medqa_open_dev.verifiable.json") else {
+        guard let path = Repository.shared("data/medqa_open_dev.verifiable.json")?.path else {
             print("skipped: ../shared/data/medqa_open_dev.verifiable.json is absent"); return
         }
         let data = try QADataset.load(source: path)

@@ -2,6 +2,7 @@ import Datasets
 import Evaluation
 import Foundation
 import Llama
+import TestSupport
 import Testing
 
 /// A generator that answers from a table keyed by a phrase of the prompt, and records the prompts.
@@ -220,8 +221,7 @@ struct OracleGenerator: AnswerGenerator {
 
 @Suite struct NotebookProtocolSharedDataTests {
     @Test func sharedDevSetPicksPythonsRows() throws {
-        let path = repoRoot().deletingLastPathComponent().appendingPathComponent("shared/data/medqa_open_dev.verifiable.json").path
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard let path = Repository.shared("data/medqa_open_dev.verifiable.json")?.path else {
             print("skipped: ../shared/data/medqa_open_dev.verifiable.json is absent"); return
         }
         let data = try QADataset.load(path: path)
@@ -230,7 +230,7 @@ struct OracleGenerator: AnswerGenerator {
         for row in test.rows { answers[NotebookEvaluationProtocol.pythonPrefix(row.question, 100)] = row.answer }
         let run = try NotebookEvaluationProtocol().run(dataset: data, generator: OracleGenerator(answers: answers))
         // random.seed(42); random.sample(range(1272 - 200), 20), recorded in the Python fixture.
-        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: repoRoot().appendingPathComponent("Tests/EvaluationTests/Fixtures/python_random.json"))) as! [String: Any]
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: Repository.url("Tests/EvaluationTests/Fixtures/python_random.json"))) as! [String: Any]
         let expected = (fixture["sample"] as! [[String: Any]]).first { ($0["n"] as! Int) == 1072 && ($0["seed"] as! String) == "42" }!["result"] as! [Int]
         #expect(run.selectedIndices == expected)
         #expect(run.total == 20 && run.exactMatches == 20)

@@ -1,6 +1,7 @@
 import Datasets
 import Evaluation
 import Foundation
+import TestSupport
 import Testing
 
 /// Checks PythonRandom against outputs of CPython 3.11 recorded by
@@ -21,7 +22,7 @@ import Testing
     }
 
     static let fixture: Fixture = {
-        let url = repoRoot().appendingPathComponent("Tests/EvaluationTests/Fixtures/python_random.json")
+        let url = Repository.url("Tests/EvaluationTests/Fixtures/python_random.json")
         return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }()
 

@@ -1,12 +1,13 @@
 import Foundation
 import FuzzTargets
+import TestSupport
 import Testing
 
 /// The fuzz targets' seeds and every committed finding, replayed through the targets (no sanitizers here:
 /// tools/fuzz/run.sh fuzzes with them). A finding that crashes again takes the test process down, which
 /// fails the suite.
 @Suite struct FuzzReplayTests {
-    static let regressions = Fixtures.repoRoot.appendingPathComponent("tools/fuzz/regressions")
+    static let regressions = Repository.url("tools/fuzz/regressions")
 
     static func findings(_ target: FuzzTarget) -> [URL] {
         let dir = regressions.appendingPathComponent(target.rawValue)

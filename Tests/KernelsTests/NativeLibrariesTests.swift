@@ -2,6 +2,7 @@ import CEditLine
 import CSentencePiece
 import Foundation
 import Kernels
+import TestSupport
 import Testing
 
 /// The three native libraries are reachable from Swift and behave.
@@ -33,9 +34,9 @@ import Testing
         #expect(BLAS.configuration.contains("OpenBLAS"))
     }
 
-    @Test(.enabled(if: SharedData.available, "../shared is absent"))
+    @Test(.enabled(if: Repository.sharedIsPresent, "../shared is absent"))
     func sentencePieceRoundTrip() throws {
-        let path = SharedData.url("tokenizers/llama2-tokenizer.model").path
+        let path = Repository.sharedFolder.appendingPathComponent("tokenizers/llama2-tokenizer.model").path
         var error = [CChar](repeating: 0, count: 512)
         let processor = try #require(spm_load(path, &error, error.count))
         defer { spm_free(processor) }

@@ -1,5 +1,6 @@
 import Foundation
 import Llama
+import TestSupport
 import Testing
 import Weights
 
@@ -7,7 +8,7 @@ import Weights
 /// counts it needs to un-permute the query and key rows).
 @Suite struct GGUFConfigTests {
     @Test func theWeightsFixtureFile() throws {
-        let url = TestPaths.repoRoot.appendingPathComponent("Tests/WeightsTests/Fixtures/quants.gguf")
+        let url = Repository.url("Tests/WeightsTests/Fixtures/quants.gguf")
         let c = try LlamaConfig(gguf: GGUFFile(url: url))
         #expect(c.hidden_size == 16 && c.num_hidden_layers == 1 && c.intermediate_size == 32)
         #expect(c.num_attention_heads == 4 && c.num_key_value_heads == 2 && c.head_dim == 4)
@@ -16,8 +17,8 @@ import Weights
     }
 
     @Test func smolLM2() throws {
-        guard let url = TestPaths.smolLM2GGUF else {
-            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+        guard let url = Repository.smolLM2 else {
+            print("skipped: \(Repository.smolLM2Absent)")
             return
         }
         let c = try LlamaConfig(gguf: GGUFFile(url: url))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Llama
 import Kernels
+import TestSupport
 import Tokenizers
 
 // SmolLM2-135M-Instruct loaded from the Q4_1 GGUF (dequantized to f32), against transformers loading
@@ -34,8 +35,8 @@ struct SmolLM2Reference {
 
 @Suite(.serialized) struct SmolLM2ParityTests {
     func setUp() throws -> (LlamaModel, SmolLM2Reference)? {
-        guard let url = TestPaths.smolLM2GGUF else {
-            print("skipped: SmolLM2 GGUF not found (set MEDREPL_MODEL_DIR or link <repo>/models)"); return nil
+        guard let url = Repository.smolLM2 else {
+            print("skipped: \(Repository.smolLM2Absent)"); return nil
         }
         guard let ref = try SmolLM2Reference.load() else { print("skipped: Tests/Fixtures/smollm2 absent"); return nil }
         return (try LlamaModel.load(gguf: url, storage: .f32), ref)
@@ -64,7 +65,7 @@ struct SmolLM2Reference {
             #expect(replies[p].tokens == ref.greedyIds[p])
         }
         // the same through text: the GGUF's tokenizer, streaming
-        let tokenizer = try loadTokenizer(gguf: TestPaths.smolLM2GGUF!)
+        let tokenizer = try loadTokenizer(gguf: Repository.smolLM2!)
         var streamed = ""
         let reply = try model.generate(text: ref.texts[1], tokenizer: tokenizer, config: GenerationConfig(max_new_tokens: 32)) {
             streamed += $0
@@ -77,7 +78,7 @@ struct SmolLM2Reference {
     /// bf16 weights: the logits move by a few hundredths (documented tolerance 0.25 max-abs on logits
     /// that span about ±30; 0.13 measured), and the greedy reply starts the same way.
     @Test func bf16StaysClose() throws {
-        guard let url = TestPaths.smolLM2GGUF, let ref = try SmolLM2Reference.load() else {
+        guard let url = Repository.smolLM2, let ref = try SmolLM2Reference.load() else {
             print("skipped: SmolLM2 GGUF or fixture absent"); return
         }
         let model = try LlamaModel.load(gguf: url, storage: .bf16)

@@ -1,30 +1,12 @@
 import Foundation
 import Llama
 import Kernels
+import TestSupport
 
 // Finding fixtures and reading the small safetensors files the fixture script writes.
 
 enum TestPaths {
-    /// The folder holding Package.swift, found by walking up from this file.
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    }()
-
-    static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures")
-
-    /// The default SmolLM2 GGUF, from MEDREPL_MODEL_DIR or `<repo>/models`, or nil when absent.
-    static var smolLM2GGUF: URL? {
-        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-        var dirs: [URL] = []
-        if let d = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
-        dirs.append(repoRoot.appendingPathComponent("models"))
-        return dirs.map { $0.appendingPathComponent(name) }.first { FileManager.default.fileExists(atPath: $0.path) }
-    }
+    static let fixtures = Repository.url("Tests/Fixtures")
 }
 
 /// A minimal reader of F32 safetensors files, enough for the test fixtures.

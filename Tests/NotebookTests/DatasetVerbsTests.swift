@@ -1,13 +1,14 @@
 import Foundation
 import Notebook
+import TestSupport
 import Testing
 
 // The dataset verbs on the project's own data/medqa_small.json (427 rows). Expected figures come from
 // Python on the same file: len(rows), random.Random(42).shuffle(list(range(427))), ceil(0.2 * 427) test rows,
 // and the notebook's length rules.
 @Suite struct DatasetVerbsTests {
-    static let medqa = TestSupport.repoRoot.appendingPathComponent("data/medqa_small.json").path
-    static let demo198 = TestSupport.repoRoot.appendingPathComponent("../shared/data/medical_o1_verifiable_problem.demo198.json").standardized.path
+    static let medqa = Repository.url("data/medqa_small.json").path
+    static let demo198 = Repository.sharedFolder.appendingPathComponent("data/medical_o1_verifiable_problem.demo198.json").path
 
     func run(_ text: String) throws -> (Session, String) {
         let (session, output) = TestSupport.session()

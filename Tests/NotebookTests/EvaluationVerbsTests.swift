@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Llama
 import Notebook
+import TestSupport
 import Testing
 import Tokenizers
 import Training
@@ -32,7 +33,7 @@ final class ASCIITokenizer: Tokenizer {
 /// The evaluation verbs through a Session, on the tiny random Llama of Tests/Fixtures (greedy and
 /// sampled replies are random text, so a short answer like "e" is sometimes found and sometimes not).
 @Suite struct EvaluationVerbsTests {
-    static let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let fixtures = Repository.url("Tests/Fixtures")
 
     /// tiny-llama with rotary tables long enough for the notebook's prompt, and the ASCII tokenizer.
     static func tinyModel(silent: Bool = false) throws -> ModelObject {
@@ -242,20 +243,15 @@ final class ASCIITokenizer: Tokenizer {
 
 /// The careful protocol on the real default model, when it is present.
 @Suite struct EvaluationVerbsSmolLM2Tests {
-    static let gguf: URL? = {
-        var dirs = [TestSupport.repoRoot.appendingPathComponent("models")]
-        if let d = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"] { dirs.insert(URL(fileURLWithPath: d), at: 0) }
-        return dirs.map { $0.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf") }
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-    }()
+    static let gguf = Repository.smolLM2
 
-    @Test(.enabled(if: gguf != nil, "SmolLM2 GGUF not found: set MEDREPL_MODEL_DIR or link <repo>/models"))
+    @Test(.enabled(if: gguf != nil, Comment(rawValue: Repository.smolLM2Absent)))
     func carefulProtocolUsesTheChatTemplateAndBatchesLikeSingleGeneration() throws {
         let url = try #require(Self.gguf)
         let tokenizer = try loadTokenizer(at: url)
         let model = ModelObject(base: try LlamaModel.load(gguf: url), source: "smollm2", tokenizer: TokenizerObject(tokenizer, source: "smollm2"))
         let (session, output) = TestSupport.session()
-        session.directory = TestSupport.repoRoot
+        session.directory = Repository.root
         session.set("model", .object(model))
         try session.run("results = evaluate model \"data/medqa_small.test.json\" limit=2 batch=2 max_new_tokens=16")
         #expect(output().contains("careful: "), "\(output())")

@@ -1,5 +1,6 @@
 import Foundation
 import Notebook
+import TestSupport
 import Testing
 
 /// Exercise notebooks: written-answer rubrics, the student copy, grading, and the confinement of a
@@ -189,7 +190,7 @@ import Testing
 
     // MARK: the exercise notebooks of notebooks/exercises
 
-    static let exerciseFolder = TestSupport.repoRoot.appendingPathComponent("notebooks/exercises")
+    static let exerciseFolder = Repository.url("notebooks/exercises")
 
     static func teacherFiles() -> [URL] {
         ((try? FileManager.default.contentsOfDirectory(at: exerciseFolder, includingPropertiesForKeys: nil)) ?? [])

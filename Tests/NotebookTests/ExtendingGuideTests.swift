@@ -1,12 +1,13 @@
 import Foundation
 import Notebook
+import TestSupport
 import Testing
 
 /// docs/extending.md's examples are the API as it is: each `swift` block is in ExtendingExamples.swift, which
 /// the test target compiles, and here they run as a contributor would use them.
 @Suite struct ExtendingGuideTests {
-    static let guide = TestSupport.repoRoot.appendingPathComponent("docs/extending.md")
-    static let examples = TestSupport.repoRoot.appendingPathComponent("Tests/NotebookTests/ExtendingExamples.swift")
+    static let guide = Repository.url("docs/extending.md")
+    static let examples = Repository.url("Tests/NotebookTests/ExtendingExamples.swift")
 
     /// The guide's `swift` blocks, without their import lines (the compiled file gathers those at its top).
     static func blocks() throws -> [String] {
@@ -35,7 +36,7 @@ import Testing
         registry.register(drawVerb)
         let box = TestSupport.OutputBox()
         let session = Session(registry: registry, output: OutputSink(stream: { box.text += $0 }), environment: [:],
-                              directory: TestSupport.repoRoot)
+                              directory: Repository.root)
         try session.run("cfg = read_config Tests/Fixtures/tiny-llama\nh = cfg.hidden_size\nd = draw_settings answers=3", file: "<test>")
         #expect(box.text.hasPrefix("read config.json: 2 layers"), "\(box.text)")
         #expect(session.value(named: "h") == .int(64))

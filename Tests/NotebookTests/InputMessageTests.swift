@@ -1,5 +1,6 @@
 import Foundation
 import Notebook
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -71,7 +72,7 @@ import Tokenizers
 }
 
 @Suite struct ArgumentMessageTests {
-    static let data = TestSupport.repoRoot.appendingPathComponent("data/medqa_small.json").path
+    static let data = Repository.url("data/medqa_small.json").path
 
     /// Rows whose every label is -100 say why: the prompt fills max_length (mode=default), or every token kept
     /// is the pad token (notebook mode), with tokenize_dataset's real option.
@@ -115,7 +116,7 @@ import Tokenizers
     /// A GGUF without a vocabulary loads with the tokenizer given (it used to fail on the missing vocabulary),
     /// and without one like a folder without tokenizer files: loaded, with a line saying how to give one.
     @Test func aGivenTokenizerTakesThePlaceOfTheGGUFsVocabulary() throws {
-        let gguf = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures/tiny-llama3-rope-gguf/model.gguf").path
+        let gguf = Repository.url("Tests/Fixtures/tiny-llama3-rope-gguf/model.gguf").path
         let (session, output) = TestSupport.session()
         try session.run("t = load_tokenizer \"\(ModelFixtures.tinyBPE)\"\nm = load_model \"\(gguf)\" tokenizer=t\nassert m.tokenizer.vocab_size == 600")
         try session.run("bare = load_model \"\(gguf)\"")

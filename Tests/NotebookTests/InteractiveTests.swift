@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Drives the real shell through a pseudo-terminal with tmux: typing, Tab completion, Ctrl-C.
@@ -104,7 +105,7 @@ import Testing
         let tmux = Tmux(tmux: try #require(tmuxPath)), binary = try #require(TestSupport.binary)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-home-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "\(columns)", "-y", "\(rows)", "-c", TestSupport.repoRoot.path,
+        try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "\(columns)", "-y", "\(rows)", "-c", Repository.root.path,
                        "env MEDREPL_HISTORY=\(home.path)/history HOME=\(home.path) '\(binary.path)'"])
         // The server and the pane's medrepl by pid too: a kill-server that fails (a loaded machine) must not
         // leave them running after the suite.
@@ -162,17 +163,10 @@ import Testing
         #expect(listed.count == 1 && listed[0].hasSuffix("(400 characters; show NAME prints it)") && listed[0].count < 160, "\(screen)")
     }
 
-    static var smolLM2: URL? {
-        let dir = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"].map(URL.init(fileURLWithPath:))
-            ?? TestSupport.repoRoot.appendingPathComponent("models")
-        let url = dir.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
-    }
-
     /// The replay promise as a user meets it (issue 14): a train stopped with Ctrl-C, the same train again,
     /// a reply stopped with Ctrl-C, then `save`; `run --check` replays the saved notebook without a
     /// difference. On the way, the progress bar never shares a line with the table.
-    @Test(.enabled(if: tmuxPath != nil && TestSupport.binary != nil && smolLM2 != nil,
+    @Test(.enabled(if: tmuxPath != nil && TestSupport.binary != nil && Repository.smolLM2 != nil,
                    "needs tmux, the medrepl binary and SmolLM2 in models/ (bash scripts/install.sh)"))
     func aSessionWithCtrlCSavesAndReplaysWithCheck() throws {
         let (tmux, stop) = try Self.start()
@@ -182,7 +176,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try tmux.wait { $0.contains("[1]>") }
         let setup = ["model = load_model smollm2", "cfg = lora_config r=4 lora_alpha=8 lora_dropout=0", "apply_lora model cfg",
-                     "data = load_dataset \(TestSupport.repoRoot.path)/data/medqa_small.json", "part = select data 0 12",
+                     "data = load_dataset \(Repository.root.path)/data/medqa_small.json", "part = select data 0 12",
                      "texts = format_prompts part",
                      "tokens = tokenize_dataset texts model max_length=96",
                      "args = training_args output_dir=\(dir.path)/out max_steps=6 logging_steps=1 save_steps=0 gradient_accumulation_steps=2",
@@ -229,7 +223,7 @@ import Testing
         #expect(text.contains("train trainer curve=false until_step="), "\(text)")
         #expect(text.contains("max_new_tokens=") && !text.contains("max_new_tokens=300"), "\(text)")
         var environment = ProcessInfo.processInfo.environment
-        environment["MEDREPL_MODEL_DIR"] = try #require(Self.smolLM2).deletingLastPathComponent().path
+        environment["MEDREPL_MODEL_DIR"] = try #require(Repository.smolLM2).deletingLastPathComponent().path
         let replay = try TestSupport.run(try #require(TestSupport.binary), ["run", saved, "--check"], environment: environment, timeout: 240)
         #expect(replay.status == 0 && replay.out.contains("12 cells checked, 0 differ - ok"), "\(replay.out)\n\(replay.err)\n\(text)")
     }

@@ -1,15 +1,16 @@
 import Foundation
+import TestSupport
 import Testing
 
 // Issue 16: a writer killed at any step of saving a folder of files (save_adapter, export_model, a trainer's
 // checkpoint) leaves a reader the complete old folder or the complete new one, never a mix, and the next
 // write to the same place removes what the killed one left, and nothing else.
 //
-// The writer is the medrepl binary with MEDREPL_TEST_STOP_WRITE_AFTER=N (Weights.WriteTemporaries.step, a
+// The writer is the medrepl binary with MEDREPL_TEST_STOP_WRITE_AFTER=N (Support.WriteTemporaries.step, a
 // test-only hook), which sends itself SIGKILL at the N-th step of its writes: a file written to its
 // temporary name, a file renamed into place, the folder staged, the folder exchanged with the old one.
 @Suite(.serialized) struct InterruptedWriteTests {
-    static let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let fixtures = Repository.url("Tests/Fixtures")
 
     /// A fresh folder holding two small model folders with the tiny BPE tokenizer beside their weights:
     /// `m1` (tiny-llama) and `m2` (tiny-llama-tied).
@@ -132,7 +133,7 @@ import Testing
         let train = """
             t = load_tokenizer "\(dir.path)/m1"
             m = load_model "\(dir.path)/random.json" init=random seed=3 tokenizer=t
-            data = load_dataset "\(TestSupport.repoRoot.path)/data/medqa_small.json"
+            data = load_dataset "\(Repository.root.path)/data/medqa_small.json"
             part = select data 0 4
             texts = format_prompts part template="\(TrainingVerbsTests.chatml)"
             cfg = lora_config r=4 lora_alpha=8 lora_dropout=0

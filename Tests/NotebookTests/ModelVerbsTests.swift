@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Notebook
+import TestSupport
 import Testing
 import Tokenizers
 import Training
@@ -12,7 +13,7 @@ import Weights
 
 /// Fixture paths and JSON reading for the engine-verb tests.
 enum ModelFixtures {
-    static let root = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let root = Repository.url("Tests/Fixtures")
     static let tinyLlama = root.appendingPathComponent("tiny-llama").path
     static let tinyLlamaTied = root.appendingPathComponent("tiny-llama-tied").path
     static let tinyBPE = root.appendingPathComponent("tiny-bpe").path
@@ -35,14 +36,6 @@ enum ModelFixtures {
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         guard a.count == b.count else { return .infinity }
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-    }
-
-    /// The installed SmolLM2 GGUF, or nil (tests skip).
-    static var smolLM2: URL? {
-        let dir = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? TestSupport.repoRoot.appendingPathComponent("models")
-        let url = dir.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
     static func scratch(_ name: String) -> URL {
@@ -212,7 +205,7 @@ enum ModelFixtures {
 
     @Test func notebookWithModelVerbsReplaysCleanly() throws {
         let doc = try NotebookDocument.load(path: TestSupport.fixture("model-adapters.mednb").path)
-        let session = Session(output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: TestSupport.repoRoot)
+        let session = Session(output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: Repository.root)
         session.receivesInterrupts = false
         var options = NotebookRunOptions(); options.check = true
         var log = ""
@@ -224,8 +217,8 @@ enum ModelFixtures {
     // MARK: SmolLM2 (skipped when models/ is absent)
 
     @Test func smolLM2AnswersGreedilyAsTransformersDoes() throws {
-        guard let gguf = F.smolLM2 else {
-            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+        guard let gguf = Repository.smolLM2 else {
+            print("skipped: \(Repository.smolLM2Absent)")
             return
         }
         let reference = try F.json("smollm2/reference.json")

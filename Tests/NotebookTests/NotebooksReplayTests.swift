@@ -1,5 +1,6 @@
 import Foundation
 import Notebook
+import TestSupport
 import Testing
 
 /// The shipped notebooks replay: `medrepl run notebooks/X.mednb --check` with the short parameter
@@ -8,15 +9,10 @@ import Testing
 /// They run in one test, in order, because `evaluate.mednb` and `ask.mednb` load the adapter that
 /// `finetune.mednb` saves.
 @Suite struct NotebooksReplayTests {
-    static let notebooks = TestSupport.repoRoot.appendingPathComponent("notebooks")
+    static let notebooks = Repository.url("notebooks")
 
     /// The default model, found as the notebooks' `load_model smollm2` finds it; nil when absent.
-    static var modelPath: String? {
-        let env = ProcessInfo.processInfo.environment
-        let candidates: [String?] = [env["MEDREPL_MODEL_DIR"].map { $0 + "/SmolLM2-135M-Instruct.Q4_1.gguf" },
-                                     TestSupport.repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path]
-        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
-    }
+    static var modelPath: String? { Repository.smolLM2?.path }
 
     static var skipReason: String? {
         if modelPath == nil { return "the default model SmolLM2-135M-Instruct.Q4_1.gguf is not in models/ or MEDREPL_MODEL_DIR" }
@@ -35,7 +31,7 @@ import Testing
         try FileManager.default.createDirectory(at: scratch.appendingPathComponent("models"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent("data"),
-                                                   withDestinationURL: TestSupport.repoRoot.appendingPathComponent("data"))
+                                                   withDestinationURL: Repository.url("data"))
         let model = URL(fileURLWithPath: Self.modelPath!)
         try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent("models/\(model.lastPathComponent)"),
                                                    withDestinationURL: model)
@@ -73,7 +69,7 @@ import Testing
     }
 
     @Test func examplesParseAgainstTheRegistry() throws {
-        let folder = TestSupport.repoRoot.appendingPathComponent("examples")
+        let folder = Repository.url("examples")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".medrepl") }
         #expect(files.count >= 5)
         let verbs = Registry.standard().verbNames

@@ -1,10 +1,11 @@
 import Foundation
 import Notebook
+import TestSupport
 import Testing
 
 @Suite struct RegistryTests {
     @Test func committedLanguageReferenceIsUpToDate() throws {
-        let path = TestSupport.repoRoot.appendingPathComponent("docs/language.md")
+        let path = Repository.url("docs/language.md")
         let committed = try String(contentsOf: path, encoding: .utf8)
         let generated = Help.languageReference(Registry.standard()) + "\n"
         #expect(committed == generated, "docs/language.md is stale: regenerate it with `swift run medrepl docs > docs/language.md`")

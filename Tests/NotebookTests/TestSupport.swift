@@ -1,19 +1,10 @@
 import Foundation
 import Notebook
+import TestSupport
 
 /// Paths and helpers shared by the notebook tests.
 enum TestSupport {
-    /// The folder holding Package.swift, found by walking up from this file.
-    static let repoRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-            url = url.deletingLastPathComponent()
-        }
-        return url
-    }()
-
-    static let fixtures = repoRoot.appendingPathComponent("Tests/NotebookTests/Fixtures")
+    static let fixtures = Repository.url("Tests/NotebookTests/Fixtures")
 
     static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
 

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Llama
 import Notebook
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -9,8 +10,8 @@ import Tokenizers
 // tiny byte-level BPE fixture's (600 tokens, ChatML, pad = eos = <|im_end|> = 2), on four rows of
 // data/medqa_small.json, so every test trains in well under a second.
 @Suite struct TrainingVerbsTests {
-    static let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/Fixtures")
-    static let medqa = TestSupport.repoRoot.appendingPathComponent("data/medqa_small.json").path
+    static let fixtures = Repository.url("Tests/Fixtures")
+    static let medqa = Repository.url("data/medqa_small.json").path
     /// ChatML written literally, so each text ends with <|im_end|>, the EOS.
     static let chatml = "<|im_start|>user\\n{question}<|im_end|>\\n<|im_start|>assistant\\n{answer}<|im_end|>"
 
@@ -284,14 +285,9 @@ import Tokenizers
         #expect(unformatted.contains("format_prompts"))
     }
 
-    static let smolLM2: URL? = {
-        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-        let dirs: [String?] = [ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"], TestSupport.repoRoot.appendingPathComponent("models").path]
-        return dirs.compactMap { $0 }.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-    }()
+    static let smolLM2 = Repository.smolLM2
 
-    @Test(.enabled(if: smolLM2 != nil, "SmolLM2-135M-Instruct.Q4_1.gguf not found (MEDREPL_MODEL_DIR or <repo>/models)"))
+    @Test(.enabled(if: smolLM2 != nil, Comment(rawValue: Repository.smolLM2Absent)))
     func applyLoraPrintsPeftsLineForSmolLM2() throws {
         let url = try #require(Self.smolLM2)
         let base = try LlamaModel.load(gguf: url)
@@ -307,7 +303,7 @@ import Tokenizers
 @Suite struct TrainingNotebookReplayTests {
     @Test func trainTinyNotebookReplaysCleanly() throws {
         let (session, _) = try TrainingVerbsTests.tinySession()
-        session.directory = TestSupport.repoRoot
+        session.directory = Repository.root
         defer { try? FileManager.default.removeItem(atPath: "/tmp/medrepl-train-tiny-notebook") }
         let doc = try NotebookDocument.load(path: TestSupport.fixture("train-tiny.mednb").path)
         var options = NotebookRunOptions()

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 import Tokenizers
 import Weights
 
 /// `<repo>/Tests/Fixtures/<path>`, written by tools/fixtures/make_fixtures.py with the Python `tokenizers`.
 func fixture(_ path: String) -> URL? {
-    let url = repositoryRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(path)
+    let url = Repository.url("Tests/Fixtures").appendingPathComponent(path)
     return FileManager.default.fileExists(atPath: url.path) ? url : nil
 }
 
@@ -22,7 +23,7 @@ func jsonValue(_ url: URL) throws -> Any {
 
 /// Every question and answer of ../shared/data, in the fixture's order (files by name, rows, question then answer).
 func sharedQATexts() throws -> [String]? {
-    guard let dir = sharedFile("data") else { return nil }
+    guard let dir = Repository.shared("data") else { return nil }
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
     var texts: [String] = []
     for name in names {
@@ -78,7 +79,7 @@ func sharedQATexts() throws -> [String]? {
         guard let idsURL = fixture("smollm2/tokenizer_ids.safetensors"), let metaURL = fixture("smollm2/tokenizer_ids.json") else {
             print("skipped: Tests/Fixtures/smollm2/tokenizer_ids.* is absent"); return
         }
-        guard let model = smolLM2File() else { print("skipped: SmolLM2 GGUF not found (MEDREPL_MODEL_DIR or models/)"); return }
+        guard let model = Repository.smolLM2 else { print("skipped: \(Repository.smolLM2Absent)"); return }
         guard let texts = try sharedQATexts() else { print("skipped: ../shared/data is absent"); return }
         let meta = try #require(jsonValue(metaURL) as? [String: Any])
         #expect(texts.count == meta["count"] as? Int)
@@ -116,7 +117,7 @@ func sharedQATexts() throws -> [String]? {
     /// The GGUF's own chat template, rendered by transformers for the fixture prompts.
     @Test func smolLM2ChatPromptsMatchTransformers() throws {
         guard let refURL = fixture("smollm2/reference.json") else { print("skipped: Tests/Fixtures/smollm2 is absent"); return }
-        guard let model = smolLM2File() else { print("skipped: SmolLM2 GGUF not found (MEDREPL_MODEL_DIR or models/)"); return }
+        guard let model = Repository.smolLM2 else { print("skipped: \(Repository.smolLM2Absent)"); return }
         let ref = try #require(jsonValue(refURL) as? [String: Any])
         let tok = try loadTokenizer(gguf: model)
         #expect(tok.chatTemplate == ref["chat_template"] as? String)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tokenizers
 import Weights
@@ -6,12 +7,12 @@ import Weights
 /// Decoding, streaming, special tokens and padding on the shared Llama-2 and Llama-3 vocabularies.
 @Suite struct TokenizerBehaviourTests {
     func llama2() throws -> SentencePieceTokenizer? {
-        guard let model = sharedFile("tokenizers/llama2-tokenizer.model") else { return nil }
+        guard let model = Repository.shared("tokenizers/llama2-tokenizer.model") else { return nil }
         return try SentencePieceTokenizer(modelFile: model)
     }
 
     @Test func sentencePieceSpecialTokensAndDecoding() throws {
-        guard let tok = try llama2(), let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf") else {
+        guard let tok = try llama2(), let gguf = Repository.shared("tokenizers/ggml-vocab-llama-spm.gguf") else {
             print("skipped: ../shared/tokenizers is absent"); return
         }
         let native = try loadTokenizer(gguf: gguf)
@@ -32,7 +33,7 @@ import Weights
     }
 
     @Test func streamingNeverSplitsACharacter() throws {
-        guard let tok = try llama2(), let bpe = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf") else {
+        guard let tok = try llama2(), let bpe = Repository.shared("tokenizers/ggml-vocab-llama-bpe.gguf") else {
             print("skipped: ../shared/tokenizers is absent"); return
         }
         let llama3 = try loadTokenizer(gguf: bpe)
@@ -58,7 +59,7 @@ import Weights
     }
 
     @Test func llama3SpecialTokensAndPadding() throws {
-        guard let bpe = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf") else { print("skipped: ../shared/tokenizers is absent"); return }
+        guard let bpe = Repository.shared("tokenizers/ggml-vocab-llama-bpe.gguf") else { print("skipped: ../shared/tokenizers is absent"); return }
         let tok = try loadTokenizer(gguf: bpe)
         #expect(tok.vocabSize == 128256)
         #expect(tok.endOfTurnTokenIds == [128001, 128009])
@@ -80,7 +81,7 @@ import Weights
 
     /// SmolLM2's GGUF read as transformers reads it (GPT-2 split) or as its tokenizer.json (digits first).
     @Test func smolLM2PreTokenizerChoice() throws {
-        guard let model = smolLM2File() else { print("skipped: SmolLM2 GGUF not found (MEDREPL_MODEL_DIR or models/)"); return }
+        guard let model = Repository.smolLM2 else { print("skipped: \(Repository.smolLM2Absent)"); return }
         // Reference ids from transformers `AutoTokenizer.from_pretrained(dir, gguf_file=...)`.
         #expect(try loadTokenizer(gguf: model).encode("ab  10 x", addSpecialTokens: false) == [369, 216, 216, 33, 32, 1792])
         var vocab = try GGUFVocabulary(gguf: .init(url: model))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -26,7 +27,7 @@ import Tokenizers
     }
 
     @Test func sentencePieceFolderFallsBackToTokenizerModel() throws {
-        guard let model = sharedFile("tokenizers/llama2-tokenizer.model") else { print("skipped: ../shared/tokenizers is absent"); return }
+        guard let model = Repository.shared("tokenizers/llama2-tokenizer.model") else { print("skipped: ../shared/tokenizers is absent"); return }
         let dir = try temporaryFolder([
             "tokenizer.json": #"{"model": {"type": "BPE", "byte_fallback": true, "vocab": {}, "merges": []}}"#,
             "tokenizer_config.json": #"{"bos_token": "<s>", "eos_token": "</s>", "pad_token": "</s>", "add_bos_token": true, "chat_template": "{{ '<|user|>\n' }}{{ '<|assistant|>' }}"}"#,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tokenizers
 import Weights
@@ -14,7 +15,7 @@ import Weights
 
     /// Every question and answer of the demo198 file (the notebook's data), or nil when ../shared is absent.
     func demoTexts() throws -> [String]? {
-        guard let url = sharedFile("data/medical_o1_verifiable_problem.demo198.json") else { return nil }
+        guard let url = Repository.shared("data/medical_o1_verifiable_problem.demo198.json") else { return nil }
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [[String: Any]])
         return rows.flatMap { [$0["Open-ended Verifiable Question"] as? String ?? "", $0["Ground-True Answer"] as? String ?? ""] }
     }
@@ -46,7 +47,7 @@ import Weights
     }
 
     @Test func smolLM2FolderEncodesTheNotebookDataAsTheGGUF() throws {
-        guard let gguf = smolLM2File() else { print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (MEDREPL_MODEL_DIR or models/)"); return }
+        guard let gguf = Repository.smolLM2 else { print("skipped: \(Repository.smolLM2Absent)"); return }
         guard let texts = try demoTexts() else { print("skipped: ../shared/data is absent"); return }
         #expect(texts.count == 396)
         let vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
@@ -66,7 +67,7 @@ import Weights
     /// Llama-3's vocabulary (llama.cpp's `llama-bpe` test vocabulary): its split pattern, `ignore_merges`
     /// and a BOS added by a TemplateProcessing post-processor survive the trip, on llama.cpp's vectors too.
     @Test func llama3VocabularyRoundTrips() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf"), let vectors = try VocabVectors.shared("llama-bpe") else {
+        guard let gguf = Repository.shared("tokenizers/ggml-vocab-llama-bpe.gguf"), let vectors = try VocabVectors.shared("llama-bpe") else {
             print("skipped: ../shared/tokenizers is absent"); return
         }
         var vocabulary = try GGUFVocabulary(gguf: GGUFFile(url: gguf))
@@ -83,7 +84,7 @@ import Weights
     /// Llama-2's GGUF vocabulary written as tokenizer.model: libsentencepiece loads it and gives llama.cpp's
     /// vectors and the ids of the original Llama-2 tokenizer.model on the notebook's data.
     @Test func sentencePieceVocabularyBecomesATokenizerModel() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf"), let original = sharedFile("tokenizers/llama2-tokenizer.model"),
+        guard let gguf = Repository.shared("tokenizers/ggml-vocab-llama-spm.gguf"), let original = Repository.shared("tokenizers/llama2-tokenizer.model"),
               let vectors = try VocabVectors.shared("llama-spm") else {
             print("skipped: ../shared/tokenizers is absent"); return
         }

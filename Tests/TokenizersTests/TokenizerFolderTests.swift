@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -34,7 +35,7 @@ import Tokenizers
     ]
 
     @Test func sentencePieceStyleJSONGivesWayToTokenizerModel() throws {
-        guard let model = sharedFile("tokenizers/llama2-tokenizer.model") else { print("skipped: ../shared/tokenizers is absent"); return }
+        guard let model = Repository.shared("tokenizers/llama2-tokenizer.model") else { print("skipped: ../shared/tokenizers is absent"); return }
         for (json, _) in Self.sentencePieceStyle {
             let dir = try temporaryFolder(["tokenizer.json": json, "tokenizer_config.json": #"{"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true}"#])
             defer { try? FileManager.default.removeItem(at: dir) }

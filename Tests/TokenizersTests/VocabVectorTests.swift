@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -21,7 +22,7 @@ import Tokenizers
     }
 
     @Test func llamaSPMThroughLibSentencePiece() throws {
-        guard let model = sharedFile("tokenizers/llama2-tokenizer.model"), let vectors = try VocabVectors.shared("llama-spm") else {
+        guard let model = Repository.shared("tokenizers/llama2-tokenizer.model"), let vectors = try VocabVectors.shared("llama-spm") else {
             print("skipped: ../shared/tokenizers (Llama-2 SentencePiece vectors) is absent"); return
         }
         #expect(vectors.texts.count == 46)
@@ -37,7 +38,7 @@ import Tokenizers
     }
 
     @Test func llamaSPMThroughGGUFVocabulary() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-spm.gguf"), let vectors = try VocabVectors.shared("llama-spm") else {
+        guard let gguf = Repository.shared("tokenizers/ggml-vocab-llama-spm.gguf"), let vectors = try VocabVectors.shared("llama-spm") else {
             print("skipped: ../shared/tokenizers (Llama-2 GGUF vocabulary) is absent"); return
         }
         let tok = try loadTokenizer(gguf: gguf)
@@ -48,7 +49,7 @@ import Tokenizers
     }
 
     @Test func llama3BPEThroughGGUFVocabulary() throws {
-        guard let gguf = sharedFile("tokenizers/ggml-vocab-llama-bpe.gguf"), let vectors = try VocabVectors.shared("llama-bpe") else {
+        guard let gguf = Repository.shared("tokenizers/ggml-vocab-llama-bpe.gguf"), let vectors = try VocabVectors.shared("llama-bpe") else {
             print("skipped: ../shared/tokenizers (Llama-3 GGUF vocabulary) is absent"); return
         }
         #expect(vectors.texts.count == 46)

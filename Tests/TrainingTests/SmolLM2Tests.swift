@@ -2,21 +2,16 @@ import Foundation
 import Testing
 import Kernels
 import Llama
+import TestSupport
 import Training
 
 // On the real default model (SmolLM2-135M-Instruct, Q4_1 GGUF), when it is present: a fresh adapter (B = 0)
 // leaves the model's loss unchanged, the Llama module's inference forward and the training forward agree,
 // and one backward gives the gradients a fresh adapter must have (dA = 0 because B = 0; dB non-zero).
 struct SmolLM2Tests {
-    static var gguf: URL? {
-        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-        var dirs: [URL] = []
-        if let d = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
-        dirs.append(TrainingPaths.repoRoot.appendingPathComponent("models"))
-        return dirs.map { $0.appendingPathComponent(name) }.first { FileManager.default.fileExists(atPath: $0.path) }
-    }
+    static var gguf: URL? { Repository.smolLM2 }
 
-    @Test(.enabled(if: gguf != nil, "SmolLM2-135M-Instruct.Q4_1.gguf not found (MEDREPL_MODEL_DIR or <repo>/models)"))
+    @Test(.enabled(if: gguf != nil, Comment(rawValue: Repository.smolLM2Absent)))
     func freshAdapterOnSmolLM2() throws {
         let base = try LlamaModel.load(gguf: try #require(Self.gguf))
         let lora = try LoraConfig(r: 16, lora_alpha: 32, lora_dropout: 0.05,

@@ -1,20 +1,11 @@
 import Foundation
 import Kernels
 import Llama
+import TestSupport
 import Training
 
 enum TrainingPaths {
-    /// The folder holding Package.swift, found by walking up from this file.
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    }()
-
-    static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let fixtures = Repository.url("Tests/Fixtures")
     static let tinyLlama = fixtures.appendingPathComponent("tiny-llama")
     static let lora = fixtures.appendingPathComponent("lora")
 

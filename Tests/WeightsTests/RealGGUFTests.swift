@@ -1,12 +1,13 @@
 import Foundation
+import TestSupport
 import Testing
 import Weights
 
 /// The real default model and the shared GGUF vocabularies; skipped when absent.
 @Suite struct RealGGUFTests {
     @Test func smolLM2MetadataAndEveryTensor() throws {
-        guard let url = Fixtures.smolLM2 else {
-            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+        guard let url = Repository.smolLM2 else {
+            print("skipped: \(Repository.smolLM2Absent)")
             return
         }
         let gguf = try GGUFFile(url: url)
@@ -45,8 +46,8 @@ import Weights
     /// The tensors as transformers loads the same GGUF (dequantized, q/k un-permuted), compared through
     /// per-row probes `sum_j w[r, j] * c_j` written by tools/fixtures/weights_fixture.py.
     @Test func smolLM2MatchesTransformersLoadingTheSameFile() throws {
-        guard let url = Fixtures.smolLM2 else {
-            print("skipped: SmolLM2-135M-Instruct.Q4_1.gguf not found (set MEDREPL_MODEL_DIR or link models/)")
+        guard let url = Repository.smolLM2 else {
+            print("skipped: \(Repository.smolLM2Absent)")
             return
         }
         let data = try Data(contentsOf: Fixtures.url("smollm2_probes.json"))
@@ -77,10 +78,8 @@ import Weights
     }
 
     @Test func sharedVocabularies() throws {
-        let dir = Fixtures.shared.appendingPathComponent("tokenizers")
-        let spm = dir.appendingPathComponent("ggml-vocab-llama-spm.gguf")
-        let bpe = dir.appendingPathComponent("ggml-vocab-llama-bpe.gguf")
-        guard FileManager.default.fileExists(atPath: spm.path), FileManager.default.fileExists(atPath: bpe.path) else {
+        guard let spm = Repository.shared("tokenizers/ggml-vocab-llama-spm.gguf"),
+              let bpe = Repository.shared("tokenizers/ggml-vocab-llama-bpe.gguf") else {
             print("skipped: ../shared/tokenizers is absent")
             return
         }

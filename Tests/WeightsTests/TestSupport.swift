@@ -4,29 +4,8 @@ import Weights
 
 /// Paths and helpers shared by the Weights tests.
 enum Fixtures {
-    static let repoRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url
-    }()
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
-
-    /// `../shared` beside the checkout, when present.
-    static let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared")
-
-    /// The real SmolLM2 GGUF, when present (MEDREPL_MODEL_DIR, else `<repo>/models`).
-    static var smolLM2: URL? {
-        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-        var candidates: [URL] = []
-        if let dir = ProcessInfo.processInfo.environment["MEDREPL_MODEL_DIR"] {
-            candidates.append(URL(fileURLWithPath: dir).appendingPathComponent(name))
-        }
-        candidates.append(repoRoot.appendingPathComponent("models").appendingPathComponent(name))
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
-    }
 
     /// `expected.json`, written by tools/fixtures/weights_fixture.py.
     static let expected: [String: Any] = {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Tokenizers
 
 // Seed corpora and dictionaries. Seeds are the repository's own files of each format (fixtures, notebooks,
@@ -12,7 +13,7 @@ extension FuzzTarget {
         func files(_ paths: [String]) throws -> [(name: String, bytes: [UInt8])] {
             try paths.map { path in
                 (path.split(separator: "/").suffix(2).joined(separator: "_"),
-                 [UInt8](try Data(contentsOf: Fixtures.repoRoot.appendingPathComponent(path))))
+                 [UInt8](try Data(contentsOf: Repository.url(path))))
             }
         }
         switch self {

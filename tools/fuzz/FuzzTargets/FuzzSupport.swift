@@ -1,5 +1,6 @@
 import Foundation
 import Llama
+import TestSupport
 
 /// Files the targets write their input to: one folder per process, overwritten on every input.
 enum Scratch {
@@ -30,19 +31,9 @@ enum Scratch {
     }
 }
 
-/// The test fixtures some targets put beside their input (Tests/Fixtures, found from this file).
-public enum Fixtures {
-    /// The folder holding Package.swift.
-    public static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
-
-    static func url(_ path: String) -> URL { repoRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(path) }
+/// The test fixtures some targets put beside their input (Tests/Fixtures of the checkout).
+enum Fixtures {
+    static func url(_ path: String) -> URL { Repository.url("Tests/Fixtures").appendingPathComponent(path) }
 
     nonisolated(unsafe) private static var cache: [String: [UInt8]] = [:]
 
