@@ -18,6 +18,9 @@
 //   Shell                       the libedit shell
 //   medrepl                     the executable
 //   TestSupport                 the repository's paths for the test targets (root, ../shared, the SmolLM2 GGUF)
+//
+// Each target's dependencies are exactly the modules of this package its Swift files import
+// (SupportTests/PackageManifestTests checks it).
 import PackageDescription
 
 // A binary built on one x86-64 machine runs on another (see CONTRIBUTING.md, "CPUs"):
@@ -54,36 +57,38 @@ let package = Package(
 
         .target(name: "Support", swiftSettings: nativeSwift),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: nativeSwift),
-        .target(name: "Weights", dependencies: ["Kernels", "Support"], swiftSettings: nativeSwift),
+        .target(name: "Weights", dependencies: ["CKernels", "Kernels", "Support"], swiftSettings: nativeSwift),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Support", "Weights"], swiftSettings: nativeSwift),
-        .target(name: "Llama", dependencies: ["Kernels", "Support", "Weights", "Tokenizers"], swiftSettings: nativeSwift),
-        .target(name: "Training", dependencies: ["CKernels", "Kernels", "Support", "Weights", "Tokenizers", "Llama"], swiftSettings: nativeSwift),
-        .target(name: "Datasets", dependencies: ["Support", "Tokenizers", "Weights"], swiftSettings: nativeSwift),
-        .target(name: "Evaluation", dependencies: ["Llama", "Datasets", "Support", "Tokenizers"], swiftSettings: nativeSwift),
-        .target(name: "Notebook", dependencies: ["Kernels", "Support", "Weights", "Tokenizers", "Llama", "Training", "Datasets", "Evaluation"],
+        .target(name: "Llama", dependencies: ["Kernels", "Support", "Tokenizers", "Weights"], swiftSettings: nativeSwift),
+        .target(name: "Training", dependencies: ["CKernels", "Kernels", "Llama", "Support", "Tokenizers", "Weights"],
                 swiftSettings: nativeSwift),
-        .target(name: "Shell", dependencies: ["Notebook", "CEditLine"], swiftSettings: nativeSwift),
-        .executableTarget(name: "medrepl", dependencies: ["Shell", "Notebook", "Kernels"], swiftSettings: nativeSwift),
+        .target(name: "Datasets", dependencies: ["Support", "Weights"], swiftSettings: nativeSwift),
+        .target(name: "Evaluation", dependencies: ["Datasets", "Llama", "Support"], swiftSettings: nativeSwift),
+        .target(name: "Notebook", dependencies: ["Datasets", "Evaluation", "Kernels", "Llama", "Support", "Tokenizers", "Training", "Weights"],
+                swiftSettings: nativeSwift),
+        .target(name: "Shell", dependencies: ["CEditLine", "Kernels", "Notebook"], swiftSettings: nativeSwift),
+        .executableTarget(name: "medrepl", dependencies: ["Kernels", "Shell"], swiftSettings: nativeSwift),
         // The benchmark's medrepl side (tools/bench/run.sh): the engine only, one workload per process.
-        .executableTarget(name: "MedreplBench", dependencies: ["Kernels", "Weights", "Tokenizers", "Llama", "Training", "Datasets"],
+        .executableTarget(name: "MedreplBench", dependencies: ["Datasets", "Kernels", "Llama", "Tokenizers", "Training"],
                           swiftSettings: nativeSwift),
         // Fuzz targets for every parser (tools/fuzz/run.sh builds them with libFuzzer; the tests replay their findings).
-        .target(name: "FuzzTargets", dependencies: ["Weights", "Tokenizers", "Llama", "Training", "Datasets", "Notebook", "TestSupport"],
+        .target(name: "FuzzTargets", dependencies: ["Datasets", "Llama", "Notebook", "TestSupport", "Tokenizers", "Training", "Weights"],
                 path: "tools/fuzz/FuzzTargets", swiftSettings: nativeSwift),
         .executableTarget(name: "MedreplFuzz", dependencies: ["FuzzTargets"], path: "tools/fuzz/medrepl-fuzz",
                           swiftSettings: nativeSwift),
 
         // Test code only: the test targets (and the fuzz targets, which read the test fixtures) depend on it.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "CSentencePiece", "CEditLine", "TestSupport"]),
-        .testTarget(name: "WeightsTests", dependencies: ["Support", "Weights", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Weights", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Weights", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "Weights", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "Llama", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["CEditLine", "CKernels", "CSentencePiece", "Kernels", "TestSupport"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Kernels", "Support", "TestSupport", "Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "Weights"]),
+        .testTarget(name: "LlamaTests", dependencies: ["Kernels", "Llama", "TestSupport", "Tokenizers", "Weights"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Kernels", "Llama", "TestSupport", "Training", "Weights"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "TestSupport", "Weights"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Datasets", "Evaluation", "Llama", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Shell", "Support", "Kernels", "Llama", "Tokenizers", "Training", "Datasets", "Evaluation", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Datasets", "Evaluation", "Kernels", "Llama", "Notebook", "Shell", "Support",
+                                                          "TestSupport", "Tokenizers", "Training", "Weights"], exclude: ["Fixtures"]),
     ]
 )
