@@ -1,4 +1,4 @@
-import Kernels
+import Support
 
 /// How to pick new tokens, with the names and defaults of transformers' `GenerationConfig`
 /// (except `max_new_tokens`, which is 128 here).

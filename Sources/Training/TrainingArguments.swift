@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import Support
 
 /// The Trainer's settings, with transformers' names, meanings and defaults.
 ///

@@ -1,7 +1,7 @@
 import Foundation
-import Kernels
 import Llama
 import Notebook
+import Support
 import Testing
 import Training
 

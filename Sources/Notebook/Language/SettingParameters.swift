@@ -1,7 +1,7 @@
 import Foundation
-import Kernels
+import Support
 
-// An engine settings table (Kernels/Settings.swift) seen from the language: a verb's keyword parameters, the
+// An engine settings table (Support/Settings.swift) seen from the language: a verb's keyword parameters, the
 // arguments stored into a settings value with errors at the argument, and an object's fields. A verb that makes
 // settings is then three lines:
 //

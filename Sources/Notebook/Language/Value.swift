@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import Support
 
 /// A value of the command language: what a verb receives, returns, and what a name holds.
 ///

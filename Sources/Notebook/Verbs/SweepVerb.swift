@@ -1,7 +1,6 @@
 import Datasets
 import Evaluation
 import Foundation
-import Kernels
 import Support
 import Training
 
