@@ -21,6 +21,8 @@ public final class ProgressBar: @unchecked Sendable {
     private var lastDraw: UInt64 = 0
     private var current = 0
     private let interactive: Bool
+    /// Off a terminal: the position and info of the last line written, so `finish` does not repeat it.
+    private var written: (current: Int, info: String)?
     private let width = 24
     /// When false, nothing is drawn (quiet runs, tests).
     public static var enabled = true
@@ -28,13 +30,18 @@ public final class ProgressBar: @unchecked Sendable {
     /// Where the bar started: progress before it (a resumed run) is not part of the rate.
     private let initial: Int
 
-    public init(total: Int, label: String, unit: String = "it", startingAt initial: Int = 0) {
+    /// Where a bar off a terminal writes its lines (standard error; a test collects them instead).
+    private let log: (String) -> Void
+
+    /// A bar on standard error; `log` replaces standard error off a terminal (tests).
+    public init(total: Int, label: String, unit: String = "it", startingAt initial: Int = 0, log: ((String) -> Void)? = nil) {
         self.total = max(total, 1)
         self.label = label
         self.unit = unit
         self.initial = min(max(initial, 0), max(total, 1))
         self.current = self.initial
-        self.interactive = isatty(STDERR_FILENO) != 0
+        self.interactive = log == nil && isatty(STDERR_FILENO) != 0
+        self.log = log ?? { FileHandle.standardError.write(Data($0.utf8)) }
     }
 
     // MARK: sharing the terminal
@@ -96,7 +103,10 @@ public final class ProgressBar: @unchecked Sendable {
         var line = "\(label) \(bar) \(current)/\(total) [\(Self.formatDuration(t))<\(Self.formatDuration(eta)), \(rateText)]"
         if !info.isEmpty { line += " " + info }
         guard interactive else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            // a log gets a line per update; the final state once, even when the last update already reached it
+            if final, let w = written, w.current == current, w.info == info || info.isEmpty { return }
+            written = (current, info)
+            log(line + "\n")
             return
         }
         Self.terminal.lock(); defer { Self.terminal.unlock() }
