@@ -17,6 +17,8 @@ public struct ScoringRule: RawRepresentable, Equatable, Hashable, Sendable {
     public static let notebook = ScoringRule(rawValue: NotebookMatcher.name)!
     /// The careful protocol's default: the normalised matcher (exact or contained), not negated.
     public static let normalised = ScoringRule(rawValue: NormalisedMatcher.name)!
+    /// A rule per registered matcher, in `AnswerMatchers.all` order.
+    public static var all: [ScoringRule] { AnswerMatchers.names.compactMap(ScoringRule.init(rawValue:)) }
 }
 
 /// One evaluated question.
@@ -142,7 +144,7 @@ public struct EvaluationRun: Equatable, Sendable {
     /// One line: protocol, correct/total, accuracy with its interval, the other matcher, settings.
     public var summary: String {
         var line = "\(protocolName): \(correctCount)/\(total) correct = \(interval)"
-        for other in AnswerMatchers.names.compactMap(ScoringRule.init(rawValue:)) where other != rule {
+        for other in ScoringRule.all where other != rule {
             line += String(format: "; %@ matcher %.1f%%", other.rawValue, accuracy(under: other).proportion * 100)
         }
         line += "; \(settings)"

@@ -17,7 +17,7 @@ extension EvaluationRun {
     public func report(limit: Int = 10) -> String {
         var lines = [summary]
         // the run's own matcher first, then the others
-        let rules = [rule] + AnswerMatchers.names.compactMap(ScoringRule.init(rawValue:)).filter { $0 != rule }
+        let rules = [rule] + ScoringRule.all.filter { $0 != rule }
         lines.append(rules.map { "\($0.rawValue) matcher: \(matchCounts($0))" }.joined(separator: "; "))
         let flagged = self.flagged
         if !flagged.isEmpty {

@@ -114,6 +114,15 @@ final class ASCIITokenizer: Tokenizer {
         #expect(output().hasSuffix("5 \(run.exactMatches) 5\n"))
     }
 
+    /// `seed=` picks the evaluated rows; the sampler keeps the session's seed (GenerationConfig also has a `seed`).
+    @Test func theRowSeedIsNotTheSamplersSeed() throws {
+        let (session, _, _) = try Self.setUp()
+        try session.run("seed 5\nresults = evaluate model \"qa.json\" limit=3 seed=7 max_new_tokens=2 do_sample=true")
+        let run = try Self.results(session)
+        #expect(run.settings.seed == 5 && run.settings.do_sample)
+        #expect(run.summary.contains("seed 5, 2 new tokens"), "\(run.summary)")
+    }
+
     @Test func carefulProtocolReportsTheIntervalAndMatchesDirectGreedyGeneration() throws {
         let (session, output, dir) = try Self.setUp()
         try session.run("results = evaluate model \"qa.json\" limit=12 batch=5 max_new_tokens=12 matcher=notebook csv=careful.csv output=careful.json")

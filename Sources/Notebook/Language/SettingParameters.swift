@@ -22,10 +22,12 @@ extension SettingsTable {
         }
     }
 
-    /// Stores every argument of `inv` into `root`, checked: an error names the argument and points at it. A path is
-    /// resolved against the session's folder, an absent `seed` is the session's seed.
-    public func store(_ inv: Invocation, into root: inout Root, session: Session) throws {
-        for s in settings {
+    /// Stores every argument of `inv` into `root` (only the settings named in `only`, as `parameters(only:)` made
+    /// them: a verb's other parameter of the same name, such as the evaluation's row `seed`, is not this setting),
+    /// checked: an error names the argument and points at it. A path is resolved against the session's folder, an
+    /// absent `seed` is the session's seed.
+    public func store(_ inv: Invocation, into root: inout Root, session: Session, only: [String]? = nil) throws {
+        for s in settings where only?.contains(s.name) ?? true {
             var value = inv.value(s.name)
             if case .none = value {
                 guard s.name == "seed" else { continue }

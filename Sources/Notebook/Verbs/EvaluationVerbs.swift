@@ -44,8 +44,11 @@ extension VerbGroup {
                    help: "what counts as correct in the careful protocol")]
     }
 
+    /// The generation settings the evaluation verbs take (their `seed=` picks rows; the sampler's seed is the session's).
+    static let samplingSettings = ["max_new_tokens", "do_sample", "temperature", "top_p"]
+
     static var samplingKeywords: [Parameter] {
-        GenerationConfig.settings.parameters(defaults: .notebook, only: ["max_new_tokens", "do_sample", "temperature", "top_p"]).map {
+        GenerationConfig.settings.parameters(defaults: .notebook, only: samplingSettings).map {
             $0.name == "do_sample" ? Parameter("do_sample", .bool, optional: true, help: "sample (notebook: true) or greedy (careful: false)") : $0
         }
     }
@@ -513,7 +516,8 @@ extension VerbGroup {
     static func sampling(_ inv: Invocation, _ session: Session, doSample: Bool) throws -> GenerationConfig {
         var g = GenerationConfig.notebook
         g.do_sample = doSample
-        try GenerationConfig.settings.store(inv, into: &g, session: session)
+        g.seed = UInt64(truncatingIfNeeded: session.seed)
+        try GenerationConfig.settings.store(inv, into: &g, session: session, only: samplingSettings)
         guard g.max_new_tokens >= 1 else { throw inv.error("max_new_tokens must be at least 1, got \(g.max_new_tokens)", at: "max_new_tokens") }
         return g
     }

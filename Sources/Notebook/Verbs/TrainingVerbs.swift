@@ -260,13 +260,6 @@ extension VerbGroup {
             },
         ])
     }
-
-}
-
-private func positive(_ inv: Invocation, _ name: String) throws -> Int {
-    let v = try inv.int(name)
-    guard v > 0 else { throw inv.error("\(name) must be a positive integer, got \(v)", at: name) }
-    return v
 }
 
 /// mode=default's chat template: `template=`, the tokenizer's own for `auto`.
