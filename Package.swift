@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: nativeSwift),
         .target(name: "Weights", dependencies: ["CKernels", "Kernels", "Support"], swiftSettings: nativeSwift),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "Support", "Weights"], swiftSettings: nativeSwift),
-        .target(name: "Llama", dependencies: ["Kernels", "Support", "Tokenizers", "Weights"], swiftSettings: nativeSwift),
+        .target(name: "Llama", dependencies: ["CKernels", "Kernels", "Support", "Tokenizers", "Weights"], swiftSettings: nativeSwift),
         .target(name: "Training", dependencies: ["CKernels", "Kernels", "Llama", "Support", "Tokenizers", "Weights"],
                 swiftSettings: nativeSwift),
         .target(name: "Datasets", dependencies: ["Support", "Weights"], swiftSettings: nativeSwift),

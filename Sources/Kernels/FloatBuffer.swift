@@ -1,5 +1,8 @@
 import Foundation
 
+/// An f32 buffer (or a slice of one) as the kernels take it.
+public typealias FloatPointer = UnsafeMutablePointer<Float>
+
 /// An owned, 64-byte aligned array of Float, for activations and weights that BLAS reads.
 ///
 /// ```swift

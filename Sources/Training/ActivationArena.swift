@@ -2,44 +2,21 @@ import Foundation
 import Kernels
 import Llama
 
-/// A slice of the arena (or any f32 buffer) as the kernels take it.
-typealias FloatPointer = UnsafeMutablePointer<Float>
-
 // Every activation and scratch buffer of a training step lives in one allocation, carved into named slices.
 // It is sized for a number of packed tokens and attention floats, and reallocated only when a batch needs more.
 
-/// What one decoder layer's forward saves for its backward (all f32, N = packed tokens).
+/// What one decoder layer's forward saves for its backward: the block's activations and the attention's
+/// probabilities (all f32, N = packed tokens).
 struct LayerActivations {
-    var ln1: FloatPointer        // [N, C] input_layernorm output
-    var ln1_rstd: FloatPointer   // [N]
-    var q: FloatPointer          // [N, nh·hd] after RoPE
-    var k: FloatPointer          // [N, nkv·hd] after RoPE
-    var v: FloatPointer          // [N, nkv·hd]
+    var block: BlockActivations  // [N, ·] see BlockActivations; lora_a holds 7 × [N, r]
     var att: FloatPointer        // [Σ nh·L·L] softmax probabilities per row and head
-    var atty: FloatPointer       // [N, nh·hd] attention output, input of o_proj
-    var h2: FloatPointer         // [N, C] residual stream after attention
-    var ln2: FloatPointer        // [N, C] post_attention_layernorm output
-    var ln2_rstd: FloatPointer   // [N]
-    var gate: FloatPointer       // [N, I] gate_proj output
-    var up: FloatPointer         // [N, I] up_proj output
-    var act: FloatPointer        // [N, I] silu(gate)·up, input of down_proj
-    var lora_a: [FloatPointer]   // 7 × [N, r] the adapters' low-rank products, by LoraTarget order
 }
 
-/// Gradients and scratch shared by all layers during the backward.
+/// Gradients and scratch shared by all layers.
 struct GradientScratch {
-    var dres: FloatPointer       // [N, C] gradient of the residual stream
-    var dln: FloatPointer        // [N, C] gradient of a norm output
-    var dact: FloatPointer       // [N, I]
-    var dgate: FloatPointer      // [N, I]
-    var dup: FloatPointer        // [N, I]
-    var dy: FloatPointer         // [N, nh·hd]
-    var dq: FloatPointer         // [N, nh·hd]
-    var dk: FloatPointer         // [N, nkv·hd]
-    var dv: FloatPointer         // [N, nkv·hd]
+    var block: BlockGradients    // [N, ·] see BlockGradients
+    var scratch: BlockScratch    // proj [N, C], wide [N, max(C, I, nh·hd)]
     var dScores: FloatPointer    // [Lmax, Lmax] one head's attention scores
-    var da: FloatPointer         // [N, r]
-    var wide: FloatPointer       // [N, max(C, I, nh·hd)] dropout input and its gradient
 }
 
 /// The output head works on chunks of target rows, so logits never take [N, V].
@@ -71,7 +48,7 @@ final class ActivationArena {
         let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
         let V = c.vocab_size, chunk = HeadScratch.chunk
         let perLayer = N * (3 * C + 2 + 2 * qd + 2 * kd + 3 * I + 7 * r) + A
-        let scratch = N * (2 * C + 3 * I + 2 * qd + 2 * kd + r + max(C, I, qd)) + Lmax * Lmax
+        let scratch = N * (3 * C + 3 * I + 2 * qd + 2 * kd + r + max(C, I, qd)) + Lmax * Lmax
         let headSize = N * (C + 1) + chunk * (2 * C + V + 1)
         return (c.num_hidden_layers + 1) * N * C + (recompute ? 1 : c.num_hidden_layers) * perLayer + scratch + headSize
     }
@@ -88,13 +65,16 @@ final class ActivationArena {
         func take(_ n: Int) -> FloatPointer { defer { cursor += n }; return cursor }
         residual = (0...c.num_hidden_layers).map { _ in take(N * C) }
         layers = (0..<storedLayers).map { _ in
-            LayerActivations(ln1: take(N * C), ln1_rstd: take(N), q: take(N * qd), k: take(N * kd), v: take(N * kd),
-                             att: take(A), atty: take(N * qd), h2: take(N * C), ln2: take(N * C), ln2_rstd: take(N),
-                             gate: take(N * I), up: take(N * I), act: take(N * I), lora_a: (0..<7).map { _ in take(N * r) })
+            let block = BlockActivations(ln1: take(N * C), ln1_rstd: take(N), q: take(N * qd), k: take(N * kd), v: take(N * kd),
+                                         atty: take(N * qd), h2: take(N * C), ln2: take(N * C), ln2_rstd: take(N),
+                                         gate: take(N * I), up: take(N * I), act: take(N * I), lora_a: take(7 * N * r), loraStride: N * r)
+            return LayerActivations(block: block, att: take(A))
         }
-        grads = GradientScratch(dres: take(N * C), dln: take(N * C), dact: take(N * I), dgate: take(N * I), dup: take(N * I),
-                                dy: take(N * qd), dq: take(N * qd), dk: take(N * kd), dv: take(N * kd),
-                                dScores: take(Lmax * Lmax), da: take(N * r), wide: take(N * max(C, I, qd)))
+        grads = GradientScratch(
+            block: BlockGradients(dres: take(N * C), dln: take(N * C), dact: take(N * I), dgate: take(N * I), dup: take(N * I),
+                                  datty: take(N * qd), dq: take(N * qd), dk: take(N * kd), dv: take(N * kd), da: take(N * r)),
+            scratch: BlockScratch(proj: take(N * C), wide: take(N * max(C, I, qd))),
+            dScores: take(Lmax * Lmax))
         head = HeadScratch(lnf: take(N * C), lnf_rstd: take(N), x: take(chunk * C), logits: take(chunk * V), dx: take(chunk * C),
                            losses: take(chunk))
         precondition(cursor - buffer.pointer == total, "arena layout out of step with its size")

@@ -183,41 +183,31 @@ public final class LoraModel: @unchecked Sendable {
         }
     }
 
-    private func lora(_ l: Int, _ t: LoraTarget) -> LoraLinear? { adapterEnabled ? adapter.layers[l][t] : nil }
+    /// Layer l's adapters, or nil while the adapter is disabled.
+    private func lora(_ l: Int) -> LoraLayer? { adapterEnabled ? adapter.layers[l] : nil }
 
+    /// The dropout mask of layer l's target t in the micro-batch with this key (nil: no dropout).
     private func dropout(_ l: Int, _ t: LoraTarget, _ key: UInt64?) -> DropoutSpec? {
         guard let key, adapterEnabled, adapter.config.lora_dropout > 0 else { return nil }
         let moduleKey = TrainingRandom.mix(key ^ TrainingRandom.mix(UInt64(l * 16 + t.index)))
         return DropoutSpec(p: Float(adapter.config.lora_dropout), key: moduleKey)
     }
 
+    private var block: BlockShape { BlockShape(config: config, rope: rope, precision: baseProductPrecision) }
+
     /// residual[l + 1][N, C] = decoder layer l applied to residual[l][N, C]; saves the layer's activations.
     private func layer_forward(_ l: Int, _ plan: BatchPlan, _ a: ActivationArena, dropoutKey: UInt64?) {
-        let c = config, w = weights.model.layers[l], s = a.activations(l), N = plan.N
-        let C = c.hidden_size, I = c.intermediate_size, nh = c.num_attention_heads, nkv = c.num_key_value_heads
-        let hIn = a.residual[l], hOut = a.residual[l + 1], wide = a.grads.wide
-        func ix(_ t: LoraTarget) -> Int { t.index }
-
-        rmsnorm_forward(out: s.ln1, rstd: s.ln1_rstd, inp: hIn, weight: w.input_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
-        loralinear_forward(s.q, s.lora_a[ix(.q_proj)], s.ln1, w.self_attn.q_proj, lora(l, .q_proj), dropout: dropout(l, .q_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
-        loralinear_forward(s.k, s.lora_a[ix(.k_proj)], s.ln1, w.self_attn.k_proj, lora(l, .k_proj), dropout: dropout(l, .k_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
-        loralinear_forward(s.v, s.lora_a[ix(.v_proj)], s.ln1, w.self_attn.v_proj, lora(l, .v_proj), dropout: dropout(l, .v_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
+        let c = config, s = a.activations(l)
         plan.positions.withUnsafeBufferPointer { pos in
-            rope_forward(x: s.q, positions: pos.baseAddress!, rope: rope, N: N, H: nh)
-            rope_forward(x: s.k, positions: pos.baseAddress!, rope: rope, N: N, H: nkv)
+            block_forward(out: a.residual[l + 1], inp: a.residual[l], s.block, weights.model.layers[l], block, lora: lora(l),
+                          dropout: { dropout(l, $0, dropoutKey) }, positions: pos.baseAddress!, R: plan.N,
+                          scratch: a.grads.scratch) { q, k, v, atty in
+                plan.keyMask.withUnsafeBufferPointer { mask in
+                    attention_forward(atty, s.att, q, k, v, mask.baseAddress!, rows: plan.rows,
+                                      nh: c.num_attention_heads, nkv: c.num_key_value_heads, hd: c.head_dim)
+                }
+            }
         }
-        plan.keyMask.withUnsafeBufferPointer { mask in
-            attention_forward(s.atty, s.att, s.q, s.k, s.v, mask.baseAddress!, rows: plan.rows, nh: nh, nkv: nkv, hd: c.head_dim)
-        }
-        s.h2.update(from: hIn, count: N * C)
-        loralinear_forward(s.h2, s.lora_a[ix(.o_proj)], s.atty, w.self_attn.o_proj, lora(l, .o_proj), dropout: dropout(l, .o_proj, dropoutKey), scratch: wide, N: N, accumulate: true, precision: baseProductPrecision)
-
-        rmsnorm_forward(out: s.ln2, rstd: s.ln2_rstd, inp: s.h2, weight: w.post_attention_layernorm.pointer, N: N, C: C, eps: c.rms_norm_eps)
-        loralinear_forward(s.gate, s.lora_a[ix(.gate_proj)], s.ln2, w.mlp.gate_proj, lora(l, .gate_proj), dropout: dropout(l, .gate_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
-        loralinear_forward(s.up, s.lora_a[ix(.up_proj)], s.ln2, w.mlp.up_proj, lora(l, .up_proj), dropout: dropout(l, .up_proj, dropoutKey), scratch: wide, N: N, precision: baseProductPrecision)
-        swiglu_forward(out: s.act, gate: s.gate, up: s.up, n: N * I)
-        hOut.update(from: s.h2, count: N * C)
-        loralinear_forward(hOut, s.lora_a[ix(.down_proj)], s.act, w.mlp.down_proj, lora(l, .down_proj), dropout: dropout(l, .down_proj, dropoutKey), scratch: wide, N: N, accumulate: true, precision: baseProductPrecision)
     }
 
     // MARK: - Head: final norm, lm_head, cross-entropy
@@ -227,7 +217,7 @@ public final class LoraModel: @unchecked Sendable {
         let c = config, C = c.hidden_size, V = c.vocab_size, N = plan.N
         let final = a.residual[c.num_hidden_layers], h = a.head, out = weights.output
         rmsnorm_forward(out: h.lnf, rstd: h.lnf_rstd, inp: final, weight: weights.model.norm.pointer, N: N, C: C, eps: c.rms_norm_eps)
-        if dscale != nil { a.grads.dln.update(repeating: 0, count: N * C) }
+        if dscale != nil { a.grads.block.dln.update(repeating: 0, count: N * C) }
         var total: Double = 0
         let M = plan.targetIndex.count
         var start = 0
@@ -243,7 +233,7 @@ public final class LoraModel: @unchecked Sendable {
                     crossentropy_backward(h.logits, h.losses, targets, M: m, V: V, dscale: dscale)
                     out.backwardInput(h.logits, into: h.dx, n: m, precision: baseProductPrecision)   // dx[m, C] = dlogits[m, V] · W
                     for i in 0..<m {
-                        let d = a.grads.dln + plan.targetIndex[start + i] * C, g = h.dx + i * C
+                        let d = a.grads.block.dln + plan.targetIndex[start + i] * C, g = h.dx + i * C
                         for j in 0..<C { d[j] += g[j] }
                     }
                 }
@@ -251,8 +241,8 @@ public final class LoraModel: @unchecked Sendable {
             }
         }
         if dscale != nil {
-            a.grads.dres.update(repeating: 0, count: N * C)
-            rmsnorm_backward(a.grads.dres, a.grads.dln, final, weights.model.norm.pointer, h.lnf_rstd, N: N, C: C)
+            a.grads.block.dres.update(repeating: 0, count: N * C)
+            rmsnorm_backward(a.grads.block.dres, a.grads.block.dln, final, weights.model.norm.pointer, h.lnf_rstd, N: N, C: C)
         }
         return total
     }
@@ -267,36 +257,16 @@ public final class LoraModel: @unchecked Sendable {
         }
     }
 
+    /// d loss / d residual[l] from d loss / d residual[l + 1] (both in grads.block.dres); adds the adapters' gradients.
     private func layer_backward(_ l: Int, _ plan: BatchPlan, _ a: ActivationArena, dropoutKey: UInt64?) {
-        let c = config, w = weights.model.layers[l], s = a.activations(l), g = a.grads, N = plan.N
-        let C = c.hidden_size, I = c.intermediate_size, nh = c.num_attention_heads, nkv = c.num_key_value_heads
-        let hIn = a.residual[l]
-        func ix(_ t: LoraTarget) -> Int { t.index }
-
-        // MLP: out = h2 + down(silu(gate(ln2)) · up(ln2)), ln2 = norm(h2)
-        loralinear_backward(g.dact, g.dres, s.act, s.lora_a[ix(.down_proj)], w.mlp.down_proj, lora(l, .down_proj),
-                            dropout: dropout(l, .down_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
-        swiglu_backward(g.dgate, g.dup, g.dact, s.gate, s.up, count: N * I)
-        loralinear_backward(g.dln, g.dgate, s.ln2, s.lora_a[ix(.gate_proj)], w.mlp.gate_proj, lora(l, .gate_proj),
-                            dropout: dropout(l, .gate_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
-        loralinear_backward(g.dln, g.dup, s.ln2, s.lora_a[ix(.up_proj)], w.mlp.up_proj, lora(l, .up_proj),
-                            dropout: dropout(l, .up_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true, precision: baseProductPrecision)
-        rmsnorm_backward(g.dres, g.dln, s.h2, w.post_attention_layernorm.pointer, s.ln2_rstd, N: N, C: C)
-
-        // Attention: h2 = in + o(attention(rope(q(ln1)), rope(k(ln1)), v(ln1))), ln1 = norm(in)
-        loralinear_backward(g.dy, g.dres, s.atty, s.lora_a[ix(.o_proj)], w.self_attn.o_proj, lora(l, .o_proj),
-                            dropout: dropout(l, .o_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
-        attention_backward(g.dq, g.dk, g.dv, g.dScores, g.dy, s.att, s.q, s.k, s.v, rows: plan.rows, N: N, nh: nh, nkv: nkv, hd: c.head_dim)
+        let c = config, s = a.activations(l), g = a.grads
         plan.positions.withUnsafeBufferPointer { pos in
-            rope_backward(dx: g.dq, positions: pos.baseAddress!, rope: rope, N: N, H: nh)
-            rope_backward(dx: g.dk, positions: pos.baseAddress!, rope: rope, N: N, H: nkv)
+            block_backward(g.block, s.block, inp: a.residual[l], weights.model.layers[l], block, lora: lora(l),
+                           dropout: { dropout(l, $0, dropoutKey) }, positions: pos.baseAddress!, R: plan.N,
+                           scratch: g.scratch) { dq, dk, dv, datty in
+                attention_backward(dq, dk, dv, g.dScores, datty, s.att, s.block.q, s.block.k, s.block.v, rows: plan.rows,
+                                   N: plan.N, nh: c.num_attention_heads, nkv: c.num_key_value_heads, hd: c.head_dim)
+            }
         }
-        loralinear_backward(g.dln, g.dq, s.ln1, s.lora_a[ix(.q_proj)], w.self_attn.q_proj, lora(l, .q_proj),
-                            dropout: dropout(l, .q_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: false, precision: baseProductPrecision)
-        loralinear_backward(g.dln, g.dk, s.ln1, s.lora_a[ix(.k_proj)], w.self_attn.k_proj, lora(l, .k_proj),
-                            dropout: dropout(l, .k_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true, precision: baseProductPrecision)
-        loralinear_backward(g.dln, g.dv, s.ln1, s.lora_a[ix(.v_proj)], w.self_attn.v_proj, lora(l, .v_proj),
-                            dropout: dropout(l, .v_proj, dropoutKey), da: g.da, scratch: g.wide, N: N, accumulate: true, precision: baseProductPrecision)
-        rmsnorm_backward(g.dres, g.dln, hIn, w.input_layernorm.pointer, s.ln1_rstd, N: N, C: C)
     }
 }

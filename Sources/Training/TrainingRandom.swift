@@ -16,13 +16,6 @@ enum TrainingRandom {
         return z ^ (z >> 31)
     }
 
-    /// The lane threshold for drop probability `p` (p is honoured to 1/65536): element i of a mask is
-    /// dropped when 16-bit lane i mod 4 of SplitMix64(key + (i / 4 + 1) · golden) is below it
-    /// (`mk_dropout_apply` in CKernels draws the masks).
-    static func dropoutThreshold(_ p: Float) -> UInt32 {
-        UInt32((Double(p) * 65536).rounded())
-    }
-
     /// The stream of lora_A's initialisation for a module.
     static func initStream(layer: Int, target: LoraTarget) -> UInt64 {
         0x10A0_0000 &+ UInt64(layer * 16 + target.index)
@@ -36,20 +29,5 @@ enum TrainingRandom {
             for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, Int(g.next() % UInt64(i + 1))) }
         }
         return p
-    }
-}
-
-extension LoraTarget {
-    /// The position in `LoraTarget.allCases`.
-    var index: Int {
-        switch self {
-        case .q_proj: return 0
-        case .k_proj: return 1
-        case .v_proj: return 2
-        case .o_proj: return 3
-        case .gate_proj: return 4
-        case .up_proj: return 5
-        case .down_proj: return 6
-        }
     }
 }
