@@ -21,7 +21,7 @@ public enum StorageType: String, Sendable, CaseIterable {
 }
 
 /// A frozen weight matrix `[rows, cols]` = `[out_features, in_features]`, row-major as PyTorch's
-/// `nn.Linear.weight`, stored as f32, bf16 or f16.
+/// `nn.Linear.weight`, stored as f32, bf16 or f16, with the layer's bias when it has one.
 ///
 /// ```swift
 /// let w = WeightMatrix(rows: 2, cols: 3, values: [1, 0, 0, 0, 1, 0], storage: .bf16)
@@ -35,6 +35,11 @@ public final class WeightMatrix: @unchecked Sendable {
     public let f32: UnsafeMutablePointer<Float>?
     /// bf16/f16 storage: `rows * cols` halves. Otherwise nil.
     public let half: UnsafeMutablePointer<UInt16>?
+    /// `nn.Linear.bias`, `[rows]` in f32 whatever the storage, added by `forward` (Qwen2's q, k and v
+    /// projections); nil for a layer without one. Set when the weights are built, before any product.
+    public var bias: FloatBuffer? {
+        didSet { precondition(bias.map { $0.count == rows } ?? true, "WeightMatrix: bias of \(bias!.count) for \(rows) rows") }
+    }
 
     /// Rows converted at a time when the storage is not f32 (bounds the scratch memory).
     static let rowBlock = 512
@@ -146,9 +151,17 @@ public final class WeightMatrix: @unchecked Sendable {
         return "note: \(why), so bf16 products run in f32: the bf16 weights are widened to f32 in registers and the activations stay f32"
     }
 
-    /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`).
+    /// y[n, rows] = x[n, cols] · Wᵀ + bias (+ y when `accumulate`): `nn.Linear`'s forward.
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool = false,
                         precision: ProductPrecision = .f32) {
+        product(x, into: y, n: n, accumulate: accumulate, precision: precision)
+        guard let bias else { return }
+        for i in 0..<n { vaxpy(1, bias.pointer, y + i * rows, rows) }
+    }
+
+    /// y[n, rows] = x[n, cols] · Wᵀ (+ y when `accumulate`), without the bias.
+    func product(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool,
+                 precision: ProductPrecision) {
         if usesBF16Products(precision) {
             if n == 1 { bf16Matvec(x, into: y, accumulate: accumulate); return }
             if n > WeightMatrix.smallBatch && cols % 2 == 0 { bf16Forward(x, into: y, n: n, accumulate: accumulate); return }

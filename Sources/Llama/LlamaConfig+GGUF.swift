@@ -1,6 +1,7 @@
 // Reading the hyper-parameters from a GGUF header. The weights module parses the file; this takes
 // its metadata as plain values (integers of any width, floats, strings), keyed as in the file:
-// `general.architecture`, `llama.embedding_length`, `llama.attention.head_count_kv`, ...
+// `general.architecture`, then the architecture's own prefix: `llama.embedding_length`, `qwen2.attention.head_count_kv`, ...
+import Weights
 
 extension LlamaConfig {
     /// Builds a config from GGUF metadata.
@@ -40,37 +41,39 @@ extension LlamaConfig {
         guard let arch = m["general.architecture"] else {
             throw LlamaError.missingField(file: file, field: "general.architecture")
         }
-        guard let a = arch as? String, a == "llama" else {
+        guard let name = arch as? String, let architecture = Architecture.named(modelType: name) else {
             throw LlamaError.unsupported(file: file, field: "general.architecture", value: "\(arch)",
-                                         reason: "only 'llama' models are implemented")
+                                         reason: "only \(Architecture.modelTypes) models are implemented")
         }
-        let vocab = try int("llama.vocab_size") ?? vocabularySize
-        guard let vocab else { throw LlamaError.missingField(file: file, field: "llama.vocab_size") }
+        let key = architecture.ggufKey
+        let vocab = try int(key("vocab_size")) ?? vocabularySize
+        guard let vocab else { throw LlamaError.missingField(file: file, field: key("vocab_size")) }
         self.init(vocab_size: vocab,
-                  hidden_size: try required("llama.embedding_length"),
-                  intermediate_size: try required("llama.feed_forward_length"),
-                  num_hidden_layers: try required("llama.block_count"),
-                  num_attention_heads: try required("llama.attention.head_count"),
-                  num_key_value_heads: try int("llama.attention.head_count_kv"),
-                  head_dim: try int("llama.attention.key_length"))
-        rms_norm_eps = Float(try number("llama.attention.layer_norm_rms_epsilon") ?? 1e-5)
-        rope_theta = Float(try number("llama.rope.freq_base") ?? 10000)
-        max_position_embeddings = try int("llama.context_length") ?? 2048
+                  hidden_size: try required(key("embedding_length")),
+                  intermediate_size: try required(key("feed_forward_length")),
+                  num_hidden_layers: try required(key("block_count")),
+                  num_attention_heads: try required(key("attention.head_count")),
+                  num_key_value_heads: try int(key("attention.head_count_kv")),
+                  head_dim: try int(key("attention.key_length")))
+        self.architecture = architecture
+        rms_norm_eps = Float(try number(key("attention.layer_norm_rms_epsilon")) ?? 1e-5)
+        rope_theta = Float(try number(key("rope.freq_base")) ?? 10000)
+        max_position_embeddings = try int(key("context_length")) ?? 2048
         tie_word_embeddings = !hasOutputTensor
         bos_token_id = try int("tokenizer.ggml.bos_token_id")
         eos_token_ids = try int("tokenizer.ggml.eos_token_id").map { [$0] } ?? []
         pad_token_id = try int("tokenizer.ggml.padding_token_id")
-        if let type = m["llama.rope.scaling.type"] as? String, type != "none" {
-            throw LlamaError.unsupported(file: file, field: "llama.rope.scaling.type", value: type,
+        if let type = m[key("rope.scaling.type")] as? String, type != "none" {
+            throw LlamaError.unsupported(file: file, field: key("rope.scaling.type"), value: type,
                                          reason: "only Llama-3 scaling, stored as the rope_freqs.weight tensor, is implemented")
         }
         // Partial rotary embeddings and value heads of another width are not Llama.
-        if let dims = try int("llama.rope.dimension_count"), dims != head_dim {
-            throw LlamaError.unsupported(file: file, field: "llama.rope.dimension_count", value: "\(dims)",
+        if let dims = try int(key("rope.dimension_count")), dims != head_dim {
+            throw LlamaError.unsupported(file: file, field: key("rope.dimension_count"), value: "\(dims)",
                                          reason: "rotary embeddings must cover the whole head (\(head_dim))")
         }
-        if let width = try int("llama.attention.value_length"), width != head_dim {
-            throw LlamaError.unsupported(file: file, field: "llama.attention.value_length", value: "\(width)",
+        if let width = try int(key("attention.value_length")), width != head_dim {
+            throw LlamaError.unsupported(file: file, field: key("attention.value_length"), value: "\(width)",
                                          reason: "value heads must be as wide as key heads (\(head_dim))")
         }
         try validate(file: file)

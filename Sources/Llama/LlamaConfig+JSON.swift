@@ -25,16 +25,7 @@ extension LlamaConfig {
 
     init(fields f: JSONFields) throws {
         let file = f.file
-        if let arch = try f.strings("architectures") {
-            guard arch.contains("LlamaForCausalLM") else {
-                throw LlamaError.unsupported(file: file, field: "architectures", value: arch.description,
-                                             reason: "only LlamaForCausalLM is implemented")
-            }
-        }
-        if let type = try f.string("model_type"), type != "llama" {
-            throw LlamaError.unsupported(file: file, field: "model_type", value: type,
-                                         reason: "only 'llama' models are implemented")
-        }
+        let architecture = try Self.architecture(f)
         self.init(vocab_size: try f.requiredInt("vocab_size"),
                   hidden_size: try f.requiredInt("hidden_size"),
                   intermediate_size: try f.requiredInt("intermediate_size"),
@@ -46,6 +37,7 @@ extension LlamaConfig {
             throw LlamaError.invalidField(file: file, field: "hidden_size",
                 reason: "(\(hidden_size)) is not a multiple of num_attention_heads (\(num_attention_heads))")
         }
+        self.architecture = architecture
         rms_norm_eps = try f.float("rms_norm_eps") ?? 1e-6
         max_position_embeddings = try f.int("max_position_embeddings") ?? 2048
         tie_word_embeddings = try f.bool("tie_word_embeddings") ?? false
@@ -87,6 +79,38 @@ extension LlamaConfig {
             }
         }
         try validate(file: file)
+    }
+
+    /// The architecture `architectures` and `model_type` name (LlamaForCausalLM when neither is given), with
+    /// the settings it requires checked.
+    static func architecture(_ f: JSONFields) throws -> Architecture {
+        var found: Architecture?
+        if let names = try f.strings("architectures") {
+            guard let known = names.lazy.compactMap(Architecture.named(className:)).first else {
+                throw LlamaError.unsupported(file: f.file, field: "architectures", value: names.description,
+                                             reason: "only \(Architecture.classNames) are implemented")
+            }
+            found = known
+        }
+        if let type = try f.string("model_type") {
+            guard let known = Architecture.named(modelType: type) else {
+                throw LlamaError.unsupported(file: f.file, field: "model_type", value: type,
+                                             reason: "only \(Architecture.modelTypes) models are implemented")
+            }
+            if let found, found != known {
+                throw LlamaError.invalidField(file: f.file, field: "model_type",
+                                              reason: "'\(type)' does not match architectures (\(found.className))")
+            }
+            found = known
+        }
+        let architecture = found ?? .llama
+        for (field, required) in architecture.requiredSettings.sorted(by: { $0.key < $1.key }) {
+            if let value = try f.bool(field), value != required {
+                throw LlamaError.unsupported(file: f.file, field: field, value: "\(value)",
+                                             reason: "\(architecture.className) is implemented with \(field) \(required) only")
+            }
+        }
+        return architecture
     }
 }
 

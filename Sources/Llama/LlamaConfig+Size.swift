@@ -12,8 +12,8 @@ extension LlamaConfig {
         return c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediate_size
     }
 
-    /// Parameters of one decoder layer: its projections and two norms.
-    public var parametersPerLayer: Int { projectionParametersPerLayer + 2 * hidden_size }
+    /// Parameters of one decoder layer: its projections, their biases (Qwen2) and two norms.
+    public var parametersPerLayer: Int { projectionParametersPerLayer + biasParametersPerLayer + 2 * hidden_size }
 
     /// Parameters in the large matrices (embedding, projections, untied lm_head): those kept in
     /// the chosen `StorageType`.
@@ -27,12 +27,12 @@ extension LlamaConfig {
         num_hidden_layers * projectionParametersPerLayer + vocab_size * hidden_size
     }
 
-    /// Parameters in the norms (always f32).
-    public var normParameterCount: Int { (2 * num_hidden_layers + 1) * hidden_size }
+    /// Parameters in the norms and the projections' biases (always f32).
+    public var vectorParameterCount: Int { (2 * num_hidden_layers + 1) * hidden_size + num_hidden_layers * biasParametersPerLayer }
 
     /// All parameters, as `sum(p.numel() for p in model.parameters())` counts them (a tied
     /// `lm_head` is counted once). TinyLlama-1.1B: 1,100,048,384; SmolLM2-135M: 134,515,008.
-    public var parameterCount: Int { matrixParameterCount + normParameterCount }
+    public var parameterCount: Int { matrixParameterCount + vectorParameterCount }
 
     /// Bytes of a KV cache for `batch` rows of `maxTokens` positions (keys and values, f32).
     public func kvCacheBytes(batch: Int, maxTokens: Int) -> Int {
@@ -54,7 +54,7 @@ extension LlamaConfig {
     /// print(formatBytes(m.total))     // about 2.1 GiB
     /// ```
     public func memoryEstimate(storage: StorageType, batch: Int = 1, maxTokens: Int = 0) -> MemoryEstimate {
-        let weights = matrixParameterCount * storage.bytesPerElement + normParameterCount * 4
+        let weights = matrixParameterCount * storage.bytesPerElement + vectorParameterCount * 4
         let cache = maxTokens > 0 ? kvCacheBytes(batch: batch, maxTokens: maxTokens) : 0
         let act = maxTokens > 0 ? activationBytes(rows: batch * maxTokens, logitRows: batch, attentionSlots: maxTokens) : 0
         return MemoryEstimate(weights: weights, kvCache: cache, activations: act)

@@ -1,6 +1,8 @@
 import Kernels
+import Weights
 
-/// The hyper-parameters of a `LlamaForCausalLM`, with the names of Hugging Face's `config.json`.
+/// The hyper-parameters of a `LlamaForCausalLM` or a Llama-like architecture (`Architecture.all`), with the
+/// names of Hugging Face's `config.json`.
 ///
 /// Read one with `LlamaConfig.load(from:)` (a `config.json`), `LlamaConfig(ggufMetadata:...)`
 /// (a GGUF header) or take a preset; `parameterCount` and `memoryEstimate(storage:)` size it.
@@ -11,7 +13,8 @@ import Kernels
 /// print(LlamaConfig.tinyLlama_1_1B.parameterCount)   // 1100048384
 /// ```
 public struct LlamaConfig: Sendable, Equatable {
-    public var architectures: [String] = ["LlamaForCausalLM"]
+    /// LlamaForCausalLM, or the Llama-like architecture (Qwen2: biased q, k, v) the checkpoint is.
+    public var architecture: Architecture = .llama
     public var vocab_size: Int
     public var hidden_size: Int
     public var intermediate_size: Int
@@ -57,6 +60,14 @@ public struct LlamaConfig: Sendable, Equatable {
     public var qDim: Int { num_attention_heads * head_dim }
     /// Key/value width: `num_key_value_heads * head_dim`.
     public var kvDim: Int { num_key_value_heads * head_dim }
+
+    /// Whether a projection's `nn.Linear` has a bias in this architecture.
+    public func hasBias(_ target: LoraTarget) -> Bool { architecture.hasBias(target.projection) }
+
+    /// The bias parameters of one decoder layer (Qwen2: q, k and v).
+    public var biasParametersPerLayer: Int {
+        LoraTarget.allCases.filter(hasBias).reduce(0) { $0 + $1.shape(self).out }
+    }
 
     /// The rotary tables for this config covering positions `0..<positions`.
     public func ropeTables(positions: Int) -> RopeTables {

@@ -81,6 +81,6 @@ public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
     /// `LlamaForCausalLM: 30 layers, hidden 576, 9 heads (3 kv), vocab 49152, tied, 134,515,008 parameters, f32 weights 513.1 MiB`.
     public var description: String {
         let c = config
-        return "LlamaForCausalLM: \(c.num_hidden_layers) layers, hidden \(c.hidden_size), \(c.num_attention_heads) heads (\(c.num_key_value_heads) kv), vocab \(c.vocab_size), \(c.tie_word_embeddings ? "tied" : "untied"), \(formatCount(parameterCount)) parameters, \(storage.rawValue) weights \(formatBytes(c.memoryEstimate(storage: storage).weights))"
+        return "\(c.architecture.className): \(c.num_hidden_layers) layers, hidden \(c.hidden_size), \(c.num_attention_heads) heads (\(c.num_key_value_heads) kv), vocab \(c.vocab_size), \(c.tie_word_embeddings ? "tied" : "untied"), \(formatCount(parameterCount)) parameters, \(storage.rawValue) weights \(formatBytes(c.memoryEstimate(storage: storage).weights))"
     }
 }

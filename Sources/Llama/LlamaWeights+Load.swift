@@ -69,7 +69,8 @@ public struct LlamaTensorClosure: LlamaTensorProvider {
 
 extension LlamaWeights {
     /// Loads every tensor the config implies from `source`, checking shapes. Matrices are kept in
-    /// `storage`, norms in f32. `lm_head.weight` is read only when the embeddings are untied.
+    /// `storage`, norms and biases in f32. `lm_head.weight` is read only when the embeddings are untied; a
+    /// projection's `.bias` only where the architecture has one (Qwen2: q, k and v).
     ///
     /// A source that reports a flat shape (`[n]`) is accepted when `n` is the element count
     /// expected; any other shape must equal the expected one exactly.
@@ -96,11 +97,18 @@ extension LlamaWeights {
             if let failure { throw failure }
             return m
         }
-        func norm(_ name: String) throws -> FloatBuffer {
-            try checkShape(name, [c.hidden_size])
-            let buffer = FloatBuffer(count: c.hidden_size)
-            try source.readFloats(name, into: buffer.pointer, count: c.hidden_size)
+        func vector(_ name: String, _ count: Int) throws -> FloatBuffer {
+            try checkShape(name, [count])
+            let buffer = FloatBuffer(count: count)
+            try source.readFloats(name, into: buffer.pointer, count: count)
             return buffer
+        }
+        func norm(_ name: String) throws -> FloatBuffer { try vector(name, c.hidden_size) }
+        func projection(_ layer: Int, _ t: LoraTarget) throws -> WeightMatrix {
+            let path = t.modulePath(layer: layer), (rows, cols) = t.shape(c)
+            let m = try matrix(path + ".weight", rows, cols)
+            if c.hasBias(t) { m.bias = try vector(path + ".bias", rows) }
+            return m
         }
         let C = c.hidden_size
         var layers: [LlamaLayerWeights] = []
@@ -108,16 +116,11 @@ extension LlamaWeights {
             let p = "model.layers.\(l)."
             layers.append(LlamaLayerWeights(
                 input_layernorm: try norm(p + "input_layernorm.weight"),
-                self_attn: LlamaAttentionWeights(
-                    q_proj: try matrix(p + "self_attn.q_proj.weight", c.qDim, C),
-                    k_proj: try matrix(p + "self_attn.k_proj.weight", c.kvDim, C),
-                    v_proj: try matrix(p + "self_attn.v_proj.weight", c.kvDim, C),
-                    o_proj: try matrix(p + "self_attn.o_proj.weight", C, c.qDim)),
+                self_attn: LlamaAttentionWeights(q_proj: try projection(l, .q_proj), k_proj: try projection(l, .k_proj),
+                                                 v_proj: try projection(l, .v_proj), o_proj: try projection(l, .o_proj)),
                 post_attention_layernorm: try norm(p + "post_attention_layernorm.weight"),
-                mlp: LlamaMLPWeights(
-                    gate_proj: try matrix(p + "mlp.gate_proj.weight", c.intermediate_size, C),
-                    up_proj: try matrix(p + "mlp.up_proj.weight", c.intermediate_size, C),
-                    down_proj: try matrix(p + "mlp.down_proj.weight", C, c.intermediate_size))))
+                mlp: LlamaMLPWeights(gate_proj: try projection(l, .gate_proj), up_proj: try projection(l, .up_proj),
+                                     down_proj: try projection(l, .down_proj))))
         }
         self.init(model: LlamaModelWeights(embed_tokens: try matrix("model.embed_tokens.weight", c.vocab_size, C),
                                            layers: layers,
@@ -126,7 +129,7 @@ extension LlamaWeights {
     }
 
     /// Random weights as transformers initialises a fresh `LlamaForCausalLM`: every matrix drawn
-    /// from N(0, `std`²), every norm 1. Deterministic for a seed, whatever the thread count or
+    /// from N(0, `std`²), every norm 1, every bias (Qwen2) 0. Deterministic for a seed, whatever the thread count or
     /// storage: every row of every tensor has its own `SeededRandom` stream, and rows are filled in
     /// parallel.
     ///
@@ -145,19 +148,21 @@ extension LlamaWeights {
                 }
             }
         }
+        func projection(_ t: LoraTarget, layer: Int) -> WeightMatrix {
+            let (rows, cols) = t.shape(c)
+            let m = matrix(rows, cols, stream: UInt64(layer + 1) * 16 + UInt64(t.index))
+            if c.hasBias(t) { m.bias = FloatBuffer(count: rows) }
+            return m
+        }
         let C = c.hidden_size
         let layers = (0..<c.num_hidden_layers).map { l in
-            let s = UInt64(l + 1) * 16
-            return LlamaLayerWeights(
+            LlamaLayerWeights(
                 input_layernorm: FloatBuffer(count: C, value: 1),
-                self_attn: LlamaAttentionWeights(q_proj: matrix(c.qDim, C, stream: s),
-                                                 k_proj: matrix(c.kvDim, C, stream: s + 1),
-                                                 v_proj: matrix(c.kvDim, C, stream: s + 2),
-                                                 o_proj: matrix(C, c.qDim, stream: s + 3)),
+                self_attn: LlamaAttentionWeights(q_proj: projection(.q_proj, layer: l), k_proj: projection(.k_proj, layer: l),
+                                                 v_proj: projection(.v_proj, layer: l), o_proj: projection(.o_proj, layer: l)),
                 post_attention_layernorm: FloatBuffer(count: C, value: 1),
-                mlp: LlamaMLPWeights(gate_proj: matrix(c.intermediate_size, C, stream: s + 4),
-                                     up_proj: matrix(c.intermediate_size, C, stream: s + 5),
-                                     down_proj: matrix(C, c.intermediate_size, stream: s + 6)))
+                mlp: LlamaMLPWeights(gate_proj: projection(.gate_proj, layer: l), up_proj: projection(.up_proj, layer: l),
+                                     down_proj: projection(.down_proj, layer: l)))
         }
         return LlamaWeights(model: LlamaModelWeights(embed_tokens: matrix(c.vocab_size, C, stream: 0),
                                                      layers: layers,

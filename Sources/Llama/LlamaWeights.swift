@@ -35,6 +35,12 @@ public struct LlamaLayerWeights: @unchecked Sendable {
         self.input_layernorm = input_layernorm; self.self_attn = self_attn
         self.post_attention_layernorm = post_attention_layernorm; self.mlp = mlp
     }
+
+    /// The seven projections in forward order (`LoraTarget` order), each with its target.
+    public var projections: [(target: LoraTarget, weight: WeightMatrix)] {
+        [(.q_proj, self_attn.q_proj), (.k_proj, self_attn.k_proj), (.v_proj, self_attn.v_proj), (.o_proj, self_attn.o_proj),
+         (.gate_proj, mlp.gate_proj), (.up_proj, mlp.up_proj), (.down_proj, mlp.down_proj)]
+    }
 }
 
 /// `model.*`

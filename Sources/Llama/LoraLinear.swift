@@ -46,8 +46,11 @@ public enum LoraTarget: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
+    /// The projection's path inside a decoder layer: `self_attn.q_proj`, `mlp.down_proj`.
+    public var projection: String { parent + "." + rawValue }
+
     /// The module path inside the model, such as `model.layers.3.self_attn.q_proj`.
-    public func modulePath(layer: Int) -> String { "model.layers.\(layer).\(parent).\(rawValue)" }
+    public func modulePath(layer: Int) -> String { "model.layers.\(layer).\(projection)" }
 
     public static func < (a: LoraTarget, b: LoraTarget) -> Bool { a.rawValue < b.rawValue }
 }

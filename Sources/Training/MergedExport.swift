@@ -25,7 +25,9 @@ extension LoraModel {
                     BLAS.sgemm(m: w.rows, n: w.cols, k: lora.r, alpha: lora.scaling, a: lora.lora_B.pointer,
                                b: lora.lora_A.pointer, beta: 1, c: v.baseAddress!)
                 }
-                return WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: storage ?? w.storage)
+                let merged = WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: storage ?? w.storage)
+                merged.bias = w.bias   // a merge changes the weight only
+                return merged
             }
             let a = weights.model.layers[l].self_attn, m = weights.model.layers[l].mlp
             out.model.layers[l].self_attn = LlamaAttentionWeights(
@@ -75,12 +77,9 @@ extension LoraModel {
             let p = "model.layers.\(l)."
             try writer.add(p + "input_layernorm.weight", shape: [config.hidden_size], floats: layer.input_layernorm.array)
             try writer.add(p + "post_attention_layernorm.weight", shape: [config.hidden_size], floats: layer.post_attention_layernorm.array)
-            let matrices: [(LoraTarget, WeightMatrix)] = [
-                (.q_proj, layer.self_attn.q_proj), (.k_proj, layer.self_attn.k_proj), (.v_proj, layer.self_attn.v_proj),
-                (.o_proj, layer.self_attn.o_proj), (.gate_proj, layer.mlp.gate_proj), (.up_proj, layer.mlp.up_proj),
-                (.down_proj, layer.mlp.down_proj)]
-            for (t, w) in matrices {
-                try writer.add(p + "\(t.parent).\(t.rawValue).weight", shape: [w.rows, w.cols], floats: w.toFloat32())
+            for (t, w) in layer.projections {
+                try writer.add(p + t.projection + ".weight", shape: [w.rows, w.cols], floats: w.toFloat32())
+                if let bias = w.bias { try writer.add(p + t.projection + ".bias", shape: [w.rows], floats: bias.array) }
             }
         }
         try writer.add("model.norm.weight", shape: [config.hidden_size], floats: merged.model.norm.array)
@@ -91,7 +90,8 @@ extension LoraModel {
         try AtomicFile.write(Data(configText.utf8), to: directory.appendingPathComponent("config.json"))
     }
 
-    /// A transformers `config.json` for a LlamaForCausalLM with these hyper-parameters (float32 weights).
+    /// A transformers `config.json` for the base's architecture (LlamaForCausalLM, Qwen2ForCausalLM) with these
+    /// hyper-parameters (float32 weights).
     static func configJSON(_ c: LlamaConfig) throws -> String {
         // A GGUF's rope_freqs.weight reaches config.json only through the llama3 parameters behind it.
         if c.rope_freq_factors != nil && c.rope_scaling == nil {
@@ -106,8 +106,8 @@ extension LoraModel {
                     "original_max_position_embeddings": s.original_max_position_embeddings]
         }
         let eos: Any? = c.eos_token_ids.count == 1 ? c.eos_token_ids[0] : (c.eos_token_ids.isEmpty ? nil : c.eos_token_ids as [Any?])
-        let dict: [String: Any?] = [
-            "architectures": ["LlamaForCausalLM"] as [Any?], "model_type": "llama", "attention_bias": false, "mlp_bias": false,
+        var dict: [String: Any?] = [
+            "architectures": [c.architecture.className] as [Any?], "model_type": c.architecture.modelType,
             "vocab_size": c.vocab_size, "hidden_size": c.hidden_size, "intermediate_size": c.intermediate_size,
             "num_hidden_layers": c.num_hidden_layers, "num_attention_heads": c.num_attention_heads,
             "num_key_value_heads": c.num_key_value_heads, "head_dim": c.head_dim, "hidden_act": c.hidden_act,
@@ -115,6 +115,8 @@ extension LoraModel {
             "max_position_embeddings": c.max_position_embeddings, "tie_word_embeddings": c.tie_word_embeddings,
             "bos_token_id": c.bos_token_id, "eos_token_id": eos, "pad_token_id": c.pad_token_id, "dtype": "float32",
         ]
+        if c.architecture == .llama { dict["attention_bias"] = false; dict["mlp_bias"] = false }
+        for (field, value) in c.architecture.requiredSettings { dict[field] = value }
         return JSONText.encode(dict)
     }
 }

@@ -1,12 +1,13 @@
-/// A llama GGUF file seen through Hugging Face tensor names and layout, so the Llama loader can read it
-/// exactly like a safetensors checkpoint.
+/// A GGUF file of a Llama-like architecture (`Architecture.all`: llama, qwen2) seen through Hugging Face tensor
+/// names and layout, so the Llama loader can read it exactly like a safetensors checkpoint.
 ///
 /// Names map as `token_embd.weight` → `model.embed_tokens.weight`, `blk.N.attn_q.weight` →
-/// `model.layers.N.self_attn.q_proj.weight` (also `attn_k`, `attn_v`, `attn_output` → `o_proj`), `ffn_gate/up/down`
-/// → `mlp.gate_proj/up_proj/down_proj`, `attn_norm` → `input_layernorm`, `ffn_norm` →
-/// `post_attention_layernorm`, `output_norm.weight` → `model.norm.weight`, `output.weight` → `lm_head.weight`.
-/// Query and key rows are un-permuted (see `GGUFFile.unpermuteQK`). Tensors with no Hugging Face
-/// counterpart (such as `rope_freqs.weight`) are left out. A file without `output.weight` has tied embeddings.
+/// `model.layers.N.self_attn.q_proj.weight` (also `attn_k`, `attn_v`, `attn_output` → `o_proj`, and each
+/// `.bias`), `ffn_gate/up/down` → `mlp.gate_proj/up_proj/down_proj`, `attn_norm` → `input_layernorm`,
+/// `ffn_norm` → `post_attention_layernorm`, `output_norm.weight` → `model.norm.weight`, `output.weight` →
+/// `lm_head.weight`. Where the architecture's converter permuted them (llama), query and key rows are
+/// un-permuted (see `GGUFFile.unpermuteQK`). Tensors with no Hugging Face counterpart (such as
+/// `rope_freqs.weight`) are left out. A file without `output.weight` has tied embeddings.
 ///
 /// ```swift
 /// let source = try GGUFLlamaTensorSource(file: GGUFFile(url: url))
@@ -14,23 +15,27 @@
 /// ```
 public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
     public let file: GGUFFile
-    /// `llama.attention.head_count` and `.head_count_kv`: what un-permuting the query and key rows needs. (The
-    /// rest of the `llama.*` metadata is the config's, read once by `LlamaConfig(gguf:)` in the Llama module.)
+    /// The file's `general.architecture`.
+    public let architecture: Architecture
+    /// `<arch>.attention.head_count` and `.head_count_kv`: what un-permuting the query and key rows needs. (The
+    /// rest of the metadata is the config's, read once by `LlamaConfig(gguf:)` in the Llama module.)
     public let heads: (query: Int, keyValue: Int)
     /// Hugging Face name → GGUF name.
     public let ggufNames: [String: String]
 
     public init(file: GGUFFile) throws {
         self.file = file
-        let architecture = try file.string("general.architecture")
-        guard architecture == "llama" else {
+        let name = try file.string("general.architecture")
+        guard let architecture = Architecture.named(modelType: name) else {
             throw WeightsError(file: file.name, field: "metadata \"general.architecture\"",
-                               "architecture \"\(architecture)\" is not supported (only llama)")
+                               "architecture \"\(name)\" is not supported (only \(Architecture.modelTypes))")
         }
-        let query = try file.int("llama.attention.head_count")
-        let keyValue = file.metadata["llama.attention.head_count_kv"] == nil ? query : try file.int("llama.attention.head_count_kv")
+        self.architecture = architecture
+        let countKey = architecture.ggufKey("attention.head_count"), kvKey = architecture.ggufKey("attention.head_count_kv")
+        let query = try file.int(countKey)
+        let keyValue = file.metadata[kvKey] == nil ? query : try file.int(kvKey)
         guard query > 0, keyValue > 0, query % keyValue == 0 else {
-            throw WeightsError(file: file.name, field: "metadata \"llama.attention.head_count\"",
+            throw WeightsError(file: file.name, field: "metadata \"\(countKey)\"",
                                "\(query) query heads and \(keyValue) key/value heads: both must be positive, the second dividing the first")
         }
         heads = (query, keyValue)
@@ -95,6 +100,7 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let g = try ggufName(name)
         try file.readFloats(g, into: out, count: count)
+        guard architecture.ggufPermutesQueryKey else { return }
         let heads: Int
         if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") {
             heads = self.heads.query

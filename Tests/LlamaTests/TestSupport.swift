@@ -45,7 +45,8 @@ struct TinyFixture {
     let logits: [Float]        // [B, T, V] flattened
     let loss: Float
 
-    static let names = ["tiny-llama", "tiny-llama-tied", "tiny-llama3-rope"]
+    /// The Llamas (untied, tied, llama3 rope) and a Llama-like architecture (Qwen2: biased q, k, v).
+    static let names = ["tiny-llama", "tiny-llama-tied", "tiny-llama3-rope", "tiny-qwen2"]
 
     /// nil when the fixture folder is absent.
     static func load(_ name: String) throws -> TinyFixture? {

@@ -3,8 +3,9 @@ import Testing
 import Llama
 import Kernels
 
-// The tiny random LlamaForCausalLM fixtures (GQA; untied, tied, llama3 rope scaling) against the
-// logits and loss transformers computed for a right-padded batch of two rows.
+// The tiny random LlamaForCausalLM fixtures (GQA; untied, tied, llama3 rope scaling) and a tiny
+// Qwen2ForCausalLM (the same with q, k and v biases) against the logits and loss transformers computed
+// for a right-padded batch of two rows.
 
 @Suite struct TinyLlamaParityTests {
     @Test(arguments: TinyFixture.names)
@@ -22,6 +23,19 @@ import Kernels
         let loss = try model.loss(inputIds: f.inputIds, attentionMask: f.attentionMask, labels: f.labels)
         print("\(name): loss \(loss) vs \(f.loss)")
         #expect(abs(loss - f.loss) < 1e-5)
+    }
+
+    /// The tiny Qwen2 as llama.cpp's converter writes it (`qwen2.*` metadata, `blk.N.attn_q.bias`, query and key
+    /// rows left unpermuted, unlike llama's): the same architecture, biases and logits as the folder.
+    @Test func qwen2GGUFGivesTransformersLogits() throws {
+        guard let f = try TinyFixture.load("tiny-qwen2") else { print("skipped: fixture tiny-qwen2 absent"); return }
+        let model = try LlamaModel.load(gguf: f.directory.appendingPathComponent("model.gguf"), storage: .f32)
+        #expect(model.config.architecture == .qwen2)
+        #expect(model.weights.model.layers.allSatisfy { l in l.projections.map { $0.weight.bias != nil } == [true, true, true, false, false, false, false] })
+        let logits = try model.forward(inputIds: f.inputIds, attentionMask: f.attentionMask)
+        let diff = maxAbsDiff(logits.values, f.logits)
+        print("tiny-qwen2 GGUF: logits max-abs diff \(diff)")
+        #expect(diff < 1e-4)
     }
 
     /// bf16 storage rounds every weight to 8 significant bits (relative error up to 2⁻⁹), f16 to 11.

@@ -28,8 +28,9 @@ struct BackwardTests {
         #expect(maxAbsDiff(try model.logits(batch), expected) > 1e-3)
     }
 
-    /// The training forward on the tied-embedding and llama3-rope fixtures: the same logits and loss as transformers.
-    @Test(arguments: ["tiny-llama-tied", "tiny-llama3-rope"])
+    /// The training forward on the tied-embedding, llama3-rope and Qwen2 (biased q, k, v) fixtures: the same
+    /// logits and loss as transformers.
+    @Test(arguments: ["tiny-llama-tied", "tiny-llama3-rope", "tiny-qwen2"])
     func trainingForwardMatchesTransformersOn(fixture: String) throws {
         let dir = TrainingPaths.fixtures.appendingPathComponent(fixture)
         let base = try LlamaModel.load(directory: dir)

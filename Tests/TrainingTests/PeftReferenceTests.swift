@@ -37,10 +37,46 @@ struct PeftReferenceTests {
     @Test func peftAdapterGivesPeftLogitsLossAndGradients() throws {
         let step0 = try TinyLlama.json(Self.dir.appendingPathComponent("step0.json"))
         let model = try Self.model()
-        #expect(model.adapter.config.scaling == Float(step0["scaling"] as! Double))
         // peft 0.21's print_trainable_parameters() for this adapter on tiny-llama
         let peftLine = try #require(step0["trainable_parameters_line"] as? String)
         #expect(try model.adapter.config.trainableParametersLine(config: TinyLlama.config) == peftLine)
+        try Self.expectPeftStep(model, step0: step0, grads: Self.dir.appendingPathComponent("grads.safetensors"))
+    }
+
+    /// The same on a Llama-like architecture: peft's LoRA on a tiny Qwen2, whose q, k and v projections have
+    /// biases (Tests/Fixtures/tiny-qwen2).
+    @Test func peftAdapterOnQwen2GivesPeftLogitsLossAndGradients() throws {
+        let dir = TrainingPaths.fixtures.appendingPathComponent("tiny-qwen2")
+        let base = try LlamaModel.load(directory: dir)
+        #expect(base.config.architecture == .qwen2 && base.weights.model.layers[0].self_attn.q_proj.bias != nil)
+        let saved = try LoraAdapter.load(from: dir.appendingPathComponent("initial_adapter"), model: base.config)
+        let model = try LoraModel(config: base.config, weights: base.weights, adapter: saved)
+        let step0 = try TinyLlama.json(dir.appendingPathComponent("step0.json"))
+        let peftLine = try #require(step0["trainable_parameters_line"] as? String)
+        #expect(try model.adapter.config.trainableParametersLine(config: base.config) == peftLine)
+        try Self.expectPeftStep(model, step0: step0, grads: dir.appendingPathComponent("grads.safetensors"))
+    }
+
+    /// Merging peft's adapter into the Qwen2 base and exporting it gives a Qwen2 folder (config and biases) whose
+    /// logits are peft's (transformers loads it too: `Qwen2ForCausalLM`, max |logits - peft's| 2e-6 when checked).
+    @Test func qwen2MergedExportKeepsTheArchitectureAndBiases() throws {
+        let dir = TrainingPaths.fixtures.appendingPathComponent("tiny-qwen2")
+        let base = try LlamaModel.load(directory: dir)
+        let model = try LoraModel(config: base.config, weights: base.weights,
+                                  adapter: try LoraAdapter.load(from: dir.appendingPathComponent("initial_adapter"), model: base.config))
+        let out = TrainingPaths.scratch("merged-qwen2")
+        try model.exportMerged(to: out)
+        let exported = try LlamaModel.load(directory: out)
+        #expect(exported.config.architecture == .qwen2)
+        #expect(try LlamaConfig.load(from: out.appendingPathComponent("config.json")).architecture == .qwen2)
+        let step0 = try TinyLlama.json(dir.appendingPathComponent("step0.json"))
+        let logits = try exported.forward(inputIds: step0["input_ids"] as! [[Int]], attentionMask: step0["attention_mask"] as! [[Int]])
+        #expect(maxAbsDiff(logits.values, Self.floats(step0["logits"])) < 1e-4)
+    }
+
+    /// peft's logits, loss and every LoRA gradient for the batch of `step0`, with and without checkpointing.
+    static func expectPeftStep(_ model: LoraModel, step0: [String: Any], grads gradsFile: URL) throws {
+        #expect(model.adapter.config.scaling == Float(step0["scaling"] as! Double))
         let batch = try Self.batch(step0)
         #expect(maxAbsDiff(try model.logits(batch), Self.floats(step0["logits"])) < 1e-4)
         for checkpointing in [false, true] {
@@ -48,7 +84,7 @@ struct PeftReferenceTests {
             model.adapter.zeroGradients()
             let (sum, count) = try model.forwardBackward(batch, lossDivisor: Double(batch.targetCount))
             #expect(abs(sum / Double(count) - (step0["loss"] as! Double)) < 1e-5)
-            let grads = try SafetensorsFile(url: Self.dir.appendingPathComponent("grads.safetensors"))
+            let grads = try SafetensorsFile(url: gradsFile)
             var checked = 0
             for m in model.adapter.modules {
                 for (key, mine) in [(m.keyA, m.grad_A.array), (m.keyB, m.grad_B.array)] {
