@@ -92,6 +92,19 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// A matrix whose elements are `bytes` as they are, already in `storage`'s format (f32, or bf16/f16
+    /// halves, `rows * cols` of them): a copy, no conversion.
+    public init(rows: Int, cols: Int, storage: StorageType, copying bytes: UnsafeRawPointer) {
+        self.rows = rows; self.cols = cols; self.storage = storage
+        let n = rows * cols
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * storage.bytesPerElement, alignment: 64)
+        p.copyMemory(from: bytes, byteCount: n * storage.bytesPerElement)
+        switch storage {
+        case .f32: f32 = p.bindMemory(to: Float.self, capacity: max(n, 1)); half = nil
+        case .bf16, .f16: half = p.bindMemory(to: UInt16.self, capacity: max(n, 1)); f32 = nil
+        }
+    }
+
     public convenience init(rows: Int, cols: Int, values: [Float], storage: StorageType = .f32) {
         precondition(values.count == rows * cols, "WeightMatrix: \(values.count) values for [\(rows), \(cols)]")
         // The array's storage is only valid inside withUnsafeBufferPointer, so copy from within it.

@@ -6,26 +6,6 @@ import Weights
 // safetensors, sharded or not) or a GGUF file (metadata + dequantized tensors in HF names). The
 // memory needed is estimated first and the load refused when it will not fit.
 
-/// The weights module's `TensorSource` (safetensors, GGUF) seen as a `LlamaTensorProvider`. f32
-/// matrices are read straight into their final storage, with no intermediate array.
-public struct LlamaTensorSourceAdapter: LlamaTensorProvider {
-    public let source: any TensorSource
-
-    public init(_ source: any TensorSource) { self.source = source }
-
-    public func shape(of name: String) throws -> [Int]? {
-        source.contains(name) ? try source.shape(of: name) : nil
-    }
-
-    public func floats(_ name: String) throws -> [Float] { try source.floats(name) }
-
-    public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
-        try source.readFloats(name, into: out, count: count)
-    }
-
-    public func tensorLocation(of name: String) -> TensorLocation? { source.tensorLocation(of: name) }
-}
-
 extension LlamaConfig {
     /// The config of a GGUF file, from its metadata (see `init(ggufMetadata:...)`).
     ///
@@ -52,7 +32,8 @@ extension LlamaConfig {
 }
 
 extension LlamaModel {
-    /// Loads weights from a `TensorSource` after checking that they will fit in memory.
+    /// Loads weights from a `TensorSource` (a checkpoint, or tensors in memory) after checking that they will fit
+    /// in memory, checking every shape against `config`.
     ///
     /// ```swift
     /// let model = try LlamaModel(config: config, source: SafetensorsCheckpoint(directory: dir), storage: .bf16)
@@ -61,7 +42,7 @@ extension LlamaModel {
                             name: String = "the model") throws {
         try config.validate()
         try config.memoryEstimate(storage: storage).check(what: "\(name) in \(storage.rawValue)")
-        self.init(config: config, weights: try LlamaWeights(config: config, source: LlamaTensorSourceAdapter(source), storage: storage),
+        self.init(config: config, weights: try LlamaWeights(config: config, source: source, storage: storage),
                   storage: storage)
     }
 

@@ -5,7 +5,7 @@ import Support
 /// A Llama-family causal language model ready to run: config, weights and rotary tables.
 ///
 /// ```swift
-/// let model = try LlamaModel(config: config, tensors: source, storage: .f32)
+/// let model = try LlamaModel(config: config, source: SafetensorsCheckpoint(directory: folder), storage: .f32)
 /// let logits = try model.forward(inputIds: [[1, 15, 27]])     // [1, 3, vocab]
 /// let random = LlamaModel.random(config: .tinyLlama_1_1B, seed: 0, storage: .bf16)
 /// ```
@@ -39,16 +39,6 @@ public final class LlamaModel: @unchecked Sendable, CustomStringConvertible {
         rope = config.ropeTables(positions: positions)
     }
 
-    /// Loads the weights from named tensors, checking every shape against `config`.
-    ///
-    /// ```swift
-    /// let model = try LlamaModel(config: config, tensors: LlamaTensorDictionary(arrays), storage: .bf16)
-    /// ```
-    public convenience init(config: LlamaConfig, tensors: any LlamaTensorProvider, storage: StorageType = .f32) throws {
-        try config.validate()
-        self.init(config: config, weights: try LlamaWeights(config: config, source: tensors, storage: storage),
-                  storage: storage)
-    }
 
     /// A model with seeded random weights (N(0, 0.02²) matrices, unit norms), for speed and
     /// memory work at sizes that are not downloaded.

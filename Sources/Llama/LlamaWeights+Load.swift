@@ -1,71 +1,9 @@
 import Kernels
 import Weights
 
-// Building the weights: from named tensors (a checkpoint, with shape checks), or random
-// (seeded, for speed and memory work on big configs without downloading them).
-
-/// A source of named f32 tensors in Hugging Face names (`model.layers.0.self_attn.q_proj.weight`).
-/// The weights module's readers provide one; `LlamaTensorDictionary` wraps plain arrays.
-public protocol LlamaTensorProvider {
-    /// The tensor's shape, or nil when the source has no tensor of that name.
-    func shape(of name: String) throws -> [Int]?
-    /// The tensor's values as f32, row-major.
-    func floats(_ name: String) throws -> [Float]
-    /// Writes the tensor's `count` values as f32 into `out` (by default through `floats`).
-    func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws
-    /// Where `name` is in the files being read, in their words (nil, the default: in memory, no file).
-    func tensorLocation(of name: String) -> TensorLocation?
-}
-
-extension LlamaTensorProvider {
-    public func tensorLocation(of name: String) -> TensorLocation? { nil }
-
-    public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
-        let values = try floats(name)
-        guard values.count == count else { throw LlamaError.tensorShape(name: name, expected: [count], found: [values.count]) }
-        values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: count) }
-    }
-}
-
-/// Named tensors held in memory: `[name: values]` (shape unknown, element count checked) or
-/// `[name: (shape, values)]`.
-///
-/// ```swift
-/// let source = LlamaTensorDictionary(["model.norm.weight": [1, 1, 1, 1], ...])
-/// let model = try LlamaModel(config: config, tensors: source)
-/// ```
-public struct LlamaTensorDictionary: LlamaTensorProvider {
-    public var tensors: [String: (shape: [Int], values: [Float])]
-
-    public init(_ flat: [String: [Float]]) {
-        tensors = flat.mapValues { (shape: [$0.count], values: $0) }
-    }
-
-    public init(shaped: [String: (shape: [Int], values: [Float])]) {
-        tensors = shaped
-    }
-
-    public func shape(of name: String) throws -> [Int]? { tensors[name]?.shape }
-
-    public func floats(_ name: String) throws -> [Float] {
-        guard let t = tensors[name] else { throw LlamaError.missingTensor(name: name) }
-        return t.values
-    }
-}
-
-/// Tensors fetched by a closure: `(name) -> values` or nil when absent (element count checked).
-public struct LlamaTensorClosure: LlamaTensorProvider {
-    public let fetch: (String) throws -> [Float]?
-
-    public init(_ fetch: @escaping (String) throws -> [Float]?) { self.fetch = fetch }
-
-    public func shape(of name: String) throws -> [Int]? { try fetch(name).map { [$0.count] } }
-
-    public func floats(_ name: String) throws -> [Float] {
-        guard let v = try fetch(name) else { throw LlamaError.missingTensor(name: name) }
-        return v
-    }
-}
+// Building the weights: from a `TensorSource` (a checkpoint, with shape checks; weights already in the
+// storage type are copied as stored), or random (seeded, for speed and memory work on big configs without
+// downloading them).
 
 extension LlamaWeights {
     /// Loads every tensor the config implies from `source`, checking shapes. Matrices are kept in
@@ -78,11 +16,12 @@ extension LlamaWeights {
     /// ```swift
     /// let weights = try LlamaWeights(config: config, source: tensors, storage: .bf16)
     /// ```
-    public init(config c: LlamaConfig, source: any LlamaTensorProvider, storage: StorageType = .f32) throws {
+    public init(config c: LlamaConfig, source: any TensorSource, storage: StorageType = .f32) throws {
         func checkShape(_ name: String, _ expected: [Int]) throws {
-            guard let shape = try source.shape(of: name) else {
+            guard source.contains(name) else {
                 throw LlamaError.missingTensor(name: name, location: source.tensorLocation(of: name))
             }
+            let shape = try source.shape(of: name)
             let flatMatch = shape.count == 1 && shape[0] == expected.reduce(1, *)
             guard shape == expected || flatMatch else {
                 throw LlamaError.tensorShape(name: name, expected: expected, found: shape, location: source.tensorLocation(of: name))
@@ -90,6 +29,9 @@ extension LlamaWeights {
         }
         func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
             try checkShape(name, [rows, cols])
+            if let stored = try source.storedTensor(name), let kept = WeightMatrix(rows: rows, cols: cols, stored: stored, storage: storage) {
+                return kept
+            }
             var failure: Error?
             let m = WeightMatrix(rows: rows, cols: cols, storage: storage, wholeTensor: true) { _, count, out in
                 do { try source.readFloats(name, into: out, count: count * cols) } catch { failure = error }

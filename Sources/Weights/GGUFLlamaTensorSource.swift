@@ -97,18 +97,28 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
         TensorLocation(file: file.name, name: ggufNames[name] ?? Self.ggufName(huggingFace: name) ?? name, reversedDimensions: true)
     }
 
+    /// The heads whose rows llama.cpp's converter permuted in `name` (the query or key projection of a llama
+    /// file), or nil when its rows are as transformers has them.
+    func permutedHeads(_ name: String) -> Int? {
+        guard architecture.ggufPermutesQueryKey else { return nil }
+        if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") { return heads.query }
+        if name.hasSuffix("self_attn.k_proj.weight") || name.hasSuffix("self_attn.k_proj.bias") { return heads.keyValue }
+        return nil
+    }
+
+    /// Every tensor as the file stores it (its GGML type), except permuted query and key rows, which only
+    /// `readFloats` un-permutes.
+    public func storedTensor(_ name: String) throws -> StoredTensor? {
+        let g = try ggufName(name)
+        if permutedHeads(name) != nil { return nil }
+        let info = try file.tensor(g)
+        return StoredTensor(type: info.type, shape: info.shape, bytes: try file.rawBytes(g))
+    }
+
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let g = try ggufName(name)
         try file.readFloats(g, into: out, count: count)
-        guard architecture.ggufPermutesQueryKey else { return }
-        let heads: Int
-        if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") {
-            heads = self.heads.query
-        } else if name.hasSuffix("self_attn.k_proj.weight") || name.hasSuffix("self_attn.k_proj.bias") {
-            heads = self.heads.keyValue
-        } else {
-            return
-        }
+        guard let heads = permutedHeads(name) else { return }
         let shape = try file.tensor(g).shape
         let rows = shape[0], cols = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
         guard rows % (2 * heads) == 0 else {

@@ -160,6 +160,19 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
 
     public func tensorNames() -> [String] { tensors.keys.sorted() }
 
+    /// F32, F16 and BF16 tensors as stored; nil for the integer types.
+    public func storedTensor(_ name: String) throws -> StoredTensor? {
+        let t = try info(name)
+        let type: GGMLType
+        switch t.dtype {
+        case .F32: type = .F32
+        case .F16: type = .F16
+        case .BF16: type = .BF16
+        default: return nil
+        }
+        return StoredTensor(type: type, shape: t.shape, bytes: try rawBytes(name))
+    }
+
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
 
     public func tensorLocation(of name: String) -> TensorLocation { TensorLocation(file: mapped.name, name: name) }

@@ -1,5 +1,7 @@
-/// Anything that can hand out named f32 tensors: a safetensors file or checkpoint, or a GGUF file
-/// seen through Hugging Face names. The Llama loader reads weights through this protocol only.
+import Kernels
+
+/// Anything that can hand out named tensors, as f32 or as stored: a safetensors file or checkpoint, or a
+/// GGUF file seen through Hugging Face names. The Llama loader reads weights through this protocol only.
 ///
 /// Names and shapes are PyTorch's (`model.layers.0.self_attn.q_proj.weight`, `[out, in]`).
 ///
@@ -19,6 +21,29 @@ public protocol TensorSource: AnyObject {
     /// Where `name` is, or would be, in the files being read, in their own words: a GGUF says
     /// `blk.0.attn_q.weight` for `model.layers.0.self_attn.q_proj.weight`. For messages.
     func tensorLocation(of name: String) -> TensorLocation
+    /// `name` as its file stores it, for a reader that keeps the weight in its stored type (no round trip
+    /// through f32); nil where the source can only convert it (a llama GGUF's permuted query and key rows,
+    /// an integer tensor). The default is nil.
+    func storedTensor(_ name: String) throws -> StoredTensor?
+}
+
+/// A tensor as its file stores it: the element type in ggml's vocabulary (F32, F16, BF16, or a block type
+/// such as Q8_0 or Q4_1), the PyTorch-order shape, and the bytes, rows of the first dimension one after the
+/// other. The bytes live in the source's mapping: valid while the source does.
+///
+/// ```swift
+/// if let w = try source.storedTensor("model.layers.0.mlp.up_proj.weight") {
+///     print(w.type, w.shape, w.bytes.count)     // BF16 [1536, 576] 1769472
+/// }
+/// ```
+public struct StoredTensor {
+    public var type: GGMLType
+    public var shape: [Int]
+    public var bytes: UnsafeRawBufferPointer
+
+    public init(type: GGMLType, shape: [Int], bytes: UnsafeRawBufferPointer) {
+        self.type = type; self.shape = shape; self.bytes = bytes
+    }
 }
 
 /// A tensor as a message names it: the file, and the tensor's name and shape as that file writes them.
@@ -70,4 +95,31 @@ extension TensorSource {
 
     /// Whether the source has a tensor called `name`.
     public func contains(_ name: String) -> Bool { (try? shape(of: name)) != nil }
+
+    public func storedTensor(_ name: String) throws -> StoredTensor? { nil }
+}
+
+extension StorageType {
+    /// The ggml element type of this storage (F32, BF16, F16).
+    public var ggmlType: GGMLType {
+        switch self {
+        case .f32: return .F32
+        case .bf16: return .BF16
+        case .f16: return .F16
+        }
+    }
+}
+
+extension WeightMatrix {
+    /// `stored` kept as it is when it already is in `storage`'s type, so a bf16 checkpoint loaded as bf16 is one
+    /// copy and no conversion; nil when the types differ (the caller converts through f32).
+    ///
+    /// ```swift
+    /// let w = try source.storedTensor(name).flatMap { WeightMatrix(rows: 1536, cols: 576, stored: $0, storage: .bf16) }
+    /// ```
+    public convenience init?(rows: Int, cols: Int, stored: StoredTensor, storage: StorageType) {
+        guard stored.type == storage.ggmlType, stored.bytes.count == rows * cols * storage.bytesPerElement,
+              let bytes = stored.bytes.baseAddress else { return nil }
+        self.init(rows: rows, cols: cols, storage: storage, copying: bytes)
+    }
 }

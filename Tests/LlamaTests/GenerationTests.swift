@@ -6,7 +6,7 @@ import Kernels
 @Suite struct GenerationTests {
     func tinyModel(_ name: String = "tiny-llama") throws -> LlamaModel? {
         guard let f = try TinyFixture.load(name) else { return nil }
-        return try LlamaModel(config: f.config, tensors: f.tensors, storage: .f32)
+        return try LlamaModel(config: f.config, source: f.tensors, storage: .f32)
     }
 
     /// Greedy decoding through the cache picks, at every step, the argmax of a full forward over
@@ -143,7 +143,7 @@ import Kernels
     /// the 9 + 6 predicted tokens of the two rows).
     @Test func scoresRecombineIntoTheReferenceLoss() throws {
         guard let f = try TinyFixture.load("tiny-llama") else { print("skipped: fixture absent"); return }
-        let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: .f32)
+        let model = try LlamaModel(config: f.config, source: f.tensors, storage: .f32)
         let rows = (0..<2).map { b in Array(f.inputIds[b][..<f.attentionMask[b].reduce(0, +)]) }
         let scores = try rows.map { try model.score(tokens: $0) }
         let combined = (scores[0].meanLoss * Float(scores[0].tokenCount) + scores[1].meanLoss * Float(scores[1].tokenCount))
@@ -166,7 +166,7 @@ import Kernels
     @Test(.enabled(if: WeightMatrix.bf16ProductsAvailable, "this CPU has no AVX512-BF16 (or MEDREPL_ISA lowers the level): the fallback is checked below"))
     func logitsStayWithinBF16Rounding() throws {
         guard let f = try TinyFixture.load("tiny-llama") else { print("skipped: tiny-llama fixture absent"); return }
-        let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: .bf16)
+        let model = try LlamaModel(config: f.config, source: f.tensors, storage: .bf16)
         for ids in [[1] + (0..<20).map { 3 + $0 * 5 }, [42]] {
             model.productPrecision = .f32
             let f32 = try model.forward(inputIds: [ids]).values
@@ -181,7 +181,7 @@ import Kernels
     /// Below the avx512bf16 kernel level, bf16 arithmetic is the f32 arithmetic: the same logits.
     @Test func belowTheBF16LevelTheLogitsAreF32s() throws {
         guard let f = try TinyFixture.load("tiny-llama") else { print("skipped: tiny-llama fixture absent"); return }
-        let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: .bf16)
+        let model = try LlamaModel(config: f.config, source: f.tensors, storage: .bf16)
         try KernelLevel.with(.avx2) {
             for ids in [[1] + (0..<20).map { 3 + $0 * 5 }, [42]] {
                 model.productPrecision = .f32

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Llama
 import Kernels
+import Weights
 
 @Suite struct LlamaConfigTests {
     @Test func parameterCounts() {
@@ -142,15 +143,15 @@ import Kernels
         guard let f = try TinyFixture.load("tiny-llama") else { print("skipped: fixture absent"); return }
         var shaped = f.tensors.tensors
         shaped["model.layers.1.self_attn.k_proj.weight"] = (shape: [64, 64], values: [Float](repeating: 0, count: 64 * 64))
-        do { _ = try LlamaModel(config: f.config, tensors: LlamaTensorDictionary(shaped: shaped)); Issue.record("no error") }
+        do { _ = try LlamaModel(config: f.config, source: InMemoryTensors(shaped: shaped)); Issue.record("no error") }
         catch { #expect("\(error)" == "weights: tensor 'model.layers.1.self_attn.k_proj.weight' has shape [64, 64], expected [32, 64]") }
         shaped = f.tensors.tensors
         shaped.removeValue(forKey: "lm_head.weight")
-        do { _ = try LlamaModel(config: f.config, tensors: LlamaTensorDictionary(shaped: shaped)); Issue.record("no error") }
+        do { _ = try LlamaModel(config: f.config, source: InMemoryTensors(shaped: shaped)); Issue.record("no error") }
         catch { #expect("\(error)" == "weights: tensor 'lm_head.weight' is missing") }
-        // flat arrays through a closure load the same model
+        // flat arrays load the same model
         let flat = f.tensors.tensors.mapValues(\.values)
-        let model = try LlamaModel(config: f.config, tensors: LlamaTensorClosure { flat[$0] })
+        let model = try LlamaModel(config: f.config, source: InMemoryTensors(flat))
         #expect(maxAbsDiff(try model.forward(inputIds: f.inputIds, attentionMask: f.attentionMask).values, f.logits) < 1e-4)
     }
 

@@ -23,7 +23,7 @@ struct SmolLM2Reference {
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("reference.json").path) else { return nil }
         let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("reference.json"))) as! [String: Any]
         let prompts = ref["prompts"] as! [[String: Any]]
-        let tensors = try TestSafetensors(url: dir.appendingPathComponent("logits.safetensors"))
+        let tensors = try readTestSafetensors(dir.appendingPathComponent("logits.safetensors"))
         return SmolLM2Reference(texts: prompts.map { $0["text"] as! String },
                                 inputIds: prompts.map { $0["input_ids"] as! [Int] },
                                 greedyIds: prompts.map { $0["greedy_ids"] as! [Int] },

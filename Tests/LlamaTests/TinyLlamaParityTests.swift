@@ -47,7 +47,7 @@ import Kernels
         guard let f = try TinyFixture.load(name) else { print("skipped: fixture \(name) absent"); return }
         let scale = f.logits.reduce(0) { max($0, abs($1)) }
         for (storage, relative) in [(StorageType.bf16, Float(0.015)), (.f16, Float(0.002))] {
-            let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: storage)
+            let model = try LlamaModel(config: f.config, source: f.tensors, storage: storage)
             let logits = try model.forward(inputIds: f.inputIds, attentionMask: f.attentionMask)
             let diff = maxAbsDiff(logits.values, f.logits)
             print("\(name) \(storage): logits max-abs diff \(diff), largest |logit| \(scale)")
@@ -61,7 +61,7 @@ import Kernels
     @Test(arguments: TinyFixture.names)
     func kvCacheDecodeMatchesFullForward(name: String) throws {
         guard let f = try TinyFixture.load(name) else { print("skipped: fixture \(name) absent"); return }
-        let model = try LlamaModel(config: f.config, tensors: f.tensors, storage: .f32)
+        let model = try LlamaModel(config: f.config, source: f.tensors, storage: .f32)
         let V = f.config.vocab_size, T = f.inputIds[0].count
         // Both rows at once, each with its real length: prefill 3 tokens, then one token per step.
         let lengths = f.attentionMask.map { $0.reduce(0, +) }
