@@ -6,7 +6,8 @@
 //   CSentencePiece              C++ shim with a C interface over libsentencepiece
 //   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool, dropout, exp, bf16 GEMM)
 //   Support                     atomic files and folders, plain file-system errors, JSON writing, byte and
-//                               count formatting, progress bars, available memory, settings tables (Foundation only)
+//                               count formatting, progress bars, available memory, settings tables,
+//                               closest-name suggestions (Foundation only)
 //   Kernels                     buffers, weight matrices, BLAS, CPU and BLAS health
 //   Weights                     safetensors and GGUF readers/writers, model resolution
 //   Tokenizers                  SentencePiece, byte-level BPE, chat templates
