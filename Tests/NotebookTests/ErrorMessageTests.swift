@@ -1,5 +1,7 @@
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 import Testing
 
 @Suite struct ErrorMessageTests {

@@ -1,5 +1,8 @@
+import Exercises
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 
@@ -19,7 +22,7 @@ import Testing
 
     static func grade(_ student: NotebookDocument, in folder: URL? = nil) throws -> GradeReport {
         try Grader(teacher: teacher(), teacherName: "small.teacher.mednb", student: student, studentName: "student.mednb",
-                   directory: folder ?? scratch(), environment: ["HOME": "/tmp", "HF_TOKEN": "hf_secret"]).grade()
+                   directory: folder ?? scratch(), registry: .standard(), environment: ["HOME": "/tmp", "HF_TOKEN": "hf_secret"]).grade()
     }
 
     /// The student copy with an exercise cell's commands replaced.
@@ -212,11 +215,11 @@ import Testing
     @Test func writtenQuestionsGradeFullForTheTeacherAndZeroUntouched() throws {
         let url = Self.exerciseFolder.appendingPathComponent("questions.teacher.mednb")
         let teacher = try NotebookDocument.load(path: url.path)
-        let full = try Grader(teacher: teacher, student: teacher, directory: Self.exerciseFolder, environment: [:]).grade()
+        let full = try Grader(teacher: teacher, student: teacher, directory: Self.exerciseFolder, registry: .standard(), environment: [:]).grade()
         #expect(full.exercises.count >= 9)
         #expect(full.earned == full.points, "\(full.text)")
         let copy = try StudentCopy.make(from: teacher)
-        let none = try Grader(teacher: teacher, student: copy, directory: Self.exerciseFolder, environment: [:]).grade()
+        let none = try Grader(teacher: teacher, student: copy, directory: Self.exerciseFolder, registry: .standard(), environment: [:]).grade()
         #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
     }
 }
@@ -230,17 +233,17 @@ import Testing
     func codeExercisesGradeFullForTheTeacherAndZeroUntouched() throws {
         let folder = ExerciseTests.exerciseFolder
         let teacher = try NotebookDocument.load(path: folder.appendingPathComponent("code.teacher.mednb").path)
-        let full = try Grader(teacher: teacher, student: teacher, directory: folder, environment: [:]).grade()
+        let full = try Grader(teacher: teacher, student: teacher, directory: folder, registry: .standard(), environment: [:]).grade()
         #expect(full.exercises.map(\.id) == ["lora", "args", "accuracy"])
         #expect(full.earned == full.points && full.points == 17, "\(full.text)")
         let copy = try StudentCopy.make(from: teacher)
-        let none = try Grader(teacher: teacher, student: copy, directory: folder, environment: [:]).grade()
+        let none = try Grader(teacher: teacher, student: copy, directory: folder, registry: .standard(), environment: [:]).grade()
         #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
         // A rank of 8 and the default accumulation lose exactly those checks' points.
         var wrong = copy
         wrong.cells[wrong.index(ofCell: "lora")!].entries = [Entry(command:
             "cfg = lora_config r=8 lora_alpha=32 lora_dropout=0.05 target_modules=[\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]")]
-        let graded = try Grader(teacher: teacher, student: wrong, directory: folder, environment: [:]).grade()
+        let graded = try Grader(teacher: teacher, student: wrong, directory: folder, registry: .standard(), environment: [:]).grade()
         #expect(graded.exercises[0].earned == 4 && graded.exercises[0].points == 5)
         #expect(graded.text.contains("rank 16: expected 16, got 8"))
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Notebook
+import NotebookFormat
 import Testing
 
 @Suite struct FormatTests {

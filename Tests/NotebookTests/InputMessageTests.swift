@@ -1,5 +1,5 @@
 import Foundation
-import Notebook
+import Language
 import TestSupport
 import Testing
 import Tokenizers

@@ -1,6 +1,8 @@
 import Foundation
+import Language
 import Llama
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 import Tokenizers
@@ -205,7 +207,7 @@ enum ModelFixtures {
 
     @Test func notebookWithModelVerbsReplaysCleanly() throws {
         let doc = try NotebookDocument.load(path: TestSupport.fixture("model-adapters.mednb").path)
-        let session = Session(output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: Repository.root)
+        let session = Session(registry: .standard(), output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: Repository.root)
         session.receivesInterrupts = false
         var options = NotebookRunOptions(); options.check = true
         var log = ""

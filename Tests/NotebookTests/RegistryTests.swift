@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Notebook
 import TestSupport
 import Testing

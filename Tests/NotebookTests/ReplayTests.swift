@@ -1,5 +1,7 @@
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 import Testing
 
 /// Runs the committed notebooks the way `medrepl run NOTEBOOK --check` does.

@@ -1,5 +1,6 @@
 import Foundation
-import Notebook
+import Language
+import NotebookFormat
 import Testing
 
 /// Random input must give errors, never a crash or a hang.

@@ -1,5 +1,6 @@
 import Foundation
-import Notebook
+import Language
+import NotebookFormat
 import Testing
 
 // `save` keeps the replay promise (issue 14): what a session saves replays with `run --check`, with

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Language
 import Notebook
 import Shell
 import Testing
@@ -10,7 +11,7 @@ import Testing
         try? FileManager.default.createDirectory(at: dir.appendingPathComponent("notebooks"), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dir.appendingPathComponent("notebooks/finetune.mednb").path, contents: Data())
         FileManager.default.createFile(atPath: dir.appendingPathComponent("notebooks/readme.txt").path, contents: Data())
-        let session = Session(output: OutputSink(), environment: ["HOME": dir.path], directory: dir)
+        let session = Session(registry: .standard(), output: OutputSink(), environment: ["HOME": dir.path], directory: dir)
         session.set("trainer", .object(FakeTrainer()))
         session.set("rows", .int(3))
         return (Completer(session: session), dir)

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Notebook
 import TestSupport
 
@@ -23,7 +24,7 @@ enum TestSupport {
     /// interrupt their own session (`Session.interrupt()`).
     static func session(environment: [String: String] = ["HOME": "/tmp"], receivesInterrupts: Bool = false) -> (Session, () -> String) {
         let box = OutputBox()
-        let session = Session(output: OutputSink(stream: { box.text += $0 }), environment: environment)
+        let session = Session(registry: .standard(), output: OutputSink(stream: { box.text += $0 }), environment: environment)
         session.receivesInterrupts = receivesInterrupts
         return (session, { box.text })
     }

@@ -1,7 +1,9 @@
 import Datasets
 import Foundation
+import Language
 import Llama
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 import Tokenizers

@@ -1,4 +1,6 @@
+import Exercises
 import Foundation
+import Language
 import Notebook
 import Support
 import Testing
