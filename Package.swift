@@ -22,7 +22,8 @@
 //   Notebook                    live engine objects and the verbs that drive the engine (Registry.standard())
 //   Shell                       the libedit shell
 //   medrepl                     the executable
-//   TestSupport                 the repository's paths for the test targets (root, ../shared, the SmolLM2 GGUF)
+//   TestSupport                 the repository's paths for the test targets (root, ../shared, the SmolLM2 GGUF),
+//                               the seeded generator of the random-input tests
 //
 // Each target's dependencies are exactly the modules of this package its Swift files import
 // (SupportTests/PackageManifestTests checks it).
@@ -99,6 +100,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "TestSupport", "Weights"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Datasets", "Evaluation", "Llama", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language"]),
+        .testTarget(name: "NotebookFormatTests", dependencies: ["NotebookFormat", "TestSupport"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "NotebookFormat", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["Datasets", "Evaluation", "Exercises", "Kernels", "Language", "Llama", "Notebook",
                                                           "NotebookFormat", "Shell", "Support", "TestSupport", "Tokenizers", "Training",
                                                           "Weights"], exclude: ["Fixtures"]),

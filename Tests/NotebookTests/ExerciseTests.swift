@@ -6,10 +6,10 @@ import NotebookFormat
 import TestSupport
 import Testing
 
-/// Exercise notebooks: written-answer rubrics, the student copy, grading, and the confinement of a
-/// student's code.
+/// Exercise notebooks with the standard verbs: `check_answer` in a session, grading, and the confinement
+/// of a student's code (the rubric and the student copy alone: ExercisesTests).
 @Suite struct ExerciseTests {
-    static let teacherPath = TestSupport.fixture("exercises/small.teacher.mednb").path
+    static let teacherPath = NotebookFixtures.fixture("exercises/small.teacher.mednb").path
 
     static func teacher() throws -> NotebookDocument { try NotebookDocument.load(path: teacherPath) }
 
@@ -33,50 +33,10 @@ import Testing
         return doc
     }
 
-    // MARK: rubric
-
-    @Test func ideasMatchWholeWordsWithoutCaseAndAcrossHyphens() throws {
-        #expect(try AnswerRubric.holds(["next token"], in: "it predicts the Next-Token"))
-        #expect(try AnswerRubric.holds(["next token"], in: "the next\ntoken"))
-        #expect(try !AnswerRubric.holds(["mask"], in: "nothing is unmasked"))
-        #expect(try AnswerRubric.holds(["mask\\w*"], in: "tokens are MASKED"))
-        #expect(try !AnswerRubric.holds(["overfit"], in: "overfitting"))
-        #expect(try AnswerRubric.holds(["overfit\\w*", "memori[sz]\\w*"], in: "it memorizes"))
-        #expect(throws: AnswerRubricError.self) { try AnswerRubric.holds(["(unclosed"], in: "x") }
-    }
-
-    @Test func numbersPercentagesAndChoices() {
-        let found = AnswerRubric.numbers(in: "n = 1,000 rows, 95% interval, lr 2e-4, r=16.")
-        #expect(found.contains(1000) && found.contains(95) && found.contains(0.95) && found.contains(2e-4) && found.contains(16))
-        #expect(AnswerRubric.choiceLetter(in: "B) because it is causal") == "B")
-        #expect(AnswerRubric.choiceLetter(in: "(c)") == "c")
-        #expect(AnswerRubric.choiceLetter(in: "Because") == nil)
-    }
-
-    @Test func verdictNamesWhatIsMissingAndCountsMisconceptions() throws {
-        var rubric = AnswerRubric()
-        rubric.required = [["causal", "autoregressive"], ["next token"]]
-        rubric.optional = [["more data"], ["more epochs"], ["larger model"]]
-        rubric.minimumOptional = 2
-        rubric.numbers = [95]
-        rubric.wrong = [["masked language model\\w* is (on|used)"]]
-        let full = try rubric.assess("An autoregressive model predicts the next token; add more data and a larger model. 95% of ...")
-        #expect(full.fraction == 1 && full.feedback.isEmpty)
-        let partial = try rubric.assess("It is causal. More data helps.")
-        #expect(partial.met == 1 && partial.requirements == 4)
-        #expect(partial.feedback.contains("missing: next token"))
-        #expect(partial.feedback.contains("2 of: more data"))
-        #expect(partial.feedback.contains("the number 95"))
-        let wrong = try rubric.assess("It is causal and predicts the next token, so a masked language model is used. 0.95")
-        #expect(wrong.met == 2 - 1 && wrong.misconceptions.count == 1)   // 0.95 is not 95
-        #expect(wrong.feedback.contains("says what is wrong"))
-        let untouched = try rubric.assess("  TODO: write your answer here\n")
-        #expect(!untouched.attempted && untouched.fraction == 0 && untouched.feedback == "not attempted")
-        #expect(try !rubric.assess("").attempted)
-    }
+    // MARK: written answers
 
     @Test func checkAnswerRecordsPartialCreditInTheSession() throws {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run("""
             answer q1 "The model is causal."
             check_answer q1 keys=["causal", "next token"] points=2
@@ -89,31 +49,6 @@ import Testing
         #expect(output().contains("FAIL: answer q1 (1/2 points): missing: next token"))
         #expect(output().contains("FAIL: answer q2 (0/1 points): not attempted"))
         #expect(output().contains("q1 = \"The model is causal.\""))
-    }
-
-    // MARK: student copy
-
-    @Test func studentCopyStubsSolutionsDropsHiddenCellsAndClearsOutputs() throws {
-        let teacher = try Self.teacher()
-        let copy = try StudentCopy.make(from: teacher)
-        #expect(copy.cells.map(\.id) == teacher.cells.filter { !$0.tags.contains("hidden") }.map(\.id))
-        #expect(copy.cells.allSatisfy { $0.entries.allSatisfy { $0.output.isEmpty } })
-        #expect(copy.cell(id: "settings")!.entries.map(\.command) == ["# TODO: set rank and alpha"])
-        #expect(copy.cell(id: "rate")!.entries.map(\.command) == ["rate = 0"])
-        #expect(copy.cell(id: "mlm")!.entries.map(\.command) == ["answer mlm \"\"\"\nTODO: write your answer here\n\"\"\""])
-        #expect(copy.cell(id: "setup")!.entries.map(\.command) == ["base_rate = 2e-4"])
-        // No solution text survives anywhere in the copy.
-        let text = copy.serialized()
-        #expect(!text.contains("rank = 16") && !text.contains("autoregressive") && !text.contains("next token") && !text.contains("check"))
-        // The copy is itself a valid notebook that runs.
-        #expect(try NotebookDocument.parse(text) == copy)
-        #expect(StudentCopy.defaultPath(forTeacher: "a/b.teacher.mednb") == "a/b.student.mednb")
-        #expect(StudentCopy.defaultPath(forTeacher: "a/b.mednb") == "a/b.student.mednb")
-    }
-
-    @Test func hiddenCellBeforeAnyExerciseIsAnError() throws {
-        let doc = try NotebookDocument.parse("%% mednb 1\n\n%% cell c [hidden]\n  $ check 1 == 1\n", file: "t.mednb")
-        #expect(throws: NotebookFormatError.self) { try StudentCopy.exercises(in: doc, file: "t.mednb") }
     }
 
     // MARK: grading
@@ -183,34 +118,9 @@ import Testing
         #expect(report.exercises[0].earned == 3)   // the rest of the cell still ran and was checked
     }
 
-    @Test func confinedPathsStayInsideTheRoot() {
-        let root = URL(fileURLWithPath: "/srv/class")
-        #expect(Session.confinePath("/etc/passwd", root: root) == "/srv/class/etc/passwd")
-        #expect(Session.confinePath("../../x.json", root: root) == "/srv/class/x.json")
-        #expect(Session.confinePath("~/.ssh/id", root: root) == "/srv/class/.ssh/id")
-        #expect(Session.confinePath("data/a/../b.json", root: root) == "/srv/class/data/b.json")
-    }
-
     // MARK: the exercise notebooks of notebooks/exercises
 
     static let exerciseFolder = Repository.url("notebooks/exercises")
-
-    static func teacherFiles() -> [URL] {
-        ((try? FileManager.default.contentsOfDirectory(at: exerciseFolder, includingPropertiesForKeys: nil)) ?? [])
-            .filter { $0.lastPathComponent.hasSuffix(".teacher.mednb") }
-            .sorted { $0.path < $1.path }
-    }
-
-    @Test func committedStudentCopiesAreUpToDate() throws {
-        let teachers = Self.teacherFiles()
-        #expect(!teachers.isEmpty)
-        for url in teachers {
-            let copy = try StudentCopy.make(from: NotebookDocument.load(path: url.path))
-            let studentPath = StudentCopy.defaultPath(forTeacher: url.path)
-            let committed = try String(contentsOfFile: studentPath, encoding: .utf8)
-            #expect(committed == copy.serialized(), "regenerate: medrepl student \(url.lastPathComponent)")
-        }
-    }
 
     @Test func writtenQuestionsGradeFullForTheTeacherAndZeroUntouched() throws {
         let url = Self.exerciseFolder.appendingPathComponent("questions.teacher.mednb")

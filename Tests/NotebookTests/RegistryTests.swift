@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func helpShowsUsageAndArguments() throws {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run("help sleep")
         #expect(output() == """
             usage: sleep SECONDS

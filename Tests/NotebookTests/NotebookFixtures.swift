@@ -4,7 +4,7 @@ import Notebook
 import TestSupport
 
 /// Paths and helpers shared by the notebook tests.
-enum TestSupport {
+enum NotebookFixtures {
     static let fixtures = Repository.url("Tests/NotebookTests/Fixtures")
 
     static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
