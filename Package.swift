@@ -1,12 +1,14 @@
 // swift-tools-version:5.9
 // medrepl: LoRA fine-tuning of Llama-family models on medical QA, on a CPU.
 //
-// Module layout (one concept per module; the engine never depends on the shell):
+// Module layout (one concept per module; the engine never depends on the language or the shell, and the
+// language, the format and the exercises never on the engine):
 //   CBLAS, CEditLine            system libraries found through pkg-config
 //   CSentencePiece              C++ shim with a C interface over libsentencepiece
 //   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool, dropout, exp, bf16 GEMM)
 //   Support                     atomic files and folders, plain file-system errors, JSON writing, byte and
-//                               count formatting, progress bars, available memory, settings tables (Foundation only)
+//                               count formatting, progress bars, available memory, settings tables,
+//                               closest-name suggestions (Foundation only)
 //   Kernels                     buffers, weight matrices, BLAS, CPU and BLAS health
 //   Weights                     safetensors and GGUF readers/writers, model resolution
 //   Tokenizers                  SentencePiece, byte-level BPE, chat templates
@@ -14,10 +16,14 @@
 //   Training                    LoRA, backward pass, AdamW, trainer, PEFT adapters
 //   Datasets                    JSON/JSONL QA datasets, select/shuffle/map/filter
 //   Evaluation                  the notebook's protocol, matchers, intervals
-//   Notebook                    the command language, registry, .mednb format
+//   Language                    the command language: lexer, parser, values, verbs and the registry, sessions, help
+//   NotebookFormat              the .mednb document, its runner, output matching, volatile text, Markdown export
+//   Exercises                   grading, student copies, written-answer rubrics
+//   Notebook                    live engine objects and the verbs that drive the engine (Registry.standard())
 //   Shell                       the libedit shell
 //   medrepl                     the executable
-//   TestSupport                 the repository's paths for the test targets (root, ../shared, the SmolLM2 GGUF)
+//   TestSupport                 the repository's paths for the test targets (root, ../shared, the SmolLM2 GGUF),
+//                               the seeded generator of the random-input tests
 //
 // Each target's dependencies are exactly the modules of this package its Swift files import
 // (SupportTests/PackageManifestTests checks it).
@@ -64,15 +70,21 @@ let package = Package(
                 swiftSettings: nativeSwift),
         .target(name: "Datasets", dependencies: ["Support", "Weights"], swiftSettings: nativeSwift),
         .target(name: "Evaluation", dependencies: ["Datasets", "Llama", "Support"], swiftSettings: nativeSwift),
-        .target(name: "Notebook", dependencies: ["Datasets", "Evaluation", "Kernels", "Llama", "Support", "Tokenizers", "Training", "Weights"],
+        .target(name: "Language", dependencies: ["Support"], swiftSettings: nativeSwift),
+        .target(name: "NotebookFormat", dependencies: ["Language", "Support"], swiftSettings: nativeSwift),
+        .target(name: "Exercises", dependencies: ["Language", "NotebookFormat"], swiftSettings: nativeSwift),
+        .target(name: "Notebook", dependencies: ["Datasets", "Evaluation", "Exercises", "Kernels", "Language", "Llama", "NotebookFormat",
+                                                 "Support", "Tokenizers", "Training", "Weights"],
                 swiftSettings: nativeSwift),
-        .target(name: "Shell", dependencies: ["CEditLine", "Kernels", "Notebook"], swiftSettings: nativeSwift),
+        .target(name: "Shell", dependencies: ["CEditLine", "Exercises", "Kernels", "Language", "Notebook", "NotebookFormat"],
+                swiftSettings: nativeSwift),
         .executableTarget(name: "medrepl", dependencies: ["Kernels", "Shell"], swiftSettings: nativeSwift),
         // The benchmark's medrepl side (tools/bench/run.sh): the engine only, one workload per process.
         .executableTarget(name: "MedreplBench", dependencies: ["Datasets", "Kernels", "Llama", "Tokenizers", "Training"],
                           swiftSettings: nativeSwift),
         // Fuzz targets for every parser (tools/fuzz/run.sh builds them with libFuzzer; the tests replay their findings).
-        .target(name: "FuzzTargets", dependencies: ["Datasets", "Llama", "Notebook", "TestSupport", "Tokenizers", "Training", "Weights"],
+        .target(name: "FuzzTargets", dependencies: ["Datasets", "Language", "Llama", "Notebook", "NotebookFormat", "TestSupport", "Tokenizers",
+                                                    "Training", "Weights"],
                 path: "tools/fuzz/FuzzTargets", swiftSettings: nativeSwift),
         .executableTarget(name: "MedreplFuzz", dependencies: ["FuzzTargets"], path: "tools/fuzz/medrepl-fuzz",
                           swiftSettings: nativeSwift),
@@ -88,7 +100,11 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "TestSupport", "Weights"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Datasets", "Evaluation", "Llama", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Datasets", "Evaluation", "Kernels", "Llama", "Notebook", "Shell", "Support",
-                                                          "TestSupport", "Tokenizers", "Training", "Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language"]),
+        .testTarget(name: "NotebookFormatTests", dependencies: ["NotebookFormat", "TestSupport"]),
+        .testTarget(name: "ExercisesTests", dependencies: ["Exercises", "NotebookFormat", "TestSupport"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Datasets", "Evaluation", "Exercises", "Kernels", "Language", "Llama", "Notebook",
+                                                          "NotebookFormat", "Shell", "Support", "TestSupport", "Tokenizers", "Training",
+                                                          "Weights"], exclude: ["Fixtures"]),
     ]
 )

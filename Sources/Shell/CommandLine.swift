@@ -1,6 +1,8 @@
 import Foundation
 import Kernels
+import Language
 import Notebook
+import NotebookFormat
 
 /// The `medrepl` command line: the interactive shell, scripts, `-c`, notebooks, and the docs.
 ///
@@ -80,7 +82,7 @@ public enum MedreplCommandLine {
     }
 
     static func interactive() -> Int32 {
-        let session = Session(output: .standardOutput())
+        let session = Session(registry: .standard(), output: .standardOutput())
         if let notice = BLASHealth.startupNotice() { session.writeLine(notice) }
         return Shell(session: session).run()
     }
@@ -92,7 +94,7 @@ public enum MedreplCommandLine {
     /// Runs commands; the first error stops them, goes to standard error, and gives status 1.
     static func runScript(_ text: String, file: String) -> Int32 {
         Interrupts.install()
-        let session = Session(output: .standardOutput())
+        let session = Session(registry: .standard(), output: .standardOutput())
         // Recorded as the shell records, so `save` in a script writes what ran before it.
         switch session.runRecorded(text, file: file) {
         case nil: return session.exitRequested ?? 0
@@ -180,7 +182,7 @@ public enum MedreplCommandLine {
             fputs("\(error)\n", stderr)
             return 1
         }
-        let session = Session(output: OutputSink())
+        let session = Session(registry: .standard(), output: OutputSink())
         var runner = NotebookRunner(document: document, name: path, session: session, options: options)
         if options.check, isatty(STDERR_FILENO) != 0 {
             runner.progress = { id in fputs("\u{1B}[2K\rchecking \(path) cell \(id)...\r", stderr) }

@@ -1,5 +1,5 @@
 import Foundation
-import Notebook
+import Language
 
 /// Tab completion, worked out from the registry and the session; the libedit glue only asks it.
 ///

@@ -1,5 +1,8 @@
+import Exercises
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 
 /// `medrepl student` and `medrepl grade`: exercise notebooks from the command line (docs/exercises.md).
 extension MedreplCommandLine {
@@ -72,7 +75,8 @@ extension MedreplCommandLine {
             let teacher = try NotebookDocument.load(path: teacherPath)
             let student = try NotebookDocument.load(path: studentPath)
             let folder = URL(fileURLWithPath: studentPath).deletingLastPathComponent().standardizedFileURL
-            var grader = Grader(teacher: teacher, teacherName: teacherPath, student: student, studentName: studentPath, directory: folder)
+            var grader = Grader(teacher: teacher, teacherName: teacherPath, student: student, studentName: studentPath, directory: folder,
+                                registry: .standard())
             if isatty(STDERR_FILENO) != 0 {
                 grader.progress = { id in fputs("\u{1B}[2K\rgrading cell \(id)...\r", stderr) }
             }

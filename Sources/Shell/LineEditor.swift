@@ -1,6 +1,6 @@
 import CEditLine
 import Foundation
-import Notebook
+import Language
 
 /// The libedit line editor, through its readline-compatible interface: prompt, history file,
 /// Tab completion, `~/.editrc` (libedit reads it when it starts; `medrepl:` lines apply to us only).

@@ -1,11 +1,12 @@
 import Foundation
-import Notebook
+import Language
+import NotebookFormat
 
 /// The interactive shell: a prompt with the cell number, multi-line cells, and a session that
 /// survives errors and Ctrl-C.
 ///
 /// ```swift
-/// let shell = Shell(session: Session(output: .standardOutput()))
+/// let shell = Shell(session: Session(registry: .standard(), output: .standardOutput()))
 /// let status = shell.run()   // until Ctrl-D or `exit`
 /// ```
 public final class Shell {

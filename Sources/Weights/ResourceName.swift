@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// What a model, dataset or adapter name the user typed stands for: a local path or a Hugging Face id.
 /// The one rule every verb that resolves such names uses (`ModelLocator.resolve`, `QADataset.load(source:)`).

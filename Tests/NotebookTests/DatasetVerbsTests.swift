@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Notebook
 import TestSupport
 import Testing
@@ -11,7 +12,7 @@ import Testing
     static let demo198 = Repository.sharedFolder.appendingPathComponent("data/medical_o1_verifiable_problem.demo198.json").path
 
     func run(_ text: String) throws -> (Session, String) {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run(text, file: "<command line>")
         return (session, output())
     }
@@ -22,7 +23,7 @@ import Testing
     }
 
     func errorText(_ text: String) -> String {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         do { try session.run(text, file: "<command line>"); return "no error" } catch { return "\(error)" }
     }
 

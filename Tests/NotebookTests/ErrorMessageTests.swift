@@ -1,10 +1,11 @@
 import Foundation
+import Language
 import Notebook
 import Testing
 
 @Suite struct ErrorMessageTests {
     func error(_ text: String, setup: (Session) -> Void = { _ in }) -> String {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         setup(session)
         do {
             try session.run(text, file: "<command line>")
@@ -73,20 +74,6 @@ import Testing
     @Test func missingEnvironmentVariable() {
         #expect(error("print \"${MEDREPL_SURELY_UNSET}\"").contains("environment variable MEDREPL_SURELY_UNSET is not set"))
     }
-
-    @Test func notebookErrorsNameFileAndLine() {
-        func parseError(_ text: String) -> String {
-            do { _ = try NotebookDocument.parse(text, file: "bad.mednb"); return "no error" } catch { return "\(error)" }
-        }
-        #expect(parseError("hello\n") == "bad.mednb:1: not a medrepl notebook: the first line must be '%% mednb 1'")
-        #expect(parseError("%% mednb 2\n") == "bad.mednb:1: format version 2 is not supported; this medrepl reads version 1")
-        #expect(parseError("%% mednb 1\n\n%% cel a\n") == "bad.mednb:3: unknown cell kind 'cel' (did you mean 'cell'?): a cell is '%% md ID' (prose) or '%% cell ID' (commands)")
-        #expect(parseError("%% mednb 1\n\n%% cell a [skp]\n") == "bad.mednb:3: unknown tag 'skp' (did you mean 'skip'?); tags are skip, ignore-output, interrupted, raises, parameters, exercise, hidden")
-        #expect(parseError("%% mednb 1\n\n%% cell a\n  out\n") == "bad.mednb:4: output before any command: a command line starts with '  $ '")
-        #expect(parseError("%% mednb 1\n\n%% cell a\n  $ x = 1\nx\n") == "bad.mednb:5: in a command cell, lines start with '  $ ' (a command), '  > ' (its next line) or two spaces (output)")
-        #expect(parseError("%% mednb 1\n\n%% md a\n\n%% cell a\n") == "bad.mednb:5: cell id 'a' is already used on line 3")
-        #expect(parseError("%% mednb 1\n\nstray\n") == "bad.mednb:3: text outside a cell: start prose with '%% md ID' and commands with '%% cell ID'")
-    }
 }
 
 @Suite struct CheckTests {
@@ -121,7 +108,7 @@ import Testing
     }
 
     @Test func checkRecordsAndGoesOnAssertStops() throws {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run("r = 8\ncheck r == 16 label=\"LoRA rank\" points=2\ncheck r > 4\ncheck true")
         #expect(output() == "FAIL: LoRA rank: expected 16, got 8\nok: r > 4\nok: true\n")
         #expect(session.checks.map(\.passed) == [false, true, true])

@@ -1,6 +1,7 @@
 import Datasets
 import Evaluation
 import Foundation
+import Language
 import Llama
 import Notebook
 import TestSupport
@@ -53,7 +54,7 @@ final class ASCIITokenizer: Tokenizer {
              "Ground-True Answer": String(letters[i % letters.count])]
         }
         try JSONSerialization.data(withJSONObject: items, options: [.prettyPrinted]).write(to: dir.appendingPathComponent("qa.json"))
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         session.directory = dir
         session.set("model", .object(try model ?? tinyModel()))
         return (session, output, dir)
@@ -259,7 +260,7 @@ final class ASCIITokenizer: Tokenizer {
         let url = try #require(Self.gguf)
         let tokenizer = try loadTokenizer(at: url)
         let model = ModelObject(base: try LlamaModel.load(gguf: url), source: "smollm2", tokenizer: TokenizerObject(tokenizer, source: "smollm2"))
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         session.directory = Repository.root
         session.set("model", .object(model))
         try session.run("results = evaluate model \"data/medqa_small.test.json\" limit=2 batch=2 max_new_tokens=16")

@@ -1,12 +1,15 @@
+import Exercises
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 
-/// Exercise notebooks: written-answer rubrics, the student copy, grading, and the confinement of a
-/// student's code.
+/// Exercise notebooks with the standard verbs: `check_answer` in a session, grading, and the confinement
+/// of a student's code (the rubric and the student copy alone: ExercisesTests).
 @Suite struct ExerciseTests {
-    static let teacherPath = TestSupport.fixture("exercises/small.teacher.mednb").path
+    static let teacherPath = NotebookFixtures.fixture("exercises/small.teacher.mednb").path
 
     static func teacher() throws -> NotebookDocument { try NotebookDocument.load(path: teacherPath) }
 
@@ -19,7 +22,7 @@ import Testing
 
     static func grade(_ student: NotebookDocument, in folder: URL? = nil) throws -> GradeReport {
         try Grader(teacher: teacher(), teacherName: "small.teacher.mednb", student: student, studentName: "student.mednb",
-                   directory: folder ?? scratch(), environment: ["HOME": "/tmp", "HF_TOKEN": "hf_secret"]).grade()
+                   directory: folder ?? scratch(), registry: .standard(), environment: ["HOME": "/tmp", "HF_TOKEN": "hf_secret"]).grade()
     }
 
     /// The student copy with an exercise cell's commands replaced.
@@ -30,50 +33,10 @@ import Testing
         return doc
     }
 
-    // MARK: rubric
-
-    @Test func ideasMatchWholeWordsWithoutCaseAndAcrossHyphens() throws {
-        #expect(try AnswerRubric.holds(["next token"], in: "it predicts the Next-Token"))
-        #expect(try AnswerRubric.holds(["next token"], in: "the next\ntoken"))
-        #expect(try !AnswerRubric.holds(["mask"], in: "nothing is unmasked"))
-        #expect(try AnswerRubric.holds(["mask\\w*"], in: "tokens are MASKED"))
-        #expect(try !AnswerRubric.holds(["overfit"], in: "overfitting"))
-        #expect(try AnswerRubric.holds(["overfit\\w*", "memori[sz]\\w*"], in: "it memorizes"))
-        #expect(throws: AnswerRubricError.self) { try AnswerRubric.holds(["(unclosed"], in: "x") }
-    }
-
-    @Test func numbersPercentagesAndChoices() {
-        let found = AnswerRubric.numbers(in: "n = 1,000 rows, 95% interval, lr 2e-4, r=16.")
-        #expect(found.contains(1000) && found.contains(95) && found.contains(0.95) && found.contains(2e-4) && found.contains(16))
-        #expect(AnswerRubric.choiceLetter(in: "B) because it is causal") == "B")
-        #expect(AnswerRubric.choiceLetter(in: "(c)") == "c")
-        #expect(AnswerRubric.choiceLetter(in: "Because") == nil)
-    }
-
-    @Test func verdictNamesWhatIsMissingAndCountsMisconceptions() throws {
-        var rubric = AnswerRubric()
-        rubric.required = [["causal", "autoregressive"], ["next token"]]
-        rubric.optional = [["more data"], ["more epochs"], ["larger model"]]
-        rubric.minimumOptional = 2
-        rubric.numbers = [95]
-        rubric.wrong = [["masked language model\\w* is (on|used)"]]
-        let full = try rubric.assess("An autoregressive model predicts the next token; add more data and a larger model. 95% of ...")
-        #expect(full.fraction == 1 && full.feedback.isEmpty)
-        let partial = try rubric.assess("It is causal. More data helps.")
-        #expect(partial.met == 1 && partial.requirements == 4)
-        #expect(partial.feedback.contains("missing: next token"))
-        #expect(partial.feedback.contains("2 of: more data"))
-        #expect(partial.feedback.contains("the number 95"))
-        let wrong = try rubric.assess("It is causal and predicts the next token, so a masked language model is used. 0.95")
-        #expect(wrong.met == 2 - 1 && wrong.misconceptions.count == 1)   // 0.95 is not 95
-        #expect(wrong.feedback.contains("says what is wrong"))
-        let untouched = try rubric.assess("  TODO: write your answer here\n")
-        #expect(!untouched.attempted && untouched.fraction == 0 && untouched.feedback == "not attempted")
-        #expect(try !rubric.assess("").attempted)
-    }
+    // MARK: written answers
 
     @Test func checkAnswerRecordsPartialCreditInTheSession() throws {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run("""
             answer q1 "The model is causal."
             check_answer q1 keys=["causal", "next token"] points=2
@@ -86,31 +49,6 @@ import Testing
         #expect(output().contains("FAIL: answer q1 (1/2 points): missing: next token"))
         #expect(output().contains("FAIL: answer q2 (0/1 points): not attempted"))
         #expect(output().contains("q1 = \"The model is causal.\""))
-    }
-
-    // MARK: student copy
-
-    @Test func studentCopyStubsSolutionsDropsHiddenCellsAndClearsOutputs() throws {
-        let teacher = try Self.teacher()
-        let copy = try StudentCopy.make(from: teacher)
-        #expect(copy.cells.map(\.id) == teacher.cells.filter { !$0.tags.contains("hidden") }.map(\.id))
-        #expect(copy.cells.allSatisfy { $0.entries.allSatisfy { $0.output.isEmpty } })
-        #expect(copy.cell(id: "settings")!.entries.map(\.command) == ["# TODO: set rank and alpha"])
-        #expect(copy.cell(id: "rate")!.entries.map(\.command) == ["rate = 0"])
-        #expect(copy.cell(id: "mlm")!.entries.map(\.command) == ["answer mlm \"\"\"\nTODO: write your answer here\n\"\"\""])
-        #expect(copy.cell(id: "setup")!.entries.map(\.command) == ["base_rate = 2e-4"])
-        // No solution text survives anywhere in the copy.
-        let text = copy.serialized()
-        #expect(!text.contains("rank = 16") && !text.contains("autoregressive") && !text.contains("next token") && !text.contains("check"))
-        // The copy is itself a valid notebook that runs.
-        #expect(try NotebookDocument.parse(text) == copy)
-        #expect(StudentCopy.defaultPath(forTeacher: "a/b.teacher.mednb") == "a/b.student.mednb")
-        #expect(StudentCopy.defaultPath(forTeacher: "a/b.mednb") == "a/b.student.mednb")
-    }
-
-    @Test func hiddenCellBeforeAnyExerciseIsAnError() throws {
-        let doc = try NotebookDocument.parse("%% mednb 1\n\n%% cell c [hidden]\n  $ check 1 == 1\n", file: "t.mednb")
-        #expect(throws: NotebookFormatError.self) { try StudentCopy.exercises(in: doc, file: "t.mednb") }
     }
 
     // MARK: grading
@@ -180,43 +118,18 @@ import Testing
         #expect(report.exercises[0].earned == 3)   // the rest of the cell still ran and was checked
     }
 
-    @Test func confinedPathsStayInsideTheRoot() {
-        let root = URL(fileURLWithPath: "/srv/class")
-        #expect(Session.confinePath("/etc/passwd", root: root) == "/srv/class/etc/passwd")
-        #expect(Session.confinePath("../../x.json", root: root) == "/srv/class/x.json")
-        #expect(Session.confinePath("~/.ssh/id", root: root) == "/srv/class/.ssh/id")
-        #expect(Session.confinePath("data/a/../b.json", root: root) == "/srv/class/data/b.json")
-    }
-
     // MARK: the exercise notebooks of notebooks/exercises
 
     static let exerciseFolder = Repository.url("notebooks/exercises")
 
-    static func teacherFiles() -> [URL] {
-        ((try? FileManager.default.contentsOfDirectory(at: exerciseFolder, includingPropertiesForKeys: nil)) ?? [])
-            .filter { $0.lastPathComponent.hasSuffix(".teacher.mednb") }
-            .sorted { $0.path < $1.path }
-    }
-
-    @Test func committedStudentCopiesAreUpToDate() throws {
-        let teachers = Self.teacherFiles()
-        #expect(!teachers.isEmpty)
-        for url in teachers {
-            let copy = try StudentCopy.make(from: NotebookDocument.load(path: url.path))
-            let studentPath = StudentCopy.defaultPath(forTeacher: url.path)
-            let committed = try String(contentsOfFile: studentPath, encoding: .utf8)
-            #expect(committed == copy.serialized(), "regenerate: medrepl student \(url.lastPathComponent)")
-        }
-    }
-
     @Test func writtenQuestionsGradeFullForTheTeacherAndZeroUntouched() throws {
         let url = Self.exerciseFolder.appendingPathComponent("questions.teacher.mednb")
         let teacher = try NotebookDocument.load(path: url.path)
-        let full = try Grader(teacher: teacher, student: teacher, directory: Self.exerciseFolder, environment: [:]).grade()
+        let full = try Grader(teacher: teacher, student: teacher, directory: Self.exerciseFolder, registry: .standard(), environment: [:]).grade()
         #expect(full.exercises.count >= 9)
         #expect(full.earned == full.points, "\(full.text)")
         let copy = try StudentCopy.make(from: teacher)
-        let none = try Grader(teacher: teacher, student: copy, directory: Self.exerciseFolder, environment: [:]).grade()
+        let none = try Grader(teacher: teacher, student: copy, directory: Self.exerciseFolder, registry: .standard(), environment: [:]).grade()
         #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
     }
 }
@@ -230,17 +143,17 @@ import Testing
     func codeExercisesGradeFullForTheTeacherAndZeroUntouched() throws {
         let folder = ExerciseTests.exerciseFolder
         let teacher = try NotebookDocument.load(path: folder.appendingPathComponent("code.teacher.mednb").path)
-        let full = try Grader(teacher: teacher, student: teacher, directory: folder, environment: [:]).grade()
+        let full = try Grader(teacher: teacher, student: teacher, directory: folder, registry: .standard(), environment: [:]).grade()
         #expect(full.exercises.map(\.id) == ["lora", "args", "accuracy"])
         #expect(full.earned == full.points && full.points == 17, "\(full.text)")
         let copy = try StudentCopy.make(from: teacher)
-        let none = try Grader(teacher: teacher, student: copy, directory: folder, environment: [:]).grade()
+        let none = try Grader(teacher: teacher, student: copy, directory: folder, registry: .standard(), environment: [:]).grade()
         #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
         // A rank of 8 and the default accumulation lose exactly those checks' points.
         var wrong = copy
         wrong.cells[wrong.index(ofCell: "lora")!].entries = [Entry(command:
             "cfg = lora_config r=8 lora_alpha=32 lora_dropout=0.05 target_modules=[\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]")]
-        let graded = try Grader(teacher: teacher, student: wrong, directory: folder, environment: [:]).grade()
+        let graded = try Grader(teacher: teacher, student: wrong, directory: folder, registry: .standard(), environment: [:]).grade()
         #expect(graded.exercises[0].earned == 4 && graded.exercises[0].points == 5)
         #expect(graded.text.contains("rank 16: expected 16, got 8"))
     }

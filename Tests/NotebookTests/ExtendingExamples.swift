@@ -1,8 +1,8 @@
 // The examples of docs/extending.md, compiled and run: ExtendingGuideTests checks that every `swift` block of the
 // guide appears here as written, and runs them. Edit the guide and this file together.
 import Foundation
+import Language
 import Llama
-import Notebook
 import Support
 
 /// A model's config.json, read without its weights: `cfg = read_config PATH`, `show cfg`, `cfg.hidden_size`.

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Notebook
 import TestSupport
 import Testing
@@ -34,7 +35,7 @@ import Testing
         let registry = Registry.standard()
         registry.add(.configs)
         registry.register(drawVerb)
-        let box = TestSupport.OutputBox()
+        let box = NotebookFixtures.OutputBox()
         let session = Session(registry: registry, output: OutputSink(stream: { box.text += $0 }), environment: [:],
                               directory: Repository.root)
         try session.run("cfg = read_config Tests/Fixtures/tiny-llama\nh = cfg.hidden_size\nd = draw_settings answers=3", file: "<test>")

@@ -1,5 +1,5 @@
 import Foundation
-import Notebook
+import Language
 import TestSupport
 import Testing
 import Tokenizers
@@ -117,7 +117,7 @@ import Tokenizers
     /// and without one like a folder without tokenizer files: loaded, with a line saying how to give one.
     @Test func aGivenTokenizerTakesThePlaceOfTheGGUFsVocabulary() throws {
         let gguf = Repository.url("Tests/Fixtures/tiny-llama3-rope-gguf/model.gguf").path
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run("t = load_tokenizer \"\(ModelFixtures.tinyBPE)\"\nm = load_model \"\(gguf)\" tokenizer=t\nassert m.tokenizer.vocab_size == 600")
         try session.run("bare = load_model \"\(gguf)\"")
         #expect(output().contains("no tokenizer with it: give one with tokenizer=TOK"), "\(output())")
@@ -125,15 +125,15 @@ import Tokenizers
     }
 
     @Test func sleepIsBounded() throws {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         for (value, shown) in [("-1", "-1"), ("3600.5", "3600.5"), ("99999999999999999999", "1e20")] {
             let message = InputMessageTests.message(session, "sleep \(value)")
             #expect(message.contains("sleep takes 0 to 3600 seconds (an hour), not \(shown)"), "\(message)")
         }
         try session.run("sleep 0")
         // Without the bound the process slept for ever: the binary must answer at once.
-        if let binary = TestSupport.binary {
-            let result = try TestSupport.run(binary, ["-c", "sleep 99999999999999999999"], timeout: 30)
+        if let binary = NotebookFixtures.binary {
+            let result = try NotebookFixtures.run(binary, ["-c", "sleep 99999999999999999999"], timeout: 30)
             #expect(result.status == 1 && result.err.contains("sleep takes 0 to 3600 seconds"), "\(result)")
         }
     }

@@ -13,7 +13,7 @@ import Testing
         /// `kill-server` at the end leaves no process behind.
         @discardableResult
         func call(_ args: [String]) throws -> String {
-            try TestSupport.run(tmux, ["-L", name] + args, timeout: 30).out
+            try NotebookFixtures.run(tmux, ["-L", name] + args, timeout: 30).out
         }
         func keys(_ keys: String...) throws { try call(["send-keys", "-t", name] + keys) }
         /// The pane's text. tmux drops trailing spaces, so a prompt shows as `[1]>` at the end of its line.
@@ -38,7 +38,7 @@ import Testing
 
     @Test func typeCompleteInterruptAndSurvive() throws {
         guard let tmuxPath = Self.tmuxPath else { print("skipped: tmux is not installed"); return }
-        guard let binary = TestSupport.binary else { print("skipped: the medrepl binary is not built next to the tests"); return }
+        guard let binary = NotebookFixtures.binary else { print("skipped: the medrepl binary is not built next to the tests"); return }
         let tmux = Tmux(tmux: tmuxPath)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-home-\(getpid())")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -102,7 +102,7 @@ import Testing
 
     /// Starts medrepl in a fresh tmux pane of its own, in the repository folder; returns the pane and a cleanup.
     static func start(columns: Int = 160, rows: Int = 50) throws -> (Tmux, () -> Void) {
-        let tmux = Tmux(tmux: try #require(tmuxPath)), binary = try #require(TestSupport.binary)
+        let tmux = Tmux(tmux: try #require(tmuxPath)), binary = try #require(NotebookFixtures.binary)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-home-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try tmux.call(["new-session", "-d", "-s", tmux.name, "-x", "\(columns)", "-y", "\(rows)", "-c", Repository.root.path,
@@ -125,7 +125,7 @@ import Testing
     /// Issue 14's shell findings: no start-up line when all is well, a multi-line statement recalled whole,
     /// completion of fields after a completed name and of model names, hints for other shells' words, and
     /// `vars` keeping a long text to one line.
-    @Test(.enabled(if: tmuxPath != nil && TestSupport.binary != nil, "needs tmux and the medrepl binary"))
+    @Test(.enabled(if: tmuxPath != nil && NotebookFixtures.binary != nil, "needs tmux and the medrepl binary"))
     func historyCompletionHintsAndStartUp() throws {
         let (tmux, stop) = try Self.start()
         defer { stop() }
@@ -166,7 +166,7 @@ import Testing
     /// The replay promise as a user meets it (issue 14): a train stopped with Ctrl-C, the same train again,
     /// a reply stopped with Ctrl-C, then `save`; `run --check` replays the saved notebook without a
     /// difference. On the way, the progress bar never shares a line with the table.
-    @Test(.enabled(if: tmuxPath != nil && TestSupport.binary != nil && Repository.smolLM2 != nil,
+    @Test(.enabled(if: tmuxPath != nil && NotebookFixtures.binary != nil && Repository.smolLM2 != nil,
                    "needs tmux, the medrepl binary and SmolLM2 in models/ (bash scripts/install.sh)"))
     func aSessionWithCtrlCSavesAndReplaysWithCheck() throws {
         let (tmux, stop) = try Self.start()
@@ -224,7 +224,7 @@ import Testing
         #expect(text.contains("max_new_tokens=") && !text.contains("max_new_tokens=300"), "\(text)")
         var environment = ProcessInfo.processInfo.environment
         environment["MEDREPL_MODEL_DIR"] = try #require(Repository.smolLM2).deletingLastPathComponent().path
-        let replay = try TestSupport.run(try #require(TestSupport.binary), ["run", saved, "--check"], environment: environment, timeout: 240)
+        let replay = try NotebookFixtures.run(try #require(NotebookFixtures.binary), ["run", saved, "--check"], environment: environment, timeout: 240)
         #expect(replay.status == 0 && replay.out.contains("12 cells checked, 0 differ - ok"), "\(replay.out)\n\(replay.err)\n\(text)")
     }
 }

@@ -36,7 +36,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         var environment = ProcessInfo.processInfo.environment
         environment["MEDREPL_TEST_STOP_WRITE_AFTER"] = stopAfter.map(String.init)
-        return try TestSupport.run(binary, ["run", file.path], environment: environment, timeout: 120)
+        return try NotebookFixtures.run(binary, ["run", file.path], environment: environment, timeout: 120)
     }
 
     /// The files of a folder and their bytes (the folders within by their relative paths).
@@ -97,9 +97,9 @@ import Testing
 
     static func text(_ url: URL) -> String? { try? String(contentsOf: url, encoding: .utf8) }
 
-    @Test(.enabled(if: TestSupport.binary != nil, "the medrepl binary is not built next to the tests"))
+    @Test(.enabled(if: NotebookFixtures.binary != nil, "the medrepl binary is not built next to the tests"))
     func saveAdapterKilledAtEachStep() throws {
-        let binary = try #require(TestSupport.binary), dir = try Self.setUp()
+        let binary = try #require(NotebookFixtures.binary), dir = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }
         func save(r: Int) -> String {
             "m = load_model \"\(dir.path)/m1\"\ncfg = lora_config r=\(r) lora_alpha=\(2 * r)\napply_lora m cfg\nsave_adapter m \"\(dir.path)/out/adapter\""
@@ -111,9 +111,9 @@ import Testing
         #expect(steps.last?.hasPrefix("adapter exchanged with the old folder") == true, "\(steps)")
     }
 
-    @Test(.enabled(if: TestSupport.binary != nil, "the medrepl binary is not built next to the tests"))
+    @Test(.enabled(if: NotebookFixtures.binary != nil, "the medrepl binary is not built next to the tests"))
     func exportModelKilledAtEachStep() throws {
-        let binary = try #require(TestSupport.binary), dir = try Self.setUp()
+        let binary = try #require(NotebookFixtures.binary), dir = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }
         func export(_ model: String) -> String { "m = load_model \"\(dir.path)/\(model)\"\nexport_model m \"\(dir.path)/merged\"" }
         let steps = try Self.killAtEachStep(binary, in: dir, target: dir.appendingPathComponent("merged"), write: export("m2"), rewrite: export("m1"))
@@ -122,9 +122,9 @@ import Testing
 
     /// A trainer killed while writing a checkpoint: every checkpoint-N a reader finds is whole, and the next
     /// run's checkpoints remove what the killed one left.
-    @Test(.enabled(if: TestSupport.binary != nil, "the medrepl binary is not built next to the tests"))
+    @Test(.enabled(if: NotebookFixtures.binary != nil, "the medrepl binary is not built next to the tests"))
     func checkpointKilledAtEachStep() throws {
-        let binary = try #require(TestSupport.binary), dir = try Self.setUp()
+        let binary = try #require(NotebookFixtures.binary), dir = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }
         var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("m1/config.json"))) as? [String: Any])
         config["vocab_size"] = 600

@@ -1,6 +1,8 @@
 import Foundation
+import Language
 import Llama
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 import Tokenizers
@@ -49,7 +51,7 @@ enum ModelFixtures {
     typealias F = ModelFixtures
 
     func session(_ environment: [String: String] = ["HOME": "/tmp"]) -> (Session, () -> String) {
-        TestSupport.session(environment: environment)
+        NotebookFixtures.session(environment: environment)
     }
 
     func model(_ session: Session, _ name: String) throws -> ModelObject {
@@ -204,8 +206,8 @@ enum ModelFixtures {
     }
 
     @Test func notebookWithModelVerbsReplaysCleanly() throws {
-        let doc = try NotebookDocument.load(path: TestSupport.fixture("model-adapters.mednb").path)
-        let session = Session(output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: Repository.root)
+        let doc = try NotebookDocument.load(path: NotebookFixtures.fixture("model-adapters.mednb").path)
+        let session = Session(registry: .standard(), output: OutputSink(stream: { _ in }), environment: ["HOME": "/tmp"], directory: Repository.root)
         session.receivesInterrupts = false
         var options = NotebookRunOptions(); options.check = true
         var log = ""

@@ -1,5 +1,7 @@
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 
@@ -39,7 +41,7 @@ import Testing
             let path = Self.notebooks.appendingPathComponent(name).path
             let document = try NotebookDocument.load(path: path)
             #expect(document[header: "params"] != nil, "\(name) records its CI parameters in the header")
-            let session = Session(output: OutputSink(), directory: scratch)
+            let session = Session(registry: .standard(), output: OutputSink(), directory: scratch)
             session.receivesInterrupts = false   // other suites send SIGINT to this process
             var options = NotebookRunOptions()
             options.check = true

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Notebook
 import TestSupport
 import Testing
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func helpShowsUsageAndArguments() throws {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         try session.run("help sleep")
         #expect(output() == """
             usage: sleep SECONDS

@@ -1,18 +1,20 @@
 import Foundation
+import Language
 import Notebook
+import NotebookFormat
 import Testing
 
 /// Runs the committed notebooks the way `medrepl run NOTEBOOK --check` does.
 @Suite struct ReplayTests {
     func run(_ doc: NotebookDocument, _ options: NotebookRunOptions, name: String = "nb.mednb") throws -> (NotebookRunReport, String, Session) {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         var log = ""
         let report = try NotebookRunner(document: doc, name: name, session: session, options: options, log: { log += $0 }).run()
         return (report, log, session)
     }
 
     func fixture(_ name: String) throws -> NotebookDocument {
-        try NotebookDocument.load(path: TestSupport.fixture(name).path)
+        try NotebookDocument.load(path: NotebookFixtures.fixture(name).path)
     }
 
     var check: NotebookRunOptions { var o = NotebookRunOptions(); o.check = true; return o }
@@ -104,7 +106,7 @@ import Testing
     }
 
     @Test func aSavedSessionReplays() throws {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         for command in ["x = 2", "print x", "bad verb", "check x == 2", "xs = [1,\n  2]"] {
             let (output, error) = session.runCaptured(command, file: "[t]")
             session.transcript.append(TranscriptEntry(command: command, output: output, failed: error != nil))
@@ -135,7 +137,7 @@ import Testing
     }
 
     @Test func saveWritesTheTranscriptAndWillNotOverwrite() throws {
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         session.transcript = [TranscriptEntry(command: "print 5", output: "5\n", failed: false)]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-save-\(getpid()).mednb").path
         defer { unlink(path) }
@@ -147,15 +149,15 @@ import Testing
     }
 
     @Test func shellVerbsOpenCellsRuncell() throws {
-        let (session, output) = TestSupport.session()
-        try session.run("open \(TestSupport.fixture("basics.mednb").path)\nruncell settings\nruncell\nprint xs.2")
+        let (session, output) = NotebookFixtures.session()
+        try session.run("open \(NotebookFixtures.fixture("basics.mednb").path)\nruncell settings\nruncell\nprint xs.2")
         #expect(output().hasSuffix("%% cell settings\n  $ rows = 200\n  $ name = \"base\"\n%% cell values\n  $ seed 7\n  $ print \"rows:\" rows \"name:\" name\nrows: 200 name: base\n  $ xs = [1, 2.5,\n  >       \"three\"]\n  $ xs\n[1, 2.5, \"three\"]\n  $ xs.1\n2.5\nthree\n"))
         #expect(throws: LanguageError.self) { try session.run("runcell nope") }
     }
 
     @Test func ctrlCStopsTheRunAndLeavesTheNotebookAlone() throws {
         let doc = try NotebookDocument.parse("%% mednb 1\n%% medrepl 0.1.0\n\n%% cell a\n  $ sleep 30\n\n%% cell b\n  $ print 1\n  1\n")
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         let signaller = Thread { usleep(100_000); session.interrupt() }
         signaller.start()
         var options = NotebookRunOptions(); options.update = true
@@ -167,8 +169,8 @@ import Testing
     }
 
     @Test func paramsCellsAndMarkdownExportVerbs() throws {
-        let (session, output) = TestSupport.session()
-        let path = TestSupport.fixture("basics.mednb").path
+        let (session, output) = NotebookFixtures.session()
+        let path = NotebookFixtures.fixture("basics.mednb").path
         try session.run("params \(path)\nopen \(path)\ncells")
         #expect(output().hasPrefix("""
             parameters cell 'settings'; override with -p NAME=VALUE

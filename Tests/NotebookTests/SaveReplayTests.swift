@@ -1,5 +1,6 @@
 import Foundation
-import Notebook
+import Language
+import NotebookFormat
 import Testing
 
 // `save` keeps the replay promise (issue 14): what a session saves replays with `run --check`, with
@@ -19,41 +20,6 @@ import Testing
     }
 
     // MARK: volatile figures
-
-    @Test func timesRatesAndTemporaryPathsAreRecordedAsPatterns() {
-        let cases: [(String, String)] = [
-            ("loaded smollm2 (a.gguf): 30 layers in 1.3 s", #"loaded smollm2 \(a\.gguf\): 30 layers in [\d.,]+ s (re)"#),
-            ("{'train_runtime': 2.4300, 'train_samples_per_second': 1.735, 'train_loss': 3.0193, 'epoch': 0.5}",
-             #"\{'train_runtime': [\d.,]+, 'train_samples_per_second': [\d.,]+, 'train_loss': 3\.0193, 'epoch': 0\.5\} (re)"#),
-            ("Total time: 12.3s", #"Total time: [\d.,]+s (re)"#),
-            ("time: 2.4s, 0.12 s/example", #"time: [\d.,]+s, [\d.,]+ s/example (re)"#),
-            ("decode 52.4 tok/s, sgemm 139.5 GFLOPS", #"decode [\d.,]+ tok/s, sgemm [\d.,]+ GFLOPS (re)"#),
-            ("saved to /tmp/medrepl-x1/adapter", #"saved to /tmp/[^\s'"),]* (re)"#),
-        ]
-        for (line, recorded) in cases {
-            #expect(VolatileText.record(line) == recorded)
-            #expect(OutputMatch.lineMatches(VolatileText.record(line), line), "its own line: \(line)")
-        }
-        // Reproducible figures stay literal: losses, counts, sizes, steps.
-        for line in ["   4 | 3.022376", "trainable params: 2,442,240 || trainable%: 1.7832", "f32 weights (538 MB)",
-                     "16 rows, 8 optimizer steps per epoch, 8 steps in all", "stopped at step 4 of 8"] {
-            #expect(VolatileText.record(line) == line)
-        }
-        // A printed line that would read as a pattern is recorded so that it matches only itself.
-        for line in ["...", "a (re)", "b* (glob)"] {
-            let recorded = VolatileText.record(line)
-            #expect(recorded != line && OutputMatch.lineMatches(recorded, line))
-            #expect(!OutputMatch.lineMatches(recorded, "x"))
-        }
-    }
-
-    @Test func updateKeepsPatternsThatStillMatchAndNeverWritesALiteralTime() {
-        let recorded = [#"loaded in \d+\.\d+ s (re)"#, "loss 3.1", "steps 4"]
-        #expect(VolatileText.update(recorded: recorded, actual: ["loaded in 9.9 s", "loss 3.1", "steps 4"]) == recorded)
-        // One line changed: the others keep their recorded form, the new one is recorded afresh.
-        #expect(VolatileText.update(recorded: recorded, actual: ["loaded in 9.9 s", "loss 2.7", "took 0.4 s", "steps 4"])
-                == [#"loaded in \d+\.\d+ s (re)"#, "loss 2.7", #"took [\d.,]+ s (re)"#, "steps 4"])
-    }
 
     // MARK: save and replay
 
@@ -109,7 +75,7 @@ import Testing
     }
 
     @Test func aCommandStoppedWhereNoKeywordReplaysItIsMarkedAndNotCompared() throws {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         let saved = Self.scratch("sleep.mednb")
         defer { try? FileManager.default.removeItem(at: saved) }
         session.interrupt()
@@ -117,31 +83,31 @@ import Testing
         #expect(session.runRecorded("print x; save \"\(saved.path)\"", file: "[2]") == nil)
         let doc = try NotebookDocument.load(path: saved.path)
         #expect(doc.cells.map(\.tags) == [[], [NotebookRunner.interruptedTag], []])
-        let (report, log) = try Self.check(doc, in: TestSupport.session().0)
+        let (report, log) = try Self.check(doc, in: NotebookFixtures.session().0)
         #expect(report.exitStatus == 0 && report.notCompared == ["c2"], "\(log)")
         #expect(log.contains("1 not compared (interrupted when recorded: c2)"))
     }
 
     @Test func savingBeforeAnythingRanSaysWhy() throws {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         let error = session.runRecorded("save \"\(Self.scratch("none.mednb").path)\"", file: "[1]")
         #expect("\(error.map { "\($0)" } ?? "")".contains("nothing to save yet"))
     }
 
     /// `medrepl -c` and standard input record like the prompt: `save` writes what ran before it.
-    @Test(.enabled(if: TestSupport.binary != nil, "the medrepl binary is not built next to the tests"))
+    @Test(.enabled(if: NotebookFixtures.binary != nil, "the medrepl binary is not built next to the tests"))
     func scriptsRecordWhatRanBeforeSave() throws {
-        let binary = try #require(TestSupport.binary)
+        let binary = try #require(NotebookFixtures.binary)
         for viaStandardInput in [false, true] {
             let saved = Self.scratch("script.mednb")
             defer { try? FileManager.default.removeItem(at: saved) }
             let script = #"x = 3; print "took 1.25 s at 52 tok/s"; print x; save "\#(saved.path)""#
             let result = viaStandardInput
-                ? try TestSupport.run(binary, [], stdin: script + "\n", timeout: 60)
-                : try TestSupport.run(binary, ["-c", script], timeout: 60)
+                ? try NotebookFixtures.run(binary, [], stdin: script + "\n", timeout: 60)
+                : try NotebookFixtures.run(binary, ["-c", script], timeout: 60)
             #expect(result.status == 0, "\(result.err)")
             #expect(result.out.contains("saved 3 cells to"), "\(result.out)")
-            let replay = try TestSupport.run(binary, ["run", saved.path, "--check"], timeout: 60)
+            let replay = try NotebookFixtures.run(binary, ["run", saved.path, "--check"], timeout: 60)
             #expect(replay.status == 0 && replay.out.contains("3 cells checked, 0 differ - ok"), "\(replay.out)\(replay.err)")
         }
     }
@@ -171,7 +137,7 @@ import Testing
         let doc = try NotebookDocument.parse(text, file: path.path)
         var options = NotebookRunOptions(); options.update = true
         options.parameters = [("label", #""c""#)]
-        let report = try NotebookRunner(document: doc, name: "update.mednb", session: TestSupport.session().0,
+        let report = try NotebookRunner(document: doc, name: "update.mednb", session: NotebookFixtures.session().0,
                                         options: options, log: { _ in }).run()
         #expect(report.updated[header: "params"] == #"rows=2 label="c""#)
         let outputs = report.updated.cells[1].entries.map(\.output)

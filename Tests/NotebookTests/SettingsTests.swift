@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Llama
 import Notebook
 import Support
@@ -33,7 +34,7 @@ import Training
     }
 
     func check<Root>(verb: String, _ table: SettingsTable<Root>, prefix: String) throws {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         let made = try #require(session.registry.verb(named: verb))
         #expect(made.keywords.map(\.name) == table.names, "\(verb)'s parameters are the table's settings")
         try session.run("x = \(verb) \(prefix)", file: "<test>")
@@ -79,7 +80,7 @@ import Training
 
     /// The verbs' defaults are the notebook's recipe, which the engine declares (`.notebook`).
     @Test func defaultsAreTheNotebooksRecipe() throws {
-        let (session, _) = TestSupport.session()
+        let (session, _) = NotebookFixtures.session()
         try session.run("seed 7\nargs = training_args output_dir=/tmp/x\ncfg = lora_config", file: "<test>")
         guard case .object(let a)? = session.value(named: "args"), let args = (a as? TrainingArgumentsObject)?.arguments,
               case .object(let c)? = session.value(named: "cfg"), let cfg = (c as? LoraConfigObject)?.config else {

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Language
 import Notebook
 import Shell
 import Testing
@@ -10,7 +11,7 @@ import Testing
         try? FileManager.default.createDirectory(at: dir.appendingPathComponent("notebooks"), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dir.appendingPathComponent("notebooks/finetune.mednb").path, contents: Data())
         FileManager.default.createFile(atPath: dir.appendingPathComponent("notebooks/readme.txt").path, contents: Data())
-        let session = Session(output: OutputSink(), environment: ["HOME": dir.path], directory: dir)
+        let session = Session(registry: .standard(), output: OutputSink(), environment: ["HOME": dir.path], directory: dir)
         session.set("trainer", .object(FakeTrainer()))
         session.set("rows", .int(3))
         return (Completer(session: session), dir)
@@ -80,7 +81,7 @@ import Testing
         let sender = SignalThread { raise(SIGINT) }
         #expect(sender.done.wait(timeout: .now() + 5) == .success)
         #expect(Interrupts.isPending)
-        let (session, _) = TestSupport.session(receivesInterrupts: true)
+        let (session, _) = NotebookFixtures.session(receivesInterrupts: true)
         #expect(throws: CancelledError.self) { try session.run("sleep 5") }
         #expect(!Interrupts.isPending)
         try session.run("sleep 0.01")   // the next command runs normally
@@ -110,7 +111,7 @@ import Testing
     @Test func sleepStopsWithinAFractionOfASecond() throws {
         Interrupts.install()
         Interrupts.take()
-        let (session, _) = TestSupport.session(receivesInterrupts: true)
+        let (session, _) = NotebookFixtures.session(receivesInterrupts: true)
         let start = Date()
         let signaller = Thread { usleep(100_000); Interrupts.request() }
         signaller.start()
@@ -121,11 +122,11 @@ import Testing
 
 @Suite struct CommandLineTests {
     func medrepl(_ args: [String], stdin: String? = nil, isa: String? = nil) throws -> (status: Int32, out: String, err: String)? {
-        guard let binary = TestSupport.binary else { return nil }
+        guard let binary = NotebookFixtures.binary else { return nil }
         var env = ProcessInfo.processInfo.environment
         env["MEDREPL_NO_BLAS_FIX"] = "1"
         if let isa { env["MEDREPL_ISA"] = isa }
-        return try TestSupport.run(binary, args, stdin: stdin, environment: env)
+        return try NotebookFixtures.run(binary, args, stdin: stdin, environment: env)
     }
 
     @Test func versionHelpAndUnknownFlags() throws {
@@ -173,11 +174,11 @@ import Testing
         #expect(piped.status == 1)
         #expect(piped.out == "")
         #expect(piped.err == "<stdin>:3:1: error: unknown verb 'shwo'\n  shwo y\n  ^~~~\n  did you mean 'show'?\n")
-        let notebook = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path, "--check"]))
+        let notebook = try #require(try medrepl(["run", NotebookFixtures.fixture("basics.mednb").path, "--check"]))
         #expect(notebook.status == 0, "\(notebook.out)\(notebook.err)")
         #expect(notebook.out.hasSuffix("5 cells checked, 0 differ - ok\n"))
-        let both = try #require(try medrepl(["run", TestSupport.fixture("basics.mednb").path,
-                                             TestSupport.fixture("stops-on-error.mednb").path, "--check"]))
+        let both = try #require(try medrepl(["run", NotebookFixtures.fixture("basics.mednb").path,
+                                             NotebookFixtures.fixture("stops-on-error.mednb").path, "--check"]))
         #expect(both.status == 1)
         #expect(both.out.contains("basics.mednb: 5 cells checked, 0 differ - ok\n"))
         #expect(both.out.contains("stops-on-error.mednb: 2 cells checked, 0 differ, stopped at 'broken' - FAILED\n"))

@@ -1,5 +1,5 @@
 import Foundation
-import Notebook
+import Language
 import Testing
 
 /// `sweep` on the tiny random model (issue 15): every combination runs and is scored, the table is sorted,

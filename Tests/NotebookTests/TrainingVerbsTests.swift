@@ -1,7 +1,9 @@
 import Datasets
 import Foundation
+import Language
 import Llama
 import Notebook
+import NotebookFormat
 import TestSupport
 import Testing
 import Tokenizers
@@ -23,7 +25,7 @@ import Tokenizers
         let config = try LlamaConfig.parse(json: JSONSerialization.data(withJSONObject: json))
         let base = LlamaModel.random(config: config, seed: 11)
         let tokenizer = TokenizerObject(tok, source: "tiny-bpe")
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         session.set("model", .object(ModelObject(base: base, source: "tiny-random", tokenizer: tokenizer)))
         session.set("tok", .object(tokenizer))
         return (session, output)
@@ -291,7 +293,7 @@ import Tokenizers
     func applyLoraPrintsPeftsLineForSmolLM2() throws {
         let url = try #require(Self.smolLM2)
         let base = try LlamaModel.load(gguf: url)
-        let (session, output) = TestSupport.session()
+        let (session, output) = NotebookFixtures.session()
         session.set("model", .object(ModelObject(base: base, source: "smollm2", tokenizer: nil)))
         try session.run("cfg = lora_config\napply_lora model cfg")
         // peft 0.21 on SmolLM2-135M with the notebook's config (r=16, alpha=32, seven targets).
@@ -305,7 +307,7 @@ import Tokenizers
         let (session, _) = try TrainingVerbsTests.tinySession()
         session.directory = Repository.root
         defer { try? FileManager.default.removeItem(atPath: "/tmp/medrepl-train-tiny-notebook") }
-        let doc = try NotebookDocument.load(path: TestSupport.fixture("train-tiny.mednb").path)
+        let doc = try NotebookDocument.load(path: NotebookFixtures.fixture("train-tiny.mednb").path)
         var options = NotebookRunOptions()
         options.check = true
         var log = ""

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Notebook
 import Support
 import Testing
@@ -12,7 +13,7 @@ import Weights
     static func setUp() throws -> (Session, () -> String, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-msg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let (session, output) = TestSupport.session(environment: [
+        let (session, output) = NotebookFixtures.session(environment: [
             "HOME": dir.path, "HF_HUB_CACHE": dir.appendingPathComponent("hub").path,
             "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         ])
@@ -172,21 +173,5 @@ import Weights
             // Swift argument labels (`questionKey:`) are no options of the language.
             #expect(said.range(of: #"\b[a-z]+[A-Z][A-Za-z]*:"#, options: .regularExpression) == nil, "\(command): \(said)")
         }
-    }
-}
-
-/// Grading feedback names ideas in words, never as regular expressions.
-@Suite struct GradingFeedbackTests {
-    @Test func ideasAreNamedInWords() throws {
-        #expect(AnswerRubric.plainWords("trade-?offs?") == "trade-off")
-        #expect(AnswerRubric.plainWords("cost\\w*") == "cost")
-        #expect(AnswerRubric.plainWords("(?:over|under)fit\\w*") == "overfit")
-        #expect(AnswerRubric.plainWords("next[- ]token") == "next-token")
-        #expect(AnswerRubric.plainWords("causal") == "causal")
-        var rubric = AnswerRubric()
-        rubric.required = [["trade-?offs?", "cost\\w*", "overfit\\w*"], ["label:the learning rate", "learning[- ]rates?", "lr"]]
-        let verdict = try rubric.assess("Nothing relevant here at all.")
-        #expect(verdict.missing == ["trade-off (or cost, overfit)", "the learning rate"])
-        #expect(try rubric.assess("The trade-off is the learning rate.").missing.isEmpty, "a label is not matched, the alternatives are")
     }
 }

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Language
 import Support
 import Training
 

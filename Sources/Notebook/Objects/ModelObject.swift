@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Language
 import Llama
 import Support
 import Tokenizers

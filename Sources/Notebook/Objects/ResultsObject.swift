@@ -3,6 +3,7 @@
 import Datasets
 import Evaluation
 import Foundation
+import Language
 
 /// One evaluation run living in the session (`results = evaluate model data`).
 public final class ResultsObject: LiveObject {

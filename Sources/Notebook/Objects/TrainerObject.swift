@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Language
 import Training
 
 /// LoRA settings living in the session (`cfg = lora_config r=16 lora_alpha=32`), with peft's field names.

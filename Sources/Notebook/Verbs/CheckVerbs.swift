@@ -1,4 +1,5 @@
 import Foundation
+import Language
 
 /// The comparison behind `check` and `assert`, separate from the verbs so it can be tested directly.
 ///

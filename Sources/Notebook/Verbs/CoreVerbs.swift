@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Support
 
 /// The longest `sleep`, in seconds: a pause to try Ctrl-C on, not a way to wait for hours.

@@ -1,6 +1,7 @@
 import Datasets
 import Evaluation
 import Foundation
+import Language
 import Support
 import Tokenizers
 import Weights

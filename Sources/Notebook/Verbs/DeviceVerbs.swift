@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Language
 
 extension VerbGroup {
     /// The machine medrepl runs on.

@@ -3,6 +3,7 @@
 import Datasets
 import Evaluation
 import Foundation
+import Language
 import Llama
 import Support
 import Tokenizers

@@ -1,4 +1,6 @@
+import Exercises
 import Foundation
+import Language
 
 /// The written answers of a session, by question id: what `answer` stores and `check_answer` reads.
 /// It lives under the name `answers`, so `show answers` and `answers.mlm` read it.

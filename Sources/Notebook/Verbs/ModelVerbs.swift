@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Language
 import Llama
 import Support
 import Tokenizers

@@ -1,4 +1,6 @@
 import Foundation
+import Language
+import NotebookFormat
 import Support
 
 extension VerbGroup {
@@ -10,19 +12,18 @@ extension VerbGroup {
                  examples: ["open notebooks/finetune.mednb"]) { inv, session in
                 let path = try inv.string("path")
                 let doc = try NotebookDocument.load(path: session.resolvePath(path).path)
-                session.notebook = doc
-                session.notebookPath = path
-                session.notebookCursor = 0
+                session[state: OpenNotebook.self] = OpenNotebook(document: doc, path: path)
                 let commandCells = doc.cells.filter { $0.kind == .command }.count
                 session.writeLine("opened \(path): \(doc.cells.count) cells, \(commandCells) with commands; `cells` lists them, `runcell` runs the next")
                 return .none
             },
             Verb("cells", summary: "List the cells of the open notebook: id, kind, tags and first line.",
                  examples: ["cells"]) { inv, session in
-                let doc = try openNotebook(inv, session)
+                let open = try openNotebook(inv, session)
+                let doc = open.document
                 let width = doc.cells.map(\.id.count).max() ?? 0
                 for (i, cell) in doc.cells.enumerated() {
-                    let marker = i == session.notebookCursor ? ">" : " "
+                    let marker = i == open.cursor ? ">" : " "
                     let first: String
                     switch cell.kind {
                     case .prose: first = cell.text.split(separator: "\n").first.map(String.init) ?? ""
@@ -38,7 +39,8 @@ extension VerbGroup {
                  details: "Its commands run in this session, as if typed; a cell tagged `skip` runs only when named.",
                  positional: [Parameter("id", .string, optional: true, help: "the cell id")],
                  examples: ["runcell load-model", "runcell"]) { inv, session in
-                let doc = try openNotebook(inv, session)
+                let open = try openNotebook(inv, session)
+                let doc = open.document
                 let index: Int
                 if let id = try inv.optionalString("id") {
                     guard let i = doc.index(ofCell: id) else {
@@ -46,7 +48,7 @@ extension VerbGroup {
                     }
                     index = i
                 } else {
-                    guard let i = doc.cells.indices.first(where: { $0 >= session.notebookCursor && doc.cells[$0].kind == .command
+                    guard let i = doc.cells.indices.first(where: { $0 >= open.cursor && doc.cells[$0].kind == .command
                                                                    && !doc.cells[$0].tags.contains("skip") }) else {
                         throw inv.error("no command cells are left to run; `runcell ID` runs any cell")
                     }
@@ -54,7 +56,7 @@ extension VerbGroup {
                 }
                 let cell = doc.cells[index]
                 guard cell.kind == .command else { throw inv.error("'\(cell.id)' is a prose cell") }
-                session.notebookCursor = index + 1
+                session[state: OpenNotebook.self]?.cursor = index + 1
                 session.writeLine("%% cell \(cell.id)")
                 var commandLine = 1
                 for entry in cell.entries {
@@ -62,7 +64,7 @@ extension VerbGroup {
                     session.output.beginCapture()
                     defer {
                         // Say when the output is not what the notebook recorded (on stderr: not part of the output).
-                        let printed = outputLines(session.output.endCapture())
+                        let printed = Entry.outputLines(session.output.endCapture())
                         if !OutputMatch.matches(expected: entry.output, actual: printed) {
                             fputs("(cell \(cell.id): this output differs from the recorded one)\n", stderr)
                         }
@@ -108,8 +110,9 @@ extension VerbGroup {
                     doc = try NotebookDocument.load(path: session.resolvePath(path).path)
                     title = (path as NSString).lastPathComponent
                 } else {
-                    doc = try openNotebook(inv, session)
-                    title = ((session.notebookPath ?? "notebook") as NSString).lastPathComponent
+                    let open = try openNotebook(inv, session)
+                    doc = open.document
+                    title = (open.path as NSString).lastPathComponent
                 }
                 let markdown = MarkdownExport.render(doc, title: title)
                 if let to = try inv.optionalString("to") {
@@ -128,7 +131,7 @@ extension VerbGroup {
                 if let path = try inv.optionalString("notebook") {
                     doc = try NotebookDocument.load(path: session.resolvePath(path).path)
                 } else {
-                    doc = try openNotebook(inv, session)
+                    doc = try openNotebook(inv, session).document
                 }
                 guard let cell = doc.parametersCell else {
                     session.writeLine("(the notebook has no cell tagged [parameters])")
@@ -150,9 +153,9 @@ extension VerbGroup {
         ])
     }
 
-    static func openNotebook(_ inv: Invocation, _ session: Session) throws -> NotebookDocument {
-        guard let doc = session.notebook else { throw inv.error("no notebook is open", hint: "open one: open PATH.mednb") }
-        return doc
+    static func openNotebook(_ inv: Invocation, _ session: Session) throws -> OpenNotebook {
+        guard let open = session[state: OpenNotebook.self] else { throw inv.error("no notebook is open", hint: "open one: open PATH.mednb") }
+        return open
     }
 
     /// The session's transcript as a notebook: one command cell per successful entry, its volatile figures
@@ -169,10 +172,20 @@ extension VerbGroup {
             if statements.isEmpty || statements.contains(where: { notebookVerbs.contains($0.verb ?? "") }) { continue }
             number += 1
             var cell = Cell(kind: .command, id: "c\(number)",
-                            entries: [Entry(command: entry.command, output: VolatileText.record(outputLines(entry.output)))])
+                            entries: [Entry(command: entry.command, output: VolatileText.record(Entry.outputLines(entry.output)))])
             if !entry.replaysExactly { cell.tags = [NotebookRunner.interruptedTag] }
             doc.cells.append(cell)
         }
         return doc
     }
+}
+
+/// The notebook `open` opened in a session (the session's state of this type), for `cells`, `runcell`,
+/// `export` and `params`.
+struct OpenNotebook {
+    var document: NotebookDocument
+    /// Its path as given to `open`.
+    var path: String
+    /// The index of the cell `runcell` with no id runs next.
+    var cursor = 0
 }

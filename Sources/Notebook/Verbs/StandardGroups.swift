@@ -1,3 +1,5 @@
+import Language
+
 extension Registry {
     /// Every verb group medrepl ships, in the order `help` and docs/language.md list them.
     ///
@@ -6,4 +8,7 @@ extension Registry {
     public static var standardGroups: [VerbGroup] {
         [.core, .checks, .exercises, .notebooks, .device, .models, .text, .adapters, .datasets, .training, .evaluation]
     }
+
+    /// The registry with every verb medrepl ships.
+    public static func standard() -> Registry { Registry(groups: standardGroups) }
 }

@@ -1,3 +1,4 @@
+import Language
 import Tokenizers
 
 /// `template=`, spelled once for every verb that takes it (`ask`, `generate`, `chat`, `tokenize_dataset`,

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Llama
 import Tokenizers
 

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Kernels
+import Language
 import Support
 import Tokenizers
 import Training

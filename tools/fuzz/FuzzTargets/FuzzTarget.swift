@@ -1,7 +1,9 @@
-import Foundation
 import Datasets
+import Foundation
+import Language
 import Llama
 import Notebook
+import NotebookFormat
 import Tokenizers
 import Training
 import Weights

@@ -1,19 +1,23 @@
 import Foundation
-import Notebook
+import NotebookFormat
+import TestSupport
 import Testing
+
+/// The notebooks of Tests/NotebookTests/Fixtures (the notebook tests replay them too).
+func fixture(_ name: String) -> URL { Repository.url("Tests/NotebookTests/Fixtures").appendingPathComponent(name) }
 
 @Suite struct FormatTests {
     static let fixtureNames = ["basics.mednb", "stops-on-error.mednb"]
 
     @Test(arguments: fixtureNames) func readingAndWritingGivesTheSameBytes(name: String) throws {
-        let text = try String(contentsOf: TestSupport.fixture(name), encoding: .utf8)
+        let text = try String(contentsOf: fixture(name), encoding: .utf8)
         let doc = try NotebookDocument.parse(text, file: name)
         #expect(doc.serialized() == text)
         #expect(try NotebookDocument.parse(doc.serialized()) == doc)
     }
 
     @Test func structureOfTheBasicsNotebook() throws {
-        let doc = try NotebookDocument.load(path: TestSupport.fixture("basics.mednb").path)
+        let doc = try NotebookDocument.load(path: fixture("basics.mednb").path)
         #expect(doc[header: "medrepl"] == "0.1.0")
         #expect(doc[header: "seed"] == "7")
         #expect(doc.cells.map(\.id) == ["intro", "settings", "values", "about-checks", "checks", "patterns", "expected-error", "skipped"])

@@ -1,5 +1,5 @@
 /// Closest-name suggestions for typos, by edit distance: verb and option names in the shell
-/// (`Suggest` in Notebook forwards here) and file names beside a mistyped path.
+/// (the language's `Suggest` forwards here) and file names beside a mistyped path (`ResourceName` in Weights).
 ///
 /// ```swift
 /// NameSuggestion.closest(to: "lod_model", in: ["load_model", "ask"])   // "load_model"

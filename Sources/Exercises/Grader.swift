@@ -1,4 +1,6 @@
 import Foundation
+import Language
+import NotebookFormat
 
 /// One exercise's grade.
 public struct ExerciseGrade: Sendable {
@@ -45,8 +47,8 @@ public struct GradeReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// Points written short: `3`, `1.5`, `0.67`.
-    static func format(_ x: Double) -> String {
+    /// Points written short: `3`, `1.5`, `0.67` (`check_answer`'s result line too).
+    public static func format(_ x: Double) -> String {
         let r = (x * 100).rounded() / 100
         if r == r.rounded() { return String(Int(r)) }
         var s = String(format: "%.2f", r)
@@ -63,8 +65,10 @@ public struct GradeReport: Sendable {
 /// the environment holds no secrets, and verbs that open other notebooks, write notebooks, store
 /// credentials or quit are refused. The language itself runs no shell commands.
 ///
+/// The verbs are the caller's (`Registry.standard()` for `medrepl grade`), less those refused.
+///
 /// ```swift
-/// let report = try Grader(teacher: teacherDoc, student: studentDoc, directory: folder).grade()
+/// let report = try Grader(teacher: teacherDoc, student: studentDoc, directory: folder, registry: .standard()).grade()
 /// print(report.text)
 /// ```
 public struct Grader {
@@ -74,6 +78,8 @@ public struct Grader {
     public var studentName: String
     /// The student's folder: where relative paths resolve and which the student's code cannot leave.
     public var directory: URL
+    /// The verbs the notebooks use; the student's cells get them less `refusedVerbs` (`gradingRegistry(from:)`).
+    public var registry: Registry
     /// The process environment the teacher's cells see.
     public var environment: [String: String]
     /// Told the id of each cell as it starts (for a progress line); nil for none.
@@ -83,10 +89,10 @@ public struct Grader {
     public static let refusedVerbs = ["open", "runcell", "save", "export", "login", "exit"]
 
     public init(teacher: NotebookDocument, teacherName: String = "<teacher>", student: NotebookDocument,
-                studentName: String = "<student>", directory: URL,
+                studentName: String = "<student>", directory: URL, registry: Registry,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.teacher = teacher; self.teacherName = teacherName; self.student = student
-        self.studentName = studentName; self.directory = directory; self.environment = environment
+        self.studentName = studentName; self.directory = directory; self.registry = registry; self.environment = environment
     }
 
     /// The environment the student's cells see: medrepl's own settings and cache folders, no tokens.
@@ -97,9 +103,9 @@ public struct Grader {
         }
     }
 
-    /// A registry with the standard verbs, less those a student's file may not use.
-    public static func gradingRegistry() -> Registry {
-        let registry = Registry.standard()
+    /// A copy of `registry` (`registry` itself is left as it is), less the verbs a student's file may not use.
+    public static func gradingRegistry(from full: Registry) -> Registry {
+        let registry = Registry(groups: full.groups)
         for name in refusedVerbs {
             // Same parameters, so any call parses and binds, and then is refused.
             guard var verb = registry.verb(named: name) else { continue }
@@ -115,7 +121,8 @@ public struct Grader {
         guard !exercises.isEmpty else {
             throw NotebookFormatError(file: teacherName, line: 1, message: "no cell is tagged [exercise], so there is nothing to grade")
         }
-        let session = Session(registry: Grader.gradingRegistry(), output: OutputSink(), environment: environment, directory: directory)
+        let session = Session(registry: Grader.gradingRegistry(from: registry), output: OutputSink(), environment: environment,
+                              directory: directory)
         var report = GradeReport(student: studentName, teacher: teacherName, exercises: [], notes: [])
 
         // The student's cells by id, and the cells the student added, after the known cell they follow.

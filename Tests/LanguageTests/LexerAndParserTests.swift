@@ -1,5 +1,5 @@
 import Foundation
-import Notebook
+import Language
 import Testing
 
 @Suite struct LexerAndParserTests {
@@ -46,50 +46,5 @@ import Testing
         if case .word(let w)? = statements[1].expression?.kind { #expect(w == "trainer.args.lr") } else { Issue.record("not a word") }
         #expect(statements[2].verb == "vars" && statements[2].target == nil)
         #expect(statements[3].target == "z" && statements[3].lines == 3...4)
-    }
-}
-
-@Suite struct EvaluationTests {
-    @Test func namesFieldsListsAndEnvironment() throws {
-        let (session, output) = TestSupport.session(environment: ["HOME": "/home/u", "DATA": "d.json"])
-        session.set("trainer", .object(FakeTrainer()))
-        try session.run("""
-            lr = trainer.args.learning_rate
-            print lr trainer.steps trainer.losses.1
-            path = "${DATA}"
-            print path "${MISSING:-fallback}" ${HOME}/runs
-            n = 3
-            n
-            echo n is ${DATA} not_a_name 2.0
-            """)
-        #expect(output() == "0.0002 150 1.75\nd.json fallback /home/u/runs\n3\n3 is d.json not_a_name 2.0\n")
-        #expect(session.value(named: "lr") == .double(2e-4))
-    }
-
-    @Test func delReleasesObjects() throws {
-        let (session, output) = TestSupport.session()
-        let trainer = FakeTrainer()
-        session.set("trainer", .object(trainer))
-        session.set("x", .int(1))
-        try session.run("vars")
-        #expect(output() == "trainer  Trainer  3 epochs at lr 0.0002\nx        int      1\n")
-        try session.run("del trainer")
-        #expect(trainer.released)
-        #expect(session.names == ["x"])
-    }
-
-    @Test func showListsFieldsOfAnObject() throws {
-        let (session, output) = TestSupport.session()
-        session.set("trainer", .object(FakeTrainer()))
-        try session.run("show trainer.args")
-        #expect(output() == "TrainingArguments: learning_rate=0.0002 epochs=3 optim=\"adamw\"\n  learning_rate = 0.0002\n  epochs = 3\n  optim = \"adamw\"\n")
-    }
-
-    @Test func valuesDisplayAsLiterals() {
-        #expect(Value.double(2e-4).display == "0.0002")
-        #expect(Value.double(1e-6).display == "1e-6")
-        #expect(Value.double(3).display == "3.0")
-        #expect(Value.list([.int(1), .string("a\"b"), .bool(true), .none]).display == "[1, \"a\\\"b\", true, none]")
-        #expect(Value.int(3) == Value.double(3.0))
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Weights
+import Support
 
 /// Where a piece of source text came from, so errors can name the file, line and column.
 ///
@@ -86,7 +86,7 @@ public struct CancelledError: Error, CustomStringConvertible {
     public var description: String { "interrupted" }
 }
 
-/// Closest-name suggestions for typos, by edit distance (the rule is `Weights.NameSuggestion`'s, shared
+/// Closest-name suggestions for typos, by edit distance (the rule is `Support.NameSuggestion`'s, shared
 /// with the file-name hints of model and dataset paths).
 public enum Suggest {
     /// Levenshtein distance between two strings.

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Support
 
 extension Session {
@@ -20,13 +21,6 @@ extension Session {
         }
         return (output.endCapture(), failure)
     }
-}
-
-/// Splits captured output into the lines a notebook records.
-func outputLines(_ text: String) -> [String] {
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    if lines.last == "" { lines.removeLast() }
-    return lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
 }
 
 /// How `medrepl run NOTEBOOK` runs: which cells, compare or update, parameter overrides.
@@ -189,7 +183,7 @@ public struct NotebookRunner {
                 commandLine += entry.command.split(separator: "\n", omittingEmptySubsequences: false).count
                 session.output.stream = savedStream
                 var newEntry = entry
-                newEntry.output = VolatileText.update(recorded: entry.output, actual: outputLines(text))
+                newEntry.output = VolatileText.update(recorded: entry.output, actual: Entry.outputLines(text))
                 newEntries.append(newEntry)
                 if let error { failure = error; break }
                 if session.exitRequested != nil { break }

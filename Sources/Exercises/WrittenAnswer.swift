@@ -1,4 +1,5 @@
 import Foundation
+import Language
 
 /// What a good written answer must hold, and how an answer measures up: the engine of `check_answer`.
 ///
@@ -208,7 +209,8 @@ public struct AnswerRubric: Sendable {
         return String(text[r])
     }
 
-    static func wordCount(_ text: String) -> Int {
+    /// How many words an answer has: what lies between spaces, where it holds a letter or a digit (`answer` reports it).
+    public static func wordCount(_ text: String) -> Int {
         text.split { $0.isWhitespace }.filter { $0.contains { $0.isLetter || $0.isNumber } }.count
     }
 }

@@ -1,7 +1,7 @@
 /// An engine object that lives in a session under a name: a model, a tokenizer, a dataset, a trainer...
 ///
-/// Engine modules do not know about the language; a thin wrapper class in `Sources/Notebook/Verbs/`
-/// conforms to this protocol and exposes what users may read:
+/// Engine modules do not know about the language; a thin wrapper class in the Notebook module
+/// (`Sources/Notebook/Objects/`) conforms to this protocol and exposes what users may read:
 ///
 /// ```swift
 /// final class ConfigObject: LiveObject {

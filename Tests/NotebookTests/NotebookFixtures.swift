@@ -1,9 +1,10 @@
 import Foundation
+import Language
 import Notebook
 import TestSupport
 
 /// Paths and helpers shared by the notebook tests.
-enum TestSupport {
+enum NotebookFixtures {
     static let fixtures = Repository.url("Tests/NotebookTests/Fixtures")
 
     static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
@@ -23,7 +24,7 @@ enum TestSupport {
     /// interrupt their own session (`Session.interrupt()`).
     static func session(environment: [String: String] = ["HOME": "/tmp"], receivesInterrupts: Bool = false) -> (Session, () -> String) {
         let box = OutputBox()
-        let session = Session(output: OutputSink(stream: { box.text += $0 }), environment: environment)
+        let session = Session(registry: .standard(), output: OutputSink(stream: { box.text += $0 }), environment: environment)
         session.receivesInterrupts = receivesInterrupts
         return (session, { box.text })
     }

@@ -1,13 +1,16 @@
 /// The one table of verbs. Parsing, argument checking, `help`, Tab completion, error suggestions and
 /// docs/language.md all read it, so a verb is described once.
 ///
-/// Adding verbs: write `Sources/Notebook/Verbs/ModelVerbs.swift` with
+/// The language knows no verbs of its own: the Notebook module declares the ones medrepl ships
+/// (`Registry.standard()`, Sources/Notebook/Verbs/StandardGroups.swift). Adding verbs: write
+/// `Sources/Notebook/Verbs/ModelVerbs.swift` with
 /// `extension VerbGroup { static var model: VerbGroup { VerbGroup("Models", verbs: [...]) } }`
 /// and add `.model` to `Registry.standardGroups` (Verbs/StandardGroups.swift).
 ///
 /// ```swift
-/// let registry = Registry.standard()
-/// registry.verb(named: "help")?.summary
+/// let hello = Verb("hello", summary: "Say hello.", examples: ["hello"]) { _, session in session.writeLine("hello"); return .none }
+/// let registry = Registry(groups: [VerbGroup("Greetings", verbs: [hello])])
+/// registry.verb(named: "hello")?.summary   // "Say hello."
 /// ```
 public final class Registry: @unchecked Sendable {
     public private(set) var groups: [VerbGroup] = []
@@ -43,7 +46,4 @@ public final class Registry: @unchecked Sendable {
     }
 
     public var verbNames: Set<String> { Set(byName.keys) }
-
-    /// The registry with every verb medrepl ships.
-    public static func standard() -> Registry { Registry(groups: standardGroups) }
 }

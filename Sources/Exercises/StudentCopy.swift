@@ -1,4 +1,6 @@
 import Foundation
+import Language
+import NotebookFormat
 
 /// The exercises of a teacher notebook and the student copy made from it (docs/exercises.md).
 ///

@@ -11,12 +11,19 @@ public struct CheckResult: Sendable {
     /// Points earned when a check gives partial credit (`check_answer`); nil means all or nothing.
     public var earned: Double? = nil
 
+    public init(label: String, passed: Bool, message: String, points: Double, earned: Double? = nil) {
+        self.label = label; self.passed = passed; self.message = message; self.points = points; self.earned = earned
+    }
+
     /// What the check earns when graded: `earned` if set, else all its points or none.
     public var score: Double { earned ?? (passed ? points : 0) }
 }
 
 /// Everything alive between commands: named values and objects, the output sink, the environment,
 /// and where the outputs came from (model, seed) for the notebook header.
+///
+/// The language knows no verbs: a session runs those of the registry it is given (every verb medrepl
+/// ships is `Registry.standard()`, in the Notebook module).
 ///
 /// ```swift
 /// let session = Session(registry: .standard(), output: .standardOutput())
@@ -48,19 +55,27 @@ public final class Session {
     var interruptRecord: TranscriptEntry.Interruption?
     /// Outcomes of `check` so far.
     public var checks: [CheckResult] = []
-    /// The notebook opened with `open`, for `cells` and `runcell`.
-    public var notebook: NotebookDocument?
-    /// Its path as given to `open`.
-    public var notebookPath: String?
-    /// The index of the cell `runcell` with no id runs next.
-    public var notebookCursor = 0
     /// Set by `exit`; the shell and runners stop when it is set.
     public var exitRequested: Int32?
+    /// What verbs keep between commands that is not a value of the language, one value per type (see
+    /// `subscript(state:)`).
+    private var states: [ObjectIdentifier: Any] = [:]
 
-    public init(registry: Registry = .standard(), output: OutputSink = OutputSink(),
+    public init(registry: Registry, output: OutputSink = OutputSink(),
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
         self.registry = registry; self.output = output; self.environment = environment; self.directory = directory
+    }
+
+    /// State a group of verbs keeps for the session's lifetime, one value per type, nil until set: the
+    /// notebook verbs keep there the notebook `open` opened, for `cells` and `runcell`.
+    ///
+    /// ```swift
+    /// session[state: OpenNotebook.self] = OpenNotebook(document: doc, path: path)
+    /// ```
+    public subscript<State>(state type: State.Type) -> State? {
+        get { states[ObjectIdentifier(type)] as? State }
+        set { states[ObjectIdentifier(type)] = newValue }
     }
 
     // MARK: names

@@ -1,4 +1,5 @@
 import Foundation
+import Language
 import Support
 
 /// A `.mednb` notebook in memory: header, then prose and command cells. docs/mednb.md is the spec.
@@ -82,6 +83,13 @@ public struct Entry: Equatable, Sendable {
         self.command = command; self.output = output; self.line = line
     }
     public static func == (a: Entry, b: Entry) -> Bool { a.command == b.command && a.output == b.output }
+
+    /// Splits captured output into the lines a notebook records.
+    public static func outputLines(_ text: String) -> [String] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+    }
 }
 
 /// A notebook that cannot be read, with the file and line.

@@ -1,0 +1,24 @@
+/// A small seeded generator (SplitMix64), so a test of random input is the same on every run and a
+/// failure replays.
+///
+/// ```swift
+/// var rng = SplitMix64(seed: 42)
+/// let pick = rng.next(fragments.count)              // 0 ..< fragments.count
+/// let byte = UInt8.random(in: 0...255, using: &rng)
+/// ```
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in `0 ..< n`: the next value modulo `n`.
+    public mutating func next(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
