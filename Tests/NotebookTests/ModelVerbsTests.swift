@@ -85,6 +85,16 @@ enum ModelFixtures {
         #expect(out().hasSuffix("2 128 false\n"))
     }
 
+    /// A Llama-like architecture other than Llama says which it is, in the load line and the summary.
+    @Test func aQwen2ModelSaysSo() throws {
+        let (s, out) = session()
+        try s.run("q = load_model \"\(F.root.appendingPathComponent("tiny-qwen2").path)\"")
+        let first = out().split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.contains("(tiny-qwen2): Qwen2ForCausalLM, 2 layers, 109,120 parameters, f32 weights"), "\(first)")
+        try s.run("q")
+        #expect(out().contains(": Qwen2ForCausalLM, 2 layers, hidden 64, 109,120 parameters, f32 weights"))
+    }
+
     @Test func randomPresetHasTinyLlamasParameterCount() throws {
         // A custom config.json keeps it small; the preset's count is checked without allocating it.
         let (s, out) = session()

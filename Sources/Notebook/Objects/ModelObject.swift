@@ -97,8 +97,11 @@ public final class ModelObject: LiveObject {
     }
 
     public var typeName: String { "Model" }
+    /// "Qwen2ForCausalLM, " for a Llama-like architecture other than Llama, which goes without saying ("").
+    var architectureWord: String { base.config.architecture == .llama ? "" : "\(base.config.architecture), " }
+
     public var summary: String {
-        var text = "\(source): \(base.config.num_hidden_layers) layers, hidden \(base.config.hidden_size), "
+        var text = "\(source): \(architectureWord)\(base.config.num_hidden_layers) layers, hidden \(base.config.hidden_size), "
             + "\(formatCount(base.parameterCount)) parameters, \(base.storage.rawValue) weights"
         if let lora { text += lora.adapterEnabled ? ", LoRA adapter on" : ", LoRA adapter off" }
         return text

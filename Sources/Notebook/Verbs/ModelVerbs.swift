@@ -170,7 +170,7 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     let seconds = Date().timeIntervalSince(start)
     let file = model.files.map { " (\(($0.ggufFile ?? $0.directory).lastPathComponent))" } ?? ""
     let verb = model.files == nil ? "created" : "loaded"
-    session.writeLine("\(verb) \(model.source)\(file): \(c.num_hidden_layers) layers, \(formatCount(model.base.parameterCount)) parameters, "
+    session.writeLine("\(verb) \(model.source)\(file): \(model.architectureWord)\(c.num_hidden_layers) layers, \(formatCount(model.base.parameterCount)) parameters, "
         + "\(storage.rawValue) weights (\(decimalBytes(c.memoryEstimate(storage: storage).weights))) in \(String(format: "%.1f", seconds)) s")
     if model.tokenizer == nil {
         session.writeLine("no tokenizer with it: give one with tokenizer=TOK (tok = load_tokenizer ...)")
