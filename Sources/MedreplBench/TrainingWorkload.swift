@@ -9,7 +9,7 @@ import Training
 /// QA rows in their file order, through the same `Trainer` the `train` verb uses.
 enum TrainingWorkload {
     /// The notebook's seven target modules, rank 16, alpha 32.
-    static let targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    static let targets = LoraTarget.allCases.map(\.rawValue)
 
     /// Options: --model-gguf, --data, --rows, --max-length, --max-steps, --logging-steps, --lora-dropout, --seed,
     /// --init-adapter (a peft folder whose weights and config start the run; W1's parity runs),
