@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["CEditLine", "CKernels", "CSentencePiece", "Kernels", "TestSupport"]),
-        .testTarget(name: "WeightsTests", dependencies: ["Kernels", "Support", "TestSupport", "Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "WeightsTests", dependencies: ["CKernels", "Kernels", "Support", "TestSupport", "Weights"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers", "Weights"]),
         .testTarget(name: "LlamaTests", dependencies: ["Kernels", "Llama", "TestSupport", "Tokenizers", "Weights"]),
         .testTarget(name: "TrainingTests", dependencies: ["Kernels", "Llama", "TestSupport", "Training", "Weights"]),

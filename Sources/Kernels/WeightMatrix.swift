@@ -13,15 +13,52 @@ public enum ProductPrecision: String, Sendable, CaseIterable {
     case bf16
 }
 
-/// How a frozen weight is kept in memory.
+/// How a frozen weight is kept in memory: f32, a 16-bit float, or ggml's blocks of 32 values (Q8_0: 8-bit,
+/// Q4_0 and Q4_1: 4-bit, with an f16 scale per block, and Q4_1 an f16 offset; see CKernels' quant.c).
 public enum StorageType: String, Sendable, CaseIterable {
-    case f32, bf16, f16
+    case f32, bf16, f16, q8_0, q4_0, q4_1
 
-    public var bytesPerElement: Int { self == .f32 ? 4 : 2 }
+    /// The kernels' name for the format (`MK_WEIGHT_*`).
+    public var format: Int32 {
+        switch self {
+        case .f32: return Int32(MK_WEIGHT_F32)
+        case .bf16: return Int32(MK_WEIGHT_BF16)
+        case .f16: return Int32(MK_WEIGHT_F16)
+        case .q8_0: return Int32(MK_WEIGHT_Q8_0)
+        case .q4_0: return Int32(MK_WEIGHT_Q4_0)
+        case .q4_1: return Int32(MK_WEIGHT_Q4_1)
+        }
+    }
+
+    /// Q8_0, Q4_0 or Q4_1: values in blocks of `StorageType.blockSize`.
+    public var isQuantized: Bool { mk_quant_block_bytes(format) != 0 }
+
+    /// Values per block of the quantized types.
+    public static let blockSize = Int(MK_QK)
+
+    /// Bytes of `elements` values (whole blocks for the quantized types: Q8_0 34 bytes per 32 values,
+    /// Q4_0 18, Q4_1 20).
+    public func bytes(_ elements: Int) -> Int {
+        switch self {
+        case .f32: return elements * 4
+        case .bf16, .f16: return elements * 2
+        case .q8_0, .q4_0, .q4_1:
+            return (elements + Self.blockSize - 1) / Self.blockSize * mk_quant_block_bytes(format)
+        }
+    }
+
+    /// Whether rows of `cols` values can be kept in this type: always, but for the quantized types only
+    /// whole blocks of 32.
+    public func canStore(cols: Int) -> Bool { !isQuantized || cols % Self.blockSize == 0 }
+
+    /// This type for rows of `cols` values, or f32 where they are not whole blocks (a loader's choice for
+    /// the few matrices a quantized type cannot hold, as llama.cpp's quantizer does).
+    public func fitting(cols: Int) -> StorageType { canStore(cols: cols) ? self : .f32 }
 }
 
 /// A frozen weight matrix `[rows, cols]` = `[out_features, in_features]`, row-major as PyTorch's
-/// `nn.Linear.weight`, stored as f32, bf16 or f16, with the layer's bias when it has one.
+/// `nn.Linear.weight`, stored as f32, bf16, f16 or in ggml's blocks (q8_0, q4_0, q4_1), with the layer's
+/// bias when it has one.
 ///
 /// ```swift
 /// let w = WeightMatrix(rows: 2, cols: 3, values: [1, 0, 0, 0, 1, 0], storage: .bf16)
@@ -31,10 +68,16 @@ public final class WeightMatrix: @unchecked Sendable {
     public let rows: Int          // out features
     public let cols: Int          // in features
     public let storage: StorageType
+    /// The values as `storage` keeps them: `storage.bytes(rows * cols)` bytes, row after row.
+    public let data: UnsafeMutableRawPointer
     /// f32 storage: `rows * cols` floats. Otherwise nil.
-    public let f32: UnsafeMutablePointer<Float>?
+    public var f32: UnsafeMutablePointer<Float>? { storage == .f32 ? data.assumingMemoryBound(to: Float.self) : nil }
     /// bf16/f16 storage: `rows * cols` halves. Otherwise nil.
-    public let half: UnsafeMutablePointer<UInt16>?
+    public var half: UnsafeMutablePointer<UInt16>? {
+        storage == .bf16 || storage == .f16 ? data.assumingMemoryBound(to: UInt16.self) : nil
+    }
+    /// Bytes of one row in `storage`.
+    public var rowBytes: Int { storage.bytes(cols) }
     /// `nn.Linear.bias`, `[rows]` in f32 whatever the storage, added by `forward` (Qwen2's q, k and v
     /// projections); nil for a layer without one. Set when the weights are built, before any product.
     public var bias: FloatBuffer? {
@@ -46,63 +89,56 @@ public final class WeightMatrix: @unchecked Sendable {
     /// Up to this many input rows, the weights are multiplied directly by `mk_matmul_nt_small`.
     public static let smallBatch = 8
 
-    public init(rows: Int, cols: Int, values: UnsafePointer<Float>, storage: StorageType = .f32) {
+    /// Uninitialised storage for `rows × cols` values of `storage`.
+    private init(rows: Int, cols: Int, storage: StorageType) {
+        precondition(storage.canStore(cols: cols), "WeightMatrix: \(storage) needs rows of whole blocks of \(StorageType.blockSize), not \(cols)")
         self.rows = rows; self.cols = cols; self.storage = storage
-        let n = rows * cols
+        data = UnsafeMutableRawPointer.allocate(byteCount: max(storage.bytes(rows * cols), 1), alignment: 64)
+    }
+
+    /// Writes `count` rows of f32 values into rows `[first, first + count)`, converted to the storage type.
+    private func encodeRows(_ first: Int, _ count: Int, from values: UnsafePointer<Float>) {
+        let n = count * cols
         switch storage {
-        case .f32:
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
-            p.update(from: values, count: n)
-            f32 = p; half = nil
-        case .bf16, .f16:
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
-            if storage == .bf16 { mk_f32_to_bf16(values, p, n) } else { mk_f32_to_f16(values, p, n) }
-            f32 = nil; half = p
+        case .f32: (f32! + first * cols).update(from: values, count: n)
+        case .bf16: mk_f32_to_bf16(values, half! + first * cols, n)
+        case .f16: mk_f32_to_f16(values, half! + first * cols, n)
+        case .q8_0, .q4_0, .q4_1:
+            for r in 0..<count { mk_quantize_row(storage.format, values + r * cols, data + (first + r) * rowBytes, cols) }
         }
+    }
+
+    public convenience init(rows: Int, cols: Int, values: UnsafePointer<Float>, storage: StorageType = .f32) {
+        self.init(rows: rows, cols: cols, storage: storage)
+        encodeRows(0, rows, from: values)
     }
 
     /// Fills the matrix block by block from `fill(firstRow, rowCount, out)`, which writes
     /// `rowCount * cols` floats; only one block of f32 exists at a time, so a bf16 matrix of a billion
     /// parameters never needs its f32 copy in memory. f32 storage is filled in one call, in place.
     /// `wholeTensor` asks for a single call covering every row (for readers that cannot start
-    /// mid-tensor); half storage then converts from one temporary f32 copy.
-    public init(rows: Int, cols: Int, storage: StorageType, wholeTensor: Bool = false,
-                fill: (_ firstRow: Int, _ rowCount: Int, _ out: UnsafeMutablePointer<Float>) -> Void) {
-        self.rows = rows; self.cols = cols; self.storage = storage
-        let n = rows * cols
-        switch storage {
-        case .f32:
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
-            fill(0, rows, p)
-            f32 = p; half = nil
-        case .bf16, .f16:
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: max(n, 1))
-            let block = wholeTensor ? Swift.max(rows, 1) : Swift.max(1, Swift.min(rows, (1 << 20) / Swift.max(cols, 1)))
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
-            defer { scratch.deallocate() }
-            var r = 0
-            while r < rows {
-                let count = Swift.min(block, rows - r)
-                fill(r, count, scratch)
-                if storage == .bf16 { mk_f32_to_bf16(scratch, p + r * cols, count * cols) }
-                else { mk_f32_to_f16(scratch, p + r * cols, count * cols) }
-                r += count
-            }
-            f32 = nil; half = p
+    /// mid-tensor); other storage then converts from one temporary f32 copy.
+    public convenience init(rows: Int, cols: Int, storage: StorageType, wholeTensor: Bool = false,
+                            fill: (_ firstRow: Int, _ rowCount: Int, _ out: UnsafeMutablePointer<Float>) -> Void) {
+        self.init(rows: rows, cols: cols, storage: storage)
+        if storage == .f32 { fill(0, rows, f32!); return }
+        let block = wholeTensor ? Swift.max(rows, 1) : Swift.max(1, Swift.min(rows, (1 << 20) / Swift.max(cols, 1)))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
+        defer { scratch.deallocate() }
+        var r = 0
+        while r < rows {
+            let count = Swift.min(block, rows - r)
+            fill(r, count, scratch)
+            encodeRows(r, count, from: scratch)
+            r += count
         }
     }
 
-    /// A matrix whose elements are `bytes` as they are, already in `storage`'s format (f32, or bf16/f16
-    /// halves, `rows * cols` of them): a copy, no conversion.
-    public init(rows: Int, cols: Int, storage: StorageType, copying bytes: UnsafeRawPointer) {
-        self.rows = rows; self.cols = cols; self.storage = storage
-        let n = rows * cols
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * storage.bytesPerElement, alignment: 64)
-        p.copyMemory(from: bytes, byteCount: n * storage.bytesPerElement)
-        switch storage {
-        case .f32: f32 = p.bindMemory(to: Float.self, capacity: max(n, 1)); half = nil
-        case .bf16, .f16: half = p.bindMemory(to: UInt16.self, capacity: max(n, 1)); f32 = nil
-        }
+    /// A matrix whose values are `bytes` as they are, already in `storage`'s format (f32, bf16/f16 halves,
+    /// or ggml blocks: `storage.bytes(rows * cols)` bytes): a copy, no conversion.
+    public convenience init(rows: Int, cols: Int, storage: StorageType, copying bytes: UnsafeRawPointer) {
+        self.init(rows: rows, cols: cols, storage: storage)
+        data.copyMemory(from: bytes, byteCount: storage.bytes(rows * cols))
     }
 
     public convenience init(rows: Int, cols: Int, values: [Float], storage: StorageType = .f32) {
@@ -113,12 +149,9 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
-    deinit {
-        f32?.deallocate()
-        half?.deallocate()
-    }
+    deinit { data.deallocate() }
 
-    public var byteCount: Int { rows * cols * storage.bytesPerElement }
+    public var byteCount: Int { storage.bytes(rows * cols) }
 
     /// Converts rows `[start, start + count)` into f32.
     public func decodeRows(_ start: Int, _ count: Int, into out: UnsafeMutablePointer<Float>) {
@@ -127,6 +160,8 @@ public final class WeightMatrix: @unchecked Sendable {
         case .f32: out.update(from: f32! + start * cols, count: n)
         case .bf16: mk_bf16_to_f32(half! + start * cols, out, n)
         case .f16: mk_f16_to_f32(half! + start * cols, out, n)
+        case .q8_0, .q4_0, .q4_1:
+            for r in 0..<count { mk_dequantize_row(storage.format, data + (start + r) * rowBytes, out + r * cols, cols) }
         }
     }
 
@@ -231,16 +266,23 @@ public final class WeightMatrix: @unchecked Sendable {
     /// loaded (widened) in registers and used for all n inputs, so the weights are read once and no
     /// scratch is allocated. Rows are split over the cores.
     func smallMatmul(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
-        let w: UnsafeRawPointer = f32.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(half!)
-        let format: Int32
-        switch storage {
-        case .f32: format = Int32(MK_WEIGHT_F32)
-        case .bf16: format = Int32(MK_WEIGHT_BF16)
-        case .f16: format = Int32(MK_WEIGHT_F16)
+        let w = UnsafeRawPointer(data), format = storage.format, rows = rows, cols = cols
+        guard storage.isQuantized else {
+            Parallel.rows(rows, workPerRow: cols * n) { range in
+                mk_matmul_nt_small(w, format, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            }
+            return
         }
-        let rows = rows, cols = cols
-        Parallel.rows(rows, workPerRow: cols * n) { range in
-            mk_matmul_nt_small(w, format, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+        // ggml's way: each input row quantized per block to 8 bits (Q8_1 for Q4_1, else Q8_0), integer products.
+        let activation = mk_quant_activation_format(format)
+        let rowBytes = (cols / StorageType.blockSize) * mk_quant_block_bytes(activation)
+        withUnsafeTemporaryAllocation(byteCount: Swift.max(n * rowBytes, 1), alignment: 64) { buffer in
+            let xq = buffer.baseAddress!
+            for i in 0..<n { mk_quantize_row(activation, x + i * cols, xq + i * rowBytes, cols) }
+            let quantized = UnsafeRawPointer(xq)
+            Parallel.rows(rows, workPerRow: cols * n / 2) { range in
+                mk_matmul_q_small(w, format, quantized, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            }
         }
     }
 

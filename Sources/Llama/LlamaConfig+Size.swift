@@ -54,7 +54,7 @@ extension LlamaConfig {
     /// print(formatBytes(m.total))     // about 2.1 GiB
     /// ```
     public func memoryEstimate(storage: StorageType, batch: Int = 1, maxTokens: Int = 0) -> MemoryEstimate {
-        let weights = matrixParameterCount * storage.bytesPerElement + vectorParameterCount * 4
+        let weights = storage.bytes(matrixParameterCount) + vectorParameterCount * 4
         let cache = maxTokens > 0 ? kvCacheBytes(batch: batch, maxTokens: maxTokens) : 0
         let act = maxTokens > 0 ? activationBytes(rows: batch * maxTokens, logitRows: batch, attentionSlots: maxTokens) : 0
         return MemoryEstimate(weights: weights, kvCache: cache, activations: act)

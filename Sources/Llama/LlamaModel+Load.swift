@@ -38,11 +38,22 @@ extension LlamaModel {
     /// ```swift
     /// let model = try LlamaModel(config: config, source: SafetensorsCheckpoint(directory: dir), storage: .bf16)
     /// ```
+    /// With `keepStored`, matrices the file stores in a type medrepl keeps (F32, F16, BF16, Q8_0, Q4_0, Q4_1)
+    /// stay in it and the others become `storage` (see `LlamaWeights.init(config:source:storage:keepStored:)`).
     public convenience init(config: LlamaConfig, source: any TensorSource, storage: StorageType = .f32,
-                            name: String = "the model") throws {
+                            keepStored: Bool = false, name: String = "the model") throws {
         try config.validate()
-        try config.memoryEstimate(storage: storage).check(what: "\(name) in \(storage.rawValue)")
-        self.init(config: config, weights: try LlamaWeights(config: config, source: source, storage: storage),
+        if keepStored {
+            var estimate = config.memoryEstimate(storage: storage)
+            estimate.weights = source.tensorNames().reduce(0) { sum, tensor in
+                let kept = (try? source.storedTensor(tensor)).flatMap { $0 }.flatMap { StorageType(keeping: $0.type) != nil ? $0.bytes.count : nil }
+                return sum + (kept ?? storage.bytes((try? source.shape(of: tensor).reduce(1, *)) ?? 0))
+            }
+            try estimate.check(what: "\(name) in its own types")
+        } else {
+            try config.memoryEstimate(storage: storage).check(what: "\(name) in \(storage.rawValue)")
+        }
+        self.init(config: config, weights: try LlamaWeights(config: config, source: source, storage: storage, keepStored: keepStored),
                   storage: storage)
     }
 
@@ -52,21 +63,23 @@ extension LlamaModel {
     /// ```swift
     /// let model = try LlamaModel.load(directory: URL(fileURLWithPath: "TinyLlama-1.1B-Chat"), storage: .bf16)
     /// ```
-    public static func load(directory: URL, storage: StorageType = .f32) throws -> LlamaModel {
+    public static func load(directory: URL, storage: StorageType = .f32, keepStored: Bool = false) throws -> LlamaModel {
         let config = try LlamaConfig.load(from: directory.appendingPathComponent("config.json"))
         return try LlamaModel(config: config, source: SafetensorsCheckpoint(directory: directory), storage: storage,
-                              name: directory.lastPathComponent)
+                              keepStored: keepStored, name: directory.lastPathComponent)
     }
 
-    /// Loads a llama GGUF file (F32/F16/BF16/Q8_0/Q4_0/Q4_1 tensors, dequantized to `storage`).
+    /// Loads a GGUF file (F32/F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q6_K... tensors, converted to `storage`; with
+    /// `keepStored`, F32/F16/BF16/Q8_0/Q4_0/Q4_1 tensors kept as the file has them).
     ///
     /// ```swift
     /// let model = try LlamaModel.load(gguf: URL(fileURLWithPath: "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    /// let small = try LlamaModel.load(gguf: url, keepStored: true)    // Q4_1 blocks in memory, 4-5x smaller
     /// ```
-    public static func load(gguf url: URL, storage: StorageType = .f32) throws -> LlamaModel {
+    public static func load(gguf url: URL, storage: StorageType = .f32, keepStored: Bool = false) throws -> LlamaModel {
         let file = try GGUFFile(url: url)
         let config = try LlamaConfig(gguf: file)
         return try LlamaModel(config: config, source: GGUFLlamaTensorSource(file: file), storage: storage,
-                              name: url.lastPathComponent)
+                              keepStored: keepStored, name: url.lastPathComponent)
     }
 }

@@ -7,7 +7,9 @@ import Weights
 
 extension LlamaWeights {
     /// Loads every tensor the config implies from `source`, checking shapes. Matrices are kept in
-    /// `storage`, norms and biases in f32. `lm_head.weight` is read only when the embeddings are untied; a
+    /// `storage` (f32 for a matrix whose rows are not whole blocks of a quantized type), norms and biases in
+    /// f32; with `keepStored`, a matrix the file stores in a type medrepl keeps (F32, F16, BF16, Q8_0, Q4_0,
+    /// Q4_1) stays in it, copied as stored, and the others are converted to `storage`. `lm_head.weight` is read only when the embeddings are untied; a
     /// projection's `.bias` only where the architecture has one (Qwen2: q, k and v).
     ///
     /// A source that reports a flat shape (`[n]`) is accepted when `n` is the element count
@@ -16,7 +18,7 @@ extension LlamaWeights {
     /// ```swift
     /// let weights = try LlamaWeights(config: config, source: tensors, storage: .bf16)
     /// ```
-    public init(config c: LlamaConfig, source: any TensorSource, storage: StorageType = .f32) throws {
+    public init(config c: LlamaConfig, source: any TensorSource, storage: StorageType = .f32, keepStored: Bool = false) throws {
         func checkShape(_ name: String, _ expected: [Int]) throws {
             guard source.contains(name) else {
                 throw LlamaError.missingTensor(name: name, location: source.tensorLocation(of: name))
@@ -29,11 +31,13 @@ extension LlamaWeights {
         }
         func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
             try checkShape(name, [rows, cols])
-            if let stored = try source.storedTensor(name), let kept = WeightMatrix(rows: rows, cols: cols, stored: stored, storage: storage) {
-                return kept
+            let wanted = storage.fitting(cols: cols)
+            if let stored = try source.storedTensor(name) {
+                let own = keepStored ? StorageType(keeping: stored.type).flatMap { $0.canStore(cols: cols) ? $0 : nil } : nil
+                if let kept = WeightMatrix(rows: rows, cols: cols, stored: stored, storage: own ?? wanted) { return kept }
             }
             var failure: Error?
-            let m = WeightMatrix(rows: rows, cols: cols, storage: storage, wholeTensor: true) { _, count, out in
+            let m = WeightMatrix(rows: rows, cols: cols, storage: wanted, wholeTensor: true) { _, count, out in
                 do { try source.readFloats(name, into: out, count: count * cols) } catch { failure = error }
             }
             if let failure { throw failure }
@@ -81,7 +85,7 @@ extension LlamaWeights {
     public static func random(config c: LlamaConfig, seed: UInt64, storage: StorageType = .f32,
                               std: Float = 0.02) -> LlamaWeights {
         func matrix(_ rows: Int, _ cols: Int, stream: UInt64) -> WeightMatrix {
-            WeightMatrix(rows: rows, cols: cols, storage: storage) { first, count, out in
+            WeightMatrix(rows: rows, cols: cols, storage: storage.fitting(cols: cols)) { first, count, out in
                 Parallel.rows(count, workPerRow: cols * 8) { range in
                     for r in range {
                         var rng = SeededRandom(seed: seed, stream: stream << 32 | UInt64(first + r))

@@ -62,4 +62,27 @@ public struct LlamaWeights: @unchecked Sendable {
     }
     /// The output projection: `lm_head`, or the embedding when tied.
     public var output: WeightMatrix { lm_head ?? model.embed_tokens }
+
+    /// Every matrix: the embedding, each layer's projections, an untied `lm_head`.
+    public var matrices: [WeightMatrix] {
+        [model.embed_tokens] + model.layers.flatMap { $0.projections.map(\.weight) } + (lm_head.map { [$0] } ?? [])
+    }
+
+    /// Bytes of every weight as kept: the matrices in their storage types, norms and biases in f32.
+    public var byteCount: Int {
+        let vectors = model.layers.reduce(model.norm.count) { sum, layer in
+            sum + layer.input_layernorm.count + layer.post_attention_layernorm.count
+                + layer.projections.reduce(0) { $0 + ($1.weight.bias?.count ?? 0) }
+        }
+        return matrices.reduce(4 * vectors) { $0 + $1.byteCount }
+    }
+
+    /// How the matrices are stored: `q4_1` when they share one type, else the types by bytes, most first
+    /// (`q4_1 + q8_0`: SmolLM2's GGUF kept as it is).
+    public var storageDescription: String {
+        var bytes: [StorageType: Int] = [:]
+        for m in matrices { bytes[m.storage, default: 0] += m.byteCount }
+        return bytes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
+            .map(\.key.rawValue).joined(separator: " + ")
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// A bad command line or input file of the benchmark.
 struct BenchError: Error, CustomStringConvertible {
@@ -35,6 +36,15 @@ struct BenchOptions {
         guard let text = values[name] else { return fallback }
         guard let v = Int(text) else { throw BenchError("--\(name) must be an integer, got '\(text)'") }
         return v
+    }
+
+    /// `--dtype`: how the weights are stored (f32, bf16, f16, q8_0, q4_0, q4_1).
+    func storage(_ fallback: StorageType) throws -> StorageType {
+        let text = string("dtype", fallback.rawValue)
+        guard let storage = StorageType(rawValue: text) else {
+            throw BenchError("--dtype must be one of \(StorageType.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+        }
+        return storage
     }
 
     func double(_ name: String, _ fallback: Double) throws -> Double {

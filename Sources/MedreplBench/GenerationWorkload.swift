@@ -10,7 +10,7 @@ enum GenerationWorkload {
     /// --bf16-products 0|1 (LlamaModel.productPrecision .bf16; 0).
     static func run(_ o: BenchOptions) throws -> [String: Any] {
         let modelURL = URL(fileURLWithPath: o.string("model-gguf", "models/SmolLM2-135M-Instruct.Q4_1.gguf"))
-        guard let storage = StorageType(rawValue: o.string("dtype", "f32")) else { throw BenchError("--dtype must be f32, bf16 or f16") }
+        let storage = try o.storage(.f32)
         let batch = try o.int("batch", 1), newTokens = try o.int("new-tokens", 128), promptTokens = try o.int("prompt-tokens", 100)
         let promptFile = o.string("prompt-file", "tools/bench/prompt.txt")
         guard let text = try? String(contentsOfFile: promptFile, encoding: .utf8) else { throw BenchError("\(promptFile): cannot read the prompt") }

@@ -12,7 +12,7 @@ enum ScaleWorkload {
     static func run(_ o: BenchOptions) throws -> [String: Any] {
         let name = o.string("config", "tinyllama")
         guard let config = presets[name] else { throw BenchError("--config must be one of \(presets.keys.sorted()), got '\(name)'") }
-        guard let storage = StorageType(rawValue: o.string("dtype", "bf16")) else { throw BenchError("--dtype must be f32, bf16 or f16") }
+        let storage = try o.storage(.bf16)
         let T = try o.int("tokens", 512), rows = try o.int("rows", 4)
         let checkpointing = o.flag("checkpointing")
 

@@ -21,7 +21,7 @@ enum TrainingWorkload {
         let seed = UInt64(try o.int("seed", 42))
 
         var start = now()
-        guard let storage = StorageType(rawValue: o.string("dtype", "f32")) else { throw BenchError("--dtype must be f32, bf16 or f16") }
+        let storage = try o.storage(.f32)
         let base = try LlamaModel.load(gguf: modelURL, storage: storage)
         let tokenizer = try loadTokenizer(at: modelURL)
         let loadSeconds = now() - start

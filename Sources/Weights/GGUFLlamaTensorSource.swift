@@ -106,13 +106,19 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
         return nil
     }
 
-    /// Every tensor as the file stores it (its GGML type), except permuted query and key rows, which only
-    /// `readFloats` un-permutes.
+    /// Every tensor as the file stores it (its GGML type); permuted query and key rows come as a copy with the
+    /// rows in transformers' order (a row of blocks moves as a whole, so every type can be reordered).
     public func storedTensor(_ name: String) throws -> StoredTensor? {
         let g = try ggufName(name)
-        if permutedHeads(name) != nil { return nil }
-        let info = try file.tensor(g)
-        return StoredTensor(type: info.type, shape: info.shape, bytes: try file.rawBytes(g))
+        let info = try file.tensor(g), raw = try file.rawBytes(g)
+        guard let heads = permutedHeads(name) else { return StoredTensor(type: info.type, shape: info.shape, bytes: raw) }
+        let rows = info.shape[0]
+        guard rows % (2 * heads) == 0, raw.count % Swift.max(rows, 1) == 0 else {
+            throw WeightsError(file: file.name, field: "tensor \"\(g)\"", "\(rows) rows cannot be split into \(heads) heads of even size")
+        }
+        let copy = OwnedBytes(count: raw.count)
+        GGUFFile.unpermuteQK(rows: raw, into: copy.buffer, rowCount: rows, heads: heads)
+        return StoredTensor(type: info.type, shape: info.shape, bytes: UnsafeRawBufferPointer(copy.buffer), owner: copy)
     }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
@@ -151,6 +157,21 @@ extension GGUFFile {
             for j in 0..<half {
                 for k in 0..<2 {
                     (head + (k * half + j) * cols).update(from: scratch + (2 * j + k) * cols, count: cols)
+                }
+            }
+        }
+    }
+
+    /// `unpermuteQK` on rows of any type (`rowCount` rows of equal size, f32 or blocks): `out` gets `rows` with
+    /// stored row `h·headDim + 2j + k` at `h·headDim + k·headDim/2 + j`.
+    public static func unpermuteQK(rows: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, rowCount: Int, heads: Int) {
+        precondition(heads > 0 && rowCount % (2 * heads) == 0 && out.count >= rows.count, "unpermuteQK: \(rowCount) rows, \(heads) heads")
+        let rowBytes = rows.count / Swift.max(rowCount, 1), headDim = rowCount / heads, half = headDim / 2
+        for h in 0..<heads {
+            for j in 0..<half {
+                for k in 0..<2 {
+                    let from = h * headDim + 2 * j + k, to = h * headDim + k * half + j
+                    (out.baseAddress! + to * rowBytes).copyMemory(from: rows.baseAddress! + from * rowBytes, byteCount: rowBytes)
                 }
             }
         }

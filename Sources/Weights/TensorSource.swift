@@ -22,8 +22,8 @@ public protocol TensorSource: AnyObject {
     /// `blk.0.attn_q.weight` for `model.layers.0.self_attn.q_proj.weight`. For messages.
     func tensorLocation(of name: String) -> TensorLocation
     /// `name` as its file stores it, for a reader that keeps the weight in its stored type (no round trip
-    /// through f32); nil where the source can only convert it (a llama GGUF's permuted query and key rows,
-    /// an integer tensor). The default is nil.
+    /// through f32), rows in transformers' order (a llama GGUF's query and key rows come reordered, in a copy);
+    /// nil where the source can only convert it (an integer tensor). The default is nil.
     func storedTensor(_ name: String) throws -> StoredTensor?
 }
 
@@ -40,10 +40,19 @@ public struct StoredTensor {
     public var type: GGMLType
     public var shape: [Int]
     public var bytes: UnsafeRawBufferPointer
+    /// What keeps `bytes` alive when they are not the source's own (a reordered copy); nil for a mapping.
+    public var owner: AnyObject?
 
-    public init(type: GGMLType, shape: [Int], bytes: UnsafeRawBufferPointer) {
-        self.type = type; self.shape = shape; self.bytes = bytes
+    public init(type: GGMLType, shape: [Int], bytes: UnsafeRawBufferPointer, owner: AnyObject? = nil) {
+        self.type = type; self.shape = shape; self.bytes = bytes; self.owner = owner
     }
+}
+
+/// Bytes allocated for a `StoredTensor` that is a copy, freed with it.
+public final class OwnedBytes {
+    public let buffer: UnsafeMutableRawBufferPointer
+    public init(count: Int) { buffer = .allocate(byteCount: Swift.max(count, 1), alignment: 64) }
+    deinit { buffer.deallocate() }
 }
 
 /// A tensor as a message names it: the file, and the tensor's name and shape as that file writes them.
@@ -100,13 +109,22 @@ extension TensorSource {
 }
 
 extension StorageType {
-    /// The ggml element type of this storage (F32, BF16, F16).
+    /// The ggml element type of this storage (F32, BF16, F16, Q8_0, Q4_0, Q4_1).
     public var ggmlType: GGMLType {
         switch self {
         case .f32: return .F32
         case .bf16: return .BF16
         case .f16: return .F16
+        case .q8_0: return .Q8_0
+        case .q4_0: return .Q4_0
+        case .q4_1: return .Q4_1
         }
+    }
+
+    /// The storage that keeps a ggml type as it is, or nil for a type medrepl does not keep (Q6_K, ...).
+    public init?(keeping type: GGMLType) {
+        guard let kept = StorageType.allCases.first(where: { $0.ggmlType == type }) else { return nil }
+        self = kept
     }
 }
 
@@ -118,7 +136,7 @@ extension WeightMatrix {
     /// let w = try source.storedTensor(name).flatMap { WeightMatrix(rows: 1536, cols: 576, stored: $0, storage: .bf16) }
     /// ```
     public convenience init?(rows: Int, cols: Int, stored: StoredTensor, storage: StorageType) {
-        guard stored.type == storage.ggmlType, stored.bytes.count == rows * cols * storage.bytesPerElement,
+        guard stored.type == storage.ggmlType, stored.bytes.count == storage.bytes(rows * cols),
               let bytes = stored.bytes.baseAddress else { return nil }
         self.init(rows: rows, cols: cols, storage: storage, copying: bytes)
     }

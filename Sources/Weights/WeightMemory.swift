@@ -12,7 +12,7 @@ import Support
 public enum WeightMemory {
     /// Bytes of the weights alone in `storage`.
     public static func bytes(parameters: Int, storage: StorageType) -> Int {
-        parameters * storage.bytesPerElement
+        storage.bytes(parameters)
     }
 
     /// Throws a `WeightsError` naming `what` when the weights in `storage` plus `extraBytes` (activations,

@@ -61,11 +61,15 @@ final class CountingSource: TensorSource {
         #expect(widened.floatReads.count == f.tensors.tensors.count)
     }
 
-    /// A GGUF's tensors are handed out in their GGML type, except a llama file's permuted query and key rows.
-    @Test func ggufTensorsAreStoredExceptPermutedRows() throws {
+    /// A GGUF's tensors are handed out in their GGML type; a llama file's permuted query and key rows as a copy in
+    /// transformers' row order, the same values `readFloats` un-permutes.
+    @Test func ggufTensorsAreStoredWithQueryAndKeyRowsReordered() throws {
         let llama = try GGUFLlamaTensorSource(file: GGUFFile(url: TestPaths.fixtures.appendingPathComponent("tiny-llama3-rope-gguf/model.gguf")))
-        #expect(try llama.storedTensor("model.layers.0.self_attn.q_proj.weight") == nil)
-        #expect(try llama.storedTensor("model.layers.0.self_attn.k_proj.weight") == nil)
+        for name in ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight"] {
+            let stored = try #require(try llama.storedTensor(name))
+            #expect(stored.type == .F32 && stored.owner != nil)
+            #expect(Array(stored.bytes.bindMemory(to: Float.self)) == (try llama.floats(name)), "\(name)")
+        }
         let v = try #require(try llama.storedTensor("model.layers.0.self_attn.v_proj.weight"))
         #expect(v.type == .F32 && v.shape == [32, 64] && v.bytes.count == 32 * 64 * 4)
         let qwen2 = try GGUFLlamaTensorSource(file: GGUFFile(url: TestPaths.fixtures.appendingPathComponent("tiny-qwen2/model.gguf")))

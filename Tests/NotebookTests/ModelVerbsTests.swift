@@ -95,6 +95,23 @@ enum ModelFixtures {
         #expect(out().contains(": Qwen2ForCausalLM, 2 layers, hidden 64, 109,120 parameters, f32 weights"))
     }
 
+    /// dtype=q8_0|q4_0|q4_1 quantizes on load (a matrix whose rows are not whole blocks of 32 stays f32 and the
+    /// line says so); dtype=keep keeps a file's types; random weights cannot be "kept".
+    @Test func quantizedDtypesLoadAndSaySo() throws {
+        let (s, out) = session()
+        try s.run("q = load_model \"\(F.tinyLlama)\" dtype=q8_0")
+        // tiny-llama's down_proj has 176 columns, 5.5 blocks: it stays f32
+        #expect(out().contains("(tiny-llama): 2 layers, 108,864 parameters, q8_0 + f32 weights"))
+        let q = try model(s, "q")
+        #expect(q.base.weights.model.layers[0].mlp.down_proj.storage == .f32 && q.base.weights.model.layers[0].mlp.up_proj.storage == .q8_0)
+        try s.run("k = load_model \"\(F.root.appendingPathComponent("tiny-qwen2/model.gguf").path)\" dtype=keep")
+        #expect(out().contains("f32 weights"))
+        do { try s.run("r = load_model tinyllama init=random dtype=keep"); Issue.record("random weights were kept") }
+        catch { #expect("\(error)".contains("dtype=keep keeps a file's own types; random weights take f32, bf16, f16, q8_0, q4_0 or q4_1")) }
+        try s.run("print q.storage")
+        #expect(out().hasSuffix("q8_0 + f32\n"))
+    }
+
     @Test func randomPresetHasTinyLlamasParameterCount() throws {
         // A custom config.json keeps it small; the preset's count is checked without allocating it.
         let (s, out) = session()

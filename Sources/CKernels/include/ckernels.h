@@ -1,5 +1,5 @@
 // Small C kernels that Swift cannot express as fast: CPU features and the kernel level, bf16/f16
-// conversion, the decode-time products, the thread pool, LoRA dropout, exp, attention for one query and
+// conversion, ggml's block quantization, the decode-time products, the thread pool, LoRA dropout, exp, attention for one query and
 // the AVX512-BF16 products. Built for baseline x86-64; each kernel carries code for every level it
 // supports and picks one at each call from mk_isa_level() (see cpu.c).
 #ifndef MEDREPL_CKERNELS_H
@@ -55,12 +55,28 @@ void mk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 void mk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 void mk_f32_to_f16(const float *src, uint16_t *dst, size_t n);
 
-enum { MK_WEIGHT_F32 = 0, MK_WEIGHT_BF16 = 1, MK_WEIGHT_F16 = 2 };
+enum { MK_WEIGHT_F32 = 0, MK_WEIGHT_BF16 = 1, MK_WEIGHT_F16 = 2,
+       /// ggml's blocks of MK_QK values (quant.c): weights Q8_0, Q4_0, Q4_1; activations Q8_0, Q8_1.
+       MK_WEIGHT_Q8_0 = 3, MK_WEIGHT_Q4_0 = 4, MK_WEIGHT_Q4_1 = 5, MK_WEIGHT_Q8_1 = 6 };
+enum { MK_QK = 32 };
 /// y[n, rows] (+)= x[n, cols] · W[rows, cols]ᵀ over rows [row_begin, row_end), W stored as `format`
 /// (MK_WEIGHT_*), n ≤ 8.
 void mk_matmul_nt_small(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end,
                         int accumulate);
+
+/// Bytes of one block of MK_QK values in a quantized format (0 for the others).
+size_t mk_quant_block_bytes(int format);
+/// ggml's reference quantization of x[n] (n a multiple of MK_QK) into `format`'s blocks, and back.
+void mk_quantize_row(int format, const float *x, void *out, size_t n);
+void mk_dequantize_row(int format, const void *q, float *out, size_t n);
+/// The 8-bit format a weight format multiplies with: Q8_1 for Q4_1, Q8_0 for Q8_0 and Q4_0.
+int mk_quant_activation_format(int format);
+/// y[n, rows] (+)= x[n, cols] · W[rows, cols]ᵀ over rows [row_begin, row_end), W in a quantized weight
+/// format, x already quantized row by row to its activation format (`xq`); cols a multiple of MK_QK,
+/// n ≤ 8. Integer block sums, blocks accumulated in order in f32: every level gives the same bits.
+void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
+                       size_t n, size_t row_begin, size_t row_end, int accumulate);
 
 /// LoRA dropout over elements [begin, end) (begin a multiple of 4): element i is kept when 16-bit lane
 /// i mod 4 of SplitMix64(key + (i / 4 + 1) · 0x9E3779B97F4A7C15) is ≥ threshold (0...65536).

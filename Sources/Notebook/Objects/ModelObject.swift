@@ -102,7 +102,7 @@ public final class ModelObject: LiveObject {
 
     public var summary: String {
         var text = "\(source): \(architectureWord)\(base.config.num_hidden_layers) layers, hidden \(base.config.hidden_size), "
-            + "\(formatCount(base.parameterCount)) parameters, \(base.storage.rawValue) weights"
+            + "\(formatCount(base.parameterCount)) parameters, \(base.weights.storageDescription) weights"
         if let lora { text += lora.adapterEnabled ? ", LoRA adapter on" : ", LoRA adapter off" }
         return text
     }
@@ -116,7 +116,7 @@ public final class ModelObject: LiveObject {
         switch name {
         case "source": return .string(source)
         case "parameters": return .int(base.parameterCount)
-        case "storage": return .string(base.storage.rawValue)
+        case "storage": return .string(base.weights.storageDescription)
         case "num_hidden_layers": return .int(c.num_hidden_layers)
         case "hidden_size": return .int(c.hidden_size)
         case "intermediate_size": return .int(c.intermediate_size)

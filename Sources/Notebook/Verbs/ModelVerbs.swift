@@ -26,12 +26,14 @@ extension VerbGroup {
                     + "match it with a `(re)` pattern.",
                  positional: [Parameter("name", .path, help: "smollm2, a folder, a .gguf, ORG/NAME, or a preset with init=random",
                                         completion: .namesOrPath(names: randomPresets.keys.sorted(), extensions: ["gguf", "json"]))],
-                 keywords: [Parameter("dtype", .choice(["f32", "bf16", "f16"]), default: .string("f32"), help: "how the weights are stored in memory (arithmetic is f32, but see training_args bf16)"),
+                 keywords: [Parameter("dtype", .choice(StorageType.allCases.map(\.rawValue) + ["keep"]), default: .string("f32"),
+                                      help: "how the weights are stored in memory: f32, bf16, f16, or ggml's 8- and 4-bit blocks q8_0, q4_0, q4_1 (a matrix whose rows are not whole blocks of 32 stays f32); keep: as the file stores them (a Q4_1 GGUF stays Q4_1). Products with q8_0/q4_0/q4_1 weights of up to 8 tokens quantize the activations to 8 bits as llama.cpp does; longer ones (prompts, training) use the dequantized weights"),
                             Parameter("arithmetic", .choice(["f32", "bf16"]), default: .string("f32"), help: "bf16 (with dtype=bf16): inference rounds activations to bf16 and multiplies on AVX512-BF16, as llama.cpp does (without AVX512-BF16: f32, and a note says so)"),
                             Parameter("init", .choice(["load", "random"]), default: .string("load"), help: "random: seeded random weights from a preset or config"),
                             Parameter("seed", .int, optional: true, help: "seed of the random weights (default: the session seed)"),
                             Parameter("tokenizer", .object("Tokenizer"), optional: true, help: "use this tokenizer instead of the one found with the model")],
                  examples: ["model = load_model smollm2", "model = load_model models/SmolLM2-135M-Instruct.Q4_1.gguf dtype=bf16",
+                            "small = load_model smollm2 dtype=keep",
                             "fast = load_model smollm2 dtype=bf16 arithmetic=bf16",
                             "big = load_model tinyllama init=random dtype=bf16 seed=1"]) { inv, session in
                 let model = try loadModel(inv, session)
@@ -124,7 +126,8 @@ let randomPresets: [String: LlamaConfig] = [
 
 func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     let name = try inv.string("name")
-    guard let storage = StorageType(rawValue: try inv.string("dtype")) else { throw inv.error("unknown dtype", at: "dtype") }
+    let dtype = try inv.string("dtype"), keep = dtype == "keep"
+    guard let storage = keep ? .f32 : StorageType(rawValue: dtype) else { throw inv.error("unknown dtype", at: "dtype") }
     guard let precision = ProductPrecision(rawValue: try inv.string("arithmetic")) else { throw inv.error("unknown arithmetic", at: "arithmetic") }
     if precision == .bf16 && storage != .bf16 {
         throw inv.error("arithmetic=bf16 multiplies bf16 weights: add dtype=bf16", at: "arithmetic")
@@ -136,6 +139,7 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     let given = inv.has("tokenizer") ? try inv.object("tokenizer", as: TokenizerObject.self) : nil
     let model: ModelObject
     if try inv.string("init") == "random" {
+        if keep { throw inv.error("dtype=keep keeps a file's own types; random weights take f32, bf16, f16, q8_0, q4_0 or q4_1", at: "dtype") }
         let config: LlamaConfig
         if let preset = randomPresets[name.lowercased()] {
             config = preset
@@ -152,12 +156,13 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
         let base: LlamaModel
         let tokenizer: (any Tokenizer)?
         if let gguf = files.ggufFile {
-            base = try LlamaModel.load(gguf: gguf, storage: storage)
+            base = try LlamaModel.load(gguf: gguf, storage: storage, keepStored: keep)
             tokenizer = try given == nil && GGUFFile(url: gguf).hasVocabulary ? try loadTokenizer(gguf: gguf) : nil
         } else {
             guard let configFile = files.configFile else { throw inv.error("\(files.directory.path): no config.json", at: "name") }
             let config = try LlamaConfig.load(from: configFile)
-            base = try LlamaModel(config: config, source: files.tensorSource(), storage: storage, name: files.directory.lastPathComponent)
+            base = try LlamaModel(config: config, source: files.tensorSource(), storage: storage, keepStored: keep,
+                                  name: files.directory.lastPathComponent)
             tokenizer = given == nil && !files.tokenizerFiles.isEmpty ? try loadTokenizer(folder: files.directory) : nil
         }
         let templateSource = ChatTemplateSource(tokenizerAt: files.tokenizerLocation)
@@ -171,7 +176,7 @@ func loadModel(_ inv: Invocation, _ session: Session) throws -> ModelObject {
     let file = model.files.map { " (\(($0.ggufFile ?? $0.directory).lastPathComponent))" } ?? ""
     let verb = model.files == nil ? "created" : "loaded"
     session.writeLine("\(verb) \(model.source)\(file): \(model.architectureWord)\(c.num_hidden_layers) layers, \(formatCount(model.base.parameterCount)) parameters, "
-        + "\(storage.rawValue) weights (\(decimalBytes(c.memoryEstimate(storage: storage).weights))) in \(String(format: "%.1f", seconds)) s")
+        + "\(model.base.weights.storageDescription) weights (\(decimalBytes(model.base.weights.byteCount))) in \(String(format: "%.1f", seconds)) s")
     if model.tokenizer == nil {
         session.writeLine("no tokenizer with it: give one with tokenizer=TOK (tok = load_tokenizer ...)")
     }

@@ -1,0 +1,95 @@
+import CKernels
+import Kernels
+import Testing
+
+// Products with weights kept in ggml's blocks (q8_0, q4_0, q4_1): the decode product (n ≤ 8 inputs, activations
+// quantized per block to 8 bits as llama.cpp does) gives the same bits at every kernel level, and stays within the
+// activation-rounding bound of the f32 product with the dequantized weights; larger products multiply the
+// dequantized weights exactly.
+@Suite struct QuantizedProductTests {
+    static let formats: [StorageType] = [.q8_0, .q4_0, .q4_1]
+
+    /// rows × cols weights and n inputs, seeded; the inputs have an outlier per row, as activations do.
+    static func operands(rows: Int, cols: Int, n: Int, seed: UInt64) -> (w: [Float], x: [Float]) {
+        var state = seed
+        func next() -> Float {   // SplitMix64 → uniform in [-1, 1)
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Float((z ^ (z >> 31)) >> 40) / Float(1 << 23) - 1
+        }
+        let w = (0..<(rows * cols)).map { _ in next() * 0.1 }
+        var x = (0..<(n * cols)).map { _ in next() }
+        for i in 0..<n { x[i * cols + (7 * i) % cols] = 12 }
+        return (w, x)
+    }
+
+    static func product(_ w: WeightMatrix, _ x: [Float], n: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: n * w.rows)
+        x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { w.forward(xs.baseAddress!, into: $0.baseAddress!, n: n) } }
+        return y
+    }
+
+    @Test(arguments: formats)
+    func everyLevelGivesTheScalarBits(storage: StorageType) {
+        let (rows, cols) = (67, 160)
+        for n in [1, 3, 8] {
+            let (wv, x) = Self.operands(rows: rows, cols: cols, n: n, seed: UInt64(n))
+            let w = WeightMatrix(rows: rows, cols: cols, values: wv, storage: storage)
+            let scalar = KernelLevel.with(.scalar) { Self.product(w, x, n: n) }
+            for level in KernelLevel.available {
+                #expect(KernelLevel.with(level) { Self.product(w, x, n: n) } == scalar, "\(storage) n=\(n) at \(level)")
+            }
+        }
+    }
+
+    /// The bound: an activation x is multiplied as d16 · q with q = round(x / d), d = amax/127 of its block and
+    /// d16 its f16 rounding, so |x − d16·q| ≤ d/2 + 127·|d − d16| ≤ d·(1/2 + 127·2⁻¹¹) < 0.563·d; each output is
+    /// off by at most Σ_blocks 0.563·d_b · Σ_j |w_j| (w dequantized), plus, for Q4_1, |m_b| · |s_b|·2⁻¹¹ for the
+    /// f16 rounding of s = d·Σq, plus 1e-5 of Σ|w||x| for the f32 sums.
+    @Test(arguments: formats)
+    func staysWithinTheActivationRoundingBound(storage: StorageType) {
+        let (rows, cols, n) = (40, 256, 4)
+        let (wv, x) = Self.operands(rows: rows, cols: cols, n: n, seed: 99)
+        let w = WeightMatrix(rows: rows, cols: cols, values: wv, storage: storage)
+        let dequantized = w.toFloat32()
+        let y = Self.product(w, x, n: n)
+        let blocks = cols / StorageType.blockSize
+        var worstRatio: Float = 0
+        for i in 0..<n {
+            for r in 0..<rows {
+                var exact: Double = 0, bound: Double = 0, magnitude: Double = 0
+                for b in 0..<blocks {
+                    let range = (b * 32)..<((b + 1) * 32)
+                    let amax = range.map { abs(x[i * cols + $0]) }.max()!
+                    let d = Double(amax) / 127
+                    var wsum: Double = 0, m = Double.infinity, s: Double = 0
+                    for j in range {
+                        let wj = Double(dequantized[r * cols + j]), xj = Double(x[i * cols + j])
+                        exact += wj * xj; wsum += abs(wj); magnitude += abs(wj * xj)
+                        m = min(m, wj); s += d == 0 ? 0 : (xj / d).rounded(.toNearestOrAwayFromZero) * d
+                    }
+                    bound += 0.563 * d * wsum
+                    if storage == .q4_1 { bound += abs(m) * abs(s) / 2048 }
+                }
+                bound += 1e-5 * magnitude
+                let error = abs(Double(y[i * rows + r]) - exact)
+                #expect(error <= bound, "\(storage) output [\(i), \(r)]: error \(error) over the bound \(bound)")
+                worstRatio = max(worstRatio, Float(error / bound))
+            }
+        }
+        #expect(worstRatio > 0.01, "the bound is too loose to mean anything: worst error / bound \(worstRatio)")
+    }
+
+    /// More than `smallBatch` inputs: the dequantized weights times the f32 inputs, exactly as for f32 weights.
+    @Test(arguments: formats)
+    func largeProductsUseTheDequantizedWeights(storage: StorageType) {
+        let (rows, cols, n) = (24, 96, 12)
+        let (wv, x) = Self.operands(rows: rows, cols: cols, n: n, seed: 5)
+        let w = WeightMatrix(rows: rows, cols: cols, values: wv, storage: storage)
+        let f32 = WeightMatrix(rows: rows, cols: cols, values: w.toFloat32(), storage: .f32)
+        #expect(Self.product(w, x, n: n) == Self.product(f32, x, n: n))
+        #expect(w.byteCount == rows * cols / 32 * mk_quant_block_bytes(storage.format))
+    }
+}
