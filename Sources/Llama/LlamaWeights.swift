@@ -63,6 +63,33 @@ public struct LlamaWeights: @unchecked Sendable {
     /// The output projection: `lm_head`, or the embedding when tied.
     public var output: WeightMatrix { lm_head ?? model.embed_tokens }
 
+    /// A copy with every matrix converted to `storage` (f32 where its rows are not whole blocks of a quantized
+    /// type), a block of rows at a time; norms and biases are shared.
+    ///
+    /// ```swift
+    /// let small = weights.converted(to: .q8_0)
+    /// ```
+    public func converted(to storage: StorageType) -> LlamaWeights {
+        func convert(_ m: WeightMatrix) -> WeightMatrix {
+            let copy = WeightMatrix(rows: m.rows, cols: m.cols, storage: storage.fitting(cols: m.cols)) { first, count, out in
+                m.decodeRows(first, count, into: out)
+            }
+            copy.bias = m.bias
+            return copy
+        }
+        var out = self
+        out.model.embed_tokens = convert(model.embed_tokens)
+        out.lm_head = lm_head.map(convert)
+        for l in out.model.layers.indices {
+            let a = model.layers[l].self_attn, m = model.layers[l].mlp
+            out.model.layers[l].self_attn = LlamaAttentionWeights(q_proj: convert(a.q_proj), k_proj: convert(a.k_proj),
+                                                                  v_proj: convert(a.v_proj), o_proj: convert(a.o_proj))
+            out.model.layers[l].mlp = LlamaMLPWeights(gate_proj: convert(m.gate_proj), up_proj: convert(m.up_proj),
+                                                      down_proj: convert(m.down_proj))
+        }
+        return out
+    }
+
     /// Every matrix: the embedding, each layer's projections, an untied `lm_head`.
     public var matrices: [WeightMatrix] {
         [model.embed_tokens] + model.layers.flatMap { $0.projections.map(\.weight) } + (lm_head.map { [$0] } ?? [])

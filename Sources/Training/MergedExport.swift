@@ -6,8 +6,9 @@ import Weights
 
 extension LoraModel {
     /// The base weights with the adapter folded in: W' = W + scaling · B·A for every adapted projection,
-    /// computed in f32 and kept in `storage` (nil: the storage of each base matrix); all other tensors are
-    /// shared with the base, which is left unchanged.
+    /// computed in f32 and kept in `storage` (nil: the storage of each base matrix, but f32 for a quantized
+    /// one: a merge re-quantizes only when asked, as rounding the sum to 4 or 8 bits again loses much of
+    /// the adapter); all other tensors are shared with the base, which is left unchanged.
     ///
     /// ```swift
     /// let merged = model.mergedWeights(storage: .f32)
@@ -25,7 +26,8 @@ extension LoraModel {
                     BLAS.sgemm(m: w.rows, n: w.cols, k: lora.r, alpha: lora.scaling, a: lora.lora_B.pointer,
                                b: lora.lora_A.pointer, beta: 1, c: v.baseAddress!)
                 }
-                let merged = WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: storage ?? w.storage)
+                let kept = storage ?? (w.storage.isQuantized ? .f32 : w.storage)
+                let merged = WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: kept.fitting(cols: w.cols))
                 merged.bias = w.bias   // a merge changes the weight only
                 return merged
             }
@@ -40,15 +42,16 @@ extension LoraModel {
         return out
     }
 
-    /// A plain `LlamaModel` with the adapter merged in, in the base's storage type: what generation and
-    /// evaluation use to run the fine-tuned model at full speed (the LoRA model itself is unchanged).
+    /// A plain `LlamaModel` with the adapter merged in, its merged matrices in `storage` (nil: the base's
+    /// type, f32 for a quantized base; see `mergedWeights`): what generation and evaluation use to run the
+    /// fine-tuned model at full speed (the LoRA model itself is unchanged).
     ///
     /// ```swift
     /// let tuned = model.mergedModel()
-    /// let logits = try tuned.forward(inputIds: [[1, 4093, 198]])
+    /// let small = model.mergedModel(storage: .q8_0)    // re-quantized, as asked
     /// ```
-    public func mergedModel() -> LlamaModel {
-        LlamaModel(config: config, weights: mergedWeights(), storage: weights.model.embed_tokens.storage)
+    public func mergedModel(storage: StorageType? = nil) -> LlamaModel {
+        LlamaModel(config: config, weights: mergedWeights(storage: storage), storage: storage ?? weights.model.embed_tokens.storage)
     }
 
     /// Writes the merged model as a Hugging Face folder, `config.json` and an F32 `model.safetensors`, in one

@@ -112,6 +112,32 @@ enum ModelFixtures {
         #expect(out().hasSuffix("q8_0 + f32\n"))
     }
 
+    /// On a q8_0 base, merge_adapter keeps the sums W + scaling·B·A in f32 and says so (so the merged model gives
+    /// the adapted model's logits); dtype=q8_0 re-quantizes them when asked.
+    @Test func mergeOnAQuantizedBaseKeepsTheSumsInF32() throws {
+        let (s, out) = session()
+        try s.run("q = load_model \"\(F.tinyLlama)\" dtype=q8_0\nload_adapter q \"\(F.initialAdapter)\"\nmerged = merge_adapter q")
+        #expect(out().contains("merged 14 adapted projections into a new model (f32 + q8_0 weights): the sums are kept in f32 (dtype=q8_0 re-quantizes them)"))
+        let adapted = try step0Logits(try model(s, "q")).mine, merged = try step0Logits(try model(s, "merged")).mine
+        #expect(ModelFixtures.maxAbsDiff(adapted, merged) < 1e-4)
+        try s.run("small = merge_adapter q dtype=q8_0")
+        #expect(out().hasSuffix("merged 14 adapted projections into a new model (q8_0 + f32 weights)\n"))
+        #expect(try model(s, "small").base.weights.model.layers[0].self_attn.q_proj.storage == .q8_0)
+    }
+
+    /// quantize makes a copy whose blocks are those load_model dtype=q8_0 makes; the model itself is unchanged.
+    @Test func quantizeCopiesTheModelIntoBlocks() throws {
+        let (s, out) = session()
+        try s.run("m = load_model \"\(F.tinyLlama)\"\nq = quantize m q8_0\nl = load_model \"\(F.tinyLlama)\" dtype=q8_0")
+        #expect(out().contains("quantized \(F.tinyLlama) to q8_0 + f32 weights (183 kB, was f32, 435 kB) in"))
+        let (m, q, l) = (try model(s, "m"), try model(s, "q"), try model(s, "l"))
+        #expect(m.base.weights.storageDescription == "f32")
+        for (a, b) in zip(q.base.weights.matrices, l.base.weights.matrices) {
+            #expect(a.storage == b.storage && Array(UnsafeRawBufferPointer(start: a.data, count: a.byteCount))
+                    == Array(UnsafeRawBufferPointer(start: b.data, count: b.byteCount)))
+        }
+    }
+
     @Test func randomPresetHasTinyLlamasParameterCount() throws {
         // A custom config.json keeps it small; the preset's count is checked without allocating it.
         let (s, out) = session()

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Language
 import Llama
 import Support
@@ -49,13 +50,22 @@ extension VerbGroup {
                 return .none
             },
             Verb("merge_adapter", summary: "A new model with the adapter folded into its weights (W + scaling·B·A).",
-                 details: "The merged model has the base's storage type; the original keeps its adapter.",
+                 details: "The sum is computed in f32. The merged projections keep the base's storage type, except on a "
+                    + "quantized base (q8_0, q4_0, q4_1), where they stay f32 unless dtype= asks to re-quantize them (rounding "
+                    + "W + scaling·B·A to 4 or 8 bits again loses much of what the adapter changed). The original keeps its adapter.",
                  positional: [Parameter("model", .object("Model"), help: "a model with an adapter")],
-                 examples: ["merged = merge_adapter model"]) { inv, session in
+                 keywords: [Parameter("dtype", .choice(StorageType.allCases.map(\.rawValue)), optional: true,
+                                      help: "store the merged projections in this type (default: the base's, f32 for a quantized base)")],
+                 examples: ["merged = merge_adapter model", "small = merge_adapter model dtype=q8_0"]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
                 let lora = try loraOf(model, inv)
-                let merged = ModelObject(base: lora.mergedModel(), source: model.source + "+adapter", tokenizer: model.tokenizer, files: model.files)
-                session.writeLine("merged \(lora.adapter.modules.count) adapted projections into a new model (\(merged.base.storage.rawValue) weights)")
+                let asked = try inv.optionalString("dtype").flatMap(StorageType.init(rawValue:))
+                let merged = ModelObject(base: lora.mergedModel(storage: asked), source: model.source + "+adapter", tokenizer: model.tokenizer, files: model.files)
+                var line = "merged \(lora.adapter.modules.count) adapted projections into a new model (\(merged.base.weights.storageDescription) weights)"
+                if asked == nil, lora.weights.model.layers.first?.self_attn.q_proj.storage.isQuantized == true {
+                    line += ": the sums are kept in f32 (dtype=q8_0 re-quantizes them)"
+                }
+                session.writeLine(line)
                 return .object(merged)
             },
             Verb("export_model", summary: "Write the model (adapter merged, when it has one on) as a Hugging Face folder.",

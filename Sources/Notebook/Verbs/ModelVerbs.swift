@@ -40,6 +40,25 @@ extension VerbGroup {
                 session.provenance["model"] = model.source
                 return .object(model)
             },
+            Verb("quantize", summary: "A copy of a model with its weights in another storage type (q8_0, q4_0, q4_1, bf16, f16, f32).",
+                 details: "Each matrix is converted a block of rows at a time (one whose rows are not whole blocks of 32 stays "
+                    + "f32 for the quantized types); norms and biases are shared. The model itself is unchanged, and the copy "
+                    + "has its tokenizer but no adapter (load_adapter or lora it again). Quantizing an already quantized "
+                    + "model rounds every weight a second time: SmolLM2's Q4_1 file as q8_0 has a 0.9% higher perplexity.",
+                 positional: [Parameter("model", .object("Model"), help: "the model to copy"),
+                              Parameter("type", .choice(StorageType.allCases.map(\.rawValue)), help: "the storage type of the copy")],
+                 examples: ["q8 = quantize model q8_0", "back = quantize q8 f32"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                guard let storage = StorageType(rawValue: try inv.string("type")) else { throw inv.error("unknown type", at: "type") }
+                let start = Date()
+                let base = LlamaModel(config: model.base.config, weights: model.base.weights.converted(to: storage), storage: storage)
+                base.productPrecision = storage == .bf16 ? model.base.productPrecision : .f32
+                let copy = ModelObject(base: base, source: "\(model.source) as \(storage.rawValue)", tokenizer: model.tokenizer, files: model.files)
+                session.writeLine("\(storage.isQuantized ? "quantized" : "converted") \(model.source) to \(base.weights.storageDescription) weights "
+                    + "(\(decimalBytes(base.weights.byteCount)), was \(model.base.weights.storageDescription), \(decimalBytes(model.base.weights.byteCount))) "
+                    + "in \(String(format: "%.1f", Date().timeIntervalSince(start))) s" + (model.lora == nil ? "" : "; the copy has no adapter"))
+                return .object(copy)
+            },
             Verb("load_tokenizer", summary: "Load a tokenizer alone.",
                  positional: [Parameter("name", .path, help: "a folder with tokenizer.json / tokenizer.model, a .gguf, smollm2 or ORG/NAME",
                                         completion: .namesOrPath(names: [ModelLocator.defaultName], extensions: ["gguf"]))],
