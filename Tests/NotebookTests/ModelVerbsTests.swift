@@ -138,6 +138,19 @@ enum ModelFixtures {
         }
     }
 
+    /// speed prints the prompt's and the decode's tokens per second; wrong sizes are errors naming the argument.
+    @Test func speedTimesPromptAndDecode() throws {
+        let (s, out) = session()
+        try s.run("q = load_model \"\(F.tinyLlama)\" dtype=q8_0\nspeed q prompt_tokens=20 new_tokens=8 batch=2")
+        let line = out().split(separator: "\n").last.map(String.init) ?? ""
+        let pattern = try Regex(#"prompt 20 tokens in 2 rows: \d+ tok/s; decode 7 tokens: \d+ tok/s \(q8_0 \+ f32 weights, 183 kB\)"#)
+        #expect(line.wholeMatch(of: pattern) != nil, "\(line)")
+        for (command, message) in [("speed q new_tokens=1", "new_tokens must be at least 2"), ("speed q batch=0", "batch must be 1 to 64"),
+                                   ("speed q prompt_tokens=200", "prompt_tokens + new_tokens (264) exceed the model's 128 positions")] {
+            do { try s.run(command); Issue.record("\(command) ran") } catch { #expect("\(error)".contains(message), "\(error)") }
+        }
+    }
+
     @Test func randomPresetHasTinyLlamasParameterCount() throws {
         // A custom config.json keeps it small; the preset's count is checked without allocating it.
         let (s, out) = session()

@@ -17,7 +17,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--bin", required=True, help="folder with llama-bench and llama-quantize")
     p.add_argument("--model-gguf", required=True)
-    p.add_argument("--dtype", choices=["f32", "bf16"], required=True)
+    p.add_argument("--dtype", choices=["f32", "bf16", "q8_0", "q4_0", "q4_1"], required=True)
     p.add_argument("--prompt-tokens", type=int, default=100)
     p.add_argument("--new-tokens", type=int, default=128)
     p.add_argument("--threads", type=int, default=os.cpu_count())

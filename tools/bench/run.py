@@ -135,6 +135,14 @@ def plan(args, runner, out):
                 if args.llama_cpp and batch == 1:   # llama-bench measures one sequence
                     sides.append(("llama.cpp", runner.llama_cpp(*model, "--dtype", dtype)))
                 items.append((f"w3 {dtype} b{batch}", sides, reps, None))
+        # weights kept in ggml's blocks: medrepl against llama.cpp on the same types (torch has no such CPU path);
+        # keep: the GGUF's own types as they are (SmolLM2: Q4_1, its embedding Q8_0)
+        for dtype in ["q8_0", "q4_0", "q4_1", "keep"]:
+            for batch in ([1] if quick else [1, 8]):
+                sides = [("medrepl", runner.medrepl("w3", *model, "--dtype", dtype, "--batch", str(batch)))]
+                if args.llama_cpp and batch == 1 and dtype != "keep":
+                    sides.append(("llama.cpp", runner.llama_cpp(*model, "--dtype", dtype)))
+                items.append((f"w3 {dtype} b{batch}", sides, reps, None))
     if "w4" in only:
         for config in (["tinyllama"] if quick else ["tinyllama", "llama-3.2-1b"]):
             for recompute in [False, True]:

@@ -59,6 +59,32 @@ extension VerbGroup {
                     + "in \(String(format: "%.1f", Date().timeIntervalSince(start))) s" + (model.lora == nil ? "" : "; the copy has no adapter"))
                 return .object(copy)
             },
+            Verb("speed", summary: "Time a model's prompt processing and decoding on this machine (greedy, KV cache, as ask runs).",
+                 details: "Feeds a fixed prompt of prompt_tokens token ids (the same ids for every model of this vocabulary) "
+                    + "and generates exactly new_tokens, batch rows at a time; prints the prompt's and the decode's tokens per "
+                    + "second and the weights' size. Timings vary from run to run: notebooks match them with a `(re)` pattern.",
+                 positional: [Parameter("model", .object("Model"), help: "the model (its adapter as it is switched)")],
+                 keywords: [Parameter("prompt_tokens", .int, default: .int(100), help: "tokens in the prompt"),
+                            Parameter("new_tokens", .int, default: .int(64), help: "tokens generated (the first comes out of the prompt step)"),
+                            Parameter("batch", .int, default: .int(1), help: "identical rows generated together")],
+                 examples: ["speed model", "speed small prompt_tokens=200 new_tokens=128 batch=8"]) { inv, session in
+                let model = try inv.object("model", as: ModelObject.self)
+                let promptTokens = try inv.int("prompt_tokens"), newTokens = try inv.int("new_tokens"), batch = try inv.int("batch")
+                guard promptTokens >= 1 else { throw inv.error("prompt_tokens must be at least 1, got \(promptTokens)", at: "prompt_tokens") }
+                guard newTokens >= 2 else { throw inv.error("new_tokens must be at least 2 (the first comes out of the prompt step), got \(newTokens)", at: "new_tokens") }
+                guard (1...64).contains(batch) else { throw inv.error("batch must be 1 to 64, got \(batch)", at: "batch") }
+                let c = model.inference.config
+                guard promptTokens + newTokens <= c.max_position_embeddings else {
+                    throw inv.error("prompt_tokens + new_tokens (\(promptTokens + newTokens)) exceed the model's \(c.max_position_embeddings) positions", at: "prompt_tokens")
+                }
+                let prompt = (0..<promptTokens).map { 3 + ($0 * 7919) % Swift.max(c.vocab_size - 3, 1) }
+                let s = try model.inference.measureGeneration(prompt: prompt, newTokens: newTokens, batch: batch)
+                let rows = batch == 1 ? "" : " in \(batch) rows"
+                session.writeLine(String(format: "prompt %d tokens%@: %.0f tok/s; decode %d tokens: %.0f tok/s", promptTokens, rows,
+                                         s.promptTokensPerSecond, newTokens - 1, s.decodeTokensPerSecond)
+                    + " (\(model.base.weights.storageDescription) weights, \(decimalBytes(model.base.weights.byteCount)))")
+                return .none
+            },
             Verb("load_tokenizer", summary: "Load a tokenizer alone.",
                  positional: [Parameter("name", .path, help: "a folder with tokenizer.json / tokenizer.model, a .gguf, smollm2 or ORG/NAME",
                                         completion: .namesOrPath(names: [ModelLocator.defaultName], extensions: ["gguf"]))],
