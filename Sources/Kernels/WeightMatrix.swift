@@ -280,7 +280,7 @@ public final class WeightMatrix: @unchecked Sendable {
             let xq = buffer.baseAddress!
             for i in 0..<n { mk_quantize_row(activation, x + i * cols, xq + i * rowBytes, cols) }
             let quantized = UnsafeRawPointer(xq)
-            Parallel.rows(rows, workPerRow: cols * n / 2) { range in
+            Parallel.rows(rows, workPerRow: cols * n) { range in
                 mk_matmul_q_small(w, format, quantized, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
             }
         }

@@ -20,19 +20,24 @@ public struct GenerationSpeed: Sendable {
 
 extension LlamaModel {
     /// Generates exactly `newTokens` greedy tokens (no stop token ends a row early) after `prompt`, in `batch`
-    /// identical rows, and times the prefill and the whole.
+    /// identical rows, and times the prefill and the whole. `onStep` runs after each step (it may throw to stop,
+    /// as a Ctrl-C check does).
     ///
     /// ```swift
     /// let s = try model.measureGeneration(prompt: ids, newTokens: 128)
     /// print(s.promptTokensPerSecond, s.decodeTokensPerSecond)
     /// ```
-    public func measureGeneration(prompt: [Int], newTokens: Int, batch: Int = 1) throws -> GenerationSpeed {
+    public func measureGeneration(prompt: [Int], newTokens: Int, batch: Int = 1,
+                                  onStep: () throws -> Void = {}) throws -> GenerationSpeed {
         let config = GenerationConfig(max_new_tokens: newTokens, do_sample: false, stop_at_eos: false)
         let clock = ContinuousClock()
         var firstToken: ContinuousClock.Instant?
         let start = clock.now
-        let replies = try generate(prompts: Array(repeating: prompt, count: batch), config: config) { _, _ in
-            if firstToken == nil { firstToken = clock.now }
+        let replies = try withoutActuallyEscaping(onStep) { step in
+            try generate(prompts: Array(repeating: prompt, count: batch), config: config) { _, _ in
+                if firstToken == nil { firstToken = clock.now }
+                try step()
+            }
         }
         let end = clock.now
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }

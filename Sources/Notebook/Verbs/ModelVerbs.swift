@@ -78,7 +78,7 @@ extension VerbGroup {
                     throw inv.error("prompt_tokens + new_tokens (\(promptTokens + newTokens)) exceed the model's \(c.max_position_embeddings) positions", at: "prompt_tokens")
                 }
                 let prompt = (0..<promptTokens).map { 3 + ($0 * 7919) % Swift.max(c.vocab_size - 3, 1) }
-                let s = try model.inference.measureGeneration(prompt: prompt, newTokens: newTokens, batch: batch)
+                let s = try model.inference.measureGeneration(prompt: prompt, newTokens: newTokens, batch: batch) { try session.checkCancelled() }
                 let rows = batch == 1 ? "" : " in \(batch) rows"
                 session.writeLine(String(format: "prompt %d tokens%@: %.0f tok/s; decode %d tokens: %.0f tok/s", promptTokens, rows,
                                          s.promptTokensPerSecond, newTokens - 1, s.decodeTokensPerSecond)
