@@ -5,7 +5,8 @@
 // language, the format and the exercises never on the engine):
 //   CBLAS, CEditLine            system libraries found through pkg-config
 //   CSentencePiece              C++ shim with a C interface over libsentencepiece
-//   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool, dropout, exp, bf16 GEMM)
+//   CKernels                    small C kernels (bf16 conversion, cpuid, matrix-vector, thread pool, dropout, exp, bf16 GEMM,
+//                               ggml block quantization and its products)
 //   Support                     atomic files and folders, plain file-system errors, JSON writing, byte and
 //                               count formatting, progress bars, available memory, settings tables,
 //                               closest-name suggestions (Foundation only)
