@@ -45,9 +45,9 @@ extension LlamaModel {
         try config.validate()
         if keepStored {
             var estimate = config.memoryEstimate(storage: storage)
-            estimate.weights = source.tensorNames().reduce(0) { sum, tensor in
-                let kept = (try? source.storedTensor(tensor)).flatMap { $0 }.flatMap { StorageType(keeping: $0.type) != nil ? $0.bytes.count : nil }
-                return sum + (kept ?? storage.bytes((try? source.shape(of: tensor).reduce(1, *)) ?? 0))
+            estimate.weights = try source.tensorNames().reduce(0) { sum, tensor in
+                let kept = try source.storedType(tensor).flatMap { StorageType(keeping: $0) } ?? storage
+                return sum + kept.bytes(try source.shape(of: tensor).reduce(1, *))
             }
             try estimate.check(what: "\(name) in its own types")
         } else {

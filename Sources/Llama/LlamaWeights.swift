@@ -41,6 +41,16 @@ public struct LlamaLayerWeights: @unchecked Sendable {
         [(.q_proj, self_attn.q_proj), (.k_proj, self_attn.k_proj), (.v_proj, self_attn.v_proj), (.o_proj, self_attn.o_proj),
          (.gate_proj, mlp.gate_proj), (.up_proj, mlp.up_proj), (.down_proj, mlp.down_proj)]
     }
+
+    /// This layer with each projection replaced by `f(target, weight)`; the norms are shared.
+    public func mappingProjections(_ f: (LoraTarget, WeightMatrix) -> WeightMatrix) -> LlamaLayerWeights {
+        LlamaLayerWeights(input_layernorm: input_layernorm,
+                          self_attn: LlamaAttentionWeights(q_proj: f(.q_proj, self_attn.q_proj), k_proj: f(.k_proj, self_attn.k_proj),
+                                                           v_proj: f(.v_proj, self_attn.v_proj), o_proj: f(.o_proj, self_attn.o_proj)),
+                          post_attention_layernorm: post_attention_layernorm,
+                          mlp: LlamaMLPWeights(gate_proj: f(.gate_proj, mlp.gate_proj), up_proj: f(.up_proj, mlp.up_proj),
+                                               down_proj: f(.down_proj, mlp.down_proj)))
+    }
 }
 
 /// `model.*`
@@ -77,17 +87,10 @@ public struct LlamaWeights: @unchecked Sendable {
             copy.bias = m.bias
             return copy
         }
-        var out = self
-        out.model.embed_tokens = convert(model.embed_tokens)
-        out.lm_head = lm_head.map(convert)
-        for l in out.model.layers.indices {
-            let a = model.layers[l].self_attn, m = model.layers[l].mlp
-            out.model.layers[l].self_attn = LlamaAttentionWeights(q_proj: convert(a.q_proj), k_proj: convert(a.k_proj),
-                                                                  v_proj: convert(a.v_proj), o_proj: convert(a.o_proj))
-            out.model.layers[l].mlp = LlamaMLPWeights(gate_proj: convert(m.gate_proj), up_proj: convert(m.up_proj),
-                                                      down_proj: convert(m.down_proj))
-        }
-        return out
+        return LlamaWeights(model: LlamaModelWeights(embed_tokens: convert(model.embed_tokens),
+                                                     layers: model.layers.map { $0.mappingProjections { convert($1) } },
+                                                     norm: model.norm),
+                            lm_head: lm_head.map(convert))
     }
 
     /// Every matrix: the embedding, each layer's projections, an untied `lm_head`.

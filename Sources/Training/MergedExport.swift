@@ -15,29 +15,22 @@ extension LoraModel {
     /// let plain = try LoraModel(config: model.config, weights: merged, lora: lora)   // same logits, adapter off
     /// ```
     public func mergedWeights(storage: StorageType? = nil) -> LlamaWeights {
-        var out = weights
-        for l in 0..<config.num_hidden_layers {
-            let layer = adapter.layers[l]
-            func merge(_ w: WeightMatrix, _ lora: LoraLinear?) -> WeightMatrix {
-                guard let lora else { return w }
-                var values = w.toFloat32()   // [out, in]
-                values.withUnsafeMutableBufferPointer { v in
-                    // W[out, in] += scaling · B[out, r] · A[r, in]
-                    BLAS.sgemm(m: w.rows, n: w.cols, k: lora.r, alpha: lora.scaling, a: lora.lora_B.pointer,
-                               b: lora.lora_A.pointer, beta: 1, c: v.baseAddress!)
-                }
-                let kept = storage ?? (w.storage.isQuantized ? .f32 : w.storage)
-                let merged = WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: kept.fitting(cols: w.cols))
-                merged.bias = w.bias   // a merge changes the weight only
-                return merged
+        func merge(_ w: WeightMatrix, _ lora: LoraLinear?) -> WeightMatrix {
+            guard let lora else { return w }
+            var values = w.toFloat32()   // [out, in]
+            values.withUnsafeMutableBufferPointer { v in
+                // W[out, in] += scaling · B[out, r] · A[r, in]
+                BLAS.sgemm(m: w.rows, n: w.cols, k: lora.r, alpha: lora.scaling, a: lora.lora_B.pointer,
+                           b: lora.lora_A.pointer, beta: 1, c: v.baseAddress!)
             }
-            let a = weights.model.layers[l].self_attn, m = weights.model.layers[l].mlp
-            out.model.layers[l].self_attn = LlamaAttentionWeights(
-                q_proj: merge(a.q_proj, layer.q_proj), k_proj: merge(a.k_proj, layer.k_proj),
-                v_proj: merge(a.v_proj, layer.v_proj), o_proj: merge(a.o_proj, layer.o_proj))
-            out.model.layers[l].mlp = LlamaMLPWeights(
-                gate_proj: merge(m.gate_proj, layer.gate_proj), up_proj: merge(m.up_proj, layer.up_proj),
-                down_proj: merge(m.down_proj, layer.down_proj))
+            let kept = storage ?? (w.storage.isQuantized ? .f32 : w.storage)
+            let merged = WeightMatrix(rows: w.rows, cols: w.cols, values: values, storage: kept.fitting(cols: w.cols))
+            merged.bias = w.bias   // a merge changes the weight only
+            return merged
+        }
+        var out = weights
+        out.model.layers = zip(weights.model.layers, adapter.layers).map { base, lora in
+            base.mappingProjections { t, w in merge(w, lora[t]) }
         }
         return out
     }

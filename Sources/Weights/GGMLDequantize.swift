@@ -1,9 +1,11 @@
+import CKernels
+
 /// Conversion of ggml tensor data to f32, one block format at a time.
 ///
 /// Block layouts (little-endian, `d`/`m`/`dmin` are IEEE halves):
 /// - Q8_0 `[d, qs: 32 × i8]`: x = d·q
 /// - Q4_0 `[d, qs: 16 bytes]`: x = d·(q − 8), low nibbles are values 0..<16, high nibbles 16..<32
-/// - Q4_1 `[d, m, qs: 16 bytes]`: x = d·q + m, same nibble order
+/// - Q4_1 `[d, m, qs: 16 bytes]`: x = d·q + m, same nibble order (these three by CKernels' quant.c, which also keeps them)
 /// - Q5_0 `[d, qh: u32, qs: 16 bytes]`: the fifth bit of value j is bit j of qh; x = d·(q − 16)
 /// - Q5_1 `[d, m, qh, qs]`: x = d·q + m
 /// - Q4_K (256 values) `[d, dmin, scales: 12 bytes of packed 6-bit (scale, min) × 8, qs: 128 bytes]`:
@@ -40,12 +42,12 @@ public enum GGMLDequantize {
             for i in 0..<count { out[i] = Float(src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
         case GGMLType.I64.id:
             for i in 0..<count { out[i] = Float(src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
-        case GGMLType.Q8_0.id:
-            for b in 0..<blocks { q8_0(src + b * 34, out + b * 32) }
+        case GGMLType.Q8_0.id:   // the formats medrepl also keeps: CKernels' quant.c, one definition
+            mk_dequantize_row(Int32(MK_WEIGHT_Q8_0), src, out, count)
         case GGMLType.Q4_0.id:
-            for b in 0..<blocks { q4_0(src + b * 18, out + b * 32) }
+            mk_dequantize_row(Int32(MK_WEIGHT_Q4_0), src, out, count)
         case GGMLType.Q4_1.id:
-            for b in 0..<blocks { q4_1(src + b * 20, out + b * 32) }
+            mk_dequantize_row(Int32(MK_WEIGHT_Q4_1), src, out, count)
         case GGMLType.Q5_0.id:
             for b in 0..<blocks { q5(src + b * 22, out + b * 32, hasMin: false) }
         case GGMLType.Q5_1.id:
@@ -62,32 +64,6 @@ public enum GGMLDequantize {
     @inline(__always)
     static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
         Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-    }
-
-    @inline(__always)
-    static func q8_0(_ block: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = half(block, 0)
-        for j in 0..<32 { y[j] = d * Float(block.load(fromByteOffset: 2 + j, as: Int8.self)) }
-    }
-
-    @inline(__always)
-    static func q4_0(_ block: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = half(block, 0)
-        for j in 0..<16 {
-            let q = block.load(fromByteOffset: 2 + j, as: UInt8.self)
-            y[j] = d * Float(Int(q & 0x0F) - 8)
-            y[j + 16] = d * Float(Int(q >> 4) - 8)
-        }
-    }
-
-    @inline(__always)
-    static func q4_1(_ block: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = half(block, 0), m = half(block, 2)
-        for j in 0..<16 {
-            let q = block.load(fromByteOffset: 4 + j, as: UInt8.self)
-            y[j] = d * Float(q & 0x0F) + m
-            y[j + 16] = d * Float(q >> 4) + m
-        }
     }
 
     @inline(__always)

@@ -111,26 +111,32 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
     public func storedTensor(_ name: String) throws -> StoredTensor? {
         let g = try ggufName(name)
         let info = try file.tensor(g), raw = try file.rawBytes(g)
-        guard let heads = permutedHeads(name) else { return StoredTensor(type: info.type, shape: info.shape, bytes: raw) }
-        let rows = info.shape[0]
-        guard rows % (2 * heads) == 0, raw.count % Swift.max(rows, 1) == 0 else {
-            throw WeightsError(file: file.name, field: "tensor \"\(g)\"", "\(rows) rows cannot be split into \(heads) heads of even size")
+        guard let heads = try permutation(of: name, ggufName: g, rows: info.shape[0]) else {
+            return StoredTensor(type: info.type, shape: info.shape, bytes: raw)
         }
         let copy = OwnedBytes(count: raw.count)
-        GGUFFile.unpermuteQK(rows: raw, into: copy.buffer, rowCount: rows, heads: heads)
+        GGUFFile.unpermuteQK(rows: raw, into: copy.buffer, rowCount: info.shape[0], heads: heads)
         return StoredTensor(type: info.type, shape: info.shape, bytes: UnsafeRawBufferPointer(copy.buffer), owner: copy)
     }
+
+    /// The file's type for `name`, without reading or reordering anything.
+    public func storedType(_ name: String) throws -> GGMLType? { try file.tensor(ggufName(name)).type }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {
         let g = try ggufName(name)
         try file.readFloats(g, into: out, count: count)
-        guard let heads = permutedHeads(name) else { return }
         let shape = try file.tensor(g).shape
-        let rows = shape[0], cols = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
+        guard let heads = try permutation(of: name, ggufName: g, rows: shape[0]) else { return }
+        GGUFFile.unpermuteQK(out, rows: shape[0], cols: shape.dropFirst().reduce(1, *), heads: heads)
+    }
+
+    /// The heads `name`'s rows are un-permuted by (nil: none), once checked that its rows split into them.
+    func permutation(of name: String, ggufName g: String, rows: Int) throws -> Int? {
+        guard let heads = permutedHeads(name) else { return nil }
         guard rows % (2 * heads) == 0 else {
             throw WeightsError(file: file.name, field: "tensor \"\(g)\"", "\(rows) rows cannot be split into \(heads) heads of even size")
         }
-        GGUFFile.unpermuteQK(out, rows: rows, cols: cols, heads: heads)
+        return heads
     }
 }
 
@@ -148,17 +154,14 @@ extension GGUFFile {
     /// ```
     public static func unpermuteQK(_ values: UnsafeMutablePointer<Float>, rows: Int, cols: Int, heads: Int) {
         precondition(heads > 0 && rows % (2 * heads) == 0, "unpermuteQK: \(rows) rows, \(heads) heads")
-        let headDim = rows / heads, half = headDim / 2
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: headDim * cols)
+        // one head at a time through a copy of it: the row order is the raw version's
+        let headRows = rows / heads, headBytes = headRows * cols * 4
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(headBytes, 1), alignment: 64)
         defer { scratch.deallocate() }
         for h in 0..<heads {
-            let head = values + h * headDim * cols      // [headDim, cols]
-            scratch.update(from: head, count: headDim * cols)
-            for j in 0..<half {
-                for k in 0..<2 {
-                    (head + (k * half + j) * cols).update(from: scratch + (2 * j + k) * cols, count: cols)
-                }
-            }
+            let head = UnsafeMutableRawBufferPointer(start: values + h * headRows * cols, count: headBytes)
+            scratch.copyMemory(from: UnsafeRawBufferPointer(head))
+            unpermuteQK(rows: UnsafeRawBufferPointer(start: scratch.baseAddress, count: headBytes), into: head, rowCount: headRows, heads: 1)
         }
     }
 

@@ -25,6 +25,9 @@ public protocol TensorSource: AnyObject {
     /// through f32), rows in transformers' order (a llama GGUF's query and key rows come reordered, in a copy);
     /// nil where the source can only convert it (an integer tensor). The default is nil.
     func storedTensor(_ name: String) throws -> StoredTensor?
+    /// The type `storedTensor` would hand out, without reading or reordering anything (for memory estimates);
+    /// by default that of `storedTensor`.
+    func storedType(_ name: String) throws -> GGMLType?
 }
 
 /// A tensor as its file stores it: the element type in ggml's vocabulary (F32, F16, BF16, or a block type
@@ -106,6 +109,8 @@ extension TensorSource {
     public func contains(_ name: String) -> Bool { (try? shape(of: name)) != nil }
 
     public func storedTensor(_ name: String) throws -> StoredTensor? { nil }
+
+    public func storedType(_ name: String) throws -> GGMLType? { try storedTensor(name)?.type }
 }
 
 extension StorageType {
