@@ -151,6 +151,20 @@ public final class WeightMatrix: @unchecked Sendable {
 
     deinit { data.deallocate() }
 
+    /// A copy in `storage` (f32 where a quantized type cannot hold the rows), converted a block of rows at a time
+    /// through f32; the bias is shared. Converting to the same type rounds again (see `quantize`).
+    ///
+    /// ```swift
+    /// let q = w.converted(to: .q8_0)    // [rows, cols] in 34-byte blocks
+    /// ```
+    public func converted(to storage: StorageType) -> WeightMatrix {
+        let copy = WeightMatrix(rows: rows, cols: cols, storage: storage.fitting(cols: cols)) { first, count, out in
+            decodeRows(first, count, into: out)
+        }
+        copy.bias = bias
+        return copy
+    }
+
     public var byteCount: Int { storage.bytes(rows * cols) }
 
     /// Converts rows `[start, start + count)` into f32.

@@ -91,3 +91,43 @@ extension LlamaConfig {
         }
     }
 }
+
+extension LlamaConfig {
+    /// These hyper-parameters as llama.cpp's converter writes them into a GGUF header (`<arch>.block_count`,
+    /// `<arch>.rope.freq_base`, ..., and the token ids a config carries), so that `init(ggufMetadata:)` reads
+    /// back this config. Llama-3 `rope_scaling` travels as the `rope_freqs.weight` tensor (`ggufRopeFactors`),
+    /// not as metadata.
+    ///
+    /// ```swift
+    /// for (key, value) in config.ggufMetadata { writer.set(key, value) }   // "llama.block_count" = 30, ...
+    /// ```
+    public var ggufMetadata: [(key: String, value: GGUFValue)] {
+        let key = architecture.ggufKey
+        func u32(_ v: Int) -> GGUFValue { .uint32(UInt32(v)) }
+        var m: [(key: String, value: GGUFValue)] = [
+            ("general.architecture", .string(architecture.modelType)),
+            (key("vocab_size"), u32(vocab_size)),
+            (key("context_length"), u32(max_position_embeddings)),
+            (key("embedding_length"), u32(hidden_size)),
+            (key("block_count"), u32(num_hidden_layers)),
+            (key("feed_forward_length"), u32(intermediate_size)),
+            (key("attention.head_count"), u32(num_attention_heads)),
+            (key("attention.head_count_kv"), u32(num_key_value_heads)),
+            (key("attention.key_length"), u32(head_dim)),
+            (key("attention.value_length"), u32(head_dim)),
+            (key("rope.dimension_count"), u32(head_dim)),
+            (key("rope.freq_base"), .float32(rope_theta)),
+            (key("attention.layer_norm_rms_epsilon"), .float32(rms_norm_eps)),
+        ]
+        if let id = bos_token_id { m.append(("tokenizer.ggml.bos_token_id", u32(id))) }
+        if let id = eos_token_ids.first { m.append(("tokenizer.ggml.eos_token_id", u32(id))) }
+        if let id = pad_token_id { m.append(("tokenizer.ggml.padding_token_id", u32(id))) }
+        return m
+    }
+
+    /// The `rope_freqs.weight` divisors a GGUF carries for this config (`[head_dim/2]`), or nil without Llama-3
+    /// rope scaling.
+    public var ggufRopeFactors: [Float]? {
+        rope_freq_factors ?? rope_scaling.map { $0.frequencyFactors(theta: rope_theta, headDim: head_dim) }
+    }
+}

@@ -80,13 +80,7 @@ public struct LlamaWeights: @unchecked Sendable {
     /// let small = weights.converted(to: .q8_0)
     /// ```
     public func converted(to storage: StorageType) -> LlamaWeights {
-        func convert(_ m: WeightMatrix) -> WeightMatrix {
-            let copy = WeightMatrix(rows: m.rows, cols: m.cols, storage: storage.fitting(cols: m.cols)) { first, count, out in
-                m.decodeRows(first, count, into: out)
-            }
-            copy.bias = m.bias
-            return copy
-        }
+        func convert(_ m: WeightMatrix) -> WeightMatrix { m.converted(to: storage) }
         return LlamaWeights(model: LlamaModelWeights(embed_tokens: convert(model.embed_tokens),
                                                      layers: model.layers.map { $0.mappingProjections { convert($1) } },
                                                      norm: model.norm),
@@ -109,10 +103,12 @@ public struct LlamaWeights: @unchecked Sendable {
 
     /// How the matrices are stored: `q4_1` when they share one type, else the types by bytes, most first
     /// (`q4_1 + q8_0`: SmolLM2's GGUF kept as it is).
-    public var storageDescription: String {
+    public var storageDescription: String { storageTypesByBytes.map(\.rawValue).joined(separator: " + ") }
+
+    /// The matrices' storage types, the one holding the most bytes first (ties by name).
+    public var storageTypesByBytes: [StorageType] {
         var bytes: [StorageType: Int] = [:]
         for m in matrices { bytes[m.storage, default: 0] += m.byteCount }
-        return bytes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
-            .map(\.key.rawValue).joined(separator: " + ")
+        return bytes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }.map(\.key)
     }
 }

@@ -166,14 +166,17 @@ extension GGUFFile {
     }
 
     /// `unpermuteQK` on rows of any type (`rowCount` rows of equal size, f32 or blocks): `out` gets `rows` with
-    /// stored row `h·headDim + 2j + k` at `h·headDim + k·headDim/2 + j`.
-    public static func unpermuteQK(rows: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, rowCount: Int, heads: Int) {
+    /// stored row `h·headDim + 2j + k` at `h·headDim + k·headDim/2 + j`. `toGGUF: true` is the converter's own
+    /// permutation, the inverse (transformers' row `h·headDim + k·headDim/2 + j` to `h·headDim + 2j + k`), for writing.
+    public static func unpermuteQK(rows: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, rowCount: Int, heads: Int,
+                                   toGGUF: Bool = false) {
         precondition(heads > 0 && rowCount % (2 * heads) == 0 && out.count >= rows.count, "unpermuteQK: \(rowCount) rows, \(heads) heads")
         let rowBytes = rows.count / Swift.max(rowCount, 1), headDim = rowCount / heads, half = headDim / 2
         for h in 0..<heads {
             for j in 0..<half {
                 for k in 0..<2 {
-                    let from = h * headDim + 2 * j + k, to = h * headDim + k * half + j
+                    let stored = h * headDim + 2 * j + k, original = h * headDim + k * half + j
+                    let (from, to) = toGGUF ? (original, stored) : (stored, original)
                     (out.baseAddress! + to * rowBytes).copyMemory(from: rows.baseAddress! + from * rowBytes, byteCount: rowBytes)
                 }
             }

@@ -329,4 +329,47 @@ enum ModelFixtures {
         let saved = try loadTokenizer(folder: dir)
         #expect(saved.encode(prompt["text"] as! String, addSpecialTokens: false) == prompt["input_ids"] as! [Int])
     }
+
+    /// export_model to a .gguf: SmolLM2 kept as its file stores it comes out with the file's own tensors, byte
+    /// for byte, and its vocabulary; with an adapter and type=q8_0, the file holds the merged model quantized
+    /// once, the same model as merge_adapter dtype=q8_0 with its other matrices (Q4_1) quantized to q8_0.
+    @Test func ggufExportOfSmolLM2() throws {
+        guard let gguf = Repository.smolLM2 else { print("skipped: \(Repository.smolLM2Absent)"); return }
+        let dir = F.scratch("gguf")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (s, out) = session()
+        try s.run("m = load_model \"\(gguf.path)\" dtype=keep\nexport_model m \"\(dir.path)/kept.gguf\"")
+        #expect(out().contains("to \(dir.path)/kept.gguf: GGUF, weights as kept ("))
+        let original = try GGUFFile(url: gguf), kept = try GGUFFile(url: dir.appendingPathComponent("kept.gguf"))
+        #expect(kept.tensorInfos.map(\.name).sorted() == original.tensorInfos.map(\.name).sorted())
+        for info in original.tensorInfos {
+            #expect(try kept.tensor(info.name).type == info.type)
+            #expect(Array(try kept.rawBytes(info.name)) == Array(try original.rawBytes(info.name)), "\(info.name) differs")
+        }
+        for key in original.metadataKeys where key.hasPrefix("tokenizer.") {
+            #expect(kept.metadata[key] == original.metadata[key], "\(key) differs")
+        }
+
+        let m = try model(s, "m")
+        let lora = try LoraModel(base: m.base, lora: LoraConfig(r: 4, lora_alpha: 8, target_modules: ["q_proj", "k_proj", "down_proj"]))
+        for (i, module) in lora.adapter.modules.enumerated() {
+            for j in 0..<module.lora_B.count { module.lora_B.pointer[j] = Float((i + j) % 7 - 3) * 1e-3 }
+        }
+        m.lora = lora
+        try s.run("export_model m \"\(dir.path)/tuned.gguf\" type=q8_0\nmm = merge_adapter m dtype=q8_0\nmerged = quantize mm q8_0\ne = load_model \"\(dir.path)/tuned.gguf\" dtype=keep")
+        #expect(out().contains("with its adapter merged to \(dir.path)/tuned.gguf: GGUF, q8_0 ("))
+        let ids = [[1, 504, 3458, 282, 4649, 314, 2]]
+        let a = try model(s, "e").inference.forward(inputIds: ids, attentionMask: nil).values
+        let b = try model(s, "merged").inference.forward(inputIds: ids, attentionMask: nil).values
+        let base = try m.base.forward(inputIds: ids, attentionMask: nil).values
+        #expect(F.maxAbsDiff(a, b) == 0 && F.maxAbsDiff(a, base) > 1e-3)
+
+        // what cannot be written says what to do instead
+        func message(_ command: String) -> String {
+            do { try s.run(command); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message("export_model m \"\(dir.path)/folder\" type=q8_0").contains("type= is for format=gguf"))
+        try s.run("tiny = load_model \"\(F.tinyLlama)\"")
+        #expect(message("export_model tiny \"\(dir.path)/tiny.gguf\"").contains("convert_hf_to_gguf.py"))
+    }
 }

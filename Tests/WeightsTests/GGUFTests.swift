@@ -115,3 +115,49 @@ import Weights
         #expect(v2.metadata == file.metadata)
     }
 }
+
+/// `GGUFWriter` against gguf-py's: the fixture file (every metadata value type, nested arrays, tensors of several
+/// types) read and written again comes out byte for byte the same.
+@Suite struct GGUFWriterTests {
+    static func rewrite(_ file: GGUFFile, to url: URL) throws {
+        var writer = GGUFWriter()
+        for key in file.metadataKeys { writer.set(key, file.metadata[key]!) }
+        for info in file.tensorInfos.sorted(by: { $0.offset < $1.offset }) {
+            let bytes = try file.rawBytes(info.name)
+            try writer.add(info.name, type: info.type, shape: info.shape) { StoredTensor(type: info.type, shape: info.shape, bytes: bytes) }
+        }
+        try writer.write(to: url)
+    }
+
+    @Test func rewritingGGUFPysFileGivesTheSameBytes() throws {
+        let original = Fixtures.url("quants.gguf")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-gguf-writer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("copy.gguf")
+        try Self.rewrite(GGUFFile(url: original), to: copy)
+        let a = try Data(contentsOf: original), b = try Data(contentsOf: copy)
+        let first = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(a == b, "\(a.count) and \(b.count) bytes, first difference at \(first.map(String.init) ?? "the end")")
+    }
+
+    @Test func aTensorThatIsNotWhatWasAnnouncedStopsTheWriteAndLeavesThePreviousFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medrepl-gguf-writer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("model.gguf")
+        try Data("previous".utf8).write(to: url)
+        var writer = GGUFWriter()
+        writer.set("general.architecture", .string("llama"))
+        let values: [Float] = [1, 2, 3, 4]
+        try values.withUnsafeBytes { raw in
+            try writer.add("a.weight", type: .F32, shape: [2, 2]) { StoredTensor(type: .F32, shape: [4], bytes: raw) }
+            #expect(throws: WeightsError.self) { try writer.write(to: url) }
+        }
+        #expect(try Data(contentsOf: url) == Data("previous".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.gguf"])
+        // shapes a type cannot hold are refused when added
+        #expect(throws: WeightsError.self) { try writer.add("b.weight", type: .Q8_0, shape: [2, 16]) { fatalError() } }
+        #expect(throws: WeightsError.self) { try writer.add("a.weight", type: .F32, shape: [2]) { fatalError() } }
+    }
+}

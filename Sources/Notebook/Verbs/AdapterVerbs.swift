@@ -68,13 +68,36 @@ extension VerbGroup {
                 session.writeLine(line)
                 return .object(merged)
             },
-            Verb("export_model", summary: "Write the model (adapter merged, when it has one on) as a Hugging Face folder.",
-                 details: "Writes config.json and an F32 model.safetensors, and the tokenizer files (see save_adapter).",
+            Verb("export_model", summary: "Write the model (adapter merged, when it has one on) as a Hugging Face folder or a GGUF file.",
+                 details: "format=hf (the default) writes a folder: config.json, an F32 model.safetensors and the tokenizer files "
+                    + "(see save_adapter). format=gguf (the default for a path ending in .gguf) writes one file that llama.cpp "
+                    + "loads: the matrices in type= (default: as they are in memory), norms in F32, the vocabulary of the "
+                    + "GGUF the model came from with the tokenizer's current special tokens and chat template. The adapter's "
+                    + "sum W + scaling·B·A is computed in f32 and quantized once.",
                  positional: [Parameter("model", .object("Model"), help: "the model"),
-                              Parameter("path", .path, help: "the folder to write")],
-                 examples: ["export_model model outputs/merged"]) { inv, session in
+                              Parameter("path", .path, help: "the folder (format=hf) or file (format=gguf) to write")],
+                 keywords: [Parameter("format", .choice(["hf", "gguf"]), optional: true,
+                                      help: "hf: a Hugging Face folder; gguf: a llama.cpp file (default: gguf for a path ending in .gguf, else hf)"),
+                            Parameter("type", .choice(StorageType.allCases.map(\.rawValue)), optional: true,
+                                      help: "format=gguf: the matrices' type: f32, f16, bf16, or ggml's blocks q8_0, q4_0, q4_1 (a matrix whose rows are not whole blocks of 32 stays f32; default: as kept in memory)")],
+                 examples: ["export_model model outputs/merged", "export_model model outputs/medical.Q8_0.gguf type=q8_0"]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
-                let url = session.resolvePath(try inv.string("path"))
+                let path = try inv.string("path")
+                let url = session.resolvePath(path)
+                let format = try inv.optionalString("format") ?? (url.pathExtension.lowercased() == "gguf" ? "gguf" : "hf")
+                let type = try inv.optionalString("type").flatMap(StorageType.init(rawValue:))
+                let merging = model.lora?.adapterEnabled == true
+                if format == "gguf" {
+                    try exportGGUF(model, to: url, type: type, inv, session)
+                    let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+                    session.writeLine("exported \(model.source)\(merging ? " with its adapter merged" : "") to \(path): GGUF, "
+                        + "\(type?.rawValue ?? "weights as kept") (\(decimalBytes(size)))")
+                    return .none
+                }
+                if type != nil {
+                    throw inv.error("type= is for format=gguf; a Hugging Face folder is written in f32", at: "type",
+                                    hint: "export_model model \(path).gguf type=\(type!.rawValue)")
+                }
                 // A model without an active adapter is exported through a zero adapter: W + 0 = W.
                 let lora = try model.lora.flatMap { $0.adapterEnabled ? $0 : nil }
                     ?? LoraModel(base: model.base, lora: LoraConfig(r: 1, lora_alpha: 1, target_modules: ["q_proj"]))
@@ -83,7 +106,7 @@ extension VerbGroup {
                     try lora.writeMergedFiles(into: folder)
                     return try writeTokenizerFiles(model, to: folder, session)
                 }
-                session.writeLine("exported \(model.source)\(model.lora?.adapterEnabled == true ? " with its adapter merged" : "") to \(try inv.string("path")): "
+                session.writeLine("exported \(model.source)\(merging ? " with its adapter merged" : "") to \(path): "
                     + (["config.json", "model.safetensors"] + tokenizerFiles).joined(separator: ", "))
                 return .none
             },
@@ -110,6 +133,39 @@ extension VerbGroup {
             },
         ])
     }
+}
+
+/// `export_model ... format=gguf`: the weights (the adapter merged in f32 when it is on) in `type`, the model's
+/// config as GGUF metadata, and the vocabulary of the GGUF the model came from, its special tokens and chat
+/// template taken from the tokenizer as it is now; one atomic file write, with progress.
+func exportGGUF(_ model: ModelObject, to url: URL, type: StorageType?, _ inv: Invocation, _ session: Session) throws {
+    guard let gguf = model.files?.ggufFile, let tokenizer = model.tokenizer, tokenizer === model.ownTokenizer else {
+        let origin = model.files?.ggufFile == nil ? "was not loaded from a GGUF file" : "uses another tokenizer than its GGUF's"
+        throw inv.error("format=gguf copies the vocabulary of the GGUF file a model was loaded from, and \(model.source) \(origin)",
+                        at: "format", hint: "export_model MODEL FOLDER format=hf, then convert FOLDER with llama.cpp's convert_hf_to_gguf.py")
+    }
+    let weights: LlamaWeights
+    if let lora = model.lora, lora.adapterEnabled {
+        weights = lora.mergedWeights(storage: type == nil ? nil : .f32)   // the sums in f32, quantized once by the writer
+    } else {
+        weights = model.base.weights
+    }
+    var writer = try weights.ggufWriter(config: model.base.config, storage: type, name: model.source)
+    let source = try GGUFFile(url: gguf)
+    for key in source.metadataKeys where key.hasPrefix("tokenizer.") { writer.set(key, source.metadata[key]!) }
+    let settings = tokenizer.tokenizer.settings
+    let ids: [(String, Int?)] = [("bos_token_id", settings.bosTokenId), ("eos_token_id", settings.eosTokenId),
+                                 ("padding_token_id", settings.padTokenId), ("unknown_token_id", settings.unkTokenId)]
+    for (key, id) in ids { if let id { writer.set("tokenizer.ggml." + key, .uint32(UInt32(id))) } }
+    writer.set("tokenizer.ggml.add_bos_token", .bool(settings.addBosToken))
+    writer.set("tokenizer.ggml.add_eos_token", .bool(settings.addEosToken))
+    if let template = settings.chatTemplate { writer.set("tokenizer.chat_template", .string(template)) }
+    var bar: ProgressBar?
+    try writer.write(to: url) { done, total in
+        if bar == nil && ProgressBar.enabled { bar = ProgressBar(total: max(total / 1_000_000, 1), label: "export", unit: "MB") }
+        bar?.update(done / 1_000_000)
+    }
+    bar?.finish()
 }
 
 func loraOf(_ model: ModelObject, _ inv: Invocation) throws -> LoraModel {

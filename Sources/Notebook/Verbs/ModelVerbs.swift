@@ -37,7 +37,9 @@ extension VerbGroup {
                             "fast = load_model smollm2 dtype=bf16 arithmetic=bf16",
                             "big = load_model tinyllama init=random dtype=bf16 seed=1"]) { inv, session in
                 let model = try loadModel(inv, session)
-                session.provenance["model"] = model.source
+                // every model the session loaded, in order, each once: "smollm2, outputs/medical.Q8_0.gguf"
+                let loaded = session.provenance["model"].map { $0.components(separatedBy: ", ") } ?? []
+                if !loaded.contains(model.source) { session.provenance["model"] = (loaded + [model.source]).joined(separator: ", ") }
                 return .object(model)
             },
             Verb("quantize", summary: "A copy of a model with its weights in another storage type (q8_0, q4_0, q4_1, bf16, f16, f32).",
