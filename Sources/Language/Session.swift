@@ -143,6 +143,13 @@ public final class Session {
         return p.hasPrefix("/") ? URL(fileURLWithPath: p) : directory.appendingPathComponent(p)
     }
 
+    /// How a message names a file: relative to the session's folder when it is inside it
+    /// (`outputs/medical-lora/loss_curve.svg`), else the whole path.
+    public func displayPath(_ url: URL) -> String {
+        let folder = directory.standardizedFileURL.path, path = url.standardizedFileURL.path
+        return path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
+    }
+
     /// `path` resolved inside `root`: relative to `directory` (when that is inside `root`), an
     /// absolute path or `~` taken from `root`, and `..` never climbing above it.
     ///

@@ -1,11 +1,15 @@
+import Foundation
+
 /// A notebook as Markdown that reads well on a code-hosting site: prose as written, commands in
-/// `medrepl` code blocks, and recorded output in `text` blocks under them.
+/// `medrepl` code blocks, and recorded output in `text` blocks under them; an SVG chart a cell wrote
+/// (an output line `wrote PATH.svg...`, as `loss_curve` prints) is shown as an image under its cell.
 ///
 /// ```swift
 /// let markdown = MarkdownExport.render(nb, title: "finetune.mednb")
+/// let beside = MarkdownExport.render(nb, title: "finetune.mednb") { svg in "../" + svg }   // links relative to the .md
 /// ```
 public enum MarkdownExport {
-    public static func render(_ document: NotebookDocument, title: String) -> String {
+    public static func render(_ document: NotebookDocument, title: String, link: (String) -> String = { $0 }) -> String {
         var parts: [String] = []
         var provenance = ["medrepl \(document[header: "medrepl"] ?? "?")"]
         if let model = document[header: "model"] { provenance.append("model \(model)") }
@@ -28,10 +32,21 @@ public enum MarkdownExport {
                 block += fenced(commands, info: "medrepl")
                 let output = cell.entries.flatMap(\.output)
                 if !output.isEmpty { block += "\n\n" + fenced(output.joined(separator: "\n"), info: "text") }
+                for chart in output.compactMap(writtenChart) {
+                    block += "\n\n![\((chart as NSString).lastPathComponent)](\(link(chart)))"
+                }
                 parts.append(block)
             }
         }
         return parts.joined(separator: "\n\n") + "\n"
+    }
+
+    /// The SVG file an output line says was written (`wrote outputs/run/loss_curve.svg: ...`), or nil.
+    static func writtenChart(_ line: String) -> String? {
+        guard line.hasPrefix("wrote ") else { return nil }
+        let rest = line.dropFirst(6)
+        let path = rest.prefix { $0 != " " && $0 != ":" }
+        return path.lowercased().hasSuffix(".svg") ? String(path) : nil
     }
 
     /// A fenced code block whose fence is longer than any run of backticks inside.

@@ -50,6 +50,9 @@ extension Trainer {
         try writeFile(try adapter.peftWeightsData(), temp.appendingPathComponent(LoraAdapter.weightsFileName))
         try writeFile(Data(adapter.peftConfigJSON().utf8), temp.appendingPathComponent(LoraAdapter.configFileName))
         try writeFile(try optimizerData(), temp.appendingPathComponent("optimizer.safetensors"))
+        if let best = bestAdapter {   // load_best_model_at_end: the best evaluation's adapter, for a resumed run
+            try writeFile(try adapter.peftWeightsData(values: best), temp.appendingPathComponent(Self.bestAdapterFileName))
+        }
         let scheduler: [String: Any?] = ["last_epoch": state.global_step, "base_lrs": [args.learning_rate] as [Any?],
                                          "_last_lr": [schedule.learningRate(atStep: state.global_step)] as [Any?],
                                          "warmup_steps": schedule.warmupSteps, "total_steps": schedule.totalSteps,
@@ -62,6 +65,9 @@ extension Trainer {
         try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent("trainer_state.json"))
         try writeFile(Data(JSONText.encode(args.dictionary).utf8), temp.appendingPathComponent("training_args.json"))
     }
+
+    /// The best evaluation's adapter in a checkpoint (peft's tensor names), when `load_best_model_at_end` kept one.
+    public static let bestAdapterFileName = "best_adapter_model.safetensors"
 
     /// A resumed run must see the same data in the same order and draw the same dropout masks: refuse a checkpoint
     /// made with other batching, passes or seed.
@@ -119,8 +125,19 @@ extension Trainer {
                 v.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
             }
         }
+        var best: [[Float]]? = nil
+        let bestURL = dir.appendingPathComponent(Self.bestAdapterFileName)
+        if FileManager.default.fileExists(atPath: bestURL.path) {
+            let file = try SafetensorsFile(url: bestURL)
+            best = try adapter.namedTensors().map { t in
+                let v = try file.floats(t.key)
+                guard v.count == t.values.count else { throw LoraError("\(bestURL.path): \(t.key) has \(v.count) values, expected \(t.values.count)") }
+                return v
+            }
+        }
         adapter.restore(saved.snapshot())
         optimizer.stepCount = restored.global_step
         state = restored
+        bestAdapter = best
     }
 }

@@ -6,7 +6,10 @@ import Foundation
 /// print(LossCurve.render(trainer.state.step_losses, width: 60, height: 10))
 /// ```
 public enum LossCurve {
-    public static func render(_ values: [Double], width: Int = 60, height: Int = 10, title: String = "training loss") -> String {
+    /// `values` one per step (the axis reads 1 … count), or per evaluation with `steps` the first and last steps
+    /// they were computed at (`unit` "evaluations").
+    public static func render(_ values: [Double], width: Int = 60, height: Int = 10, title: String = "training loss",
+                              unit: String = "steps", steps: (first: Int, last: Int)? = nil) -> String {
         let finite = values.filter(\.isFinite)
         guard let lo = finite.min(), let hi = finite.max(), width > 0, height > 0 else { return "\(title): no data" }
         let span = hi > lo ? hi - lo : 1
@@ -34,14 +37,93 @@ public enum LossCurve {
             previous = y
         }
         let label = { (v: Double) in String(format: "%7.4f", v) }
-        var lines = ["\(title) (\(values.count) steps)"]
+        var lines = ["\(title) (\(values.count) \(unit))"]
         for r in 0..<height {
             let axis = r == 0 ? label(hi) : r == height - 1 ? label(lo) : String(repeating: " ", count: 7)
             let row = String(String.UnicodeScalarView(cells[r].map { Unicode.Scalar(0x2800 + $0)! }))
             lines.append("\(axis) ┤\(row)")
         }
         lines.append(String(repeating: " ", count: 8) + "└" + String(repeating: "─", count: width))
-        lines.append(String(repeating: " ", count: 9) + "1" + String(repeating: " ", count: max(1, width - 1 - String(values.count).count)) + "\(values.count)")
+        let (first, last) = steps.map { ("\($0.first)", "\($0.last)") } ?? ("1", "\(values.count)")
+        lines.append(String(repeating: " ", count: 9) + first + String(repeating: " ", count: max(1, width - first.count - last.count)) + last
+                     + (steps == nil ? "" : " (step)"))
         return lines.joined(separator: "\n")
+    }
+}
+
+extension LossCurve {
+    /// A line chart as a standalone SVG document: the training loss (one point per logged step), the validation
+    /// loss (one point per evaluation) on the left axis, and the learning rate on the right axis, against the step.
+    ///
+    /// ```swift
+    /// let svg = LossCurve.svg(training: [(10, 2.9), (20, 2.4)], validation: [(10, 3.0), (20, 2.8)],
+    ///                         learningRate: [(1, 2e-5), (20, 1e-4)], title: "outputs/medical-lora")
+    /// try AtomicFile.write(svg, to: "loss_curve.svg")
+    /// ```
+    public static func svg(training: [(step: Int, value: Double)], validation: [(step: Int, value: Double)],
+                           learningRate: [(step: Int, value: Double)], title: String) -> String {
+        let width = 720.0, height = 400.0, left = 70.0, right = 80.0, top = 50.0, bottom = 50.0
+        let plotW = width - left - right, plotH = height - top - bottom
+        let losses = (training + validation).map(\.value).filter(\.isFinite)
+        var lo = losses.min() ?? 0, hi = losses.max() ?? 1
+        if hi - lo < 1e-9 { lo -= 0.5; hi += 0.5 }
+        let pad = (hi - lo) * 0.05
+        lo -= pad; hi += pad
+        let lastStep = max(1, (training + validation + learningRate).map(\.step).max() ?? 1)
+        let lrMax = max(learningRate.map(\.value).max() ?? 0, 1e-12)
+        func x(_ step: Int) -> Double { left + Double(step) / Double(lastStep) * plotW }
+        func y(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * plotH }
+        func yLR(_ v: Double) -> Double { top + (1 - v / lrMax) * plotH }
+        func f(_ v: Double) -> String { String(format: "%.2f", v) }
+        func points(_ series: [(step: Int, value: Double)], _ map: (Double) -> Double) -> String {
+            series.filter { $0.value.isFinite }.map { "\(f(x($0.step))),\(f(map($0.value)))" }.joined(separator: " ")
+        }
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        var out: [String] = [
+            ##"<?xml version="1.0" encoding="UTF-8"?>"##,
+            ##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))" font-family="sans-serif" font-size="12">"##,
+            ##"<rect width="100%" height="100%" fill="white"/>"##,
+            ##"<text x="\##(f(width / 2))" y="22" text-anchor="middle" font-size="14">\##(escape(title))</text>"##,
+        ]
+        // axes, horizontal grid with loss labels on the left and learning-rate labels on the right
+        for i in 0...4 {
+            let fraction = Double(i) / 4, gy = top + fraction * plotH
+            out.append(##"<line x1="\##(f(left))" y1="\##(f(gy))" x2="\##(f(left + plotW))" y2="\##(f(gy))" stroke="#e0e0e0"/>"##)
+            out.append(##"<text x="\##(f(left - 6))" y="\##(f(gy + 4))" text-anchor="end">\##(String(format: "%.3f", hi - fraction * (hi - lo)))</text>"##)
+            if !learningRate.isEmpty {
+                out.append(##"<text x="\##(f(left + plotW + 6))" y="\##(f(gy + 4))" fill="#777">\##(String(format: "%.1e", lrMax * (1 - fraction)))</text>"##)
+            }
+        }
+        out.append(##"<rect x="\##(f(left))" y="\##(f(top))" width="\##(f(plotW))" height="\##(f(plotH))" fill="none" stroke="#333"/>"##)
+        for i in 0...4 {
+            let step = Int((Double(lastStep) * Double(i) / 4).rounded())
+            out.append(##"<text x="\##(f(x(step)))" y="\##(f(top + plotH + 18))" text-anchor="middle">\##(step)</text>"##)
+        }
+        out.append(##"<text x="\##(f(left + plotW / 2))" y="\##(f(height - 10))" text-anchor="middle">step</text>"##)
+        out.append(##"<text transform="translate(16 \##(f(top + plotH / 2))) rotate(-90)" text-anchor="middle">loss</text>"##)
+        if !learningRate.isEmpty {
+            out.append(##"<text transform="translate(\##(f(width - 12)) \##(f(top + plotH / 2))) rotate(90)" text-anchor="middle" fill="#777">learning rate</text>"##)
+            out.append(##"<polyline class="learning-rate" fill="none" stroke="#999" stroke-dasharray="4 3" points="\##(points(learningRate, yLR))"/>"##)
+        }
+        out.append(##"<polyline class="training-loss" fill="none" stroke="#1f77b4" stroke-width="2" points="\##(points(training, y))"/>"##)
+        if !validation.isEmpty {
+            out.append(##"<polyline class="validation-loss" fill="none" stroke="#ff7f0e" stroke-width="2" points="\##(points(validation, y))"/>"##)
+            for p in validation where p.value.isFinite {
+                out.append(##"<circle cx="\##(f(x(p.step)))" cy="\##(f(y(p.value)))" r="3" fill="#ff7f0e"/>"##)
+            }
+        }
+        // legend
+        var legend: [(String, String, String)] = [("training loss", "#1f77b4", "")]
+        if !validation.isEmpty { legend.append(("validation loss", "#ff7f0e", "")) }
+        if !learningRate.isEmpty { legend.append(("learning rate", "#999", ##" stroke-dasharray="4 3""##)) }
+        for (i, item) in legend.enumerated() {
+            let lx = left + 10 + Double(i) * 140
+            out.append(##"<line x1="\##(f(lx))" y1="\##(f(top - 12))" x2="\##(f(lx + 24))" y2="\##(f(top - 12))" stroke="\##(item.1)" stroke-width="2"\##(item.2)/>"##)
+            out.append(##"<text x="\##(f(lx + 30))" y="\##(f(top - 8))">\##(item.0)</text>"##)
+        }
+        out.append("</svg>")
+        return out.joined(separator: "\n") + "\n"
     }
 }

@@ -30,10 +30,11 @@ extension LoraAdapter {
         return JSONText.encode(dict)
     }
 
-    /// The F32 `adapter_model.safetensors` bytes (metadata `format: pt`, keys sorted).
-    public func peftWeightsData() throws -> Data {
+    /// The F32 `adapter_model.safetensors` bytes (metadata `format: pt`, keys sorted): of the adapter's values, or
+    /// of `values` taken earlier by `snapshot()`.
+    public func peftWeightsData(values: [[Float]]? = nil) throws -> Data {
         var w = SafetensorsWriter(metadata: ["format": "pt"])
-        for t in namedTensors() { try w.add(t.key, shape: t.shape, floats: t.values.array) }
+        for (i, t) in namedTensors().enumerated() { try w.add(t.key, shape: t.shape, floats: values?[i] ?? t.values.array) }
         return w.serialized()
     }
 

@@ -32,6 +32,8 @@ public final class Trainer: @unchecked Sendable {
     public let model: LoraModel
     public let args: TrainingArguments
     public let examples: [TokenizedExample]
+    /// Held-out rows whose loss is computed every `args.evaluationInterval` steps (none: no evaluation).
+    public let evalExamples: [TokenizedExample]
     public let builder: BatchBuilder
     /// Pre-built micro-batches used in this fixed order every epoch (instead of shuffled examples), or nil.
     public let fixedBatches: [TrainingBatch]?
@@ -40,8 +42,12 @@ public final class Trainer: @unchecked Sendable {
     public internal(set) var state = TrainerState()
     /// Called with every log row (every `logging_steps`).
     public var onLog: (LogEntry) -> Void = { _ in }
-    /// Called after each optimizer step with (step, loss).
+    /// Called with every evaluation on the held-out rows.
+    public var onEval: (EvalEntry) -> Void = { _ in }
+    /// Called after each optimizer step, once its log row and evaluation are done, with (step, loss).
     public var onStep: (Int, Double) -> Void = { _, _ in }
+    /// The adapter's values at the best evaluation (kept for `load_best_model_at_end`).
+    public internal(set) var bestAdapter: [[Float]]?
     /// Checked at every step boundary; returning true ends training with the trained state kept.
     public var shouldStop: () -> Bool = { false }
     /// Draw a progress bar on standard error.
@@ -55,11 +61,14 @@ public final class Trainer: @unchecked Sendable {
     public let stepsPerEpoch: Int
 
     /// Trains on `examples`, batched `per_device_train_batch_size` at a time in a seeded shuffled order per epoch
-    /// (`args.shuffle`), padded as `args.padding` says with `padTokenId`.
-    public convenience init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], padTokenId: Int) throws {
+    /// (`args.shuffle`), padded as `args.padding` says with `padTokenId`; evaluates on `evalExamples` (tokenized
+    /// the same way) every `args.evaluationInterval` steps.
+    public convenience init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], padTokenId: Int,
+                            evalExamples: [TokenizedExample] = []) throws {
         let builder = BatchBuilder(padding: args.padding, padTokenId: padTokenId)
         try builder.validate(examples)
-        try self.init(model: model, args: args, examples: examples, builder: builder, fixedBatches: nil)
+        if !evalExamples.isEmpty { try builder.validate(evalExamples) }
+        try self.init(model: model, args: args, examples: examples, builder: builder, fixedBatches: nil, evalExamples: evalExamples)
     }
 
     /// Trains on pre-built micro-batches in this order, every epoch (a fixed data order, as reference runs use).
@@ -68,13 +77,17 @@ public final class Trainer: @unchecked Sendable {
         guard batches.contains(where: { $0.targetCount > 0 }) else {
             throw LoraError("every label of the training batches is -100: nothing to train on")
         }
-        try self.init(model: model, args: args, examples: [], builder: BatchBuilder(padTokenId: 0), fixedBatches: batches)
+        try self.init(model: model, args: args, examples: [], builder: BatchBuilder(padTokenId: 0), fixedBatches: batches, evalExamples: [])
     }
 
     private init(model: LoraModel, args: TrainingArguments, examples: [TokenizedExample], builder: BatchBuilder,
-                 fixedBatches: [TrainingBatch]?) throws {
+                 fixedBatches: [TrainingBatch]?, evalExamples: [TokenizedExample]) throws {
         do { try args.validate() } catch let error as SettingError { throw LoraError(error.description) }
+        if args.needsEvaluation && evalExamples.isEmpty {
+            throw LoraError(Self.evaluationRowsMissing(args))
+        }
         self.model = model; self.args = args; self.examples = examples; self.builder = builder
+        self.evalExamples = evalExamples
         self.fixedBatches = fixedBatches
         microBatchesPerEpoch = fixedBatches?.count
             ?? (examples.count + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size
@@ -87,6 +100,13 @@ public final class Trainer: @unchecked Sendable {
         model.gradientCheckpointing = args.gradient_checkpointing
         model.baseProductPrecision = args.bf16 ? .bf16 : .f32
         try checkActivationMemory()
+    }
+
+    /// Which setting asked for evaluation rows that were not given.
+    public static func evaluationRowsMissing(_ args: TrainingArguments) -> String {
+        let setting = args.load_best_model_at_end ? "load_best_model_at_end=true"
+            : args.early_stopping_patience.map { "early_stopping_patience=\($0)" } ?? "eval_steps=\(args.evaluationInterval)"
+        return "\(setting) needs held-out rows to evaluate, and the trainer has none"
     }
 
     /// Refuses, before the first step, a run whose largest pass would not fit in the memory left.
@@ -116,6 +136,52 @@ public final class Trainer: @unchecked Sendable {
         return try (first..<last).map { j in
             try builder.batch(order[(j * bs)..<min((j + 1) * bs, examples.count)].map { examples[$0] })
         }
+    }
+
+    /// The evaluation rows in batches of `per_device_eval_batch_size`, in order.
+    func evaluationBatches() throws -> [TrainingBatch] {
+        let bs = args.per_device_eval_batch_size
+        return try stride(from: 0, to: evalExamples.count, by: bs).map { start in
+            try builder.batch(Array(evalExamples[start..<min(start + bs, evalExamples.count)]))
+        }
+    }
+
+    /// The loss of the evaluation rows with the adapter as it is: Σ token losses / Σ targets (the normalisation of
+    /// the training loss), no dropout, no gradient, no update.
+    public func evaluate() throws -> EvalEntry {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let batches = try evaluationBatches()
+        var lossSum: Double = 0, targets = 0
+        for batch in batches {
+            let (sum, count) = try model.loss(batch)
+            lossSum += sum; targets += count
+        }
+        let runtime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return EvalEntry(step: state.global_step, epoch: state.epoch, eval_loss: lossSum / Double(max(targets, 1)),
+                         eval_runtime: runtime, eval_samples_per_second: runtime > 0 ? Double(evalExamples.count) / runtime : 0,
+                         eval_steps_per_second: runtime > 0 ? Double(batches.count) / runtime : 0)
+    }
+
+    /// Evaluates, then keeps the best (a lower eval_loss) and counts evaluations without an improvement larger than
+    /// `early_stopping_threshold`, as transformers' Trainer and EarlyStoppingCallback do.
+    private func evaluateAndTrack() throws {
+        let entry = try evaluate()
+        state.eval_history.append(entry)
+        let previous = state.best_metric
+        if previous.map({ entry.eval_loss < $0 }) ?? true {
+            state.best_metric = entry.eval_loss
+            state.best_global_step = entry.step
+            if args.load_best_model_at_end { bestAdapter = model.adapter.snapshot() }
+        }
+        if previous.map({ entry.eval_loss < $0 && $0 - entry.eval_loss > args.early_stopping_threshold }) ?? true {
+            state.evaluations_without_improvement = 0
+        } else {
+            state.evaluations_without_improvement += 1
+        }
+        if let patience = args.early_stopping_patience, state.evaluations_without_improvement >= patience {
+            state.stopped_early = true
+        }
+        onEval(entry)
     }
 
     /// Groups consecutive micro-batches into passes of at most `max_tokens_per_pass` trained tokens
@@ -161,7 +227,6 @@ public final class Trainer: @unchecked Sendable {
         state.epoch = Double(step / stepsPerEpoch) + Double(microEnd) / Double(microBatchesPerEpoch)
         state.step_losses.append(loss)
         state.loss_since_log += loss
-        onStep(state.global_step, loss)
         if state.global_step % args.logging_steps == 0 {
             // transformers logs the mean of the step losses since the previous row
             let entry = LogEntry(step: state.global_step, epoch: state.epoch,
@@ -173,6 +238,8 @@ public final class Trainer: @unchecked Sendable {
             state.log_history.append(entry)
             onLog(entry)
         }
+        if !evalExamples.isEmpty && state.global_step % args.evaluationInterval == 0 { try evaluateAndTrack() }
+        onStep(state.global_step, loss)
         return (loss, realTokens)
     }
 
@@ -182,15 +249,16 @@ public final class Trainer: @unchecked Sendable {
         if let checkpoint { try loadCheckpoint(checkpoint) }
         let start = DispatchTime.now().uptimeNanoseconds
         let firstStep = state.global_step
-        var realTokens = 0, stoppedEarly = false, progressInfo = ""
+        var realTokens = 0, interrupted = false, progressInfo = ""
         let bar = ProgressBar(total: state.max_steps, label: "train", unit: "step", startingAt: state.global_step)
         if showProgress { bar.update(state.global_step) }
         // The bar draws its last state itself; on a terminal it still needs its line ended (logs already have one).
         defer { if showProgress && (isatty(STDERR_FILENO) != 0 || state.global_step < state.max_steps) { bar.finish(info: progressInfo) } }
         model.adapter.zeroGradients()
-        model.reserveActivations(for: try (state.global_step..<state.max_steps).flatMap { passes(try microBatches(forStep: $0)) })
-        while state.global_step < state.max_steps {
-            if shouldStop() { stoppedEarly = true; break }
+        model.reserveActivations(for: try (state.global_step..<state.max_steps).flatMap { passes(try microBatches(forStep: $0)) }
+                                      + evaluationBatches().map { [$0] })
+        while state.global_step < state.max_steps && !state.stopped_early {
+            if shouldStop() { interrupted = true; break }
             let (loss, tokens) = try optimizerStep()
             realTokens += tokens
             if args.save_steps > 0 && state.global_step % args.save_steps == 0 {
@@ -199,6 +267,12 @@ public final class Trainer: @unchecked Sendable {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             progressInfo = String(format: "loss %.4f | %.0f tok/s", loss, Double(realTokens) / max(elapsed, 1e-9))
             if showProgress { bar.update(state.global_step, info: progressInfo) }
+        }
+        // the run is over (all steps, or early stopping): the best evaluation's adapter goes back in
+        var loadedBest = false
+        if !interrupted, args.load_best_model_at_end, let best = bestAdapter {
+            model.adapter.restore(best)
+            loadedBest = true
         }
         let runtime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let stepsRun = state.global_step - firstStep
@@ -213,6 +287,6 @@ public final class Trainer: @unchecked Sendable {
                            train_steps_per_second: runtime > 0 ? Double(stepsRun) / runtime : 0,
                            train_loss: stepsRun > 0 ? runLosses.reduce(0, +) / Double(stepsRun) : 0,
                            epoch: state.epoch, tokens_per_second: runtime > 0 ? Double(realTokens) / runtime : 0,
-                           stopped: stoppedEarly)
+                           stopped: interrupted, early_stopped: state.stopped_early, loaded_best: loadedBest)
     }
 }

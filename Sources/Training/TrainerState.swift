@@ -41,6 +41,68 @@ public struct LogEntry: Sendable, Equatable {
     }
 }
 
+/// One evaluation on the held-out rows, as transformers logs it (`eval_loss`, `eval_runtime`, ...).
+public struct EvalEntry: Sendable, Equatable {
+    public var step: Int
+    public var epoch: Double
+    /// Σ token losses / Σ targets over every evaluation row: the training loss's normalisation, no update.
+    public var eval_loss: Double
+    public var eval_runtime: Double
+    public var eval_samples_per_second: Double
+    public var eval_steps_per_second: Double
+
+    public init(step: Int, epoch: Double, eval_loss: Double, eval_runtime: Double, eval_samples_per_second: Double,
+                eval_steps_per_second: Double) {
+        self.step = step; self.epoch = epoch; self.eval_loss = eval_loss; self.eval_runtime = eval_runtime
+        self.eval_samples_per_second = eval_samples_per_second; self.eval_steps_per_second = eval_steps_per_second
+    }
+
+    var dictionary: [String: Any?] {
+        ["step": step, "epoch": epoch, "eval_loss": eval_loss, "eval_runtime": eval_runtime,
+         "eval_samples_per_second": eval_samples_per_second, "eval_steps_per_second": eval_steps_per_second]
+    }
+
+    /// The same entry with every float as an exact decimal string (see `TrainerState.exact`).
+    var exactDictionary: [String: Any?] {
+        ["step": step, "epoch": "\(epoch)", "eval_loss": "\(eval_loss)", "eval_runtime": "\(eval_runtime)",
+         "eval_samples_per_second": "\(eval_samples_per_second)", "eval_steps_per_second": "\(eval_steps_per_second)"]
+    }
+
+    init(_ d: [String: Any], file: String) throws {
+        func num(_ k: String) throws -> Double {
+            guard let v = TrainerState.exact(d[k]) else { throw LoraError("\(file): an evaluation entry lacks \(k)") }
+            return v
+        }
+        self.init(step: Int(try num("step")), epoch: try num("epoch"), eval_loss: try num("eval_loss"),
+                  eval_runtime: try num("eval_runtime"), eval_samples_per_second: try num("eval_samples_per_second"),
+                  eval_steps_per_second: try num("eval_steps_per_second"))
+    }
+}
+
+/// A row of the loss table: the training loss logged at `step`, the validation loss computed there, or both.
+public struct LossTableRow: Sendable, Equatable {
+    public var step: Int
+    public var training: Double?
+    public var validation: Double?
+
+    public init(step: Int, training: Double? = nil, validation: Double? = nil) {
+        self.step = step; self.training = training; self.validation = validation
+    }
+
+    /// The header, with transformers' third column when there is a validation loss.
+    public static func header(validation: Bool) -> String {
+        validation ? "Step | Training Loss | Validation Loss" : LogEntry.tableHeader
+    }
+
+    /// `  10 | 2.983400 | 3.101200`; a value not computed at this step reads `No log`, as in transformers' table.
+    public func text(validation: Bool) -> String {
+        func cell(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "No log" }
+        let row = String(format: "%4d | ", step) + cell(training)
+        guard validation else { return row }
+        return row.padding(toLength: 15, withPad: " ", startingAt: 0) + " | " + cell(self.validation)
+    }
+}
+
 /// Where training stands: steps done, the log, and the running sums that make resume exact.
 public struct TrainerState: Sendable, Equatable {
     public var global_step = 0
@@ -54,16 +116,39 @@ public struct TrainerState: Sendable, Equatable {
     /// Σ step losses since the last log row (transformers' `tr_loss`).
     var loss_since_log: Double = 0
     var last_logged_step = 0
+    /// Every evaluation on the held-out rows.
+    public var eval_history: [EvalEntry] = []
+    /// The best `eval_loss` so far and its step (transformers' `best_metric`, `best_global_step`).
+    public var best_metric: Double?
+    public var best_global_step: Int?
+    /// Evaluations in a row without an improvement (EarlyStoppingCallback's counter).
+    public var evaluations_without_improvement = 0
+    /// True once early stopping ended the run.
+    public var stopped_early = false
+
+    /// transformers' `log_history`: the training rows and the evaluations, by step (an evaluation after the
+    /// training row of its step).
+    var mergedLogHistory: [[String: Any?]] {
+        let rows = log_history.map { ($0.step, 0, $0.dictionary) } + eval_history.map { ($0.step, 1, $0.dictionary) }
+        return rows.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+    }
 
     func dictionary(args: TrainingArguments) -> [String: Any?] {
         ["global_step": global_step, "epoch": epoch, "max_steps": max_steps, "num_train_epochs": args.num_train_epochs,
-         "logging_steps": args.logging_steps, "save_steps": args.save_steps, "train_batch_size": args.per_device_train_batch_size,
-         "log_history": log_history.map { $0.dictionary as Any? },
+         "logging_steps": args.logging_steps, "eval_steps": args.evaluationInterval, "save_steps": args.save_steps,
+         "train_batch_size": args.per_device_train_batch_size,
+         "best_metric": best_metric, "best_global_step": best_global_step, "best_model_checkpoint": nil,
+         "should_training_stop": stopped_early,
+         "log_history": mergedLogHistory.map { $0 as Any? },
          // Resume must continue bit for bit, and Foundation's JSON number parsing is not always correctly
          // rounded: the running sums and the log are kept again as decimal strings that Double(String) reads exactly.
          "medrepl": ["total_loss": "\(total_loss)", "loss_since_log": "\(loss_since_log)", "last_logged_step": last_logged_step,
                      "step_losses": step_losses.map { "\($0)" as Any? },
-                     "log_history": log_history.map { $0.exactDictionary as Any? }] as [String: Any?]]
+                     "log_history": log_history.map { $0.exactDictionary as Any? },
+                     "eval_history": eval_history.map { $0.exactDictionary as Any? },
+                     "best_metric": best_metric.map { "\($0)" }, "best_global_step": best_global_step,
+                     "evaluations_without_improvement": evaluations_without_improvement,
+                     "stopped_early": stopped_early] as [String: Any?]]
     }
 
     /// A number written by `dictionary`: an exact decimal string, or a plain JSON number.
@@ -88,6 +173,11 @@ public struct TrainerState: Sendable, Equatable {
         log_history = try (m["log_history"] as? [[String: Any]] ?? d["log_history"] as? [[String: Any]] ?? []).map { try LogEntry($0, file: file) }
         step_losses = losses
         total_loss = total; loss_since_log = since; last_logged_step = last
+        eval_history = try (m["eval_history"] as? [[String: Any]] ?? []).map { try EvalEntry($0, file: file) }
+        best_metric = Self.exact(m["best_metric"])
+        best_global_step = m["best_global_step"] as? Int
+        evaluations_without_improvement = m["evaluations_without_improvement"] as? Int ?? 0
+        stopped_early = m["stopped_early"] as? Bool ?? false
     }
 }
 
@@ -104,6 +194,10 @@ public struct TrainOutput: Sendable, Equatable {
     public var tokens_per_second: Double
     /// True when `shouldStop` ended training early.
     public var stopped: Bool
+    /// True when early stopping (`early_stopping_patience`) ended the run.
+    public var early_stopped: Bool = false
+    /// True when `load_best_model_at_end` put the best evaluation's adapter back.
+    public var loaded_best: Bool = false
 
     /// `{'train_runtime': 12.3456, 'train_samples_per_second': ..., 'train_loss': ..., 'epoch': 1.0}` as transformers prints it.
     public var summary: String {

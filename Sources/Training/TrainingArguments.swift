@@ -42,6 +42,20 @@ public struct TrainingArguments: Sendable, Equatable {
     public var max_tokens_per_pass: Int = 512
     /// medrepl: shuffle the examples with a seeded permutation per epoch (transformers' RandomSampler role).
     public var shuffle: Bool = true
+    /// With evaluation rows: the validation loss every this many steps (nil: every `logging_steps`, as
+    /// transformers' `eval_steps` falls back to `logging_steps`).
+    public var eval_steps: Int? = nil
+    /// Rows per evaluation pass (the loss is the same for any value; memory grows with it).
+    public var per_device_eval_batch_size: Int = 8
+    /// At the end of training, put back the adapter of the evaluation with the best `metric_for_best_model`.
+    public var load_best_model_at_end: Bool = false
+    /// What "best" means: the validation loss, lower is better (the only metric computed during training).
+    public var metric_for_best_model: String = "eval_loss"
+    /// Stop after this many evaluations in a row without an improvement (nil: never), as transformers'
+    /// EarlyStoppingCallback(early_stopping_patience).
+    public var early_stopping_patience: Int? = nil
+    /// An evaluation improves on the best only by more than this (EarlyStoppingCallback's early_stopping_threshold).
+    public var early_stopping_threshold: Double = 0
 
     public init(output_dir: String) { self.output_dir = output_dir }
 
@@ -80,7 +94,20 @@ public struct TrainingArguments: Sendable, Equatable {
         Setting("max_tokens_per_pass", \.max_tokens_per_pass, .nonNegative,
                 help: "micro-batches of a step packed into passes of up to this many tokens (0: one pass each)"),
         Setting("shuffle", \.shuffle, help: "a seeded shuffled data order per epoch"),
+        Setting("eval_steps", \.eval_steps, .positiveInteger, help: "with make_trainer ... eval=: the validation loss every this many steps (default: logging_steps)"),
+        Setting("per_device_eval_batch_size", \.per_device_eval_batch_size, .positiveInteger, help: "rows per evaluation pass"),
+        Setting("load_best_model_at_end", \.load_best_model_at_end, help: "at the end, put back the adapter of the best evaluation (needs eval=)"),
+        Setting("metric_for_best_model", \.metric_for_best_model, kind: .choice(["eval_loss"]), help: "what best means: eval_loss, lower is better"),
+        Setting("early_stopping_patience", \.early_stopping_patience, .positiveInteger,
+                help: "stop after this many evaluations without improvement (0: never; needs eval=)"),
+        Setting("early_stopping_threshold", \.early_stopping_threshold, .finiteNonNegative, help: "an improvement must be larger than this"),
     ])
+
+    /// Steps between evaluations: `eval_steps`, or `logging_steps` when it is not set.
+    public var evaluationInterval: Int { eval_steps ?? logging_steps }
+
+    /// Whether these arguments ask for evaluation rows (best model, early stopping, eval_steps).
+    public var needsEvaluation: Bool { load_best_model_at_end || early_stopping_patience != nil || eval_steps != nil }
 
     /// Each setting in its range, and settings that go together.
     public func validate() throws {

@@ -257,6 +257,41 @@ import Tokenizers
         }
     }
 
+    /// make_trainer ... eval=: a Dataset tokenized as the training rows were, the three-column table, the best
+    /// adapter put back; and the wrong inputs a hurried person gives.
+    @Test func heldOutRowsGiveAValidationColumnAndTheBestAdapter() throws {
+        let (session, output) = try Self.tinySession()
+        try session.run("""
+            data = load_dataset "\(Self.medqa)"
+            part = select data 0 8
+            parts = split part at=6
+            cfg = lora_config r=4 lora_alpha=8 lora_dropout=0
+            apply_lora model cfg
+            tokens = tokenize_dataset parts.train tok mode=default template=chatml max_length=128
+            args = training_args output_dir="\(Self.scratch().path)" max_steps=4 logging_steps=1 eval_steps=2 warmup_steps=0 learning_rate=0.01 load_best_model_at_end=true
+            trainer = make_trainer model args tokens eval=parts.test
+            train trainer curve=false
+            """, file: "<command line>")
+        let out = output()
+        #expect(out.contains("held-out rows: tokenized 2 rows (default mode): "))
+        #expect(out.contains("6 rows, 2 optimizer steps per epoch, 4 steps in all; validation loss on 2 held-out rows every 2 steps"))
+        #expect(out.contains("Step | Training Loss | Validation Loss"))
+        let rows = out.split(separator: "\n").filter { $0.hasPrefix("   ") && $0.contains(" | ") }
+        #expect(rows.count == 4 && rows[0].hasSuffix("| No log") && !rows[1].contains("No log"), "\(rows)")
+        let trainer = try #require(Self.trainer(session)).trainer
+        #expect(out.contains("loaded the best adapter: step \(try #require(trainer.state.best_global_step))"))
+        #expect(trainer.state.eval_history.count == 2)
+
+        // what a hurried person types
+        #expect(errorText(session, "a2 = training_args output_dir=/tmp/x early_stopping_patience=2\nt2 = make_trainer model a2 tokens")
+                .contains("early_stopping_patience=2 needs held-out rows to evaluate"))
+        try session.run("ft = format_prompts parts.test template=\"\(Self.chatml)\"\nnb = tokenize_dataset ft tok mode=notebook max_length=128", file: "<command line>")
+        #expect(errorText(session, "t3 = make_trainer model args tokens eval=nb").contains("a validation loss needs the same tokenization"))
+        #expect(errorText(session, "t4 = make_trainer model args tokens eval=cfg").contains("eval= takes a Dataset or a TokenizedDataset, not a LoraConfig"))
+        try session.run("t5 = make_trainer model args tokens eval=parts.train", file: "<command line>")
+        #expect(output().contains("warning: 6 of the 6 held-out rows are also training rows"))
+    }
+
     @Test func badArgumentsGiveClearErrorsWithACaret() throws {
         let (session, _) = try Self.tinySession()
         let lr = errorText(session, "args = training_args output_dir=/tmp/x learning_rate=-1")

@@ -61,11 +61,29 @@ public final class TokenizedDatasetObject: LiveObject {
     /// How the answers were written (`bare`, `sentence`, `self`): what `sweep` names a set of rows by.
     public let answerFormat: String
 
+    /// How the rows were tokenized (nil: made elsewhere), for tokenizing evaluation rows the same way.
+    var recipe: TokenizationRecipe?
+    /// `, answers as "The answer is …."` when mode=default wrote the answers as sentences.
+    let answerNote: String
+
     public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
                 questions: [String] = [], answerFormat: String = "bare") {
         self.examples = examples; self.mode = mode; self.maxLength = maxLength
         self.padTokenId = padTokenId; self.truncatedRows = truncatedRows; self.questions = questions
-        self.answerFormat = answerFormat
+        self.answerFormat = answerFormat; self.answerNote = ""
+    }
+
+    init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
+         questions: [String], answerFormat: String, recipe: TokenizationRecipe, answerNote: String) {
+        self.examples = examples; self.mode = mode; self.maxLength = maxLength
+        self.padTokenId = padTokenId; self.truncatedRows = truncatedRows; self.questions = questions
+        self.answerFormat = answerFormat; self.recipe = recipe; self.answerNote = answerNote
+    }
+
+    /// `tokenized 8 rows (default mode): 480 tokens, 78 trained, 0 truncated to max_length 256, answers as "The answer is …."`
+    var factsLine: String {
+        "tokenized \(examples.count) rows (\(mode) mode): \(formatCount(realTokens)) tokens, "
+            + "\(formatCount(targetTokens)) trained, \(truncatedRows) truncated to max_length \(maxLength)\(answerNote)"
     }
 
     /// Tokens that carry a loss (label != -100), over every row.

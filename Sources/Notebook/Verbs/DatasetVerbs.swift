@@ -35,12 +35,23 @@ extension VerbGroup {
                  positional: [dataParameter,
                               Parameter("start", .int, default: .int(0), help: "first row (0-based)"),
                               Parameter("end", .int, optional: true, help: "one past the last row (default: the end)")],
-                 examples: ["train = select data 0 200", "rest = select data start=200"]) { inv, session in
+                 keywords: [Parameter("count", .int, optional: true, help: "instead of end: this many rows from start (0: none)")],
+                 examples: ["train = select data 0 200", "rest = select data start=200", "held = select data start=200 count=20"]) { inv, session in
                 let data = try inv.object("data", as: DatasetObject.self).dataset
                 let start = try inv.int("start")
-                let end = try inv.optionalInt("end") ?? data.count
+                if inv.has("end") && inv.has("count") {
+                    throw inv.error("give end= or count=, not both", at: "count")
+                }
+                if let count = try inv.optionalInt("count"), count < 0 {
+                    throw inv.error("count must be 0 or more, got \(count)", at: "count")
+                }
+                let end = try inv.optionalInt("end") ?? inv.optionalInt("count").map { start + $0 } ?? data.count
                 guard start >= 0, start <= data.count else {
                     throw inv.error("start \(start) is outside 0...\(data.count) (\(data.count) rows)", at: "start")
+                }
+                if inv.has("count"), end > data.count {
+                    throw inv.error("count \(end - start) from row \(start) runs past the end (\(data.count) rows)", at: "count",
+                                    hint: "at most count=\(data.count - start)")
                 }
                 guard end >= start, end <= data.count else {
                     throw inv.error("end \(end) is outside \(start)...\(data.count) (\(data.count) rows)", at: "end")

@@ -114,12 +114,18 @@ extension VerbGroup {
                     doc = open.document
                     title = (open.path as NSString).lastPathComponent
                 }
-                let markdown = MarkdownExport.render(doc, title: title)
                 if let to = try inv.optionalString("to") {
+                    // a chart's path as the notebook's cells wrote it (from the working folder), seen from the .md's folder
+                    let folder = session.resolvePath(to).deletingLastPathComponent().standardizedFileURL.pathComponents
+                    let markdown = MarkdownExport.render(doc, title: title) { chart in
+                        let target = session.resolvePath(chart).standardizedFileURL.pathComponents
+                        let shared = zip(folder, target).prefix { $0 == $1 }.count
+                        return (Array(repeating: "..", count: folder.count - shared) + target.dropFirst(shared)).joined(separator: "/")
+                    }
                     try AtomicFile.write(markdown, to: session.resolvePath(to).path)
                     session.writeLine("wrote \(to)")
                 } else {
-                    session.write(markdown)
+                    session.write(MarkdownExport.render(doc, title: title))
                 }
                 return .none
             },

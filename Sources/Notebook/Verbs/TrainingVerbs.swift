@@ -64,72 +64,22 @@ extension VerbGroup {
                  ],
                  examples: ["tokens = tokenize_dataset texts model", "tokens = tokenize_dataset train model mode=default max_length=1024"]) { inv, session in
                 let dataObject = try inv.object("data", as: DatasetObject.self)
-                let data = dataObject.dataset
                 let tok = try tokenizerArgument(inv, "tokenizer")
                 let maxLength = try inv.int("max_length")
                 guard maxLength > 1 else { throw inv.error("max_length must be at least 2, got \(maxLength)", at: "max_length") }
-                guard !data.isEmpty else { throw inv.error("the dataset is empty: nothing to tokenize", at: "data") }
-                guard let eos = tok.eosTokenId else { throw inv.error("the tokenizer has no EOS token", at: "tokenizer") }
-                let pad = tok.padTokenId ?? eos
-                var examples: [TokenizedExample] = []
-                var answerFormat = dataObject.answerFormat ?? AnswerFormat.bare.rawValue
-                var truncated = 0
                 let mode = try inv.string("mode")
-                var answerNote = ""
-                var chatUsed: ChatTemplate?
                 if mode == "notebook" && inv.has("answer_format") {
                     throw inv.error("answer_format= is for mode=default; notebook mode trains on the text format_prompts wrote", at: "answer_format",
                                     hint: "give it to format_prompts: format_prompts DATA answer_format=sentence")
                 }
-                if mode == "notebook" {
-                    guard data.rows.allSatisfy({ $0.text != nil }) else {
-                        throw inv.error("mode=notebook tokenizes each row's formatted text, and these rows have none", at: "data",
-                                        hint: "run texts = format_prompts DATA first")
-                    }
-                    for (i, row) in data.rows.enumerated() {
-                        if i % 64 == 0 { try session.checkCancelled() }
-                        let ids = tok.encode(row.text!, addSpecialTokens: true)
-                        if ids.count > maxLength { truncated += 1 }
-                        examples.append(.notebook(tokens: ids, maxLength: maxLength, padTokenId: pad))
-                    }
-                } else {
-                    let chat = try chatTemplate(inv)
-                    chatUsed = chat
-                    // the careful pipeline's answers: as sentences unless asked otherwise or already written by format_prompts
-                    let answers: AnswerFormat = try inv.optionalString("answer_format").flatMap(AnswerFormat.init(rawValue:))
-                        ?? (dataObject.answerFormat == nil ? .sentence : .bare)
-                    if answers == .sentence { answerNote = ", answers as \"The answer is ….\"" }
-                    if inv.has("answer_format") || dataObject.answerFormat == nil { answerFormat = answers.rawValue }
-                    for (i, row) in data.rows.enumerated() {
-                        if i % 64 == 0 { try session.checkCancelled() }
-                        do {
-                            let (ex, cut) = try TokenizedExample.chat(question: row.question, answer: answers.apply(row.answer), template: chat,
-                                                                       tokenizer: tok, maxLength: maxLength)
-                            if cut { truncated += 1 }
-                            examples.append(ex)
-                        } catch let error as TokenizedExample.ChatExampleError {
-                            throw inv.error("row \(i): \(error)", at: "data")
-                        }
-                    }
+                var recipe = TokenizationRecipe(mode: mode, maxLength: maxLength, tokenizer: tok, chat: nil, answers: nil)
+                if mode == "default" {
+                    recipe.chat = try chatTemplate(inv)
+                    recipe.answers = try inv.optionalString("answer_format").flatMap(AnswerFormat.init(rawValue:))
                 }
-                let object = TokenizedDatasetObject(examples: examples, mode: mode, maxLength: maxLength, padTokenId: pad,
-                                                    truncatedRows: truncated, questions: data.rows.map(\.question),
-                                                    answerFormat: answerFormat)
-                session.writeLine("tokenized \(examples.count) rows (\(mode) mode): \(formatCount(object.realTokens)) tokens, "
-                                  + "\(formatCount(object.targetTokens)) trained, \(truncated) truncated to max_length \(maxLength)\(answerNote)")
-                if mode == "notebook" && pad == eos { session.writeLine(TokenizedExample.notebookEOSWarning) }
-                if object.targetTokens == 0 {
-                    if let chat = chatUsed {
-                        // Every answer was cut off: the prompts alone fill max_length.
-                        let shortest = data.rows.map { tok.encode(chat.prompt(question: $0.question), addSpecialTokens: true).count }.min() ?? 0
-                        throw inv.error("every label is -100: nothing would be trained: every row's prompt (its question in the chat template, "
-                                        + "\(shortest) tokens at the shortest) fills max_length=\(maxLength), so no answer token is left to train on",
-                                        at: "max_length", hint: "raise max_length= above \(shortest) (mode=default trains on the answer after the prompt), or shorten the questions")
-                    }
-                    throw inv.error("every label is -100: nothing would be trained: within max_length=\(maxLength) every token of every row is the pad token "
-                                    + "(id \(pad)), which the collator masks", at: "max_length",
-                                    hint: "raise max_length=, or pad with another token (configure_tokenizer TOK pad=ID)")
-                }
+                let object = try tokenizeRows(dataObject, recipe, inv, session, data: "data", length: "max_length")
+                session.writeLine(object.factsLine)
+                if mode == "notebook" && object.padTokenId == tok.eosTokenId { session.writeLine(TokenizedExample.notebookEOSWarning) }
                 return .object(object)
             },
 
@@ -146,10 +96,16 @@ extension VerbGroup {
             },
 
             Verb("make_trainer", summary: "A Trainer for a model with a LoRA adapter, training arguments and tokenized rows.",
+                 details: "eval= gives held-out rows: a Dataset (tokenized here exactly as the training rows were; an "
+                    + "empty one means no evaluation) or a TokenizedDataset made the same way. Their loss, with no dropout and no update, is computed every "
+                    + "eval_steps (default: logging_steps) and becomes the table's Validation Loss column; "
+                    + "load_best_model_at_end and early_stopping_patience of training_args use it.",
                  positional: [Parameter("model", .object("Model"), help: "the model, after apply_lora"),
                               Parameter("args", .object("TrainingArguments"), help: "from training_args"),
                               Parameter("tokens", .object("TokenizedDataset"), help: "from tokenize_dataset")],
-                 examples: ["trainer = make_trainer model args tokens"]) { inv, session in
+                 keywords: [Parameter("eval", .object(""), optional: true,
+                                      help: "held-out rows for the validation loss: a Dataset (such as parts.test of split) or a TokenizedDataset")],
+                 examples: ["trainer = make_trainer model args tokens", "trainer = make_trainer model args tokens eval=parts.test"]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
                 let args = try inv.object("args", as: TrainingArgumentsObject.self).arguments
                 let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
@@ -157,14 +113,33 @@ extension VerbGroup {
                     throw inv.error("the model has no LoRA adapter to train", at: "model", hint: "run apply_lora MODEL CFG first")
                 }
                 guard !tokens.examples.isEmpty else { throw inv.error("the training dataset is empty", at: "tokens") }
+                let held = try evaluationRows(inv, session, like: tokens)
+                if args.needsEvaluation && held == nil {
+                    throw inv.error(Trainer.evaluationRowsMissing(args), at: "args",
+                                    hint: "give held-out rows: make_trainer MODEL ARGS TOKENS eval=parts.test")
+                }
                 let trainer: Trainer
                 do {
-                    trainer = try Trainer(model: lora, args: args, examples: tokens.examples, padTokenId: tokens.padTokenId)
+                    trainer = try Trainer(model: lora, args: args, examples: tokens.examples, padTokenId: tokens.padTokenId,
+                                          evalExamples: held?.examples ?? [])
                 } catch let error as LoraError {
                     throw inv.error(error.description, at: "tokens")
                 }
-                session.writeLine("\(tokens.examples.count) rows, \(trainer.stepsPerEpoch) optimizer step\(trainer.stepsPerEpoch == 1 ? "" : "s") per epoch, "
-                                  + "\(trainer.state.max_steps) step\(trainer.state.max_steps == 1 ? "" : "s") in all")
+                var line = "\(tokens.examples.count) rows, \(trainer.stepsPerEpoch) optimizer step\(trainer.stepsPerEpoch == 1 ? "" : "s") per epoch, "
+                    + "\(trainer.state.max_steps) step\(trainer.state.max_steps == 1 ? "" : "s") in all"
+                if let held {
+                    line += "; validation loss on \(held.examples.count) held-out rows every \(args.evaluationInterval) step\(args.evaluationInterval == 1 ? "" : "s")"
+                    if args.evaluationInterval > trainer.state.max_steps {
+                        line += " (never within these \(trainer.state.max_steps) steps: lower eval_steps)"
+                    }
+                }
+                session.writeLine(line)
+                if let held {
+                    let shared = Set(held.questions).intersection(tokens.questions).count
+                    if shared > 0 {
+                        session.writeLine("warning: \(shared) of the \(held.examples.count) held-out rows are also training rows: their validation loss measures memory, not generalisation")
+                    }
+                }
                 return .object(TrainerObject(trainer: trainer, model: model, tokens: tokens))
             },
 
@@ -206,19 +181,27 @@ extension VerbGroup {
                     }
                 }
                 var headerWritten = false, interrupted = false
+                let validation = !trainer.evalExamples.isEmpty
+                var row = LossTableRow(step: 0)
                 trainer.showProgress = try inv.bool("progress")
-                trainer.onLog = { entry in
-                    if !headerWritten { session.writeLine(LogEntry.tableHeader); headerWritten = true }
-                    session.writeLine(entry.tableRow)
+                trainer.onLog = { row.step = $0.step; row.training = $0.loss }
+                trainer.onEval = { row.step = $0.step; row.validation = $0.eval_loss }
+                trainer.onStep = { step, _ in
+                    // one table row per step that logged a training loss or computed a validation loss
+                    if row.training != nil || row.validation != nil {
+                        if !headerWritten { session.writeLine(LossTableRow.header(validation: validation)); headerWritten = true }
+                        session.writeLine(row.text(validation: validation))
+                        row = LossTableRow(step: 0)
+                    }
+                    object.afterStep?(step)
                 }
-                trainer.onStep = { step, _ in object.afterStep?(step) }
                 let ctrlC = object.interruptRequested ?? { session.takeInterrupt() }
                 trainer.shouldStop = {
                     if let untilStep, trainer.state.global_step >= untilStep { return true }
                     if ctrlC() { interrupted = true; return true }
                     return false
                 }
-                defer { trainer.onLog = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
+                defer { trainer.onLog = { _ in }; trainer.onEval = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
                 let output: TrainOutput
                 do {
                     output = try trainer.train(resumeFrom: checkpoint)
@@ -232,8 +215,22 @@ extension VerbGroup {
                     object.model.trainedAnswerFormat = object.tokens.mode == "default" ? AnswerFormat(rawValue: object.tokens.answerFormat) : nil
                 }
                 session.writeLine(output.summary)
+                if output.early_stopped, let best = trainer.state.best_metric, let at = trainer.state.best_global_step {
+                    let patience = trainer.args.early_stopping_patience ?? 0
+                    session.writeLine("early stopping at step \(trainer.state.global_step) of \(trainer.state.max_steps): the validation loss did not improve "
+                                      + "for \(patience) evaluation\(patience == 1 ? "" : "s") (best \(String(format: "%.6f", best)) at step \(at))")
+                }
+                if output.loaded_best, let best = trainer.state.best_metric, let at = trainer.state.best_global_step {
+                    session.writeLine("loaded the best adapter: step \(at), validation loss \(String(format: "%.6f", best))"
+                                      + (at == trainer.state.global_step ? " (the last step)" : " (not the last step's, \(trainer.state.global_step))"))
+                }
                 if try inv.bool("curve"), trainer.state.step_losses.count > 1 {
                     session.writeLine(LossCurve.render(trainer.state.step_losses))
+                    let evals = trainer.state.eval_history
+                    if evals.count > 1 {
+                        session.writeLine(LossCurve.render(evals.map(\.eval_loss), title: "validation loss", unit: "evaluations",
+                                                           steps: (evals.first!.step, evals.last!.step)))
+                    }
                 }
                 if output.stopped {
                     session.writeLine("stopped at step \(trainer.state.global_step) of \(trainer.state.max_steps); "
@@ -246,21 +243,144 @@ extension VerbGroup {
                 return .none
             },
 
-            Verb("loss_curve", summary: "Draw the trainer's per-step losses as a curve.",
+            Verb("loss_curve", summary: "Draw the trainer's losses as a curve, and write them as an SVG chart.",
+                 details: "The text curve shows the loss of every step (and, with eval=, the validation loss of every "
+                    + "evaluation). The SVG has the training loss of every logged step, the validation loss and the "
+                    + "learning rate, against the step; it goes to output_dir/loss_curve.svg unless svg= says where.",
                  positional: [Parameter("trainer", .object("Trainer"), help: "a trainer that has trained")],
                  keywords: [Parameter("width", .int, default: .int(60), help: "columns"),
-                            Parameter("height", .int, default: .int(10), help: "rows")],
-                 examples: ["loss_curve trainer"]) { inv, session in
-                let losses = try inv.object("trainer", as: TrainerObject.self).trainer.state.step_losses
-                guard !losses.isEmpty else { throw inv.error("this trainer has not trained a step yet", at: "trainer", hint: "run train TRAINER") }
+                            Parameter("height", .int, default: .int(10), help: "rows"),
+                            Parameter("svg", .path, optional: true, help: "where to write the SVG chart (default: output_dir/loss_curve.svg)")],
+                 examples: ["loss_curve trainer", "loss_curve trainer svg=outputs/run1.svg"]) { inv, session in
+                let trainer = try inv.object("trainer", as: TrainerObject.self).trainer
+                let state = trainer.state
+                guard !state.step_losses.isEmpty else { throw inv.error("this trainer has not trained a step yet", at: "trainer", hint: "run train TRAINER") }
                 let width = try inv.int("width"), height = try inv.int("height")
                 guard width >= 10 else { throw inv.error("width must be at least 10", at: "width") }
                 guard height >= 3 else { throw inv.error("height must be at least 3", at: "height") }
-                session.writeLine(LossCurve.render(losses, width: width, height: height))
+                session.writeLine(LossCurve.render(state.step_losses, width: width, height: height))
+                if state.eval_history.count > 1 {
+                    session.writeLine(LossCurve.render(state.eval_history.map(\.eval_loss), width: width, height: height, title: "validation loss",
+                                                       unit: "evaluations", steps: (state.eval_history.first!.step, state.eval_history.last!.step)))
+                }
+                let path = try inv.optionalString("svg") ?? (trainer.args.output_dir as NSString).appendingPathComponent("loss_curve.svg")
+                guard path.lowercased().hasSuffix(".svg") else {
+                    throw inv.error("the chart is an SVG file: give a path ending in .svg", at: "svg")
+                }
+                let url = session.resolvePath(path)
+                let training = state.log_history.isEmpty ? state.step_losses.enumerated().map { ($0.offset + 1, $0.element) }
+                                                         : state.log_history.map { ($0.step, $0.loss) }
+                let svg = LossCurve.svg(training: training, validation: state.eval_history.map { ($0.step, $0.eval_loss) },
+                                        learningRate: (0..<state.global_step).map { ($0 + 1, trainer.schedule.learningRate(atStep: $0)) },
+                                        title: "\(trainer.args.output_dir): \(state.global_step) steps")
+                try FileSystemError.attempt("cannot create the folder for the chart", path: url.deletingLastPathComponent().path) {
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                }
+                try AtomicFile.write(Data(svg.utf8), to: url)
+                session.writeLine("wrote \(session.displayPath(url)): the training loss\(state.eval_history.isEmpty ? "" : ", the validation loss") and the learning rate by step")
                 return .none
             },
         ])
     }
+}
+
+/// How rows were tokenized, kept with the result so that evaluation rows (`make_trainer ... eval=`) are tokenized
+/// the same way: the pipeline, the length, the tokenizer, and mode=default's chat template and answer format
+/// (nil: sentences, unless format_prompts chose one).
+struct TokenizationRecipe {
+    var mode: String
+    var maxLength: Int
+    var tokenizer: any Tokenizer
+    var chat: ChatTemplate?
+    var answers: AnswerFormat?
+}
+
+/// `dataObject`'s rows tokenized by `recipe`; errors point at the argument `data` (the rows) or `length` (max_length).
+func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ inv: Invocation, _ session: Session,
+                  data dataArgument: String, length lengthArgument: String) throws -> TokenizedDatasetObject {
+    let data = dataObject.dataset, tok = recipe.tokenizer, maxLength = recipe.maxLength
+    guard !data.isEmpty else { throw inv.error("the dataset is empty: nothing to tokenize", at: dataArgument) }
+    guard let eos = tok.eosTokenId else { throw inv.error("the tokenizer has no EOS token", at: dataArgument) }
+    let pad = tok.padTokenId ?? eos
+    var examples: [TokenizedExample] = []
+    var answerFormat = dataObject.answerFormat ?? AnswerFormat.bare.rawValue
+    var truncated = 0
+    var answerNote = ""
+    if recipe.mode == "notebook" {
+        guard data.rows.allSatisfy({ $0.text != nil }) else {
+            throw inv.error("mode=notebook tokenizes each row's formatted text, and these rows have none", at: dataArgument,
+                            hint: "run texts = format_prompts DATA first")
+        }
+        for (i, row) in data.rows.enumerated() {
+            if i % 64 == 0 { try session.checkCancelled() }
+            let ids = tok.encode(row.text!, addSpecialTokens: true)
+            if ids.count > maxLength { truncated += 1 }
+            examples.append(.notebook(tokens: ids, maxLength: maxLength, padTokenId: pad))
+        }
+    } else {
+        let chat = recipe.chat!
+        // the careful pipeline's answers: as sentences unless asked otherwise or already written by format_prompts
+        let answers: AnswerFormat = recipe.answers ?? (dataObject.answerFormat == nil ? .sentence : .bare)
+        if answers == .sentence { answerNote = ", answers as \"The answer is ….\"" }
+        if recipe.answers != nil || dataObject.answerFormat == nil { answerFormat = answers.rawValue }
+        for (i, row) in data.rows.enumerated() {
+            if i % 64 == 0 { try session.checkCancelled() }
+            do {
+                let (ex, cut) = try TokenizedExample.chat(question: row.question, answer: answers.apply(row.answer), template: chat,
+                                                           tokenizer: tok, maxLength: maxLength)
+                if cut { truncated += 1 }
+                examples.append(ex)
+            } catch let error as TokenizedExample.ChatExampleError {
+                throw inv.error("row \(i): \(error)", at: dataArgument)
+            }
+        }
+    }
+    let object = TokenizedDatasetObject(examples: examples, mode: recipe.mode, maxLength: maxLength, padTokenId: pad,
+                                        truncatedRows: truncated, questions: data.rows.map(\.question),
+                                        answerFormat: answerFormat, recipe: recipe, answerNote: answerNote)
+    if object.targetTokens == 0 {
+        if let chat = recipe.chat {
+            // Every answer was cut off: the prompts alone fill max_length.
+            let shortest = data.rows.map { tok.encode(chat.prompt(question: $0.question), addSpecialTokens: true).count }.min() ?? 0
+            throw inv.error("every label is -100: nothing would be trained: every row's prompt (its question in the chat template, "
+                            + "\(shortest) tokens at the shortest) fills max_length=\(maxLength), so no answer token is left to train on",
+                            at: lengthArgument, hint: "raise max_length= above \(shortest) (mode=default trains on the answer after the prompt), or shorten the questions")
+        }
+        throw inv.error("every label is -100: nothing would be trained: within max_length=\(maxLength) every token of every row is the pad token "
+                        + "(id \(pad)), which the collator masks", at: lengthArgument,
+                        hint: "raise max_length=, or pad with another token (configure_tokenizer TOK pad=ID)")
+    }
+    return object
+}
+
+/// make_trainer's `eval=`: held-out rows tokenized exactly as `tokens` were (a Dataset is tokenized here by the same
+/// recipe; a TokenizedDataset must match it), or nil when not given.
+func evaluationRows(_ inv: Invocation, _ session: Session, like tokens: TokenizedDatasetObject) throws -> TokenizedDatasetObject? {
+    guard inv.has("eval") else { return nil }
+    guard case .object(let object) = inv.value("eval") else {
+        throw inv.error("eval= takes held-out rows: a Dataset or a TokenizedDataset", at: "eval", hint: "eval=parts.test (from parts = split DATA)")
+    }
+    if let held = object as? TokenizedDatasetObject {
+        guard held.mode == tokens.mode, held.maxLength == tokens.maxLength, held.padTokenId == tokens.padTokenId else {
+            throw inv.error("the held-out rows were tokenized in \(held.mode) mode to max_length \(held.maxLength) (pad id \(held.padTokenId)), "
+                            + "the training rows in \(tokens.mode) mode to \(tokens.maxLength) (pad id \(tokens.padTokenId)): "
+                            + "a validation loss needs the same tokenization", at: "eval",
+                            hint: "give the Dataset itself (eval=ROWS): make_trainer tokenizes it as the training rows were")
+        }
+        return held
+    }
+    if let data = object as? DatasetObject {
+        if data.dataset.isEmpty { return nil }   // no rows, no evaluation: a notebook parameter of 0 rows turns it off
+        guard let recipe = tokens.recipe else {
+            throw inv.error("these training rows do not record how they were tokenized, so held-out rows cannot be tokenized the same way",
+                            at: "eval", hint: "tokenize the held-out rows with the same tokenize_dataset call and give that: eval=HELD_TOKENS")
+        }
+        let held = try tokenizeRows(data, recipe, inv, session, data: "eval", length: "eval")
+        session.writeLine("held-out rows: " + held.factsLine)
+        return held
+    }
+    throw inv.error("eval= takes a Dataset or a TokenizedDataset, not a \(object.typeName)", at: "eval",
+                    hint: "eval=parts.test (from parts = split DATA)")
 }
 
 /// mode=default's chat template: `template=`, the tokenizer's own for `auto`.
