@@ -97,8 +97,13 @@ extension LossCurve {
             }
         }
         out.append(##"<rect x="\##(f(left))" y="\##(f(top))" width="\##(f(plotW))" height="\##(f(plotH))" fill="none" stroke="#333"/>"##)
-        for i in 0...4 {
-            let step = Int((Double(lastStep) * Double(i) / 4).rounded())
+        // step ticks at a round interval (1, 2 or 5 × a power of ten), at most six of them
+        var interval = 1
+        while lastStep / interval > 5 {
+            let digits = String(interval).count - 1, lead = interval / Int(pow(10, Double(digits)))
+            interval = (lead == 1 ? 2 : lead == 2 ? 5 : 10) * Int(pow(10, Double(digits)))
+        }
+        for step in stride(from: 0, through: lastStep, by: interval) {
             out.append(##"<text x="\##(f(x(step)))" y="\##(f(top + plotH + 18))" text-anchor="middle">\##(step)</text>"##)
         }
         out.append(##"<text x="\##(f(left + plotW / 2))" y="\##(f(height - 10))" text-anchor="middle">step</text>"##)

@@ -103,3 +103,23 @@ func fixture(_ name: String) -> URL { Repository.url("Tests/NotebookTests/Fixtur
             """)
     }
 }
+
+@Suite struct MarkdownChartTests {
+    /// A chart a cell wrote (`wrote PATH.svg: ...`) is shown under the cell, linked as the caller says.
+    @Test func chartsACellWroteAreShownAsImages() throws {
+        let text = """
+            %% mednb 1
+
+            %% cell train
+              $ loss_curve trainer
+              training loss (2 steps)
+              wrote outputs/run/loss_curve.svg: the training loss and the learning rate by step
+              $ export markdown to=notes.md
+              wrote notes.md
+            """
+        let doc = try NotebookDocument.parse(text, file: "t.mednb")
+        let md = MarkdownExport.render(doc, title: "t.mednb") { "../" + $0 }
+        #expect(md.contains("```\n\n![loss_curve.svg](../outputs/run/loss_curve.svg)"))
+        #expect(!md.contains("](notes.md)") && !md.contains("](../notes.md)"))
+    }
+}

@@ -35,9 +35,20 @@ extension VerbGroup {
                  positional: [dataParameter,
                               Parameter("start", .int, default: .int(0), help: "first row (0-based)"),
                               Parameter("end", .int, optional: true, help: "one past the last row (default: the end)")],
-                 keywords: [Parameter("count", .int, optional: true, help: "instead of end: this many rows from start (0: none)")],
-                 examples: ["train = select data 0 200", "rest = select data start=200", "held = select data start=200 count=20"]) { inv, session in
+                 keywords: [Parameter("count", .int, optional: true, help: "instead of end: this many rows from start (0: none)"),
+                            Parameter("last", .int, optional: true, help: "instead of start and end: the last N rows (0: none)")],
+                 examples: ["train = select data 0 200", "rest = select data start=200", "held = select data start=200 count=20",
+                            "held = select data last=20"]) { inv, session in
                 let data = try inv.object("data", as: DatasetObject.self).dataset
+                if let last = try inv.optionalInt("last") {
+                    if let other = ["start", "end", "count"].first(where: inv.has) {
+                        throw inv.error("give last= alone, not with \(other)=", at: other)
+                    }
+                    guard (0...data.count).contains(last) else {
+                        throw inv.error("last=\(last) is outside 0...\(data.count) (\(data.count) rows)", at: "last")
+                    }
+                    return .object(DatasetObject(try data.select((data.count - last)..<data.count)))
+                }
                 let start = try inv.int("start")
                 if inv.has("end") && inv.has("count") {
                     throw inv.error("give end= or count=, not both", at: "count")

@@ -272,7 +272,7 @@ extension VerbGroup {
                                                          : state.log_history.map { ($0.step, $0.loss) }
                 let svg = LossCurve.svg(training: training, validation: state.eval_history.map { ($0.step, $0.eval_loss) },
                                         learningRate: (0..<state.global_step).map { ($0 + 1, trainer.schedule.learningRate(atStep: $0)) },
-                                        title: "\(trainer.args.output_dir): \(state.global_step) steps")
+                                        title: "\(session.displayPath(session.resolvePath(trainer.args.output_dir))): \(state.global_step) steps")
                 try FileSystemError.attempt("cannot create the folder for the chart", path: url.deletingLastPathComponent().path) {
                     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 }
