@@ -35,6 +35,17 @@ public final class OutputSink: @unchecked Sendable {
         if !captures.isEmpty { captures[captures.count - 1] += text }
     }
 
+    /// Whether the stream is a terminal that shows colour (the shell sets it; `NO_COLOR` turns it off).
+    public var colour = false
+
+    /// `styled` (with ANSI colour) to a terminal that shows colour, `plain` everywhere else: the captures, and
+    /// so every recorded notebook and saved transcript, get `plain`.
+    public func write(plain: String, styled: String) {
+        guard !plain.isEmpty else { return }
+        stream?(colour ? styled : plain)
+        if !captures.isEmpty { captures[captures.count - 1] += plain }
+    }
+
     /// Shows text without recording it in any capture (notices that a replay would not print).
     public func writeUnrecorded(_ text: String) {
         guard !text.isEmpty else { return }

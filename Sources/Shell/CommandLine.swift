@@ -83,6 +83,9 @@ public enum MedreplCommandLine {
 
     static func interactive() -> Int32 {
         let session = Session(registry: .standard(), output: .standardOutput())
+        // colour only on a terminal that wants it (https://no-color.org); recordings stay plain either way
+        let env = ProcessInfo.processInfo.environment
+        session.output.colour = isatty(STDOUT_FILENO) != 0 && env["NO_COLOR"].map(\.isEmpty) ?? true && env["TERM"] != "dumb"
         if let notice = BLASHealth.startupNotice() { session.writeLine(notice) }
         return Shell(session: session).run()
     }

@@ -292,6 +292,55 @@ import Tokenizers
         #expect(output().contains("warning: 6 of the 6 held-out rows are also training rows"))
     }
 
+    /// What each row trains on (issue 19): show_tokens brackets the trained tokens; a row whose answer max_length cut
+    /// away stops tokenize_dataset in default mode (allow_empty=true keeps it, with a warning); a training template
+    /// other than the model's own is named at make_trainer.
+    @Test func showTokensAndTheRowsThatTrainOnNothing() throws {
+        let (session, output) = try Self.tinySession()
+        let dir = Self.scratch()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let long = String(repeating: "Which enzyme deficiency explains these findings in the patient? ", count: 4)
+        let rows: [[String: String]] = [["Open-ended Verifiable Question": "Which vitamin prevents scurvy?", "Ground-True Answer": "Vitamin C"],
+                                        ["Open-ended Verifiable Question": long, "Ground-True Answer": "Lactase"]]
+        try JSONSerialization.data(withJSONObject: rows).write(to: dir.appendingPathComponent("rows.json"))
+        try session.run("""
+            data = load_dataset "\(dir.path)/rows.json"
+            tokens = tokenize_dataset data tok mode=default template=chatml max_length=512
+            show_tokens tokens row=0
+            """, file: "<command line>")
+        let shown = output()
+        #expect(shown.contains("tokenized 2 rows (default mode): "))
+        #expect(shown.contains("trained (") && shown.contains("%), 0 truncated"))
+        #expect(shown.contains("row 0 of 2 (default mode): "))
+        #expect(shown.contains("<|im_start|>assistant\n[The answer is Vitamin C.<|im_end|>"), "\(shown)")
+        #expect(!shown.contains("\u{1B}["))   // no colour in recorded output
+
+        // max_length between the two prompts' lengths: the long row keeps its prompt and loses its answer
+        let error = errorText(session, "cut = tokenize_dataset data tok mode=default template=chatml max_length=40")
+        #expect(error.contains("row 1 (1 of 2) lost the whole answer to max_length=40: it trains on nothing"), "\(error)")
+        #expect(error.contains("allow_empty=true"))
+        try session.run("cut = tokenize_dataset data tok mode=default template=chatml max_length=40 allow_empty=true\nshow_tokens cut row=1",
+                        file: "<command line>")
+        let kept = output()
+        #expect(kept.contains("warning: row 1 (1 of 2) lost the whole answer"))
+        #expect(kept.contains("row 1 of 2 (default mode): 40 tokens, 0 trained (in [brackets]), cut at max_length 40"))
+        #expect(kept.contains("warning: nothing in this row is trained"))
+
+        // trained with another family's template than the model's own (ChatML): make_trainer says where they part
+        try session.run("""
+            cfg = lora_config r=4 lora_alpha=8 lora_dropout=0
+            apply_lora model cfg
+            z = tokenize_dataset data tok mode=default template=zephyr max_length=512
+            args = training_args output_dir="\(dir.path)/out" max_steps=1
+            t1 = make_trainer model args z
+            t2 = make_trainer model args tokens
+            """, file: "<command line>")
+        let made = output()
+        #expect(made.components(separatedBy: "warning: row 0's prompt as trained and as ask gives it to this model differ at token 0").count == 2, "\(made)")
+        #expect(made.contains("training has \"<|user|>\\n") && made.contains("ask has \"<|im_start|>user\\n"), "\(made)")
+    }
+
     @Test func badArgumentsGiveClearErrorsWithACaret() throws {
         let (session, _) = try Self.tinySession()
         let lr = errorText(session, "args = training_args output_dir=/tmp/x learning_rate=-1")

@@ -65,6 +65,8 @@ public final class TokenizedDatasetObject: LiveObject {
     var recipe: TokenizationRecipe?
     /// `, answers as "The answer is …."` when mode=default wrote the answers as sentences.
     let answerNote: String
+    /// The rows max_length cut (when known).
+    var truncatedRowIndices: Set<Int> = []
 
     public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
                 questions: [String] = [], answerFormat: String = "bare") {
@@ -83,7 +85,8 @@ public final class TokenizedDatasetObject: LiveObject {
     /// `tokenized 8 rows (default mode): 480 tokens, 78 trained, 0 truncated to max_length 256, answers as "The answer is …."`
     var factsLine: String {
         "tokenized \(examples.count) rows (\(mode) mode): \(formatCount(realTokens)) tokens, "
-            + "\(formatCount(targetTokens)) trained, \(truncatedRows) truncated to max_length \(maxLength)\(answerNote)"
+            + "\(formatCount(targetTokens)) trained (\(String(format: "%.1f", 100 * Double(targetTokens) / Double(max(realTokens, 1))))%), "
+            + "\(truncatedRows) truncated to max_length \(maxLength)\(answerNote)"
     }
 
     /// Tokens that carry a loss (label != -100), over every row.

@@ -61,6 +61,8 @@ extension VerbGroup {
                     TemplateChoice.parameter(help: "mode=default: the chat format: the tokenizer's own (auto), a family, or the notebook's literal Llama-3 text"),
                     Parameter("answer_format", .choice(AnswerFormat.allCases.map(\.rawValue)), optional: true,
                               help: "mode=default: how the answers are written (default: sentence, unless format_prompts chose)"),
+                    Parameter("allow_empty", .bool, default: .bool(false),
+                              help: "mode=default: keep rows whose whole answer max_length cut away (they train on nothing) instead of stopping"),
                  ],
                  examples: ["tokens = tokenize_dataset texts model", "tokens = tokenize_dataset train model mode=default max_length=1024"]) { inv, session in
                 let dataObject = try inv.object("data", as: DatasetObject.self)
@@ -76,11 +78,46 @@ extension VerbGroup {
                 if mode == "default" {
                     recipe.chat = try chatTemplate(inv)
                     recipe.answers = try inv.optionalString("answer_format").flatMap(AnswerFormat.init(rawValue:))
+                    recipe.allowEmpty = try inv.bool("allow_empty")
                 }
                 let object = try tokenizeRows(dataObject, recipe, inv, session, data: "data", length: "max_length")
                 session.writeLine(object.factsLine)
                 if mode == "notebook" && object.padTokenId == tok.eosTokenId { session.writeLine(TokenizedExample.notebookEOSWarning) }
                 return .object(object)
+            },
+
+            Verb("show_tokens", summary: "One tokenized row as the trainer sees it: the trained tokens in [brackets], in colour at a terminal.",
+                 details: "Special tokens are shown as written (<|im_end|>, <|eot_id|>); padding is counted, not shown. "
+                    + "The first line says how many tokens the row has, how many carry a loss, and whether max_length cut it: "
+                    + "a row whose answer is cut away trains on nothing; an end of turn left out of the brackets is never learned, "
+                    + "so the model does not learn to stop.",
+                 positional: [Parameter("tokens", .object("TokenizedDataset"), help: "from tokenize_dataset")],
+                 keywords: [Parameter("row", .int, default: .int(0), help: "the row (0-based)"),
+                            Parameter("tokenizer", .object(""), optional: true,
+                                      help: "the Tokenizer or Model to decode with (default: the one that tokenized the rows)")],
+                 examples: ["show_tokens tokens", "show_tokens tokens row=3"]) { inv, session in
+                let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
+                let row = try inv.int("row")
+                guard tokens.examples.indices.contains(row) else {
+                    throw inv.error("row \(row) is outside 0...\(tokens.examples.count - 1) (\(tokens.examples.count) rows)", at: "row")
+                }
+                let tok: any Tokenizer
+                if inv.has("tokenizer") {
+                    tok = try tokenizerArgument(inv, "tokenizer")
+                } else if let recorded = tokens.recipe?.tokenizer {
+                    tok = recorded
+                } else {
+                    throw inv.error("these rows do not say which tokenizer made them", at: "tokens", hint: "show_tokens TOKENS tokenizer=MODEL")
+                }
+                let view = TokenView(tokens.examples[row], tokenizer: tok)
+                let cut = tokens.truncatedRowIndices.contains(row) ? "cut at max_length \(tokens.maxLength)" : "not cut"
+                var facts = "row \(row) of \(tokens.examples.count) (\(tokens.mode) mode): \(view.realCount) tokens, \(view.trainedCount) trained"
+                    + " (in [brackets]), \(cut)"
+                if view.paddingCount > 0 { facts += "; \(view.paddingCount) padding tokens not shown" }
+                session.writeLine(facts)
+                if view.trainedCount == 0 { session.writeLine("warning: nothing in this row is trained: its answer was cut away by max_length") }
+                session.output.write(plain: view.plain + "\n", styled: view.styled + "\n")
+                return .none
             },
 
             Verb("training_args", summary: "The Trainer's settings, with the notebook's names; `show args` lists them.",
@@ -134,6 +171,7 @@ extension VerbGroup {
                     }
                 }
                 session.writeLine(line)
+                if let warning = promptAgreementWarning(model, tokens) { session.writeLine(warning) }
                 if let held {
                     let shared = Set(held.questions).intersection(tokens.questions).count
                     if shared > 0 {
@@ -293,6 +331,8 @@ struct TokenizationRecipe {
     var tokenizer: any Tokenizer
     var chat: ChatTemplate?
     var answers: AnswerFormat?
+    /// mode=default: keep rows whose whole answer max_length cut away (they train on nothing) instead of refusing.
+    var allowEmpty = false
 }
 
 /// `dataObject`'s rows tokenized by `recipe`; errors point at the argument `data` (the rows) or `length` (max_length).
@@ -304,7 +344,7 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
     let pad = tok.padTokenId ?? eos
     var examples: [TokenizedExample] = []
     var answerFormat = dataObject.answerFormat ?? AnswerFormat.bare.rawValue
-    var truncated = 0
+    var truncated = 0, truncatedRows: Set<Int> = []
     var answerNote = ""
     if recipe.mode == "notebook" {
         guard data.rows.allSatisfy({ $0.text != nil }) else {
@@ -314,7 +354,7 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
         for (i, row) in data.rows.enumerated() {
             if i % 64 == 0 { try session.checkCancelled() }
             let ids = tok.encode(row.text!, addSpecialTokens: true)
-            if ids.count > maxLength { truncated += 1 }
+            if ids.count > maxLength { truncated += 1; truncatedRows.insert(i) }
             examples.append(.notebook(tokens: ids, maxLength: maxLength, padTokenId: pad))
         }
     } else {
@@ -328,7 +368,7 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
             do {
                 let (ex, cut) = try TokenizedExample.chat(question: row.question, answer: answers.apply(row.answer), template: chat,
                                                            tokenizer: tok, maxLength: maxLength)
-                if cut { truncated += 1 }
+                if cut { truncated += 1; truncatedRows.insert(i) }
                 examples.append(ex)
             } catch let error as TokenizedExample.ChatExampleError {
                 throw inv.error("row \(i): \(error)", at: dataArgument)
@@ -338,6 +378,7 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
     let object = TokenizedDatasetObject(examples: examples, mode: recipe.mode, maxLength: maxLength, padTokenId: pad,
                                         truncatedRows: truncated, questions: data.rows.map(\.question),
                                         answerFormat: answerFormat, recipe: recipe, answerNote: answerNote)
+    object.truncatedRowIndices = truncatedRows
     if object.targetTokens == 0 {
         if let chat = recipe.chat {
             // Every answer was cut off: the prompts alone fill max_length.
@@ -350,7 +391,65 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
                         + "(id \(pad)), which the collator masks", at: lengthArgument,
                         hint: "raise max_length=, or pad with another token (configure_tokenizer TOK pad=ID)")
     }
+    // rows that kept their prompt but lost the whole answer to max_length train on nothing
+    let empty = examples.indices.filter { examples[$0].labels.allSatisfy { $0 == -100 } }
+    if !empty.isEmpty {
+        let which = "row\(empty.count == 1 ? "" : "s") " + empty.prefix(8).map(String.init).joined(separator: ", ") + (empty.count > 8 ? ", ..." : "")
+        let what = "\(which) (\(empty.count) of \(examples.count)) lost the whole answer to max_length=\(maxLength): \(empty.count == 1 ? "it trains" : "they train") on nothing"
+        if recipe.mode == "default" && !recipe.allowEmpty {
+            throw inv.error(what, at: lengthArgument, hint: "raise max_length=, or give allow_empty=true to keep them (show_tokens TOKENS row=\(empty[0]) shows one)")
+        }
+        session.writeLine("warning: " + what)
+    }
     return object
+}
+
+/// A tokenized row as text: runs of trained and untrained tokens decoded together (so characters split across
+/// tokens stay whole), the trained runs in [brackets] (plain) or in green (styled); padding left out and counted.
+struct TokenView {
+    var plain = "", styled = ""
+    var realCount = 0, trainedCount = 0, paddingCount = 0
+
+    init(_ ex: TokenizedExample, tokenizer: any Tokenizer) {
+        let mask = ex.attention_mask ?? [Int](repeating: 1, count: ex.input_ids.count)
+        var run: [Int] = [], runTrained = false
+        func flush() {
+            guard !run.isEmpty else { return }
+            let text = tokenizer.decode(run, skipSpecialTokens: false)
+            plain += runTrained ? "[" + text + "]" : text
+            styled += runTrained ? "\u{1B}[1;32m" + text + "\u{1B}[0m" : "\u{1B}[2m" + text + "\u{1B}[0m"
+            run = []
+        }
+        for (t, id) in ex.input_ids.enumerated() {
+            guard mask[t] != 0 else { paddingCount += 1; continue }
+            let trained = ex.labels[t] != -100
+            realCount += 1
+            if trained { trainedCount += 1 }
+            if trained != runTrained { flush(); runTrained = trained }
+            run.append(id)
+        }
+        flush()
+    }
+}
+
+/// mode=default: nil when the first row's prompt, as trained, is token for token the prompt `ask` gives the model for
+/// the same question (its own chat template, encoded as ask encodes it); else a warning naming the first difference.
+/// A model trained on one prompt and asked with another answers in a format it never saw.
+func promptAgreementWarning(_ model: ModelObject, _ tokens: TokenizedDatasetObject) -> String? {
+    guard tokens.mode == "default", let recipe = tokens.recipe, let trainedWith = recipe.chat,
+          let question = tokens.questions.first, let own = model.tokenizer?.tokenizer,
+          let asked = ChatTemplate.detect(jinja: own.chatTemplate ?? "") else { return nil }
+    let trained = recipe.tokenizer.encode(trainedWith.prompt(question: question), addSpecialTokens: true)
+    let inference = own.encode(asked.prompt(question: question), addSpecialTokens: false)
+    guard trained != inference else { return nil }
+    let i = zip(trained, inference).prefix { $0 == $1 }.count
+    func at(_ ids: [Int], _ tok: any Tokenizer) -> String {   // a few tokens from the difference, for context
+        i < ids.count ? (tok.decode(Array(ids[i..<min(i + 8, ids.count)]), skipSpecialTokens: false) as String).debugDescription + "…"
+                      : "the end of the prompt"
+    }
+    return "warning: row 0's prompt as trained and as ask gives it to this model differ at token \(i): "
+        + "training has \(at(trained, recipe.tokenizer)), ask has \(at(inference, own)): the model is trained on a prompt it will not be asked with "
+        + "(tokenize_dataset template= against the model's own chat template, or a start token added twice)"
 }
 
 /// make_trainer's `eval=`: held-out rows tokenized exactly as `tokens` were (a Dataset is tokenized here by the same
