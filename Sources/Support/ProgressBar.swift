@@ -85,6 +85,15 @@ public final class ProgressBar: @unchecked Sendable {
         draw(info: info, final: true)
     }
 
+    /// A duration in words for a sentence: "40 s", "1 min 35 s", "2 h 05 min".
+    public static func describeDuration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "an unknown time" }
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(max(s, 1)) s" }
+        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
+        return String(format: "%d h %02d min", s / 3600, s / 60 % 60)
+    }
+
     public static func formatDuration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "--:--" }
         let s = Int(seconds.rounded())

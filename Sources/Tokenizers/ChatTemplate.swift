@@ -66,6 +66,21 @@ public enum ChatTemplate: Equatable, Sendable {
         }
     }
 
+    /// The name `named` gives this template by (the first such name), or `custom: TEXT` / `notebook` for a literal one:
+    /// how records and messages name it.
+    public var name: String {
+        if self == Self.notebookLlama3 { return "notebook" }
+        if case .raw(let text) = self { return "custom: " + text }
+        if let family = Self.familyNames.first(where: { Self.named($0) == self }) { return family }
+        switch self {
+        case .chatml(let prompt): return "chatml (default system prompt: \(prompt ?? ""))"
+        case .llama3(let date): return "llama3 (date: \(date ?? "none"))"
+        case .zephyr: return "zephyr"
+        case .llama2: return "llama2"
+        case .raw(let text): return "custom: " + text
+        }
+    }
+
     static let smolLM2SystemPrompt = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
     /// The date Llama-3.1/3.2 templates fall back to when the renderer gives none.
     public static let defaultLlama3Date = "26 Jul 2024"

@@ -62,8 +62,33 @@ extension Trainer {
         let rng: [String: Any?] = ["seed": Int(truncatingIfNeeded: args.seed), "global_step": state.global_step,
                                    "generator": "splitmix64, counter-based per (seed, step, micro-batch) and (seed, epoch)"]
         try writeFile(Data(JSONText.encode(rng).utf8), temp.appendingPathComponent("rng_state.json"))
-        try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent("trainer_state.json"))
+        try writeFile(Data(JSONText.encode(state.dictionary(args: args)).utf8), temp.appendingPathComponent(Self.stateFileName))
+        try writeFile(Data(trainingRunJSON().utf8), temp.appendingPathComponent(Self.runFileName))
         try writeFile(Data(JSONText.encode(args.dictionary).utf8), temp.appendingPathComponent("training_args.json"))
+    }
+
+    /// transformers' `trainer_state.json` (the log in its layout, medrepl's exact running sums beside it).
+    public static let stateFileName = "trainer_state.json"
+    /// What made the run: `runRecord` (the files and rows the caller names), the arguments, the LoRA settings, the
+    /// seed, the step reached, medrepl's version and the CPU kernel level.
+    public static let runFileName = "training_run.json"
+
+    /// `trainer_state.json` as it stands now.
+    public func trainerStateJSON() -> String { JSONText.encode(state.dictionary(args: args)) }
+
+    /// `training_run.json` as it stands now (see `runRecord`).
+    public func trainingRunJSON() -> String {
+        var record = runRecord
+        record["medrepl_version"] = runRecordVersion
+        record["kernel_level"] = KernelLevel.current.description
+        record["cpu"] = CPUInfo.current.brand
+        record["training_arguments"] = TrainingArguments.settings.dictionary(args)
+        record["lora"] = LoraConfig.settings.dictionary(model.adapter.config)
+        record["seed"] = Int(truncatingIfNeeded: args.seed)
+        record["global_step"] = state.global_step
+        record["max_steps"] = state.max_steps
+        record["best_global_step"] = state.best_global_step
+        return JSONText.encode(record)
     }
 
     /// The best evaluation's adapter in a checkpoint (peft's tensor names), when `load_best_model_at_end` kept one.

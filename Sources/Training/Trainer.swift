@@ -48,6 +48,11 @@ public final class Trainer: @unchecked Sendable {
     public var onStep: (Int, Double) -> Void = { _, _ in }
     /// The adapter's values at the best evaluation (kept for `load_best_model_at_end`).
     public internal(set) var bestAdapter: [[Float]]?
+    /// What the caller knows of where the run came from (model and data files with their SHA-256, the rows, the
+    /// tokenization), written into `training_run.json` with the trainer's own settings (see `trainingRunJSON`).
+    public var runRecord: [String: Any?] = [:]
+    /// The version `training_run.json` names (the tool's; set by the caller, which knows it).
+    public var runRecordVersion = "unknown"
     /// Checked at every step boundary; returning true ends training with the trained state kept.
     public var shouldStop: () -> Bool = { false }
     /// Draw a progress bar on standard error.
@@ -241,6 +246,42 @@ public final class Trainer: @unchecked Sendable {
         if !evalExamples.isEmpty && state.global_step % args.evaluationInterval == 0 { try evaluateAndTrack() }
         onStep(state.global_step, loss)
         return (loss, realTokens)
+    }
+
+    /// What the rest of a run should cost, measured before it starts.
+    public struct Estimate: Sendable {
+        /// Optimizer steps still to run.
+        public var steps: Int
+        /// Seconds for them, evaluations included: one pass timed now, scaled by the tokens of every pass.
+        public var seconds: Double
+        /// The pass that was timed: its tokens and seconds.
+        public var measuredTokens: Int, measuredSeconds: Double
+        /// The activation arena, sized for the largest pass of the run.
+        public var activationBytes: Int
+    }
+
+    /// Times the first pass still to run (forward and backward, no dropout, the gradients thrown away: nothing
+    /// changes) and scales it by the real tokens of every pass left, plus the evaluations (a forward only, about a
+    /// third of a training pass). Sizes the activation arena for the run on the way.
+    public func estimate() throws -> Estimate {
+        let left = try (state.global_step..<state.max_steps).flatMap { passes(try microBatches(forStep: $0)) }
+        let held = try evaluationBatches()
+        model.reserveActivations(for: left + held.map { [$0] })
+        guard let first = left.first else {
+            return Estimate(steps: 0, seconds: 0, measuredTokens: 0, measuredSeconds: 0, activationBytes: model.activationBytes)
+        }
+        func tokens(_ pass: [TrainingBatch]) -> Int { pass.reduce(0) { $0 + $1.realTokenCount } }
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try model.forwardBackward(first, lossDivisor: 1, dropoutKey: nil)
+        model.adapter.zeroGradients()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let perToken = seconds / Double(max(tokens(first), 1))
+        let interval = args.evaluationInterval
+        let evaluations = held.isEmpty ? 0 : state.max_steps / interval - state.global_step / interval
+        let evalTokens = held.reduce(0) { $0 + $1.realTokenCount }
+        let total = Double(left.reduce(0) { $0 + tokens($1) }) + Double(evaluations * evalTokens) / 3
+        return Estimate(steps: state.max_steps - state.global_step, seconds: perToken * total, measuredTokens: tokens(first),
+                        measuredSeconds: seconds, activationBytes: model.activationBytes)
     }
 
     /// Runs (or continues) training to `max_steps`. With `resumeFrom`, first restores that checkpoint.

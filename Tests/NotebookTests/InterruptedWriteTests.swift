@@ -144,7 +144,7 @@ import Testing
             train trainer progress=false curve=false
             """
         let files = ["adapter_config.json", "adapter_model.safetensors", "optimizer.safetensors", "rng_state.json", "scheduler.json",
-                     "trainer_state.json", "training_args.json"]
+                     "trainer_state.json", "training_args.json", "training_run.json"]
         func checkpointsAreWhole(_ when: String) {
             for name in Self.entries(out) where name.hasPrefix("checkpoint-") {
                 let folder = out.appendingPathComponent(name)

@@ -1,9 +1,11 @@
 import Datasets
 import Foundation
+import Kernels
 import Language
 import Llama
 import Notebook
 import NotebookFormat
+import Support
 import TestSupport
 import Testing
 import Tokenizers
@@ -177,6 +179,34 @@ import Tokenizers
         try session.run("lr = trainer.args.learning_rate\nloss_curve trainer")
         #expect(session.value(named: "lr") == .double(0.01))
         #expect(output().contains("training loss"))
+    }
+
+    /// Provenance (issue 19): each checkpoint and the saved adapter carry training_run.json (the data file's SHA-256,
+    /// the rows, every argument, the seed, the version, the kernel level) beside transformers' trainer_state.json.
+    @Test func checkpointsAndSavedAdaptersRecordWhatMadeThem() throws {
+        let (session, output) = try Self.tinySession()
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.prepare(session, outputDir: dir, extra: "save_steps=2")
+        try session.run("train trainer progress=false curve=false\nsave_adapter model \"\(dir.path)/adapter\"")
+        #expect(output().contains("tokenizer_config.json, trainer_state.json, training_run.json"))
+        for folder in ["checkpoint-4", "adapter"] {
+            let url = dir.appendingPathComponent(folder)
+            let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("training_run.json"))) as? [String: Any])
+            let data = try #require(run["data"] as? [String: Any])
+            let file = try #require((data["files"] as? [[String: Any]])?.first)
+            #expect(file["sha256"] as? String == SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: Self.medqa))))
+            #expect(data["rows"] as? String == "0-3" && data["mode"] as? String == "notebook" && data["max_length"] as? Int == 128)
+            #expect(run["global_step"] as? Int == 4 && run["seed"] as? Int == 42)
+            #expect((run["training_arguments"] as? [String: Any])?["learning_rate"] as? Double == 0.01)
+            #expect((run["lora"] as? [String: Any])?["r"] as? Int == 4)
+            #expect(run["kernel_level"] as? String == KernelLevel.current.description && run["medrepl_version"] as? String == MedreplVersion.string)
+            let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("trainer_state.json"))) as? [String: Any])
+            #expect((state["log_history"] as? [Any])?.count == 4)
+        }
+        // a loaded adapter was not trained here: saving it records no run
+        try session.run("load_adapter model \"\(dir.path)/adapter\"\nsave_adapter model \"\(dir.path)/again\"")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("again/training_run.json").path))
     }
 
     @Test func ctrlCStopsAtAStepBoundaryAndResumeContinuesTheSameRun() throws {

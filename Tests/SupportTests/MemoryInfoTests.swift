@@ -11,3 +11,11 @@ import Testing
         #expect((MemoryInfo.availableBytes() ?? 0) > 0)
     }
 }
+
+@Suite struct ResidentMemoryTests {
+    @Test func residentMemoryIsReadFromTheStatusFile() {
+        #expect(MemoryInfo.residentBytes(status: "Name:\tmedrepl\nVmPeak:\t 9000 kB\nVmRSS:\t    1000 kB\n") == 1_024_000)
+        #expect(MemoryInfo.residentBytes(status: "Name:\tmedrepl\n") == nil)
+        #expect((MemoryInfo.residentBytes() ?? 0) > 1_000_000)   // this process, on Linux
+    }
+}

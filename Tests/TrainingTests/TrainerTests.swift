@@ -124,7 +124,7 @@ struct TrainerTests {
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("checkpoint-6").path).sorted()
         #expect(files == ["adapter_config.json", "adapter_model.safetensors", "optimizer.safetensors", "rng_state.json",
-                          "scheduler.json", "trainer_state.json", "training_args.json"])
+                          "scheduler.json", "trainer_state.json", "training_args.json", "training_run.json"])
     }
 
     @Test func nonFiniteLossStopsAndKeepsTheLastGoodState() throws {

@@ -67,6 +67,8 @@ public final class TokenizedDatasetObject: LiveObject {
     let answerNote: String
     /// The rows max_length cut (when known).
     var truncatedRowIndices: Set<Int> = []
+    /// Where the rows came from, for a run's record: the dataset's name and files, and each row's index there.
+    var dataName = "", dataFiles: [String] = [], sourceRows: [Int] = []
 
     public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
                 questions: [String] = [], answerFormat: String = "bare") {

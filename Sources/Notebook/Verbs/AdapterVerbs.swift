@@ -29,6 +29,7 @@ extension VerbGroup {
                 if let lora = model.lora {
                     try lora.setAdapter(adapter)
                     lora.adapterEnabled = true
+                    model.trainingRecord = nil   // the loaded adapter was not trained here
                     model.syncAdapter()
                 } else {
                     model.lora = try LoraModel(config: model.base.config, weights: model.base.weights, adapter: adapter)
@@ -111,7 +112,10 @@ extension VerbGroup {
                 return .none
             },
             Verb("save_adapter", summary: "Save the adapter in peft's layout, with the tokenizer files beside it.",
-                 details: "Writes adapter_config.json and adapter_model.safetensors as peft does. A model loaded from a "
+                 details: "Writes adapter_config.json and adapter_model.safetensors as peft does; an adapter trained in this "
+                    + "session also gets trainer_state.json (transformers' layout) and training_run.json: the SHA-256 of the "
+                    + "model, tokenizer and data files, the rows, the tokenization, every training argument, the seed, the "
+                    + "medrepl version and the CPU kernel level. A model loaded from a "
                     + "folder gets its tokenizer files copied; a GGUF-loaded one gets them written from the GGUF's vocabulary "
                     + "and the tokenizer's current settings: tokenizer.json (byte-level vocabularies) or tokenizer.model "
                     + "(SentencePiece ones), tokenizer_config.json with the special tokens, padding and chat template, and "
@@ -125,7 +129,13 @@ extension VerbGroup {
                 // One folder write: a reader finds the previous adapter or this one whole, never a mix.
                 let tokenizerFiles = try AtomicFolder.write(to: url, what: LoraAdapter.folderName) { folder in
                     try lora.adapter.writeFiles(into: folder)
-                    return try writeTokenizerFiles(model, to: folder, session)
+                    var written = try writeTokenizerFiles(model, to: folder, session)
+                    if let trainer = model.trainingRecord {   // what made it, as a checkpoint records it
+                        try AtomicFile.write(Data(trainer.trainerStateJSON().utf8), to: folder.appendingPathComponent(Trainer.stateFileName))
+                        try AtomicFile.write(Data(trainer.trainingRunJSON().utf8), to: folder.appendingPathComponent(Trainer.runFileName))
+                        written += [Trainer.stateFileName, Trainer.runFileName]
+                    }
+                    return written
                 }
                 session.writeLine("saved adapter to \(try inv.string("path")): "
                     + ([LoraAdapter.configFileName, LoraAdapter.weightsFileName] + tokenizerFiles).joined(separator: ", "))

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Kernels
 import Language
+import NotebookFormat
 import Support
 import Tokenizers
 import Training
@@ -171,6 +172,8 @@ extension VerbGroup {
                     }
                 }
                 session.writeLine(line)
+                trainer.runRecord = try runRecord(model, tokens, held, session)
+                trainer.runRecordVersion = MedreplVersion.string
                 if let warning = promptAgreementWarning(model, tokens) { session.writeLine(warning) }
                 if let held {
                     let shared = Set(held.questions).intersection(tokens.questions).count
@@ -242,12 +245,21 @@ extension VerbGroup {
                 defer { trainer.onLog = { _ in }; trainer.onEval = { _ in }; trainer.onStep = { _, _ in }; trainer.shouldStop = { false } }
                 let output: TrainOutput
                 do {
+                    if checkpoint == nil && trainer.showProgress && trainer.state.global_step < trainer.state.max_steps {
+                        // before long work: what it will take (shown, not recorded: it varies from run to run)
+                        let e = try trainer.estimate()
+                        let memory = MemoryInfo.residentBytes().map { ", \(decimalBytes($0)) in memory now" } ?? ""
+                        session.output.writeUnrecorded("\(e.steps) step\(e.steps == 1 ? "" : "s") to run: about \(ProgressBar.describeDuration(e.seconds)) "
+                            + "(a pass of \(e.measuredTokens) tokens took \(String(format: "%.2f", e.measuredSeconds)) s); activations up to "
+                            + "\(decimalBytes(e.activationBytes))\(memory)\n")
+                    }
                     output = try trainer.train(resumeFrom: checkpoint)
                 } catch let error as NonFiniteLossError {
                     throw inv.error("\(error.description); the adapter keeps its last good values", at: "trainer")
                 }
                 object.lastOutput = output
                 if trainer.state.global_step > 0 {
+                    object.model.trainingRecord = trainer
                     object.model.trainedQuestions.formUnion(object.tokens.questions)
                     object.model.trainedMode = object.tokens.mode
                     object.model.trainedAnswerFormat = object.tokens.mode == "default" ? AnswerFormat(rawValue: object.tokens.answerFormat) : nil
@@ -379,6 +391,9 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
                                         truncatedRows: truncated, questions: data.rows.map(\.question),
                                         answerFormat: answerFormat, recipe: recipe, answerNote: answerNote)
     object.truncatedRowIndices = truncatedRows
+    object.dataName = data.name
+    object.dataFiles = data.loadReport.files
+    object.sourceRows = data.rows.map(\.sourceRow)
     if object.targetTokens == 0 {
         if let chat = recipe.chat {
             // Every answer was cut off: the prompts alone fill max_length.
@@ -450,6 +465,52 @@ func promptAgreementWarning(_ model: ModelObject, _ tokens: TokenizedDatasetObje
     return "warning: row 0's prompt as trained and as ask gives it to this model differ at token \(i): "
         + "training has \(at(trained, recipe.tokenizer)), ask has \(at(inference, own)): the model is trained on a prompt it will not be asked with "
         + "(tokenize_dataset template= against the model's own chat template, or a start token added twice)"
+}
+
+/// Where a run comes from, for its `training_run.json`: the model's files and the data files with their SHA-256 and
+/// size, the rows (as indices of the data file), how they were tokenized, and the held-out rows.
+func runRecord(_ model: ModelObject, _ tokens: TokenizedDatasetObject, _ held: TokenizedDatasetObject?,
+               _ session: Session) throws -> [String: Any?] {
+    func file(_ url: URL) throws -> [String: Any?] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        if let size, size > 500_000_000 {   // about 3 s per GB, once per process: say why the wait
+            session.output.writeUnrecorded("recording the SHA-256 of \(session.displayPath(url)) (\(decimalBytes(size))) for training_run.json\n")
+        }
+        return ["path": session.displayPath(url), "bytes": size, "sha256": try SHA256.hex(fileAt: url)]
+    }
+    func rows(_ t: TokenizedDatasetObject) throws -> [String: Any?] {
+        var d: [String: Any?] = ["name": t.dataName, "files": try t.dataFiles.map { try file(session.resolvePath($0)) as Any? },
+                                 "rows": rowRanges(t.sourceRows), "row_count": t.examples.count,
+                                 "mode": t.mode, "max_length": t.maxLength, "pad_token_id": t.padTokenId,
+                                 "answer_format": t.answerFormat, "truncated_rows": t.truncatedRows]
+        if let chat = t.recipe?.chat { d["template"] = chat.name }
+        return d
+    }
+    var modelFiles: [URL] = []
+    if let f = model.files {
+        modelFiles = f.weightFiles + [f.configFile, f.safetensorsIndex].compactMap { $0 }
+            + f.tokenizerFiles.sorted { $0.key < $1.key }.map(\.value)
+    }
+    var record: [String: Any?] = [
+        "model": ["name": model.source, "storage": model.base.weights.storageDescription,
+                  "files": try modelFiles.map { try file($0) as Any? }] as [String: Any?],
+        "data": try rows(tokens),
+    ]
+    if let held { record["eval_data"] = try rows(held) }
+    return record
+}
+
+/// Row indices as ranges: [0, 1, 2, 5, 6] → "0-2, 5-6".
+func rowRanges(_ rows: [Int]) -> String {
+    var parts: [String] = []
+    var i = 0
+    while i < rows.count {
+        var j = i
+        while j + 1 < rows.count && rows[j + 1] == rows[j] + 1 { j += 1 }
+        parts.append(i == j ? "\(rows[i])" : "\(rows[i])-\(rows[j])")
+        i = j + 1
+    }
+    return parts.joined(separator: ", ")
 }
 
 /// make_trainer's `eval=`: held-out rows tokenized exactly as `tokens` were (a Dataset is tokenized here by the same
