@@ -31,7 +31,7 @@ public enum MarkdownExport {
                 let commands = cell.entries.map(\.command).joined(separator: "\n")
                 block += fenced(commands, info: "medrepl")
                 let output = cell.entries.flatMap(\.output)
-                if !output.isEmpty { block += "\n\n" + fenced(output.joined(separator: "\n"), info: "text") }
+                if !output.isEmpty { block += "\n\n" + fenced(output.map(OutputMatch.readable).joined(separator: "\n"), info: "text") }
                 for chart in output.compactMap(writtenChart) {
                     block += "\n\n![\((chart as NSString).lastPathComponent)](\(link(chart)))"
                 }

@@ -27,6 +27,32 @@ public enum OutputMatch {
         return false
     }
 
+    /// A recorded line as a reader should see it in an export: a pattern's varying parts as `…` (`\\d*`, `[\\d.,]+`,
+    /// `*` and the like), its escapes undone, its ` (re)` / ` (glob)` marker gone; a plain line as it is.
+    ///
+    /// ```swift
+    /// OutputMatch.readable("  10 \\| 2\\.73\\d* \\| 1\\.70\\d* (re)")   // "  10 | 2.73… | 1.70…"
+    /// ```
+    public static func readable(_ line: String) -> String {
+        if line.hasSuffix(" (glob)") {
+            var out = "", escaped = false
+            for c in line.dropLast(7) {
+                if c == "\\" && !escaped { escaped = true; continue }
+                out += !escaped && (c == "*" || c == "?") ? "…" : String(c)
+                escaped = false
+            }
+            return out
+        }
+        guard line.hasSuffix(" (re)") else { return line }
+        var text = String(line.dropLast(5))
+        // character classes and groups with a repeat, and bare repeated escapes, become an ellipsis
+        for pattern in [#"\[[^\]]*\][*+?]?(\{\d+(,\d*)?\})?"#, #"\\[dDsSwW][*+?]?(\{\d+(,\d*)?\})?"#, #"\.[*+]\??"#] {
+            text = text.replacingOccurrences(of: pattern, with: "…", options: .regularExpression)
+        }
+        text = text.replacingOccurrences(of: #"\\(.)"#, with: "$1", options: .regularExpression)
+        return text.replacingOccurrences(of: "……", with: "…")
+    }
+
     static func globMatches(_ p: [Character], _ s: [Character]) -> Bool {
         // reachable[j]: the pattern prefix read so far can match s[..<j].
         var reachable = [Bool](repeating: false, count: s.count + 1)

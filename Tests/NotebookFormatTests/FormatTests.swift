@@ -123,3 +123,53 @@ func fixture(_ name: String) -> URL { Repository.url("Tests/NotebookTests/Fixtur
         #expect(!md.contains("](notes.md)") && !md.contains("](../notes.md)"))
     }
 }
+
+@Suite struct HTMLExportTests {
+    @Test func patternsReadAsTheirFixedParts() {
+        #expect(OutputMatch.readable(#"  10 \| 2\.73\d* \| 1\.70\d* (re)"#) == "  10 | 2.73… | 1.70…")
+        #expect(OutputMatch.readable(#"\{'train_runtime': [\d.,]+, 'epoch': 1\.0\} (re)"#) == "{'train_runtime': …, 'epoch': 1.0}")
+        #expect(OutputMatch.readable("tokenized 4 rows: * tokens (glob)") == "tokenized 4 rows: … tokens")
+        #expect(OutputMatch.readable("plain | line (x)") == "plain | line (x)")
+    }
+
+    /// One page: prose rendered, commands and readable outputs escaped, a chart a cell wrote drawn inline.
+    @Test func aPageWithProseOutputsAndChartsInline() throws {
+        let text = """
+            %% mednb 1
+            %% model smollm2
+
+            %% md intro
+            # Title <1>
+
+            Some `code` and **bold** and a [link](https://example.org).
+
+            - one
+            - two
+
+            | a | b |
+            |---|---|
+            | 1 | 2 |
+
+            %% cell train
+              $ x = 1
+              $ loss_curve trainer
+              loss 2\\.5\\d* (re)
+              wrote outputs/run/loss_curve.svg: the training loss and the learning rate by step
+              $ loss_curve gone
+              wrote outputs/gone.svg: the training loss and the learning rate by step
+            """
+        let doc = try NotebookDocument.parse(text, file: "t.mednb")
+        let svg = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n<svg xmlns=\"http://www.w3.org/2000/svg\"><polyline points=\"0,0 1,1\"/></svg>\n"
+        let html = HTMLExport.render(doc, title: "t.mednb") { $0 == "outputs/run/loss_curve.svg" ? svg : nil }
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<title>t.mednb</title>"))
+        #expect(html.contains("<h1>Title &lt;1&gt;</h1>"))
+        #expect(html.contains("Some <code>code</code> and <strong>bold</strong> and a <a href=\"https://example.org\">link</a>."))
+        #expect(html.contains("<ul><li>one</li><li>two</li></ul>"))
+        #expect(html.contains("<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>"))
+        #expect(html.contains("<pre class=\"command\">$ x = 1\n$ loss_curve trainer</pre>"))
+        #expect(html.contains("loss 2.5…"))
+        #expect(html.contains("<figure><svg xmlns=\"http://www.w3.org/2000/svg\"><polyline") && !html.contains("<?xml"))
+        #expect(html.contains("the chart outputs/gone.svg is not there any more"))
+        #expect(!html.contains("<script"))
+    }
+}

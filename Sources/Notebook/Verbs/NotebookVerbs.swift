@@ -98,12 +98,15 @@ extension VerbGroup {
                 session.writeLine("saved \(doc.cells.count) cell\(doc.cells.count == 1 ? "" : "s") to \(path)")
                 return .none
             },
-            Verb("export", summary: "Export a notebook as Markdown (prose, commands and outputs).",
-                 positional: [Parameter("format", .choice(["markdown"]), help: "the output format"),
+            Verb("export", summary: "Export a notebook as Markdown or as one HTML page (prose, commands, outputs and charts).",
+                 details: "markdown: prose as written, commands and outputs in code blocks, each SVG chart a cell wrote (loss_curve) "
+                    + "linked as an image under its cell. html: one page that opens in any browser with nothing beside it, the "
+                    + "prose rendered and the charts drawn inline.",
+                 positional: [Parameter("format", .choice(["markdown", "html"]), help: "the output format"),
                               Parameter("notebook", .path, optional: true, help: "the .mednb file (default: the open notebook)",
                                         completion: .path(extensions: ["mednb"]))],
                  keywords: [Parameter("to", .path, optional: true, help: "the file to write (default: show it)")],
-                 examples: ["export markdown notebooks/finetune.mednb to=finetune.md"]) { inv, session in
+                 examples: ["export markdown notebooks/finetune.mednb to=finetune.md", "export html notebooks/finetune.mednb to=finetune.html"]) { inv, session in
                 let doc: NotebookDocument
                 let title: String
                 if let path = try inv.optionalString("notebook") {
@@ -114,18 +117,28 @@ extension VerbGroup {
                     doc = open.document
                     title = (open.path as NSString).lastPathComponent
                 }
-                if let to = try inv.optionalString("to") {
+                let to = try inv.optionalString("to")
+                let text: String
+                if try inv.string("format") == "html" {
+                    text = HTMLExport.render(doc, title: title) { chart in
+                        try? String(contentsOf: session.resolvePath(chart), encoding: .utf8)
+                    }
+                } else if let to {
                     // a chart's path as the notebook's cells wrote it (from the working folder), seen from the .md's folder
                     let folder = session.resolvePath(to).deletingLastPathComponent().standardizedFileURL.pathComponents
-                    let markdown = MarkdownExport.render(doc, title: title) { chart in
+                    text = MarkdownExport.render(doc, title: title) { chart in
                         let target = session.resolvePath(chart).standardizedFileURL.pathComponents
                         let shared = zip(folder, target).prefix { $0 == $1 }.count
                         return (Array(repeating: "..", count: folder.count - shared) + target.dropFirst(shared)).joined(separator: "/")
                     }
-                    try AtomicFile.write(markdown, to: session.resolvePath(to).path)
+                } else {
+                    text = MarkdownExport.render(doc, title: title)
+                }
+                if let to {
+                    try AtomicFile.write(text, to: session.resolvePath(to).path)
                     session.writeLine("wrote \(to)")
                 } else {
-                    session.write(MarkdownExport.render(doc, title: title))
+                    session.write(text)
                 }
                 return .none
             },
