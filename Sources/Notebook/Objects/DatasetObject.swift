@@ -69,6 +69,8 @@ public final class TokenizedDatasetObject: LiveObject {
     var truncatedRowIndices: Set<Int> = []
     /// Where the rows came from, for a run's record: the dataset's name and files, and each row's index there.
     var dataName = "", dataFiles: [String] = [], sourceRows: [Int] = []
+    /// What tokenizing found wrong (rows cut before their end of turn, rows left with no answer), said after the facts.
+    var warnings: [String] = []
 
     public init(examples: [TokenizedExample], mode: String, maxLength: Int, padTokenId: Int, truncatedRows: Int,
                 questions: [String] = [], answerFormat: String = "bare") {

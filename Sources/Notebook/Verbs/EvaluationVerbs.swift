@@ -111,9 +111,11 @@ extension VerbGroup {
         warnTrained(test, session, model, protocolName: "notebook")
         let flag = CancellationFlag()
         let bar = ProgressBar.enabled ? ProgressBar(total: evaluation.k, label: "eval", unit: "ex") : nil
+        let estimate = EvaluationEstimate(total: evaluation.k, session: session)
         var done = 0
         let generator = try makeGenerator(model, addSpecialTokens: true) { n in
             done += n
+            estimate.add(n)
             bar?.update(done)
             if session.takeInterrupt() { flag.cancel() }
         }
@@ -129,9 +131,10 @@ extension VerbGroup {
         let (prompt, special) = try carefulPrompt(inv, tokenizer)
         var careful = try carefulEvaluation(inv, session, prompt: prompt)
         careful.limit = try rowLimit(inv, session, testCount: test.count)
-        _ = try careful.selectIndices(testCount: test.count)
+        let selected = try careful.selectIndices(testCount: test.count)
         let flag = CancellationFlag(poll: { session.takeInterrupt() })
-        let generator = try makeGenerator(model, addSpecialTokens: special) { _ in }
+        let estimate = EvaluationEstimate(total: selected.count, session: session)
+        let generator = try makeGenerator(model, addSpecialTokens: special) { n in estimate.add(n) }
         let run = try careful.run(test: test, generator: generator, cancellation: flag)
         guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
         session.writeLine(run.summary)
@@ -570,6 +573,26 @@ extension VerbGroup {
 
 /// A scorer that reports each answer scored and can put text before each answer (the notebook's
 /// prompt ends with "The answer is:", and its answers follow after a space).
+/// Before a long evaluation: once the first batch of answers is in, how long all of them should take (shown on
+/// the terminal, not recorded: it varies from run to run). Said once, and only for 20 questions or more.
+final class EvaluationEstimate {
+    let total: Int
+    let session: Session
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var done = 0, said = false
+
+    init(total: Int, session: Session) { self.total = total; self.session = session }
+
+    func add(_ answers: Int) {
+        done += answers
+        guard !said, total >= 20, done > 0, done < total else { return }
+        said = true
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        session.output.writeUnrecorded("\(total) questions to answer: about \(ProgressBar.describeDuration(elapsed / Double(done) * Double(total))) in all "
+            + "(the first \(done) took \(String(format: "%.1f", elapsed)) s)\n")
+    }
+}
+
 struct ProgressScorer: AnswerScorer {
     let base: ModelAnswerGenerator
     let answerPrefix: String

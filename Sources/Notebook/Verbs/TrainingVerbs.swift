@@ -83,6 +83,7 @@ extension VerbGroup {
                 }
                 let object = try tokenizeRows(dataObject, recipe, inv, session, data: "data", length: "max_length")
                 session.writeLine(object.factsLine)
+                for warning in object.warnings { session.writeLine(warning) }
                 if mode == "notebook" && object.padTokenId == tok.eosTokenId { session.writeLine(TokenizedExample.notebookEOSWarning) }
                 return .object(object)
             },
@@ -406,6 +407,15 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
                         + "(id \(pad)), which the collator masks", at: lengthArgument,
                         hint: "raise max_length=, or pad with another token (configure_tokenizer TOK pad=ID)")
     }
+    // mode=default trains the end of turn so the model learns to stop; a row cut before it never sees one
+    if recipe.mode == "default" {
+        let ends = tok.endOfTurnTokenIds.union(tok.eosTokenId.map { [$0] } ?? [])
+        let without = examples.filter { ex in !zip(ex.input_ids, ex.labels).contains { $1 != -100 && ends.contains($0) } }.count
+        if without > 0 {
+            object.warnings.append("warning: the end of turn is trained in \(examples.count - without) of \(examples.count) rows: max_length cut it "
+                                   + "from the rest, and a model that never sees its answers end does not learn to stop (raise max_length=)")
+        }
+    }
     // rows that kept their prompt but lost the whole answer to max_length train on nothing
     let empty = examples.indices.filter { examples[$0].labels.allSatisfy { $0 == -100 } }
     if !empty.isEmpty {
@@ -414,7 +424,7 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
         if recipe.mode == "default" && !recipe.allowEmpty {
             throw inv.error(what, at: lengthArgument, hint: "raise max_length=, or give allow_empty=true to keep them (show_tokens TOKENS row=\(empty[0]) shows one)")
         }
-        session.writeLine("warning: " + what)
+        object.warnings.append("warning: " + what)
     }
     return object
 }
@@ -537,6 +547,7 @@ func evaluationRows(_ inv: Invocation, _ session: Session, like tokens: Tokenize
         }
         let held = try tokenizeRows(data, recipe, inv, session, data: "eval", length: "eval")
         session.writeLine("held-out rows: " + held.factsLine)
+        for warning in held.warnings { session.writeLine(warning) }
         return held
     }
     throw inv.error("eval= takes a Dataset or a TokenizedDataset, not a \(object.typeName)", at: "eval",
