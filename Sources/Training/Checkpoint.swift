@@ -76,6 +76,10 @@ extension Trainer {
     /// `trainer_state.json` as it stands now.
     public func trainerStateJSON() -> String { JSONText.encode(state.dictionary(args: args)) }
 
+    /// Both record files as they stand now, to save beside the adapter later without keeping the trainer (its
+    /// optimizer moments and rows) alive.
+    public func record() -> TrainingRecord { TrainingRecord(trainerState: trainerStateJSON(), trainingRun: trainingRunJSON()) }
+
     /// `training_run.json` as it stands now (see `runRecord`).
     public func trainingRunJSON() -> String {
         var record = runRecord
@@ -164,5 +168,18 @@ extension Trainer {
         optimizer.stepCount = restored.global_step
         state = restored
         bestAdapter = best
+    }
+}
+
+/// What a run wrote about itself at its end: `trainer_state.json` and `training_run.json`, as text.
+public struct TrainingRecord: Sendable, Equatable {
+    public var trainerState: String
+    public var trainingRun: String
+
+    /// Writes both files into `directory`; returns their names.
+    public func write(into directory: URL) throws -> [String] {
+        try AtomicFile.write(Data(trainerState.utf8), to: directory.appendingPathComponent(Trainer.stateFileName))
+        try AtomicFile.write(Data(trainingRun.utf8), to: directory.appendingPathComponent(Trainer.runFileName))
+        return [Trainer.stateFileName, Trainer.runFileName]
     }
 }

@@ -84,9 +84,9 @@ public final class ModelObject: LiveObject {
     /// How the answers were written in default-mode training in this session ("The answer is X." for `.sentence`):
     /// `compare` and `answer_loss` score the answers written the same way, so the loss measures what training lowered.
     public var trainedAnswerFormat: AnswerFormat?
-    /// The trainer that trained the adapter in this session, for the `training_run.json` and `trainer_state.json`
-    /// that `save_adapter` writes beside it; nil once another adapter is loaded or applied.
-    public var trainingRecord: Trainer?
+    /// What the session's training of the adapter recorded at its end, the `trainer_state.json` and
+    /// `training_run.json` that `save_adapter` writes beside it; nil once another adapter is loaded or applied.
+    public var trainingRecord: TrainingRecord?
     /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
     public var files: ModelFiles?
     /// The tokenizer that came with the weights. While `tokenizer` is still this object (not one given

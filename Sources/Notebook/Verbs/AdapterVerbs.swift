@@ -130,11 +130,7 @@ extension VerbGroup {
                 let tokenizerFiles = try AtomicFolder.write(to: url, what: LoraAdapter.folderName) { folder in
                     try lora.adapter.writeFiles(into: folder)
                     var written = try writeTokenizerFiles(model, to: folder, session)
-                    if let trainer = model.trainingRecord {   // what made it, as a checkpoint records it
-                        try AtomicFile.write(Data(trainer.trainerStateJSON().utf8), to: folder.appendingPathComponent(Trainer.stateFileName))
-                        try AtomicFile.write(Data(trainer.trainingRunJSON().utf8), to: folder.appendingPathComponent(Trainer.runFileName))
-                        written += [Trainer.stateFileName, Trainer.runFileName]
-                    }
+                    if let record = model.trainingRecord { written += try record.write(into: folder) }   // what made it, as a checkpoint records it
                     return written
                 }
                 session.writeLine("saved adapter to \(try inv.string("path")): "
