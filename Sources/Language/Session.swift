@@ -53,6 +53,11 @@ public final class Session {
     public var transcript: [TranscriptEntry] = []
     /// Set by a verb that Ctrl-C stopped part-way, for the statement running now (see `stoppedByInterrupt`).
     var interruptRecord: TranscriptEntry.Interruption?
+    /// Called before each statement runs: throwing stops the run with that error; setting `exitRequested` stops it
+    /// there quietly, the statement not run (`medrepl export-training` stops before `train`).
+    public var beforeStatement: ((Statement) throws -> Void)?
+    /// Where each live object was made (see `origin(of:)`).
+    private var origins: [ObjectIdentifier: ObjectOrigin] = [:]
     /// Outcomes of `check` so far.
     public var checks: [CheckResult] = []
     /// Set by `exit`; the shell and runners stop when it is set.
@@ -177,6 +182,8 @@ public final class Session {
     public func run(_ text: String, file: String = "<input>", firstLine: Int = 1, columnOffset: Int = 0) throws {
         let source = SourceText(file: file, text: text, firstLine: firstLine, columnOffset: columnOffset)
         for statement in try Parser.parse(source, verbs: registry.verbNames) {
+            try beforeStatement?(statement)
+            if exitRequested != nil { return }
             try execute(statement)
             if exitRequested != nil { return }
         }
@@ -192,6 +199,7 @@ public final class Session {
             quiet = verb.quietResult
             do {
                 result = try verb.handler(invocation, self)
+                if case .object(let o) = result { recordOrigin(of: o, invocation) }
             } catch let e as LanguageError {
                 throw e
             } catch let e as CancelledError {
@@ -214,9 +222,32 @@ public final class Session {
         return result
     }
 
+    /// The call that made `object` (its verb, statement and argument positions, not its argument values, which would
+    /// keep other objects alive), so a later check can point at the option that set something:
+    /// `session.origin(of: args)?.error("...", at: "save_steps")`. Nil for objects made elsewhere.
+    public func origin(of object: AnyObject) -> Invocation? {
+        guard let entry = origins[ObjectIdentifier(object)], entry.object === object else { return nil }
+        return entry.invocation
+    }
+
+    private func recordOrigin(of object: AnyObject, _ invocation: Invocation) {
+        if origin(of: object) != nil { return }   // the first call made it; later ones only returned it
+        origins = origins.filter { $0.value.object != nil }
+        origins[ObjectIdentifier(object)] = ObjectOrigin(object: object, invocation: Invocation(
+            verb: invocation.verb, target: invocation.target, values: [:], given: invocation.given,
+            statement: invocation.statement, argumentRanges: invocation.argumentRanges))
+    }
+
     /// How a result is shown when not assigned: objects as `Type: summary`, values as literals.
     public static func show(_ value: Value) -> String {
         if case .object(let o) = value { return "\(o.typeName): \(o.summary)" }
         return value.display
     }
+}
+
+/// A live object and the call that made it, held weakly so the record never keeps the object alive.
+private final class ObjectOrigin {
+    weak var object: AnyObject?
+    let invocation: Invocation
+    init(object: AnyObject, invocation: Invocation) { self.object = object; self.invocation = invocation }
 }

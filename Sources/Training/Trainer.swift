@@ -136,11 +136,16 @@ public final class Trainer: @unchecked Sendable {
         let first = inEpoch * args.gradient_accumulation_steps
         let last = min(first + args.gradient_accumulation_steps, microBatchesPerEpoch)
         if let fixed = fixedBatches { return Array(fixed[first..<last]) }
-        let order = args.shuffle ? TrainingRandom.permutation(examples.count, seed: args.seed, epoch: epoch) : Array(examples.indices)
+        let order = dataOrder(epoch: epoch)
         let bs = args.per_device_train_batch_size
         return try (first..<last).map { j in
             try builder.batch(order[(j * bs)..<min((j + 1) * bs, examples.count)].map { examples[$0] })
         }
+    }
+
+    /// The order the rows are read in during `epoch` (0-based): a seeded permutation with `args.shuffle`, else as given.
+    public func dataOrder(epoch: Int) -> [Int] {
+        args.shuffle ? TrainingRandom.permutation(examples.count, seed: args.seed, epoch: epoch) : Array(examples.indices)
     }
 
     /// The evaluation rows in batches of `per_device_eval_batch_size`, in order.

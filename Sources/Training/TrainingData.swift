@@ -46,8 +46,16 @@ public struct TokenizedExample: Sendable, Equatable, Codable {
     /// ```
     public static func chat(question: String, answer: String, template: ChatTemplate, tokenizer: any Tokenizer,
                             maxLength: Int) throws -> (example: TokenizedExample, truncated: Bool) {
-        let prompt = tokenizer.encode(template.prompt(question: question), addSpecialTokens: true)
-        var full = tokenizer.encode(template.text(question: question, answer: answer), addSpecialTokens: true)
+        try chat(prompt: template.prompt(question: question), text: template.text(question: question, answer: answer),
+                 tokenizer: tokenizer, maxLength: maxLength)
+    }
+
+    /// The same row from its two texts: `prompt`, the conversation up to where the answer starts, and `text`, the
+    /// whole conversation (exported training runs rebuild both from the template written out as text).
+    public static func chat(prompt promptText: String, text: String, tokenizer: any Tokenizer,
+                            maxLength: Int) throws -> (example: TokenizedExample, truncated: Bool) {
+        let prompt = tokenizer.encode(promptText, addSpecialTokens: true)
+        var full = tokenizer.encode(text, addSpecialTokens: true)
         guard full.count > prompt.count, Array(full.prefix(prompt.count)) == prompt else {
             throw ChatExampleError()
         }

@@ -16,8 +16,18 @@ public final class DatasetObject: QADatasetHolder {
     /// How `format_prompts` wrote the answers ("bare", "sentence", "self"); nil for rows as loaded, whose
     /// answers `tokenize_dataset mode=default` may still write as sentences.
     public let answerFormat: String?
+    /// How `format_prompts` made each row's text from its question and its answer as written (nil before it):
+    /// `export_training` writes it out as text and fields for train.py.
+    let render: (@Sendable (String, String) -> String)?
 
-    public init(_ dataset: QADataset, answerFormat: String? = nil) { self.dataset = dataset; self.answerFormat = answerFormat }
+    public init(_ dataset: QADataset, answerFormat: String? = nil) { self.dataset = dataset; self.answerFormat = answerFormat; self.render = nil }
+
+    init(_ dataset: QADataset, answerFormat: String?, render: (@Sendable (String, String) -> String)?) {
+        self.dataset = dataset; self.answerFormat = answerFormat; self.render = render
+    }
+
+    /// Other rows of this dataset (selected, shuffled, split or filtered), formatted the same way.
+    func derived(_ rows: QADataset) -> DatasetObject { DatasetObject(rows, answerFormat: answerFormat, render: render) }
 
     public var typeName: String { "Dataset" }
     public var summary: String {
@@ -69,6 +79,9 @@ public final class TokenizedDatasetObject: LiveObject {
     var truncatedRowIndices: Set<Int> = []
     /// Where the rows came from, for a run's record: the dataset's name and files, and each row's index there.
     var dataName = "", dataFiles: [String] = [], sourceRows: [Int] = []
+    /// The data file's question and answer columns, and (mode=notebook) how format_prompts made each row's text.
+    var dataColumns = QAColumns.medicalO1
+    var render: (@Sendable (String, String) -> String)?
     /// What tokenizing found wrong (rows cut before their end of turn, rows left with no answer), said after the facts.
     var warnings: [String] = []
 

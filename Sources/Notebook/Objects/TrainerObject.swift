@@ -51,6 +51,11 @@ public final class TrainerObject: LiveObject {
     /// session running `train` (`Session.takeInterrupt`). Tests can give the trainer their own flag.
     public var interruptRequested: (() -> Bool)?
 
+    /// The training arguments object it was made with, and its held-out rows: what `export_training` writes out
+    /// (and where it points when a setting has no equivalent in transformers).
+    var arguments: TrainingArgumentsObject?
+    var held: TokenizedDatasetObject?
+
     public init(trainer: Trainer, model: ModelObject, tokens: TokenizedDatasetObject) {
         self.trainer = trainer; self.model = model; self.tokens = tokens
     }

@@ -39,7 +39,7 @@ extension VerbGroup {
                             Parameter("last", .int, optional: true, help: "instead of start and end: the last N rows (0: none)")],
                  examples: ["train = select data 0 200", "rest = select data start=200", "held = select data start=200 count=20",
                             "held = select data last=20"]) { inv, session in
-                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let object = try inv.object("data", as: DatasetObject.self), data = object.dataset
                 if let last = try inv.optionalInt("last") {
                     if let other = ["start", "end", "count"].first(where: inv.has) {
                         throw inv.error("give last= alone, not with \(other)=", at: other)
@@ -47,7 +47,7 @@ extension VerbGroup {
                     guard (0...data.count).contains(last) else {
                         throw inv.error("last=\(last) is outside 0...\(data.count) (\(data.count) rows)", at: "last")
                     }
-                    return .object(DatasetObject(try data.select((data.count - last)..<data.count)))
+                    return .object(object.derived(try data.select((data.count - last)..<data.count)))
                 }
                 let start = try inv.int("start")
                 if inv.has("end") && inv.has("count") {
@@ -67,15 +67,15 @@ extension VerbGroup {
                 guard end >= start, end <= data.count else {
                     throw inv.error("end \(end) is outside \(start)...\(data.count) (\(data.count) rows)", at: "end")
                 }
-                return .object(DatasetObject(try data.select(start..<end)))
+                return .object(object.derived(try data.select(start..<end)))
             },
 
             Verb("shuffle", summary: "The rows in a seeded random order (Python's random.Random(seed).shuffle).",
                  positional: [dataParameter],
                  keywords: [Parameter("seed", .int, optional: true, help: "the seed (default: the session's seed)")],
                  examples: ["mixed = shuffle data seed=42"]) { inv, session in
-                let data = try inv.object("data", as: DatasetObject.self).dataset
-                return .object(DatasetObject(data.shuffle(seed: try inv.optionalInt("seed") ?? session.seed)))
+                let object = try inv.object("data", as: DatasetObject.self), data = object.dataset
+                return .object(object.derived(data.shuffle(seed: try inv.optionalInt("seed") ?? session.seed)))
             },
 
             Verb("split", summary: "Split into train and test parts: a seeded random fraction, or at a row index.",
@@ -87,7 +87,7 @@ extension VerbGroup {
                     Parameter("seed", .int, optional: true, help: "the seed (default: the session's seed)"),
                  ],
                  examples: ["parts = split data test=0.2 seed=42", "parts = split data at=200", "train = parts.train"]) { inv, session in
-                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let object = try inv.object("data", as: DatasetObject.self), data = object.dataset
                 let parts: (train: QADataset, test: QADataset)
                 if let at = try inv.optionalInt("at") {
                     guard at >= 0, at <= data.count else { throw inv.error("at=\(at) is outside 0...\(data.count)", at: "at") }
@@ -102,7 +102,7 @@ extension VerbGroup {
                 }
                 session.writeLine("train \(parts.train.count) rows, test \(parts.test.count) rows")
                 return .object(RecordObject(typeName: "DatasetSplit", fields: [
-                    ("train", .object(DatasetObject(parts.train))), ("test", .object(DatasetObject(parts.test))),
+                    ("train", .object(object.derived(parts.train))), ("test", .object(object.derived(parts.test))),
                 ]))
             },
 
@@ -114,11 +114,11 @@ extension VerbGroup {
                     Parameter("contains", .string, optional: true, help: "keep rows whose question or answer contains this (any case)"),
                  ],
                  examples: ["cardiac = filter data contains=\"heart\"", "long = filter data min_question=40"]) { inv, session in
-                let data = try inv.object("data", as: DatasetObject.self).dataset
+                let object = try inv.object("data", as: DatasetObject.self), data = object.dataset
                 let kept = data.filter(minQuestionLength: try inv.int("min_question"), minAnswerLength: try inv.int("min_answer"),
                                        contains: try inv.optionalString("contains"))
                 session.writeLine("kept \(kept.count) of \(data.count) rows")
-                return .object(DatasetObject(kept))
+                return .object(object.derived(kept))
             },
 
             Verb("show_rows", summary: "Show rows as a table, cells cut to one line.",
@@ -166,7 +166,7 @@ extension VerbGroup {
                 var data = try inv.object("data", as: DatasetObject.self).dataset
                 let name = try inv.string("template")
                 let minQ = try inv.int("min_question"), minA = try inv.int("min_answer")
-                let render: (String, String) -> String
+                let render: @Sendable (String, String) -> String
                 switch name {
                 case TemplateChoice.notebook:
                     render = { PromptTemplate.notebookLlama3.render(question: $0, answer: $1) }
@@ -213,7 +213,8 @@ extension VerbGroup {
                     line += ", skipped \(skipped): " + why.joined(separator: ", ")
                 }
                 session.writeLine(line)
-                return .object(DatasetObject(formatted, answerFormat: inv.has("answer_format") ? try inv.string("answer_format") : nil))
+                return .object(DatasetObject(formatted, answerFormat: inv.has("answer_format") ? try inv.string("answer_format") : nil,
+                                             render: render))
             },
         ])
     }
