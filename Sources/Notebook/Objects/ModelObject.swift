@@ -72,7 +72,7 @@ public final class ModelObject: LiveObject {
     public var lora: LoraModel? {
         didSet {
             if oldValue !== lora {   // another adapter: what it was trained on is not known
-                trainedQuestions = []; trainedMode = nil; trainedAnswerFormat = nil; trainingRecord = nil
+                trainedQuestions = []; trainedMode = nil; trainedAnswerFormat = nil; trainingRecord = nil; returnedRun = nil
             }
             syncAdapter()
         }
@@ -87,6 +87,8 @@ public final class ModelObject: LiveObject {
     /// What the session's training of the adapter recorded at its end, the `trainer_state.json` and
     /// `training_run.json` that `save_adapter` writes beside it; nil once another adapter is loaded or applied.
     public var trainingRecord: TrainingRecord?
+    /// The run.json beside the adapter `load_adapter` loaded, when an exported train.py trained it (`show` shows it).
+    var returnedRun: ReturnedRun?
     /// The files it was loaded from (nil for random models): where the tokenizer files are copied from.
     public var files: ModelFiles?
     /// The tokenizer that came with the weights. While `tokenizer` is still this object (not one given
@@ -114,7 +116,7 @@ public final class ModelObject: LiveObject {
     public var fieldNames: [String] {
         ["source", "parameters", "storage", "num_hidden_layers", "hidden_size", "intermediate_size",
          "num_attention_heads", "num_key_value_heads", "vocab_size", "tie_word_embeddings", "max_position_embeddings",
-         "rope_theta", "path", "tokenizer", "adapter_enabled", "adapter"]
+         "rope_theta", "path", "tokenizer", "adapter_enabled", "adapter", "trained_by"]
     }
     public func field(_ name: String) -> Value? {
         let c = base.config
@@ -133,6 +135,7 @@ public final class ModelObject: LiveObject {
         case "adapter_enabled": return lora.map { .bool($0.adapterEnabled) } ?? Value.none
         case "max_position_embeddings": return .int(c.max_position_embeddings)
         case "rope_theta": return .double(Double(c.rope_theta))
+        case "trained_by": return returnedRun.map { .string($0.summary) } ?? Value.none
         case "path": return files.map { .string(($0.ggufFile ?? $0.directory).path) } ?? Value.none
         case "adapter":
             guard let a = lora?.adapter else { return Value.none }

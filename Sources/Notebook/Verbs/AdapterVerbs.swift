@@ -37,6 +37,8 @@ extension VerbGroup {
                 let c = adapter.config
                 session.writeLine("adapter \(path): r=\(c.r), lora_alpha=\(Value.format(c.lora_alpha)), scaling \(Value.format(Double(c.scaling))), "
                     + "\(adapter.targets.map(\.rawValue).joined(separator: ",")), \(formatCount(adapter.parameterCount)) parameters: on")
+                model.returnedRun = ReturnedRun(folder: url)
+                if let run = model.returnedRun { session.writeLine("  \(ReturnedRun.fileName): \(run.summary)") }
                 return .none
             },
             Verb("adapter", summary: "Switch a model's LoRA adapter on or off (nothing is reloaded or merged).",

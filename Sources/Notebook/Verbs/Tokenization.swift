@@ -69,6 +69,8 @@ func tokenizeRows(_ dataObject: DatasetObject, _ recipe: TokenizationRecipe, _ i
     object.dataName = data.name
     object.dataFiles = data.loadReport.files
     object.sourceRows = data.rows.map(\.sourceRow)
+    object.dataColumns = data.columnNames
+    object.render = dataObject.render
     if object.targetTokens == 0 {
         if let chat = recipe.chat {
             // Every answer was cut off: the prompts alone fill max_length.
@@ -173,8 +175,19 @@ func evaluationRows(_ inv: Invocation, _ session: Session, like tokens: Tokenize
             throw inv.error("these training rows do not record how they were tokenized, so held-out rows cannot be tokenized the same way",
                             at: "eval", hint: "tokenize the held-out rows with the same tokenize_dataset call and give that: eval=HELD_TOKENS")
         }
-        let held = try tokenizeRows(data, recipe, inv, session, data: "eval", length: "eval")
-        session.writeLine("held-out rows: " + held.factsLine)
+        var rows = data, formatted = ""
+        if recipe.mode == "notebook", data.dataset.rows.contains(where: { $0.text == nil }) {
+            // the training rows' texts came from format_prompts: the held-out rows get the same template and answers
+            guard let render = tokens.render, let answers = AnswerFormat(rawValue: tokens.answerFormat) else {
+                throw inv.error("mode=notebook tokenizes formatted texts, and these held-out rows have none", at: "eval",
+                                hint: "format them as the training rows were (held_texts = format_prompts HELD ...), then eval=held_texts")
+            }
+            rows = DatasetObject(data.dataset.map { render($0.question, answers.apply($0.answer)) }.answers(writtenAs: answers),
+                                 answerFormat: tokens.answerFormat, render: render)
+            formatted = "formatted with the training rows' template, "
+        }
+        let held = try tokenizeRows(rows, recipe, inv, session, data: "eval", length: "eval")
+        session.writeLine("held-out rows: " + formatted + held.factsLine)
         for warning in held.warnings { session.writeLine(warning) }
         return held
     }

@@ -146,7 +146,7 @@ extension VerbGroup {
                                       help: "held-out rows for the validation loss: a Dataset (such as parts.test of split) or a TokenizedDataset")],
                  examples: ["trainer = make_trainer model args tokens", "trainer = make_trainer model args tokens eval=parts.test"]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
-                let args = try inv.object("args", as: TrainingArgumentsObject.self).arguments
+                let argumentsObject = try inv.object("args", as: TrainingArgumentsObject.self), args = argumentsObject.arguments
                 let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
                 guard let lora = model.lora else {
                     throw inv.error("the model has no LoRA adapter to train", at: "model", hint: "run apply_lora MODEL CFG first")
@@ -182,7 +182,10 @@ extension VerbGroup {
                         session.writeLine("warning: \(shared) of the \(held.examples.count) held-out rows are also training rows: their validation loss measures memory, not generalisation")
                     }
                 }
-                return .object(TrainerObject(trainer: trainer, model: model, tokens: tokens))
+                let object = TrainerObject(trainer: trainer, model: model, tokens: tokens)
+                object.arguments = argumentsObject
+                object.held = held
+                return .object(object)
             },
 
             Verb("train", summary: "Train: a progress bar, a `Step | Training Loss` table, the summary and the loss curve.",
@@ -260,7 +263,7 @@ extension VerbGroup {
                 }
                 object.lastOutput = output
                 if trainer.state.global_step > 0 {
-                    object.model.trainingRecord = trainer.record()
+                    object.model.trainingRecord = trainer.record(); object.model.returnedRun = nil
                     object.model.trainedQuestions.formUnion(object.tokens.questions)
                     object.model.trainedMode = object.tokens.mode
                     object.model.trainedAnswerFormat = object.tokens.mode == "default" ? AnswerFormat(rawValue: object.tokens.answerFormat) : nil
@@ -331,6 +334,7 @@ extension VerbGroup {
                 session.writeLine("wrote \(session.displayPath(url)): the training loss\(state.eval_history.isEmpty ? "" : ", the validation loss") and the learning rate by step")
                 return .none
             },
+            exportTrainingVerb,
         ])
     }
 }
