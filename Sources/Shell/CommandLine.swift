@@ -27,6 +27,9 @@ public enum MedreplCommandLine {
                                        write the student copy of an exercise notebook (solutions stubbed, hidden checks removed)
       medrepl grade STUDENT.mednb [--teacher TEACHER.mednb]
                                        grade a student's copy with the teacher's hidden checks: points per exercise and total
+      medrepl export-training NOTEBOOK.mednb DIR [-p NAME=VALUE]...
+                                       the notebook's training run as a transformers + peft + accelerate project for GPUs:
+                                       its cells run up to `train`, which does not (docs/scaling.md)
       medrepl device [seconds=S]       the CPU, its vector units, the BLAS kernel in use and a measured sgemm speed
       medrepl docs                     print the language reference (docs/language.md), also --help-language
       medrepl --help | --version
@@ -62,6 +65,8 @@ public enum MedreplCommandLine {
             return student(Array(args.dropFirst()))
         case "grade":
             return grade(Array(args.dropFirst()))
+        case "export-training":
+            return exportTrainingCommand(Array(args.dropFirst()))
         case "device":
             // The machine check users reach for first: `medrepl device` runs the verb of that name.
             return runScript(args.joined(separator: " "), file: "<command line>")
@@ -70,7 +75,7 @@ public enum MedreplCommandLine {
                 let hint = Suggest.closest(to: first, in: ["--help", "--version", "--help-language", "-c"]).map { "; did you mean '\($0)'?" } ?? ""
                 return usageError("unknown option '\(first)'\(hint)")
             }
-            let hint = Suggest.closest(to: first, in: ["run", "docs", "help", "version", "student", "grade"]).map { "did you mean 'medrepl \($0)'?" }
+            let hint = Suggest.closest(to: first, in: ["run", "docs", "help", "version", "student", "grade", "export-training"]).map { "did you mean 'medrepl \($0)'?" }
                 ?? (FileManager.default.fileExists(atPath: first) ? "to run a file: medrepl run \(first)" : "commands go after -c: medrepl -c '\(first)'")
             return usageError("unknown command '\(first)'; \(hint)")
         }
@@ -128,10 +133,8 @@ public enum MedreplCommandLine {
             case "--check": options.check = true
             case "--update": options.update = true
             case "-p", "--param":
-                guard let v = value(), let eq = v.firstIndex(of: "="), eq != v.startIndex else {
-                    return usageError("-p needs NAME=VALUE, as in -p rows=20")
-                }
-                options.parameters.append((String(v[..<eq]), String(v[v.index(after: eq)...])))
+                guard let v = value(), let p = parameterOption(v) else { return usageError("-p needs NAME=VALUE, as in -p rows=20") }
+                options.parameters.append(p)
             case "--cell":
                 guard let v = value() else { return usageError("--cell needs a cell id") }
                 options.onlyCell = v
