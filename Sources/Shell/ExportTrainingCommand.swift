@@ -19,7 +19,7 @@ extension MedreplCommandLine {
                     i += 1
                     v = i < arguments.count ? arguments[i] : nil
                 }
-                guard let v, let p = parameterOption(v) else { return usageError("-p needs NAME=VALUE, as in -p mode=\\\"default\\\"") }
+                guard let v, let p = parameterOption(v) else { return usageError("-p needs NAME=VALUE, as in -p rows=200") }
                 options.parameters.append(p)
             } else if a.hasPrefix("-") {
                 let hint = Suggest.closest(to: a, in: ["-p", "--param"]).map { "; did you mean '\($0)'?" } ?? ""

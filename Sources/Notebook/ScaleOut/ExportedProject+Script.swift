@@ -283,6 +283,8 @@ def training_arguments(cfg, args, output):
         # no GPU: the CPU, and with several processes torch.distributed over gloo (accelerate's MULTI_CPU); without
         # use_cpu each process would train alone
         values.setdefault("use_cpu", True)
+    # every LoRA weight takes part in every forward pass: DDP need not search the graph for unused ones each step
+    values.setdefault("ddp_find_unused_parameters", False)
     values["output_dir"] = str(output)
     return TrainingArguments(report_to=[], remove_unused_columns=False, label_names=["labels"], **values), values
 
