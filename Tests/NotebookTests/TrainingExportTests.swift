@@ -330,6 +330,8 @@ import Training
         guard case .object(let o)? = session.value(named: "back"), let back = o as? ModelObject, let lora = back.lora else {
             Issue.record("no adapter loaded"); return
         }
+        // protocol=auto follows how the exported run trained, as after train in the session
+        #expect(back.trainedMode == "notebook")
         let ids = [[1, 45, 300, 12, 87, 2, 9, 599]]
         let script = """
             import json, sys, torch

@@ -352,6 +352,7 @@ def main():
             "exported_by": "medrepl " + cfg["medrepl_version"],
             "model": args.model or cfg["model"]["name"],
             "lora": cfg["lora"],
+            "formatting": {"mode": cfg["formatting"]["mode"], "answer_format": cfg["formatting"]["answer_format"]},
             "initial_adapter": None if args.fresh_adapter or args.model else cfg["initial_adapter"],
             "command": [Path(sys.argv[0]).name] + sys.argv[1:],
             "training_args": values,

@@ -12,6 +12,8 @@ struct ReturnedRun {
     static let fileName = "run.json"
     /// One line for load_adapter and show.
     let summary: String
+    /// How its rows were tokenized and their answers written (`notebook` or `default`; `bare`, `sentence`), when said.
+    var mode: String?, answerFormat: String?
 
     /// nil when the folder has no run.json (an adapter saved by medrepl or by peft itself); a run.json that cannot
     /// be read is said in the summary rather than stopping the load (the adapter itself is fine).
@@ -23,6 +25,9 @@ struct ReturnedRun {
             return
         }
         func text(_ v: Any?) -> String? { v.map { "\($0)" } }
+        let formatting = run["formatting"] as? [String: Any] ?? [:]
+        mode = formatting["mode"] as? String
+        answerFormat = formatting["answer_format"] as? String
         let versions = run["versions"] as? [String: Any] ?? [:]
         let processes = run["world_size"] as? Int ?? 1
         let losses = (run["log_history"] as? [[String: Any]] ?? []).compactMap { $0["loss"] as? Double }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Kernels
 import Language
@@ -29,7 +30,8 @@ extension VerbGroup {
                 if let lora = model.lora {
                     try lora.setAdapter(adapter)
                     lora.adapterEnabled = true
-                    model.trainingRecord = nil   // the loaded adapter was not trained here
+                    // the loaded adapter was not trained here: what the session trained on no longer describes it
+                    model.trainingRecord = nil; model.trainedQuestions = []; model.trainedMode = nil; model.trainedAnswerFormat = nil
                     model.syncAdapter()
                 } else {
                     model.lora = try LoraModel(config: model.base.config, weights: model.base.weights, adapter: adapter)
@@ -38,7 +40,12 @@ extension VerbGroup {
                 session.writeLine("adapter \(path): r=\(c.r), lora_alpha=\(Value.format(c.lora_alpha)), scaling \(Value.format(Double(c.scaling))), "
                     + "\(adapter.targets.map(\.rawValue).joined(separator: ",")), \(formatCount(adapter.parameterCount)) parameters: on")
                 model.returnedRun = ReturnedRun(folder: url)
-                if let run = model.returnedRun { session.writeLine("  \(ReturnedRun.fileName): \(run.summary)") }
+                if let run = model.returnedRun {
+                    session.writeLine("  \(ReturnedRun.fileName): \(run.summary)")
+                    // protocol=auto and the answer format follow how the exported run trained, as after train here
+                    model.trainedMode = run.mode
+                    model.trainedAnswerFormat = run.answerFormat.flatMap(AnswerFormat.init(rawValue:))
+                }
                 return .none
             },
             Verb("adapter", summary: "Switch a model's LoRA adapter on or off (nothing is reloaded or merged).",
