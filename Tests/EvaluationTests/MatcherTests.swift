@@ -109,6 +109,32 @@ import Testing
     }
 }
 
+/// SQuAD's token F1, against values worked by hand from its definition (evaluate-v1.1.py's normalize_answer and
+/// f1_score): P = shared / prediction words, R = shared / truth words, F1 = 2PR / (P + R).
+@Suite struct TokenF1MatcherTests {
+    @Test(arguments: [
+        ("the Denver Broncos", "Denver Broncos", 1.0),                  // the article dropped
+        ("Broncos", "Denver Broncos", 2.0 / 3),                         // P 1, R 1/2
+        ("not diabetes mellitus", "Diabetes mellitus.", 0.8),           // P 2/3, R 1: the negated false positive
+        ("Beta-blockers", "beta blockers", 0.0),                        // SQuAD removes the hyphen: "betablockers"
+        ("cats", "cat", 0.0),                                           // no singular forms
+        ("iron iron deficiency", "iron deficiency anemia", 2.0 / 3),   // shared counted once per truth word: P 2/3, R 2/3
+        ("", "Warfarin", 0.0),
+        ("", "", 1.0),
+    ])
+    func f1ByHand(prediction: String, truth: String, expected: Double) {
+        #expect(abs(TokenF1Matcher.f1(prediction: prediction, groundTruth: truth) - expected) < 1e-12)
+    }
+
+    @Test func verdicts() {
+        #expect(TokenF1Matcher.check(prediction: "The femoral nerve.", groundTruth: "femoral nerve") == .exact)
+        #expect(TokenF1Matcher.check(prediction: "Broncos", groundTruth: "Denver Broncos") == .overlap)
+        #expect(TokenF1Matcher.check(prediction: "a viral infection of the liver", groundTruth: "Hepatitis B") == .none)
+        #expect(TokenF1Matcher.check(prediction: "anything", groundTruth: "the") == .none)   // a truth with no words matches nothing
+        #expect(TokenF1Matcher.words("  An ACE-inhibitor, e.g. lisinopril ") == ["aceinhibitor", "eg", "lisinopril"])
+    }
+}
+
 /// A matcher is one type and one line in `AnswerMatchers.all`: the verdicts, the rules, the CSV and the reports
 /// follow from the registry.
 @Suite struct MatcherRegistryTests {
