@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 // Generation with a KV cache: one prefill step over the (right-padded) prompts, then one decode
@@ -16,6 +17,40 @@ public enum StopReason: Sendable, Equatable {
 public struct Generation: Sendable, Equatable {
     public var tokens: [Int]
     public var stopReason: StopReason
+    /// log p(token | everything before it) of each new token under the model itself: the softmax of the raw logits,
+    /// before any temperature or repetition penalty the sampler applied. [tokens.count]
+    public var logprobs: [Float] = []
+
+    public init(tokens: [Int], stopReason: StopReason, logprobs: [Float] = []) {
+        self.tokens = tokens; self.stopReason = stopReason; self.logprobs = logprobs
+    }
+
+    /// The same reply: the same tokens and stop (the log-probabilities, computed in another batch shape, may differ
+    /// in their last bits).
+    public static func == (a: Generation, b: Generation) -> Bool { a.tokens == b.tokens && a.stopReason == b.stopReason }
+
+    /// How sure the model was of this reply, from `logprobs`; nil for a reply with no tokens.
+    public var confidence: AnswerConfidence? { AnswerConfidence(logprobs: logprobs) }
+}
+
+/// A reply's confidence: the mean and the smallest probability of its tokens, and the probability of the whole
+/// reply (the product, which falls with length).
+///
+/// ```swift
+/// let c = AnswerConfidence(logprobs: [log(0.9), log(0.5)])!   // mean 0.7, minimum 0.5, answer 0.45
+/// ```
+public struct AnswerConfidence: Sendable, Equatable {
+    public var meanTokenProbability: Double
+    public var minimumTokenProbability: Double
+    public var answerProbability: Double
+
+    public init?(logprobs: [Float]) {
+        guard !logprobs.isEmpty else { return nil }
+        let p = logprobs.map { exp(Double($0)) }
+        meanTokenProbability = p.reduce(0, +) / Double(p.count)
+        minimumTokenProbability = p.min()!
+        answerProbability = exp(logprobs.reduce(0.0) { $0 + Double($1) })
+    }
 }
 
 extension LlamaModel {
@@ -63,7 +98,8 @@ extension LlamaModel {
         }
         var seen = [Bool](repeating: false, count: g.repetition_penalty != 1 ? B * V : 0)
         var results = [Generation](repeating: Generation(tokens: [], stopReason: .maxNewTokens), count: B)
-        results.indices.forEach { results[$0].tokens.reserveCapacity(g.max_new_tokens) }
+        results.indices.forEach { results[$0].tokens.reserveCapacity(g.max_new_tokens); results[$0].logprobs.reserveCapacity(g.max_new_tokens) }
+        var raw = [Float](repeating: 0, count: V)   // a row's logits before the sampler changes them in place
         var done = [Bool](repeating: g.max_new_tokens == 0, count: B)
 
         // prefill: right-padded prompts
@@ -89,6 +125,8 @@ extension LlamaModel {
                     continue
                 }
                 let row = state.logits.pointer + b * V
+                let lse = logsumexp(row, V)
+                raw.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: row, count: V) }
                 let id = seen.isEmpty
                     ? samplers[b].next(logits: row, seen: nil)
                     : seen.withUnsafeBufferPointer { samplers[b].next(logits: row, seen: $0.baseAddress! + b * V) }
@@ -97,6 +135,7 @@ extension LlamaModel {
                     done[b] = true
                 } else {
                     results[b].tokens.append(id)
+                    results[b].logprobs.append(raw[id] - lse)
                     try onToken?(b, id)
                     if !seen.isEmpty { seen[b * V + id] = true }
                     if results[b].tokens.count == g.max_new_tokens { done[b] = true }

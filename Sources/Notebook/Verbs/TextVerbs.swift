@@ -49,15 +49,28 @@ extension VerbGroup {
             },
             Verb("ask", summary: "Ask a chat model a question: the reply streams as it is generated, and is returned.",
                  details: "The question goes through the model's chat template (or `template=`). Ctrl-C stops the "
-                    + "reply where it is; the session keeps everything.",
+                    + "reply where it is; the session keeps everything. With abstain_below=P the reply is written once it is "
+                    + "complete, with its confidence (the mean and the smallest probability the model gave its tokens, and "
+                    + "the probability of the whole reply); when the mean is below P the answer is the fallback \""
+                    + abstentionReply + "\" instead, and a line says why and what the model would have said.",
                  positional: [Parameter("model", .object("Model"), help: "the model"),
                               Parameter("question", .string, help: "the user's message")],
-                 keywords: samplingParameters + [Parameter("system", .string, optional: true, help: "a system message"), templateParameter],
+                 keywords: samplingParameters + [Parameter("system", .string, optional: true, help: "a system message"), templateParameter,
+                                                 Parameter("abstain_below", .double, optional: true,
+                                                           help: "answer with the fallback when the mean token probability is below this (0 to 1)")],
                  examples: ["ask model \"What is the first-line treatment of scurvy?\"",
-                            "reply = ask model \"Name three causes of anemia.\" do_sample=true temperature=0.3 top_p=0.9 seed=7"]) { inv, session in
+                            "reply = ask model \"Name three causes of anemia.\" do_sample=true temperature=0.3 top_p=0.9 seed=7",
+                            "ask model \"Which drug reverses warfarin?\" abstain_below=0.5 system=\"You are not a substitute for a clinician.\""]) { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
                 let tok = try tokenizerObject(inv, "model")
                 let prompt = try chatTemplate(inv, tok).prompt(question: try inv.string("question"), system: try inv.optionalString("system"))
+                if inv.has("abstain_below") {
+                    let threshold = try inv.double("abstain_below")
+                    guard (0...1).contains(threshold) else {
+                        throw inv.error("abstain_below=\(Value.format(threshold)) is not a probability", at: "abstain_below", hint: "give a value from 0 to 1, such as abstain_below=0.5")
+                    }
+                    return .string(try abstainingReply(model, tok.tokenizer, prompt: prompt, threshold: threshold, inv, session))
+                }
                 return .string(try stream(model, tok.tokenizer, prompt: prompt, addSpecialTokens: false, inv, session))
             }.quiet(),
             Verb("generate", summary: "Continue a raw prompt text (special tokens written in it are matched).",
@@ -127,6 +140,33 @@ func generationConfig(_ inv: Invocation, _ session: Session) throws -> Generatio
     try GenerationConfig.settings.store(inv, into: &g, session: session)
     if !g.do_sample { g.top_k = 0 }
     return g
+}
+
+/// What `ask ... abstain_below=P` answers when the model is not sure enough.
+let abstentionReply = "I am not confident enough to answer; please consult a clinician."
+
+/// `ask ... abstain_below=P`: the whole reply first, then the reply or the fallback, and its confidence.
+func abstainingReply(_ model: ModelObject, _ tok: any Tokenizer, prompt: String, threshold: Double,
+                     _ inv: Invocation, _ session: Session) throws -> String {
+    let g = try generationConfig(inv, session)
+    let reply = try model.inference.generate(text: prompt, tokenizer: tok, config: g, addSpecialTokens: false,
+                                             onToken: { _ in try session.checkCancelled() }) { _ in }
+    guard let c = reply.generation.confidence else {
+        session.writeLine(abstentionReply)
+        session.writeLine("(abstained: the model gave no answer)")
+        return abstentionReply
+    }
+    let facts = String(format: "mean token probability %.2f, lowest %.2f, whole reply %.2g", c.meanTokenProbability,
+                       c.minimumTokenProbability, c.answerProbability)
+    guard c.meanTokenProbability >= threshold else {
+        session.writeLine(abstentionReply)
+        session.writeLine("(abstained: \(facts), below abstain_below=\(Value.format(threshold)); the model would have said: "
+                          + "\"\(reply.text.count > 120 ? String(reply.text.prefix(117)) + "..." : reply.text)\")")
+        return abstentionReply
+    }
+    session.writeLine(reply.text)
+    session.writeLine("(confidence: \(facts))")
+    return reply.text
 }
 
 /// Generates a reply, writing it through the session as it comes. Ctrl-C ends the reply where it is:
