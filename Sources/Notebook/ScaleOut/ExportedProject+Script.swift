@@ -56,8 +56,15 @@ def parse_args():
 
 
 def say(*parts):
+    """A line from the main process, above transformers' progress bar rather than glued to its end."""
     if int(os.environ.get("RANK", "0")) == 0:
-        print(*parts, flush=True)
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            print(*parts, flush=True)
+        else:
+            tqdm.write(" ".join(str(p) for p in parts))
+            sys.stdout.flush()
 
 
 def fail(message):
