@@ -57,7 +57,7 @@ public final class Session {
     /// there quietly, the statement not run (`medrepl export-training` stops before `train`).
     public var beforeStatement: ((Statement) throws -> Void)?
     /// Where each live object was made (see `origin(of:)`).
-    private var origins: [ObjectIdentifier: ObjectOrigin] = [:]
+    private var origins: [ObjectIdentifier: ObjectOrigin] = [:], originsPruneAt = 64
     /// Outcomes of `check` so far.
     public var checks: [CheckResult] = []
     /// Set by `exit`; the shell and runners stop when it is set.
@@ -232,7 +232,10 @@ public final class Session {
 
     private func recordOrigin(of object: AnyObject, _ invocation: Invocation) {
         if origin(of: object) != nil { return }   // the first call made it; later ones only returned it
-        origins = origins.filter { $0.value.object != nil }
+        if origins.count >= originsPruneAt {   // forget the objects gone since, now and then rather than on every call
+            origins = origins.filter { $0.value.object != nil }
+            originsPruneAt = max(64, 2 * origins.count)
+        }
         origins[ObjectIdentifier(object)] = ObjectOrigin(object: object, invocation: Invocation(
             verb: invocation.verb, target: invocation.target, values: [:], given: invocation.given,
             statement: invocation.statement, argumentRanges: invocation.argumentRanges))

@@ -108,14 +108,20 @@ struct TrainingExport {
                              maxLength: tokens.maxLength, padTokenId: tokens.padTokenId)
         }
         var copied: [String: String] = [:], copies: [(url: URL, name: String)] = []
+        // the training and held-out rows usually come from one file: read and hash it once
+        var loaded: [String: (rows: [Int: QARow], sha256: String)] = [:]
         func rows(_ part: TokenizedDatasetObject, _ what: String) throws -> [String: Any?] {
             guard part.dataFiles.count == 1 else {
                 throw refuse(part.dataFiles.isEmpty ? "the \(what) come from no data file" : "the \(what) come from \(part.dataFiles.count) data files; train.py reads one",
                              part, at: "data", hint: "load_dataset one JSON or JSON Lines file (or a hub dataset with one file)")
             }
             let url = session.resolvePath(part.dataFiles[0])
-            let file = try QADataset.load(path: url.path, columns: part.dataColumns)
-            let bySource = Dictionary(file.rows.map { ($0.sourceRow, $0) }, uniquingKeysWith: { a, _ in a })
+            let key = url.path + "\u{0}" + part.dataColumns.question + "\u{0}" + part.dataColumns.answer
+            if loaded[key] == nil {
+                let file = try QADataset.load(path: url.path, columns: part.dataColumns)
+                loaded[key] = (Dictionary(file.rows.map { ($0.sourceRow, $0) }, uniquingKeysWith: { a, _ in a }), try SHA256.hex(fileAt: url))
+            }
+            let bySource = loaded[key]!.rows
             for (k, source) in part.sourceRows.enumerated() {
                 if k % 64 == 0 { try session.checkCancelled() }
                 guard let row = bySource[source] else { throw refuse("\(what) row \(k) (row \(source) of the file) is no longer in \(url.lastPathComponent)", part, at: "data") }
@@ -132,7 +138,7 @@ struct TrainingExport {
                 if copied[url.path] == nil { copied[url.path] = name; copies.append((url, name)) }
                 source = ["file": "data/" + name]
             }
-            source["sha256"] = try SHA256.hex(fileAt: url)
+            source["sha256"] = loaded[key]!.sha256
             return ["source": source, "rows": rowRangePairs(part.sourceRows), "row_count": part.examples.count,
                     "question_field": part.dataColumns.question, "answer_field": part.dataColumns.answer,
                     "check": tokenCheck(part.examples)]
