@@ -161,6 +161,42 @@ extension QADataset {
         return files.sorted()
     }
 
+    // MARK: - Aliases
+
+    /// An alias file: a JSON object from an answer, as the dataset writes it, to its aliases (a list of strings, or
+    /// one string with `|` between them).
+    ///
+    /// ```json
+    /// {"Vitamin B12 deficiency": ["cobalamin deficiency", "B12 deficiency"], "Myocardial infarction": "heart attack | MI"}
+    /// ```
+    public static func loadAliases(path: String) throws -> [String: [String]] {
+        let bytes = try readBytes(path)
+        let whole: JSONValue
+        do { whole = try JSONReader.parse(bytes) } catch {
+            throw DatasetError.malformedJSON(path: path, line: error.line, column: error.column, message: error.message)
+        }
+        guard case .object(let members) = whole else {
+            throw DatasetError.invalidArgument("\(path): an alias file is a JSON object from each answer to its aliases, "
+                                               + "like {\"Myocardial infarction\": [\"heart attack\", \"MI\"]}; found a top-level \(whole.kindName)")
+        }
+        var table: [String: [String]] = [:]
+        for (answer, value) in members {
+            switch value {
+            case .string(let s): table[answer, default: []] += QARow.splitAliases(s)
+            case .array(let items):
+                for item in items {
+                    guard case .string(let s) = item else {
+                        throw DatasetError.invalidArgument("\(path): the aliases of \"\(answer)\" hold a \(item.kindName); write each alias as a string")
+                    }
+                    table[answer, default: []] += QARow.splitAliases(s)
+                }
+            default:
+                throw DatasetError.invalidArgument("\(path): the aliases of \"\(answer)\" are a \(value.kindName); write a list of strings")
+            }
+        }
+        return table
+    }
+
     // MARK: - Rows
 
     private static func parseJSONArray(_ bytes: [UInt8], path: String, columns: QAColumns, strict: Bool) throws -> ([QARow], LoadReport) {
@@ -240,8 +276,22 @@ extension QADataset {
             case let other?: return .failure(.notAString(key: key, found: other.kindName))
             }
         }
+        var aliases: [String] = []
+        if let key = columns.aliases {
+            switch value[key] {
+            case nil, .null?: break
+            case .string(let s)?: aliases = QARow.splitAliases(s)
+            case .array(let items)?:
+                for item in items {
+                    guard case .string(let s) = item else { return .failure(.notAString(key: key + " item", found: item.kindName)) }
+                    aliases += QARow.splitAliases(s)
+                }
+            case .invalidString?: return .failure(.invalidUTF8(key: key))
+            case let other?: return .failure(.notAString(key: key, found: other.kindName))
+            }
+        }
         switch (text(columns.question), text(columns.answer)) {
-        case (.success(let q), .success(let a)): return .success(QARow(question: q, answer: a, sourceRow: sourceRow))
+        case (.success(let q), .success(let a)): return .success(QARow(question: q, answer: a, sourceRow: sourceRow, aliases: aliases))
         case (.failure(let reason), _), (_, .failure(let reason)): return .failure(reason)
         }
     }

@@ -11,12 +11,16 @@ public struct QARow: Equatable, Sendable {
     public var text: String?
     /// The row's 0-based position in the file it was loaded from (stable across select/shuffle).
     public var sourceRow: Int
+    /// Other ways to write the answer that are just as right ("cobalamin deficiency" for "Vitamin B12 deficiency"):
+    /// the matchers accept a prediction that matches the answer or any of these. From `load_dataset ... aliases=`.
+    public var aliases: [String]
 
-    public init(question: String, answer: String, text: String? = nil, sourceRow: Int = 0) {
+    public init(question: String, answer: String, text: String? = nil, sourceRow: Int = 0, aliases: [String] = []) {
         self.question = question
         self.answer = answer
         self.text = text
         self.sourceRow = sourceRow
+        self.aliases = aliases
     }
 }
 
@@ -24,9 +28,13 @@ public struct QARow: Equatable, Sendable {
 public struct QAColumns: Equatable, Sendable {
     public var question: String
     public var answer: String
-    public init(question: String, answer: String) {
+    /// The column of the answer's aliases (a list of strings, or one string with `|` between them); nil for none.
+    /// A row without it has no aliases.
+    public var aliases: String?
+    public init(question: String, answer: String, aliases: String? = nil) {
         self.question = question
         self.answer = answer
+        self.aliases = aliases
     }
     /// FreedomIntelligence/medical-o1-verifiable-problem's layout.
     public static let medicalO1 = QAColumns(question: "Open-ended Verifiable Question", answer: "Ground-True Answer")
@@ -138,5 +146,33 @@ extension String {
         var s = Substring(self)
         while s.last == " " { s = s.dropLast() }
         return String(s)
+    }
+}
+
+extension QARow {
+    /// An alias text as written in a column or file: alternatives separated by `|`, each trimmed, empty ones dropped.
+    public static func splitAliases(_ text: String) -> [String] {
+        text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+}
+
+extension QADataset {
+    /// The rows with aliases added from a table of answer → aliases (an answer found as written, or else without
+    /// regard to case and surrounding spaces); returns the dataset and how many rows got aliases.
+    ///
+    /// ```swift
+    /// let (data2, n) = data.addingAliases(["Vitamin B12 deficiency": ["cobalamin deficiency"]])
+    /// ```
+    public func addingAliases(_ table: [String: [String]]) -> (QADataset, rowsWithAliases: Int) {
+        func key(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+        var loose: [String: [String]] = [:]
+        for (answer, list) in table { loose[key(answer), default: []] += list }
+        var copy = self, n = 0
+        for i in copy.rows.indices {
+            guard let extra = table[copy.rows[i].answer] ?? loose[key(copy.rows[i].answer)], !extra.isEmpty else { continue }
+            for a in extra where !copy.rows[i].aliases.contains(a) { copy.rows[i].aliases.append(a) }
+            n += 1
+        }
+        return (copy, n)
     }
 }

@@ -47,15 +47,37 @@ extension AnswerMatcher {
 
 /// Every matcher medrepl knows, in the order of the CSV's columns.
 public enum AnswerMatchers {
-    /// (TokenF1Matcher is not here yet: joining the list adds a column to every results CSV and a clause to every
-    /// evaluation's summary line, so it joins with issue 21's `agreement` and the notebooks re-recorded with it.)
-    public static let all: [any AnswerMatcher.Type] = [NotebookMatcher.self, NormalisedMatcher.self]
+    public static let all: [any AnswerMatcher.Type] = [NotebookMatcher.self, NormalisedMatcher.self, TokenF1Matcher.self]
     public static var names: [String] { all.map { $0.name } }
     public static func named(_ name: String) -> (any AnswerMatcher.Type)? { all.first { $0.name == name } }
 
     /// Every matcher's verdict on one prediction, by matcher name.
     public static func verdicts(prediction: String, groundTruth: String) -> [String: MatchType] {
         Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.check(prediction: prediction, groundTruth: groundTruth)) })
+    }
+
+    /// Every matcher's verdict against the answer or any of its aliases, and the flags. Each matcher takes the first of
+    /// the answer and its aliases under which the prediction is correct (else its verdict on the answer); the flags are
+    /// those against the answer and against every alias a matcher took, so a negated alias is caught as a negated answer.
+    ///
+    /// ```swift
+    /// let j = AnswerMatchers.judge(prediction: "heart attack", groundTruth: "Myocardial infarction", aliases: ["heart attack"])
+    /// j.matches["normalised"]   // .exact
+    /// ```
+    public static func judge(prediction: String, groundTruth: String, aliases: [String] = []) -> (matches: [String: MatchType], flags: [MatchFlag]) {
+        let truthFlags = MatchFlags.flags(prediction: prediction, groundTruth: groundTruth)
+        var matches: [String: MatchType] = [:], flags = Set(truthFlags)
+        for m in all {
+            var verdict = m.check(prediction: prediction, groundTruth: groundTruth)
+            if !m.isCorrect(verdict, flags: truthFlags) {
+                for alias in aliases {
+                    let v = m.check(prediction: prediction, groundTruth: alias), f = MatchFlags.flags(prediction: prediction, groundTruth: alias)
+                    if m.isCorrect(v, flags: f) { verdict = v; flags.formUnion(f); break }
+                }
+            }
+            matches[m.name] = verdict
+        }
+        return (matches, MatchFlag.allCases.filter(flags.contains))
     }
 }
 

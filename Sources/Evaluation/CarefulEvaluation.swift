@@ -78,12 +78,18 @@ public struct CarefulEvaluation: Sendable {
 
     /// Judges one prediction with both matchers and the flags.
     public func judge(index: Int, row: QARow, prompt: String, completion: String, seconds: Double) -> ExampleResult {
-        let prediction = Self.extractPrediction(fromCompletion: completion)
+        judge(index: index, row: row, prompt: prompt, reply: ScoredReply(text: completion), seconds: seconds)
+    }
+
+    /// Judges one scored reply: the verdicts, and the confidence of the prediction's tokens.
+    public func judge(index: Int, row: QARow, prompt: String, reply: ScoredReply, seconds: Double) -> ExampleResult {
+        let prediction = Self.extractPrediction(fromCompletion: reply.text)
+        let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: row.answer, aliases: row.aliases)
         var e = ExampleResult(
             index: index, sourceRow: row.sourceRow, question: row.question, fullQuestion: row.question,
-            groundTruth: row.answer, prompt: prompt, rawOutput: completion, prediction: prediction,
-            matches: AnswerMatchers.verdicts(prediction: prediction, groundTruth: row.answer),
-            flags: MatchFlags.flags(prediction: prediction, groundTruth: row.answer), seconds: seconds, isCorrect: false)
+            groundTruth: row.answer, prompt: prompt, rawOutput: reply.text, prediction: prediction,
+            matches: judged.matches, flags: judged.flags, seconds: seconds, isCorrect: false,
+            confidence: reply.confidence(of: prediction), aliases: row.aliases)
         e.isCorrect = e.isCorrect(under: rule)
         return e
     }
@@ -105,10 +111,10 @@ public struct CarefulEvaluation: Sendable {
             let batch = Array(indices[next..<min(next + batchSize, indices.count)])
             let prompts = batch.map { prompt(test[$0].question) }
             let t0 = clock()
-            let completions: [String]
+            let completions: [ScoredReply]
             do {
                 // Progress and Ctrl-C at every decode step, not only between batches.
-                completions = try generator.generate(prompts: prompts, config: settings) { step in
+                completions = try generator.generateScored(prompts: prompts, config: settings) { step in
                     if cancellation?.isCancelled == true { throw GenerationStopped() }
                     bar?.update(run.total, info: "token \(step)/\(settings.max_new_tokens) of \(batch.count) answers")
                 }
@@ -124,7 +130,7 @@ public struct CarefulEvaluation: Sendable {
             }
             let each = (clock() - t0) / Double(batch.count)
             for (j, index) in batch.enumerated() {
-                run.examples.append(judge(index: index, row: test[index], prompt: prompts[j], completion: completions[j], seconds: each))
+                run.examples.append(judge(index: index, row: test[index], prompt: prompts[j], reply: completions[j], seconds: each))
             }
             next += batch.count
             bar?.update(run.total, info: "acc \(run.correctCount)/\(run.total)")

@@ -47,6 +47,11 @@ public struct ExampleResult: Equatable, Sendable {
     public var seconds: Double
     /// Correct under the run's ``ScoringRule``.
     public var isCorrect: Bool
+    /// How sure the model was of the answer's tokens (the prediction's, or the whole reply's when the
+    /// prediction is empty); nil when the generator gives no log-probabilities.
+    public var confidence: AnswerConfidence? = nil
+    /// The answer's aliases the matchers also accepted (`load_dataset ... aliases=`).
+    public var aliases: [String] = []
 
     /// One matcher's verdict, as the notebook names it ("exact", "partial", "no_match", "contained").
     public func match(_ matcher: any AnswerMatcher.Type) -> MatchType { matches[matcher.name] ?? .none }
@@ -158,7 +163,7 @@ public struct EvaluationRun: Equatable, Sendable {
     public func detail(_ e: ExampleResult) -> String {
         var lines = ["example \(e.index) (source row \(e.sourceRow)): \(e.isCorrect ? "correct" : "incorrect")"]
         lines.append("  question:     \(e.question)")
-        lines.append("  ground truth: \(e.groundTruth)")
+        lines.append("  ground truth: \(e.groundTruth)" + (e.aliases.isEmpty ? "" : " (or: " + e.aliases.joined(separator: " | ") + ")"))
         lines.append("  prediction:   \(e.prediction)")
         lines.append("  " + AnswerMatchers.all.map { "\($0.name): \(e.match($0).rawValue)" }.joined(separator: ", ")
                      + (e.flags.isEmpty ? "" : ", flags: " + e.flags.map(\.rawValue).joined(separator: ", ")))

@@ -99,6 +99,10 @@ public struct ModelComparison: Equatable, Sendable {
             lines.append("(compared on the \(pairs.count) of \(base.selectedIndices.count) questions both runs finished)")
         }
         if let regressionWarning { lines.append(regressionWarning) }
+        if let b = base.riskCoverageReport(title: "base, answered when most confident"),
+           let t = tuned.riskCoverageReport(title: "tuned, answered when most confident") {
+            lines += [b, t]
+        }
         for (title, list) in [("improved", improved), ("regressed", regressed)] where !list.isEmpty {
             lines.append("\(title):")
             for p in list {

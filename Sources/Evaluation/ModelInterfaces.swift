@@ -39,6 +39,47 @@ public protocol AnswerGenerator {
     /// far by the longest reply (progress; an error it throws, such as ``GenerationStopped``, stops
     /// generation at once and is rethrown). The default calls it once per prompt.
     func generate(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [String]
+
+    /// As `generate(prompts:config:onStep:)`, each reply with its tokens' log-probabilities, so that
+    /// evaluation can say how sure the model was of the answer. The default has none (a fake, a remote model).
+    func generateScored(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [ScoredReply]
+}
+
+/// A generated reply with each token's log-probability under the model and where each token's text
+/// ends in `text`, so the confidence of any part of the reply (the answer after "The answer is:") can be read.
+///
+/// ```swift
+/// let reply = ScoredReply(text: "The answer is: B12", tokenEnds: [3, 10, 14, 16, 18], logprobs: [-0.1, -0.1, 0, -0.2, -0.5])
+/// reply.confidence(of: "B12")   // " B" and "12": mean token probability (0.82 + 0.61) / 2
+/// ```
+public struct ScoredReply: Sendable, Equatable {
+    public var text: String
+    /// Token i's text ends at `text`'s character `tokenEnds[i]` (nondecreasing; a token that completes no
+    /// character yet ends where the previous one did).
+    public var tokenEnds: [Int]
+    /// Token i's log-probability (natural log) under the model's own distribution. Empty when unknown.
+    public var logprobs: [Float]
+
+    public init(text: String, tokenEnds: [Int] = [], logprobs: [Float] = []) {
+        self.text = text; self.tokenEnds = tokenEnds; self.logprobs = logprobs
+    }
+
+    /// The confidence of the tokens that write `answer`'s last occurrence in the reply (every token whose text
+    /// overlaps it), or of the whole reply when `answer` is empty or not found; nil without log-probabilities.
+    public func confidence(of answer: String) -> AnswerConfidence? {
+        guard !logprobs.isEmpty, logprobs.count == tokenEnds.count else { return nil }
+        guard !answer.isEmpty, let range = text.range(of: answer, options: .backwards) else {
+            return AnswerConfidence(logprobs: logprobs)
+        }
+        let lo = text.distance(from: text.startIndex, to: range.lowerBound)
+        let hi = text.distance(from: text.startIndex, to: range.upperBound)
+        var start = 0, picked: [Float] = []
+        for (i, end) in tokenEnds.enumerated() {
+            if end > lo && start < hi { picked.append(logprobs[i]) }
+            start = end
+        }
+        return AnswerConfidence(logprobs: picked.isEmpty ? logprobs : picked)
+    }
 }
 
 extension AnswerGenerator {
@@ -53,6 +94,10 @@ extension AnswerGenerator {
             out.append(try generate(prompt: p, config: config))
         }
         return out
+    }
+
+    public func generateScored(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [ScoredReply] {
+        try generate(prompts: prompts, config: config, onStep: onStep).map { ScoredReply(text: $0) }
     }
 }
 

@@ -147,20 +147,19 @@ public struct NotebookEvaluationProtocol: Sendable {
             let question = Self.pythonPrefix(row.question, questionCharacters)
             let prompt = prompt(for: row.question)
             let t0 = clock()
-            let completion: String
+            let reply: ScoredReply
             do {
-                completion = try generator.generate(prompt: prompt, config: settings)
+                reply = try generator.generateScored(prompts: [prompt], config: settings) { _ in }[0]
             } catch {
                 run.stopReason = .generatorFailed(index: index, message: "\(error)")
                 break
             }
-            let prediction = Self.extractPrediction(fromCompletion: completion)
+            let prediction = Self.extractPrediction(fromCompletion: reply.text)
+            let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: row.answer, aliases: row.aliases)
             var example = ExampleResult(
                 index: index, sourceRow: row.sourceRow, question: question, fullQuestion: row.question, groundTruth: row.answer, prompt: prompt,
-                rawOutput: completion, prediction: prediction,
-                matches: AnswerMatchers.verdicts(prediction: prediction, groundTruth: row.answer),
-                flags: MatchFlags.flags(prediction: prediction, groundTruth: row.answer),
-                seconds: clock() - t0, isCorrect: false)
+                rawOutput: reply.text, prediction: prediction, matches: judged.matches, flags: judged.flags,
+                seconds: clock() - t0, isCorrect: false, confidence: reply.confidence(of: prediction), aliases: row.aliases)
             example.isCorrect = example.isCorrect(under: .notebook)
             run.examples.append(example)
             output(report.exampleBlock(example, number: i + 1, of: indices.count, soFar: run.examples))

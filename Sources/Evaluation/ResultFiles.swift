@@ -1,5 +1,6 @@
 // Result files: the notebook's evaluation_results.json (its keys, its layout) and a CSV, both
 // written atomically so an interrupted write never leaves half a file.
+import Datasets
 import Foundation
 import Support
 
@@ -24,20 +25,14 @@ extension EvaluationRun {
     public func csv() -> String {
         let header = ["index", "source_row", "question", "ground_truth", "prediction", "correct"]
             + AnswerMatchers.names.map { "\($0)_match" } + ["flags", "seconds"]
-        var lines = [header.map(Self.csvField).joined(separator: ",")]
+        var lines = [header.map(CSV.field).joined(separator: ",")]
         for e in examples {
             let fields = [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction, e.isCorrect ? "true" : "false"]
                 + AnswerMatchers.all.map { e.match($0).rawValue }
                 + [e.flags.map(\.rawValue).joined(separator: ";"), String(format: "%.3f", e.seconds)]
-            lines.append(fields.map(Self.csvField).joined(separator: ","))
+            lines.append(fields.map(CSV.field).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    /// One CSV field, quoted when RFC 4180 requires it.
-    public static func csvField(_ field: String) -> String {
-        let needsQuotes = field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        return needsQuotes ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
     }
 
     /// Writes ``notebookJSON()`` atomically.
@@ -48,5 +43,54 @@ extension EvaluationRun {
     /// Writes ``csv()`` atomically.
     public func writeCSV(to path: String) throws {
         try AtomicFile.write(Data(csv().utf8), to: path)
+    }
+}
+
+extension EvaluationRun {
+    /// Predictions read back from a CSV (`write_results ... .csv`, or one a teacher wrote by hand), judged again by
+    /// every matcher: the matcher columns in the file are not trusted. Needs `ground_truth` and `prediction` columns;
+    /// `index` (default: the row's number from 0), `question`, `source_row` and `aliases` (`|` between them) are read
+    /// when present.
+    ///
+    /// ```swift
+    /// let run = try EvaluationRun.fromCSV(text, file: "predictions.csv", rule: .normalised)
+    /// ```
+    public static func fromCSV(_ text: String, file: String, rule: ScoringRule = .normalised) throws -> EvaluationRun {
+        let records = try CSV.parse(text, file: file)
+        guard let header = records.first else { throw CSVError(file: file, line: 1, message: "the file is empty") }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        func column(_ name: String) -> Int? { names.firstIndex(of: name) }
+        guard let truthColumn = column("ground_truth"), let predictionColumn = column("prediction") else {
+            throw CSVError(file: file, line: header.line, message: "the header needs ground_truth and prediction columns (found "
+                           + header.fields.joined(separator: ", ") + ")")
+        }
+        var run = EvaluationRun(protocolName: "loaded", rule: rule, settings: .greedy(max_new_tokens: 0), selectedIndices: [])
+        var seen = Set<Int>()
+        for (n, r) in records.dropFirst().enumerated() {
+            func value(_ c: Int?) -> String? { c.flatMap { $0 < r.fields.count ? r.fields[$0] : nil } }
+            guard r.fields.count == names.count else {
+                throw CSVError(file: file, line: r.line, message: "\(r.fields.count) fields where the header has \(names.count)")
+            }
+            var index = n
+            if let raw = value(column("index")) {
+                guard let i = Int(raw.trimmingCharacters(in: .whitespaces)) else {
+                    throw CSVError(file: file, line: r.line, message: "index \"\(raw)\" is not a whole number")
+                }
+                index = i
+            }
+            guard seen.insert(index).inserted else { throw CSVError(file: file, line: r.line, message: "index \(index) appears twice") }
+            let truth = value(truthColumn)!, prediction = value(predictionColumn)!
+            let aliases = value(column("aliases")).map(QARow.splitAliases) ?? []
+            let question = value(column("question")) ?? ""
+            let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: truth, aliases: aliases)
+            var e = ExampleResult(index: index, sourceRow: value(column("source_row")).flatMap { Int($0) } ?? index, question: question,
+                                  fullQuestion: question, groundTruth: truth, prompt: "", rawOutput: prediction, prediction: prediction,
+                                  matches: judged.matches, flags: judged.flags, seconds: 0, isCorrect: false, aliases: aliases)
+            e.isCorrect = e.isCorrect(under: rule)
+            run.examples.append(e)
+            run.selectedIndices.append(index)
+        }
+        guard !run.examples.isEmpty else { throw CSVError(file: file, line: header.line, message: "no predictions after the header") }
+        return run
     }
 }

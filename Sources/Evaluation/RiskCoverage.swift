@@ -1,6 +1,7 @@
 // Accuracy of the answers a model is most sure of: what an assistant that abstains below a confidence would
 // still answer, and how often it would be right (selective prediction's risk-coverage curve, read at a few points).
 import Foundation
+import Llama
 
 /// The most confident 100%, 80%, 50% and 20% of the answers: how many, their accuracy with its Wilson interval,
 /// and the confidence from which they are answered (`ask ... abstain_below=` that threshold keeps them).
@@ -43,5 +44,41 @@ public struct RiskCoverage: Equatable, Sendable {
             String(format: "  %3.0f%% answered (%d of %d): %.1f%% correct (95%% CI %.1f%%–%.1f%%), confidence ≥ %.2f",
                    r.coverage * 100, r.answered, n, r.accuracy.proportion * 100, r.accuracy.lower * 100, r.accuracy.upper * 100, r.threshold)
         }.joined(separator: "\n")
+    }
+}
+
+/// Which of an answer's confidences orders the answers (`risk_coverage RESULTS by=`).
+public enum ConfidenceMeasure: String, CaseIterable, Sendable {
+    /// The mean probability of the answer's tokens (what `ask ... abstain_below=` compares).
+    case mean
+    /// The lowest probability among the answer's tokens.
+    case min
+    /// The probability of the whole answer (the product of its tokens').
+    case answer
+
+    public func value(_ c: AnswerConfidence) -> Double {
+        switch self {
+        case .mean: c.meanTokenProbability
+        case .min: c.minimumTokenProbability
+        case .answer: c.answerProbability
+        }
+    }
+}
+
+extension EvaluationRun {
+    /// The risk-coverage table of the finished examples ordered by `measure`; nil when there are none or
+    /// one has no confidence (a generator that gives no log-probabilities).
+    public func riskCoverage(by measure: ConfidenceMeasure = .mean) -> RiskCoverage? {
+        let c = examples.compactMap { $0.confidence.map(measure.value) }
+        guard !examples.isEmpty, c.count == examples.count else { return nil }
+        return RiskCoverage(confidences: c, correct: examples.map(\.isCorrect))
+    }
+
+    /// The table under a title naming the measure, as `evaluate` and `compare` print it; nil as ``riskCoverage(by:)``.
+    public func riskCoverageReport(by measure: ConfidenceMeasure = .mean, title: String = "answered when most confident") -> String? {
+        guard let rc = riskCoverage(by: measure) else { return nil }
+        let what = measure == .mean ? "mean token probability of the answer, as ask ... abstain_below= compares"
+            : measure == .min ? "lowest token probability of the answer" : "probability of the whole answer"
+        return "\(title) (confidence: \(what)):\n" + rc.table
     }
 }

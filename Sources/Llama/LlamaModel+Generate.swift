@@ -39,7 +39,7 @@ public struct Generation: Sendable, Equatable {
 /// ```swift
 /// let c = AnswerConfidence(logprobs: [log(0.9), log(0.5)])!   // mean 0.7, minimum 0.5, answer 0.45
 /// ```
-public struct AnswerConfidence: Sendable, Equatable {
+public struct AnswerConfidence: Sendable, Equatable, CustomStringConvertible {
     public var meanTokenProbability: Double
     public var minimumTokenProbability: Double
     public var answerProbability: Double
@@ -50,6 +50,12 @@ public struct AnswerConfidence: Sendable, Equatable {
         meanTokenProbability = p.reduce(0, +) / Double(p.count)
         minimumTokenProbability = p.min()!
         answerProbability = exp(logprobs.reduce(0.0) { $0 + Double($1) })
+    }
+
+    /// `mean token probability 0.82, lowest 0.61, whole reply 0.5` (what `ask ... abstain_below=` and `detail` print).
+    public var description: String {
+        String(format: "mean token probability %.2f, lowest %.2f, whole reply %.2g", meanTokenProbability, minimumTokenProbability,
+               answerProbability)
     }
 }
 

@@ -21,7 +21,7 @@ import Testing
         let (c, _) = completer()
         #expect(c.complete(line: "sh").candidates == ["show", "show_rows", "show_tokens", "shuffle"])
         #expect(c.complete(line: "sho").candidates == ["show", "show_rows", "show_tokens"])
-        #expect(c.complete(line: "r").candidates == ["rows", "runcell"])
+        #expect(c.complete(line: "r").candidates == ["risk_coverage", "rows", "runcell"])
         #expect(c.complete(line: "x = sl").candidates == ["sleep"])
         #expect(c.complete(line: "print 1; he") == (start: 9, candidates: ["help"]))
     }

@@ -53,6 +53,25 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
 
     /// All prompts in one batched decode, `onStep` after each decode step with the longest reply's length.
     public func generate(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [String] {
+        try generations(prompts: prompts, config: config, onStep: onStep).map { tokenizer.decode($0.tokens, skipSpecialTokens: true) }
+    }
+
+    /// As `generate(prompts:config:onStep:)`, with every reply token's log-probability and where its text ends.
+    public func generateScored(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [ScoredReply] {
+        try generations(prompts: prompts, config: config, onStep: onStep).map { g in
+            let text = tokenizer.decode(g.tokens, skipSpecialTokens: true)
+            let length = text.count
+            var ends: [Int] = [], last = 0
+            for k in g.tokens.indices {
+                // A prefix that cuts a character in two decodes with a replacement character: clamp and keep order.
+                last = max(last, min(length, tokenizer.decode(Array(g.tokens[...k]), skipSpecialTokens: true).count))
+                ends.append(last)
+            }
+            return ScoredReply(text: text, tokenEnds: ends, logprobs: g.logprobs)
+        }
+    }
+
+    func generations(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [Generation] {
         let ids = prompts.map { tokenizer.encode($0, addSpecialTokens: addSpecialTokens) }
         var lengths = [Int](repeating: 0, count: prompts.count), longest = 0
         let generations = try withoutActuallyEscaping(onStep) { step in
@@ -62,7 +81,7 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
             }
         }
         onBatch?(prompts.count)
-        return generations.map { tokenizer.decode($0.tokens, skipSpecialTokens: true) }
+        return generations
     }
 
     /// Mean loss of the answer's tokens given the prompt (one forward pass over both).

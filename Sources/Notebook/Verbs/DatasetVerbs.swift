@@ -22,11 +22,31 @@ extension VerbGroup {
                     Parameter("question", .string, default: .string(QAColumns.medicalO1.question), help: "the question column"),
                     Parameter("answer", .string, default: .string(QAColumns.medicalO1.answer), help: "the answer column"),
                     Parameter("strict", .bool, default: .bool(false), help: "fail on the first malformed row instead of skipping it"),
+                    Parameter("aliases", .string, optional: true,
+                              help: "other right ways to write each answer, which every matcher accepts: a column (a list of "
+                                + "strings, or one string with | between them), or a .json file from each answer to its aliases"),
                  ],
                  examples: ["data = load_dataset ../shared/data/medical_o1_verifiable_problem.demo198.json",
-                            "data = load_dataset FreedomIntelligence/medical-o1-verifiable-problem"]) { inv, session in
-                let dataset = try loadQADataset(try inv.string("source"), at: "source", strict: try inv.bool("strict"), inv, session)
+                            "data = load_dataset FreedomIntelligence/medical-o1-verifiable-problem",
+                            "data = load_dataset rows.json aliases=aliases.json"]) { inv, session in
+                var dataset = try loadQADataset(try inv.string("source"), at: "source", strict: try inv.bool("strict"), inv, session)
                 session.writeLine(dataset.loadReport.summary)
+                if let file = try aliasFile(inv, session) {
+                    let table: [String: [String]]
+                    do { table = try QADataset.loadAliases(path: session.resolvePath(file).path) } catch let e as DatasetError {
+                        throw inv.error(e.description, at: "aliases")
+                    }
+                    let (with, n) = dataset.addingAliases(table)
+                    dataset = with
+                    session.writeLine("aliases for \(n) of \(dataset.count) rows from \(file) (\(table.count) answers listed)")
+                } else if let column = try inv.optionalString("aliases") {
+                    let n = dataset.rows.filter { !$0.aliases.isEmpty }.count
+                    if n == 0 {
+                        throw inv.error("no row has aliases in a column \"\(column)\"", at: "aliases",
+                                        hint: "name the column that holds them, or a .json file from each answer to its aliases")
+                    }
+                    session.writeLine("aliases for \(n) of \(dataset.count) rows from the column \"\(column)\"")
+                }
                 session.provenance["dataset"] = dataset.name
                 return .object(DatasetObject(dataset))
             },
@@ -245,8 +265,19 @@ extension VerbGroup {
 /// Question/answer rows from a path (in the session's folder) or a hub id, by ``ResourceName``'s rule,
 /// with the verb's `question=`/`answer=` columns. A load error points at the argument `at`; rows with
 /// other keys get a hint naming the verb's own column options and the keys found.
+/// `aliases=` names a file when it ends in .json or is a file; else a column.
+func aliasFile(_ inv: Invocation, _ session: Session) throws -> String? {
+    guard let value = try inv.optionalString("aliases") else { return nil }
+    let url = session.resolvePath(value)
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+    return value.lowercased().hasSuffix(".json") || (exists && !isDirectory.boolValue) ? value : nil
+}
+
 func loadQADataset(_ source: String, at argument: String, strict: Bool = false, _ inv: Invocation, _ session: Session) throws -> QADataset {
-    let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"))
+    let hasAliases = inv.verb.keywords.contains { $0.name == "aliases" }
+    let aliasColumn = try hasAliases && aliasFile(inv, session) == nil ? inv.optionalString("aliases") : nil
+    let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"), aliases: aliasColumn)
     var target = source
     if case .path = ResourceName.classify(source, directory: session.directory) { target = session.resolvePath(source).path }
     do {

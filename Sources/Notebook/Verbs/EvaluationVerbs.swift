@@ -24,7 +24,7 @@ extension VerbGroup {
             and evaluation_results.json); `protocol=careful` (the default) uses whole questions in the model's chat \
             template, greedy decoding, any number of rows, both matchers and a Wilson interval beside every accuracy. \
             Progress goes to standard error; Ctrl-C keeps the examples finished so far.
-            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, writeResultsVerb, compareVerb, comparisonsVerb, answerLossVerb, sweepVerb])
+            """, verbs: [evaluateVerb, incorrectVerb, correctVerb, detailVerb, riskCoverageVerb, writeResultsVerb, loadResultsVerb, agreementVerb, compareVerb, comparisonsVerb, answerLossVerb, sweepVerb])
     }
 
     // MARK: shared parameters
@@ -139,6 +139,7 @@ extension VerbGroup {
         guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
         session.writeLine(run.summary)
         session.writeLine("normalised matcher: \(run.matchCounts(.normalised)); notebook matcher: \(run.matchCounts(.notebook))")
+        if let table = run.riskCoverageReport() { session.writeLine(table) }
         if run.total > 0 && run.emptyPredictions == run.total {
             session.writeLine("warning: the model produced no text for any of the \(run.total) questions (check the template and max_new_tokens)")
         }
@@ -219,6 +220,24 @@ extension VerbGroup {
             session.writeLine(results.run.detail(e))
             if e.fullQuestion != e.question { session.writeLine("  whole question: \(e.fullQuestion)") }
             session.writeLine("  raw output:   \(Value.quote(e.rawOutput))")
+            if let c = e.confidence { session.writeLine("  confidence:   \(c) (of the answer's tokens)") }
+            return .none
+        }
+    }
+
+    static var riskCoverageVerb: Verb {
+        Verb("risk_coverage", summary: "Accuracy of the answers the model was most sure of: the top 100%, 80%, 50% and 20%.",
+             positional: [resultsParameter],
+             keywords: [Parameter("by", .choice(ConfidenceMeasure.allCases.map(\.rawValue)), default: .string("mean"),
+                                  help: "which confidence orders the answers: the mean or lowest token probability of the answer, or the whole answer's probability")],
+             examples: ["risk_coverage results", "risk_coverage results by=min"]) { inv, session in
+            let results = try inv.object("results", as: ResultsObject.self)
+            let measure = ConfidenceMeasure(rawValue: try inv.string("by")) ?? .mean
+            guard let table = results.run.riskCoverageReport(by: measure) else {
+                throw inv.error(results.run.examples.isEmpty ? "these results hold no examples"
+                                : "these results carry no confidences: their generator gave no token probabilities", at: "results")
+            }
+            session.writeLine(table)
             return .none
         }
     }

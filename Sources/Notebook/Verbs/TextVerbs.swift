@@ -156,8 +156,7 @@ func abstainingReply(_ model: ModelObject, _ tok: any Tokenizer, prompt: String,
         session.writeLine("(abstained: the model gave no answer)")
         return abstentionReply
     }
-    let facts = String(format: "mean token probability %.2f, lowest %.2f, whole reply %.2g", c.meanTokenProbability,
-                       c.minimumTokenProbability, c.answerProbability)
+    let facts = c.description
     guard c.meanTokenProbability >= threshold else {
         session.writeLine(abstentionReply)
         session.writeLine("(abstained: \(facts), below abstain_below=\(Value.format(threshold)); the model would have said: "
