@@ -24,20 +24,12 @@ extension EvaluationRun {
     public func csv() -> String {
         let header = ["index", "source_row", "question", "ground_truth", "prediction", "correct"]
             + AnswerMatchers.names.map { "\($0)_match" } + ["flags", "seconds"]
-        var lines = [header.map(Self.csvField).joined(separator: ",")]
-        for e in examples {
-            let fields = [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction, e.isCorrect ? "true" : "false"]
+        let rows = examples.map { e in
+            [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction, e.isCorrect ? "true" : "false"]
                 + AnswerMatchers.all.map { e.match($0).rawValue }
                 + [e.flags.map(\.rawValue).joined(separator: ";"), String(format: "%.3f", e.seconds)]
-            lines.append(fields.map(Self.csvField).joined(separator: ","))
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    /// One CSV field, quoted when RFC 4180 requires it.
-    public static func csvField(_ field: String) -> String {
-        let needsQuotes = field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        return needsQuotes ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        return CSVText.table([header] + rows)
     }
 
     /// Writes ``notebookJSON()`` atomically.
