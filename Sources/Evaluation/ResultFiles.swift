@@ -25,14 +25,12 @@ extension EvaluationRun {
     public func csv() -> String {
         let header = ["index", "source_row", "question", "ground_truth", "prediction", "correct"]
             + AnswerMatchers.names.map { "\($0)_match" } + ["flags", "seconds"]
-        var lines = [header.map(CSV.field).joined(separator: ",")]
-        for e in examples {
-            let fields = [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction, e.isCorrect ? "true" : "false"]
+        let rows = examples.map { e in
+            [String(e.index), String(e.sourceRow), e.question, e.groundTruth, e.prediction, e.isCorrect ? "true" : "false"]
                 + AnswerMatchers.all.map { e.match($0).rawValue }
                 + [e.flags.map(\.rawValue).joined(separator: ";"), String(format: "%.3f", e.seconds)]
-            lines.append(fields.map(CSV.field).joined(separator: ","))
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return CSV.table([header] + rows)
     }
 
     /// Writes ``notebookJSON()`` atomically.

@@ -6,7 +6,8 @@ import NotebookFormat
 ///
 /// A command cell tagged `exercise` is one exercise: its id names it, its commands are the teacher's
 /// solution. Cells tagged `hidden` hold the checks that grade the exercise before them; they are left
-/// out of the student copy. In the copy, an exercise cell keeps only its stub:
+/// out of the student copy. Cells tagged `visible` hold checks too, kept in the copy so the student can
+/// run them (`medrepl check-exercises`). In the copy, an exercise cell keeps only its stub:
 /// - `# TODO ...` comment lines, as written;
 /// - `# stub: CODE` lines, as `CODE` (code given to the student);
 /// - `answer ID """..."""` with the text replaced by a `TODO` placeholder;
@@ -22,6 +23,8 @@ public enum StudentCopy {
     public static let exerciseTag = "exercise"
     /// The tag of a cell of checks removed from the student copy.
     public static let hiddenTag = "hidden"
+    /// The tag of a cell of checks kept in the student copy (graded like hidden ones, the teacher's version running).
+    public static let visibleTag = "visible"
     /// How an unwritten answer starts; `check_answer` reads it as "not attempted".
     public static let answerPlaceholderPrefix = "TODO"
     static let answerPlaceholder = "TODO: write your answer here"
@@ -32,23 +35,29 @@ public enum StudentCopy {
         public var id: String
         /// Index of the exercise cell in the teacher notebook.
         public var cellIndex: Int
-        /// Indices of its hidden check cells in the teacher notebook.
+        /// Indices of its check cells (hidden and visible) in the teacher notebook.
         public var checkIndices: [Int]
     }
 
-    /// Finds the exercises; a hidden cell belongs to the nearest exercise cell above it.
+    /// True for a cell of checks, hidden or visible.
+    public static func isCheckCell(_ cell: Cell) -> Bool {
+        cell.kind == .command && (cell.tags.contains(hiddenTag) || cell.tags.contains(visibleTag))
+    }
+
+    /// Finds the exercises; a hidden or visible cell belongs to the nearest exercise cell above it.
     public static func exercises(in teacher: NotebookDocument, file: String = "<teacher>") throws -> [Exercise] {
         var list: [Exercise] = []
         for (i, cell) in teacher.cells.enumerated() where cell.kind == .command {
-            let isExercise = cell.tags.contains(exerciseTag), isHidden = cell.tags.contains(hiddenTag)
-            if isExercise && isHidden {
-                throw NotebookFormatError(file: file, line: cell.line, message: "cell '\(cell.id)' cannot be both an exercise and hidden")
+            let roles = [exerciseTag, hiddenTag, visibleTag].filter { cell.tags.contains($0) }
+            if roles.count > 1 {
+                throw NotebookFormatError(file: file, line: cell.line,
+                                          message: "cell '\(cell.id)' cannot be tagged both [\(roles[0])] and [\(roles[1])]")
             }
-            if isExercise { list.append(Exercise(id: cell.id, cellIndex: i, checkIndices: [])) }
-            if isHidden {
+            if roles == [exerciseTag] { list.append(Exercise(id: cell.id, cellIndex: i, checkIndices: [])) }
+            if let role = roles.first, role != exerciseTag {
                 guard !list.isEmpty else {
                     throw NotebookFormatError(file: file, line: cell.line,
-                                              message: "hidden cell '\(cell.id)' comes before any cell tagged [exercise]; put its checks after the exercise they grade")
+                                              message: "\(role) cell '\(cell.id)' comes before any cell tagged [exercise]; put its checks after the exercise they grade")
                 }
                 list[list.count - 1].checkIndices.append(i)
             }
@@ -56,7 +65,8 @@ public enum StudentCopy {
         return list
     }
 
-    /// The student copy: hidden cells removed, exercise cells reduced to their stubs, outputs cleared.
+    /// The student copy: hidden cells removed, exercise cells reduced to their stubs, outputs cleared
+    /// (visible check cells stay, their outputs cleared too).
     public static func make(from teacher: NotebookDocument, file: String = "<teacher>") throws -> NotebookDocument {
         let exerciseCount = try exercises(in: teacher, file: file).count
         guard exerciseCount > 0 else {

@@ -10,9 +10,15 @@ public struct CheckResult: Sendable {
     public var points: Double
     /// Points earned when a check gives partial credit (`check_answer`); nil means all or nothing.
     public var earned: Double? = nil
+    /// The teacher's hint for a student who fails the check (`hint=`); nil for none.
+    public var hint: String? = nil
+    /// What the answer lacks, idea by idea in words (`check_answer`); empty for other checks.
+    public var missing: [String] = []
 
-    public init(label: String, passed: Bool, message: String, points: Double, earned: Double? = nil) {
+    public init(label: String, passed: Bool, message: String, points: Double, earned: Double? = nil,
+                hint: String? = nil, missing: [String] = []) {
         self.label = label; self.passed = passed; self.message = message; self.points = points; self.earned = earned
+        self.hint = hint; self.missing = missing
     }
 
     /// What the check earns when graded: `earned` if set, else all its points or none.

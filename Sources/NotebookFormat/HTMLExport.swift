@@ -23,7 +23,7 @@ public enum HTMLExport {
                 body.append(markdown(cell.text))
             case .command:
                 var block = "<section class=\"cell\" id=\"\(escape(cell.id))\">"
-                if !cell.tags.isEmpty { block += "<p class=\"tags\">\(escape(cell.tags.joined(separator: ", ")))</p>" }
+                if !cell.bracket.isEmpty { block += "<p class=\"tags\">\(escape(String(cell.bracket.dropFirst(2).dropLast())))</p>" }
                 var commands: [String] = []   // commands without output run together in one block
                 for (i, entry) in cell.entries.enumerated() {
                     commands.append("$ " + escape(entry.command))

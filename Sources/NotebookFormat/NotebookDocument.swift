@@ -13,7 +13,9 @@ public struct NotebookDocument: Equatable, Sendable {
     /// The format version this medrepl reads and writes.
     public static let formatVersion = 1
     /// Cell tags medrepl understands.
-    public static let knownTags = ["skip", "ignore-output", "interrupted", "raises", "parameters", "exercise", "hidden"]
+    public static let knownTags = ["skip", "ignore-output", "interrupted", "raises", "parameters", "exercise", "hidden", "visible"]
+    /// Cell options medrepl understands, written `key=value` among the tags: `[exercise, timeout=60]`.
+    public static let knownOptions = ["timeout"]
 
     /// Header fields after `%% mednb 1`, in file order ("medrepl", "model", "seed", "params", ...).
     public var header: [HeaderField]
@@ -55,6 +57,8 @@ public struct Cell: Equatable, Sendable {
     /// Stable id: letters, digits, `-` and `_`; unique in the notebook.
     public var id: String
     public var tags: [String]
+    /// Options written `key=value` among the tags, in file order (`NotebookDocument.knownOptions`).
+    public var options: [CellOption] = []
     /// The markdown of a prose cell (no trailing newline).
     public var text: String
     /// The commands of a command cell, each with the output recorded under it.
@@ -67,8 +71,32 @@ public struct Cell: Equatable, Sendable {
     }
 
     public static func == (a: Cell, b: Cell) -> Bool {
-        a.kind == b.kind && a.id == b.id && a.tags == b.tags && a.text == b.text && a.entries == b.entries
+        a.kind == b.kind && a.id == b.id && a.tags == b.tags && a.options == b.options && a.text == b.text && a.entries == b.entries
     }
+
+    /// An option's value by key (`cell[option: "timeout"]`), nil when not given.
+    public subscript(option key: String) -> String? { options.first { $0.key == key }?.value }
+
+    /// The time limit in seconds of `timeout=S` (checked when the notebook was read); nil for none.
+    ///
+    /// ```swift
+    /// // %% cell train-it [exercise, timeout=60]
+    /// cell.timeout   // 60.0
+    /// ```
+    public var timeout: Double? { self[option: "timeout"].flatMap(Double.init) }
+
+    /// The marker's bracket as written in a file, `" [exercise, timeout=60]"`, or "" for a cell with neither tags nor options.
+    public var bracket: String {
+        let words = tags + options.map { "\($0.key)=\($0.value)" }
+        return words.isEmpty ? "" : " [" + words.joined(separator: ", ") + "]"
+    }
+}
+
+/// A `key=value` option in a cell marker's brackets: `%% cell train-it [exercise, timeout=60]`.
+public struct CellOption: Equatable, Sendable {
+    public var key: String
+    public var value: String
+    public init(_ key: String, _ value: String) { self.key = key; self.value = value }
 }
 
 /// A command (one or more lines) and the output lines recorded under it.
@@ -223,17 +251,44 @@ extension NotebookDocument {
             throw fail(number, "cell id '\(id)' may hold only letters, digits, '-' and '_'")
         }
         rest = rest.dropFirst(id.count).drop { $0 == " " }
-        var tags: [String] = []
+        var cell = Cell(kind: kind, id: id, line: number)
         if !rest.isEmpty {
             guard rest.first == "[", rest.last == "]" else { throw fail(number, "tags go in brackets after the id: '%% cell \(id) [skip]'") }
-            tags = rest.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            for tag in tags where !knownTags.contains(tag) {
-                let hint = Suggest.closest(to: tag, in: knownTags).map { " (did you mean '\($0)'?)" } ?? ""
-                throw fail(number, "unknown tag '\(tag)'\(hint); tags are \(knownTags.joined(separator: ", "))")
+            // Commas or spaces between them: `[exercise, timeout=60]` or `[exercise timeout=60]`.
+            let words = rest.dropFirst().dropLast().split { $0 == "," || $0 == " " || $0 == "\t" }.map(String.init)
+            for word in words {
+                if let eq = word.firstIndex(of: "=") {
+                    cell.options.append(try parseOption(key: String(word[..<eq]), value: String(word[word.index(after: eq)...]),
+                                                        in: cell, number: number, fail: fail))
+                } else {
+                    guard knownTags.contains(word) else {
+                        let hint = Suggest.closest(to: word, in: knownTags + knownOptions).map { " (did you mean '\($0)'?)" } ?? ""
+                        throw fail(number, "unknown tag '\(word)'\(hint); tags are \(knownTags.joined(separator: ", "))")
+                    }
+                    cell.tags.append(word)
+                }
             }
-            if kind == .prose { throw fail(number, "prose cells take no tags") }
+            if kind == .prose && !words.isEmpty { throw fail(number, "prose cells take no tags") }
         }
-        return Cell(kind: kind, id: id, tags: tags, line: number)
+        return cell
+    }
+
+    /// One `key=value` option of a cell marker, its value checked: `timeout=` takes a positive number of seconds.
+    static func parseOption(key: String, value: String, in cell: Cell, number: Int,
+                            fail: (Int, String) -> NotebookFormatError) throws -> CellOption {
+        guard knownOptions.contains(key) else {
+            let hint = Suggest.closest(to: key, in: knownOptions).map { " (did you mean '\($0)='?)" } ?? ""
+            throw fail(number, "unknown cell option '\(key)='\(hint); options are \(knownOptions.map { $0 + "=" }.joined(separator: ", "))")
+        }
+        guard cell[option: key] == nil else { throw fail(number, "cell option '\(key)=' is given twice") }
+        switch key {
+        case "timeout":
+            guard let seconds = Double(value), seconds.isFinite, seconds > 0 else {
+                throw fail(number, "timeout=\(value) is not a time limit: give a number of seconds, as in [exercise, timeout=60]")
+            }
+        default: break
+        }
+        return CellOption(key, value)
     }
 
     /// The notebook as text, in canonical form: parsing it back gives the same document, and a
@@ -242,9 +297,7 @@ extension NotebookDocument {
         var out = "%% mednb \(NotebookDocument.formatVersion)\n"
         for field in header { out += "%% \(field.key) \(field.value)\n" }
         for cell in cells {
-            out += "\n%% \(cell.kind.rawValue) \(cell.id)"
-            if !cell.tags.isEmpty { out += " [" + cell.tags.joined(separator: ", ") + "]" }
-            out += "\n"
+            out += "\n%% \(cell.kind.rawValue) \(cell.id)\(cell.bracket)\n"
             switch cell.kind {
             case .prose:
                 if !cell.text.isEmpty { out += cell.text + "\n" }

@@ -162,7 +162,7 @@ public struct NotebookRunner {
                 continue
             }
             if cell.tags.contains("skip") { continue }
-            if !options.check { log("\n%% cell \(cell.id)\(cell.tags.isEmpty ? "" : " [" + cell.tags.joined(separator: ", ") + "]")\n") }
+            if !options.check { log("\n%% cell \(cell.id)\(cell.bracket)\n") }
             report.cellsRun += 1
             if options.check { progress?(cell.id) }
             var newEntries: [Entry] = []

@@ -25,8 +25,15 @@ public enum MedreplCommandLine {
           --cell ID, --from ID         run one cell, or from one cell to the end (after the parameters cell)
       medrepl student TEACHER.mednb [-o STUDENT.mednb]
                                        write the student copy of an exercise notebook (solutions stubbed, hidden checks removed)
-      medrepl grade STUDENT.mednb [--teacher TEACHER.mednb]
-                                       grade a student's copy with the teacher's hidden checks: points per exercise and total
+      medrepl grade SUBMISSION.mednb... [--teacher TEACHER.mednb] [--csv FILE] [--feedback DIR] [--timeout S]
+                                       grade students' copies with the teacher's checks: one prints its report, several
+                                       a line per student and a summary per exercise (docs/exercises.md)
+          --teacher FILE               the teacher's notebook (guessed beside a single X.student.mednb)
+          --csv FILE                   write one row per student: points per exercise, total, percent, integrity, notes
+          --feedback DIR               write DIR/STUDENT.md per student: points, what was missing, the teacher's hints
+          --timeout S                  stop a student's cell after S seconds (default 300; an exercise's timeout= wins)
+      medrepl check-exercises STUDENT.mednb [--timeout S]
+                                       run your copy as grading does and show its visible checks' results (no points)
       medrepl export-training NOTEBOOK.mednb DIR [-p NAME=VALUE]...
                                        the notebook's training run as a transformers + peft + accelerate project for GPUs:
                                        its cells run up to `train`, which does not (docs/scaling.md)
@@ -65,6 +72,8 @@ public enum MedreplCommandLine {
             return student(Array(args.dropFirst()))
         case "grade":
             return grade(Array(args.dropFirst()))
+        case "check-exercises":
+            return checkExercises(Array(args.dropFirst()))
         case "export-training":
             return exportTrainingCommand(Array(args.dropFirst()))
         case "device":
@@ -75,7 +84,7 @@ public enum MedreplCommandLine {
                 let hint = Suggest.closest(to: first, in: ["--help", "--version", "--help-language", "-c"]).map { "; did you mean '\($0)'?" } ?? ""
                 return usageError("unknown option '\(first)'\(hint)")
             }
-            let hint = Suggest.closest(to: first, in: ["run", "docs", "help", "version", "student", "grade", "export-training"]).map { "did you mean 'medrepl \($0)'?" }
+            let hint = Suggest.closest(to: first, in: ["run", "docs", "help", "version", "student", "grade", "check-exercises", "export-training"]).map { "did you mean 'medrepl \($0)'?" }
                 ?? (FileManager.default.fileExists(atPath: first) ? "to run a file: medrepl run \(first)" : "commands go after -c: medrepl -c '\(first)'")
             return usageError("unknown command '\(first)'; \(hint)")
         }

@@ -5,6 +5,7 @@ import Foundation
 ///
 /// ```swift
 /// CSV.field("a, b")                          // "\"a, b\""
+/// CSV.table([["student", "notes"], ["alice", "said \"hi\", twice"]])   // "student,notes\r\nalice,\"said \"\"hi\"\", twice\"\r\n"
 /// try CSV.parse("index,label\r\n3,correct\r\n", file: "labels.csv").map(\.fields)   // [["index", "label"], ["3", "correct"]]
 /// ```
 public enum CSV {
@@ -14,8 +15,10 @@ public enum CSV {
         return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
-    /// One line of fields, without its line end.
-    public static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
+    /// Rows of fields as a CSV text, each row ended by CRLF.
+    public static func table(_ rows: [[String]]) -> String {
+        rows.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+    }
 
     /// One record and the line it starts on (1-based).
     public struct Record: Equatable, Sendable {

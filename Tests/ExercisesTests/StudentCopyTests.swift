@@ -21,7 +21,12 @@ import Testing
         #expect(copy.cell(id: "setup")!.entries.map(\.command) == ["base_rate = 2e-4"])
         // No solution text survives anywhere in the copy.
         let text = copy.serialized()
-        #expect(!text.contains("rank = 16") && !text.contains("autoregressive") && !text.contains("next token") && !text.contains("check"))
+        #expect(!text.contains("rank = 16") && !text.contains("autoregressive") && !text.contains("next token")
+                && !text.contains("check rate ~=") && !text.contains("check_answer") && !text.contains("hint"))
+        // Visible checks stay for the student to run (outputs cleared); the exercise keeps its time limit.
+        #expect(copy.cell(id: "rate-try")!.entries == [Entry(command: "check rate > 0 label=\"rate is above 0\"")])
+        #expect(copy.cell(id: "rate")!.timeout == 2 && text.contains("%% cell rate [exercise, timeout=2]\n"))
+        #expect(try StudentCopy.exercises(in: teacher)[1].checkIndices.map { teacher.cells[$0].id } == ["rate-try", "rate-checks"])
         // The copy is itself a valid notebook that runs.
         #expect(try NotebookDocument.parse(text) == copy)
         #expect(StudentCopy.defaultPath(forTeacher: "a/b.teacher.mednb") == "a/b.student.mednb")
@@ -31,6 +36,12 @@ import Testing
     @Test func hiddenCellBeforeAnyExerciseIsAnError() throws {
         let doc = try NotebookDocument.parse("%% mednb 1\n\n%% cell c [hidden]\n  $ check 1 == 1\n", file: "t.mednb")
         #expect(throws: NotebookFormatError.self) { try StudentCopy.exercises(in: doc, file: "t.mednb") }
+        let visible = try NotebookDocument.parse("%% mednb 1\n\n%% cell c [visible]\n  $ check 1 == 1\n", file: "t.mednb")
+        #expect(throws: NotebookFormatError.self) { try StudentCopy.exercises(in: visible, file: "t.mednb") }
+        let both = try NotebookDocument.parse("%% mednb 1\n\n%% cell e [exercise]\n  $ x = 1\n\n%% cell c [hidden, visible]\n  $ check 1 == 1\n", file: "t.mednb")
+        #expect {
+            try StudentCopy.exercises(in: both, file: "t.mednb")
+        } throws: { "\($0)" == "t.mednb:6: cell 'c' cannot be tagged both [hidden] and [visible]" }
     }
 
     // MARK: the exercise notebooks of notebooks/exercises

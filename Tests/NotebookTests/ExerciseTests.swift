@@ -55,16 +55,18 @@ import Testing
 
     @Test func teacherFileGradesFull() throws {
         let report = try Self.grade(Self.teacher())
-        #expect(report.points == 7 && report.earned == 7)
+        #expect(report.points == 8 && report.earned == 8)
         #expect(report.exercises.map(\.id) == ["settings", "rate", "mlm"])
         #expect(report.exercises.allSatisfy { $0.attempted && $0.earned == $0.points })
-        #expect(report.text.hasSuffix("total 7 / 7 points (100%)"))
+        #expect(report.integrity.isEmpty)
+        #expect(report.text.hasSuffix("total 8 / 8 points (100%)"))
     }
 
     @Test func untouchedStudentCopyGradesZeroAsNotAttempted() throws {
         let report = try Self.grade(StudentCopy.make(from: Self.teacher()))
-        #expect(report.earned == 0 && report.points == 7)
+        #expect(report.earned == 0 && report.points == 8)
         #expect(report.exercises.allSatisfy { !$0.attempted })
+        #expect(report.integrity.isEmpty)   // the copy as handed out: every cell the student should keep is intact
         #expect(report.text.components(separatedBy: "not attempted").count - 1 == 3)
     }
 
@@ -82,8 +84,9 @@ import Testing
         #expect(text.contains("rank is 16: expected 16, got 8"))
         #expect(text.contains("missing: causal (or autoregressive); next token (or following token)"))
         #expect(text.contains("says what is wrong: masked language model is on"))
-        #expect(text.contains("unknown name 'rate'"))
-        #expect(text.hasSuffix("total 1 / 7 points (14%)"))
+        #expect(text.contains("rate is the base rate: unknown name 'rate'"))   // the check that could not run, by its label
+        #expect(text.contains("hint: the set-up cell names the base rate"))
+        #expect(text.hasSuffix("total 1 / 8 points (13%)"))
     }
 
     @Test func studentChecksAndAddedCellsEarnNothing() throws {
@@ -92,7 +95,7 @@ import Testing
         student.cells.append(Cell(kind: .command, id: "mine", entries: [Entry(command: "check true points=50")]))
         student.cells.append(Cell(kind: .command, id: "fake-hidden", tags: ["hidden"], entries: [Entry(command: "check true points=50")]))
         let report = try Self.grade(student)
-        #expect(report.earned == 3 && report.points == 7)
+        #expect(report.earned == 3 && report.points == 8)
         #expect(report.notes.contains { $0.contains("'fake-hidden' is tagged [hidden] and was not run") })
     }
 

@@ -104,6 +104,7 @@ extension VerbGroup {
             Parameter("label", .string, optional: true, help: "what the check is about, shown in its result line"),
             Parameter("points", .double, default: .double(1), help: "what the check is worth when graded"),
         ]
+        let hint = Parameter("hint", .string, optional: true, help: "a hint shown to a student who fails the check (grading feedback)")
         return VerbGroup("Checks", intro: """
             Checks compare values, for notebooks and exercises. `check` writes `ok` or `FAIL` and goes on; \
             `assert` is silent when it holds and stops the cell when it does not.
@@ -112,12 +113,13 @@ extension VerbGroup {
                  details: "Comparisons: `==` `!=` (ints and floats compare as numbers), `~=` (within `tol=`), "
                     + "`<` `<=` `>` `>=`, `contains` (text or list), `matches` (a regular expression found in the text; "
                     + "write it 'single-quoted' so backslashes stay as written).",
-                 positional: parameters, keywords: options,
+                 positional: parameters, keywords: options + [hint],
                  examples: ["check config.r == 16", "check loss ~= 2.31 tol=0.01", "check answer contains \"insulin\" ignore_case=true",
                             "check reply matches '^[A-D]$'"]) { inv, session in
                 let (description, failure) = try evaluateCheck(inv)
                 let points = try inv.double("points")
-                session.checks.append(CheckResult(label: description, passed: failure == nil, message: failure ?? "", points: points))
+                session.checks.append(CheckResult(label: description, passed: failure == nil, message: failure ?? "", points: points,
+                                                  hint: try inv.optionalString("hint")))
                 if let failure {
                     session.writeLine("FAIL: \(description): \(failure)")
                 } else {

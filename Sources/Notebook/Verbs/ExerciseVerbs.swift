@@ -67,6 +67,7 @@ extension VerbGroup {
                     Parameter("min_words", .int, optional: true, help: "the fewest words a good answer has"),
                     Parameter("label", .string, optional: true, help: "what the check is about, shown in its result line"),
                     Parameter("points", .double, default: .double(1), help: "what the answer is worth when graded"),
+                    Parameter("hint", .string, optional: true, help: "a hint shown to a student whose answer falls short (grading feedback)"),
                  ],
                  examples: ["check_answer mlm keys=[[\"causal\", \"next token\"], 'mask\\w*'] points=2",
                             "check_answer size numbers=[95] any=[\"interval\", \"confidence\"]",
@@ -96,7 +97,8 @@ extension VerbGroup {
                 do { verdict = try rubric.assess(text) } catch let e as AnswerRubricError { throw inv.error(e.description) }
                 let earned = points * verdict.fraction
                 let passed = verdict.attempted && verdict.met == verdict.requirements
-                session.checks.append(CheckResult(label: label, passed: passed, message: verdict.feedback, points: points, earned: earned))
+                session.checks.append(CheckResult(label: label, passed: passed, message: verdict.feedback, points: points, earned: earned,
+                                                  hint: try inv.optionalString("hint"), missing: verdict.missing))
                 let score = "\(GradeReport.format(earned))/\(GradeReport.format(points)) points"
                 session.writeLine(passed ? "ok: \(label) (\(score))" : "FAIL: \(label) (\(score)): \(verdict.feedback)")
                 return .bool(passed)

@@ -29,7 +29,7 @@ extension VerbGroup {
                     case .prose: first = cell.text.split(separator: "\n").first.map(String.init) ?? ""
                     case .command: first = cell.entries.first.map { "$ " + ($0.command.split(separator: "\n").first.map(String.init) ?? "") } ?? ""
                     }
-                    let tags = cell.tags.isEmpty ? "" : "  [" + cell.tags.joined(separator: ", ") + "]"
+                    let tags = cell.bracket.isEmpty ? "" : " " + cell.bracket
                     let kind = cell.kind.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)
                     session.writeLine("\(marker) \(kind) \(cell.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(first.prefix(60))\(tags)")
                 }
