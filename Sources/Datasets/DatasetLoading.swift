@@ -181,6 +181,7 @@ extension QADataset {
         }
         var table: [String: [String]] = [:]
         for (answer, value) in members {
+            if table[answer] == nil { table[answer] = [] }
             switch value {
             case .string(let s): table[answer, default: []] += QARow.splitAliases(s)
             case .array(let items):

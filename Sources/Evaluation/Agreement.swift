@@ -24,6 +24,12 @@ public struct MatcherAgreement: Equatable, Sendable {
     public var falsePositiveIndices: [Int] = []
     public var falseNegativeIndices: [Int] = []
 
+    public init(name: String, truePositives: Int, falsePositives: Int, falseNegatives: Int, trueNegatives: Int) {
+        self.name = name
+        self.truePositives = truePositives; self.falsePositives = falsePositives
+        self.falseNegatives = falseNegatives; self.trueNegatives = trueNegatives
+    }
+
     public var count: Int { truePositives + falsePositives + falseNegatives + trueNegatives }
     /// TP / (TP + FP); nil when the matcher called nothing correct.
     public var precision: Double? { ratio(truePositives, truePositives + falsePositives) }

@@ -24,6 +24,7 @@ public enum CSV {
     public struct Record: Equatable, Sendable {
         public var line: Int
         public var fields: [String]
+        public init(line: Int, fields: [String]) { self.line = line; self.fields = fields }
     }
 
     /// The records of a CSV text (blank lines skipped). A quote left open is an error naming the file and the line

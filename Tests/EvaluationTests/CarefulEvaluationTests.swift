@@ -57,7 +57,7 @@ struct FixedScorer: AnswerScorer {
         #expect(run.examples[1].prediction == "answer 1.")     // first line only
         #expect(run.examples[1].match(NormalisedMatcher.self) == .exact)
         #expect(run.examples[0].question == "Question #0?")     // whole question
-        #expect(run.summary == "careful: 3/10 correct = 30.0% (95% CI 10.8%–60.3%, n = 10); notebook matcher 30.0%; greedy, 50 new tokens")
+        #expect(run.summary == "careful: 3/10 correct = 30.0% (95% CI 10.8%–60.3%, n = 10); notebook matcher 30.0%; token_f1 matcher 30.0%; greedy, 50 new tokens")
     }
 
     @Test func batchedRunGivesTheSameVerdicts() throws {
@@ -204,8 +204,8 @@ struct FixedScorer: AnswerScorer {
         struct Echo: AnswerGenerator { func generate(prompt: String, config: GenerationConfig) throws -> String { "plain" } }
         let run = try Self.careful().run(test: data, generator: Echo())
         let lines = run.csv().components(separatedBy: "\r\n")
-        #expect(lines[0] == "index,source_row,question,ground_truth,prediction,correct,notebook_match,normalised_match,flags,seconds")
-        #expect(run.csv().contains("0,0,\"Say \"\"hi\"\", then\nstop\",\"a,b\",plain,false,no_match,no_match,,"))
+        #expect(lines[0] == "index,source_row,question,ground_truth,prediction,correct,notebook_match,normalised_match,token_f1_match,flags,seconds")
+        #expect(run.csv().contains("0,0,\"Say \"\"hi\"\", then\nstop\",\"a,b\",plain,false,no_match,no_match,no_match,,"))
         #expect(run.csv().hasSuffix("\r\n"))
     }
 }
@@ -227,8 +227,8 @@ struct FixedScorer: AnswerScorer {
         let careful = CarefulEvaluation(showProgress: false, clock: { clock.read() })
         let run = try careful.run(test: data, generator: Table(outputs: outputs))
         let expected = """
-        careful: 1/3 correct = 33.3% (95% CI 6.1%–79.2%, n = 3); notebook matcher 33.3%; greedy, 50 new tokens; 1 flagged
-        normalised matcher: 1 exact, 1 contained, 1 no_match; notebook matcher: 1 exact, 0 partial, 2 no_match
+        careful: 1/3 correct = 33.3% (95% CI 6.1%–79.2%, n = 3); notebook matcher 33.3%; token_f1 matcher 66.7%; greedy, 50 new tokens; 1 flagged
+        normalised matcher: 1 exact, 1 contained, 1 no_match; notebook matcher: 1 exact, 0 partial, 2 no_match; token_f1 matcher: 1 exact, 1 overlap, 1 no_match
         flagged matches (likely false positives of the notebook matcher): 1
           [0] negated: truth "Diabetes mellitus", prediction "Not diabetes mellitus."
         incorrect (2):

@@ -147,7 +147,7 @@ final class ASCIITokenizer: Tokenizer {
         try session.run("write_results results again.csv")
         let csv = try String(contentsOf: dir.appendingPathComponent("careful.csv"), encoding: .utf8)
         #expect(csv == (try String(contentsOf: dir.appendingPathComponent("again.csv"), encoding: .utf8)))
-        #expect(csv.hasPrefix("index,source_row,question,ground_truth,prediction,correct,notebook_match,normalised_match,flags,seconds\r\n"))
+        #expect(csv.hasPrefix("index,source_row,question,ground_truth,prediction,correct,notebook_match,normalised_match,token_f1_match,flags,seconds\r\n"))
         #expect(csv.components(separatedBy: "\r\n").count == 12 + 2)
         try session.run("write_results results again.json")
         let j = try Self.json(dir.appendingPathComponent("again.json"))

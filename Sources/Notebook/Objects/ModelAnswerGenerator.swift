@@ -33,7 +33,7 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
     }
 
     /// Evaluation's settings with the tokenizer's end-of-turn tokens stopping a reply.
-    func generationConfig(_ s: GenerationConfig) -> GenerationConfig {
+    public func generationConfig(_ s: GenerationConfig) -> GenerationConfig {
         var config = s
         config.stop_token_ids = tokenizer.endOfTurnTokenIds.sorted()
         return config
