@@ -8,6 +8,12 @@ extension EvaluationRun {
         rule.matcher.verdicts.map { t in "\(examples.filter { $0.matchType(rule) == t }.count) \(t.rawValue)" }.joined(separator: ", ")
     }
 
+    /// Every matcher's verdict counts, the run's own matcher first:
+    /// `normalised matcher: 1 exact, 0 contained, 3 no_match; notebook matcher: ...`.
+    public var matchCountsLine: String {
+        ([rule] + ScoringRule.all.filter { $0 != rule }).map { "\($0.rawValue) matcher: \(matchCounts($0))" }.joined(separator: "; ")
+    }
+
     /// A several-line report: summary, both matchers' verdicts, flagged matches, and up to `limit`
     /// incorrect and correct examples.
     ///
@@ -15,10 +21,7 @@ extension EvaluationRun {
     /// print(run.report(limit: 5))
     /// ```
     public func report(limit: Int = 10) -> String {
-        var lines = [summary]
-        // the run's own matcher first, then the others
-        let rules = [rule] + ScoringRule.all.filter { $0 != rule }
-        lines.append(rules.map { "\($0.rawValue) matcher: \(matchCounts($0))" }.joined(separator: "; "))
+        var lines = [summary, matchCountsLine]
         let flagged = self.flagged
         if !flagged.isEmpty {
             lines.append("flagged matches (likely false positives of the notebook matcher): \(flagged.count)")

@@ -138,7 +138,7 @@ extension VerbGroup {
         let run = try careful.run(test: test, generator: generator, cancellation: flag)
         guard !run.examples.isEmpty || run.stopReason == .cancelled else { throw failure(run) }
         session.writeLine(run.summary)
-        session.writeLine("normalised matcher: \(run.matchCounts(.normalised)); notebook matcher: \(run.matchCounts(.notebook))")
+        session.writeLine(run.matchCountsLine)
         if let table = run.riskCoverageReport() { session.writeLine(table) }
         if run.total > 0 && run.emptyPredictions == run.total {
             session.writeLine("warning: the model produced no text for any of the \(run.total) questions (check the template and max_new_tokens)")
