@@ -37,12 +37,14 @@ public struct RiskCoverage: Equatable, Sendable {
         }
     }
 
-    /// One line per coverage: `  80% answered (16 of 20): 50.0% correct (95% CI 28.0%–72.0%), confidence ≥ 0.41`.
+    /// One line per coverage: `  80% answered (16 of 20): 50.0% correct (95% CI 28.0%–72.0%), confidence ≥ 0.414`. The
+    /// threshold is rounded down, so that `abstain_below=` the number shown keeps those answers.
     public var table: String {
         let n = rows.first?.answered ?? 0
         return rows.map { r in
-            String(format: "  %3.0f%% answered (%d of %d): %.1f%% correct (95%% CI %.1f%%–%.1f%%), confidence ≥ %.2f",
-                   r.coverage * 100, r.answered, n, r.accuracy.proportion * 100, r.accuracy.lower * 100, r.accuracy.upper * 100, r.threshold)
+            String(format: "  %3.0f%% answered (%d of %d): %.1f%% correct (95%% CI %.1f%%–%.1f%%), confidence ≥ %.3f",
+                   r.coverage * 100, r.answered, n, r.accuracy.proportion * 100, r.accuracy.lower * 100, r.accuracy.upper * 100,
+                   (r.threshold * 1000).rounded(.down) / 1000)
         }.joined(separator: "\n")
     }
 }
@@ -77,7 +79,7 @@ extension EvaluationRun {
     /// The table under a title naming the measure, as `evaluate` and `compare` print it; nil as ``riskCoverage(by:)``.
     public func riskCoverageReport(by measure: ConfidenceMeasure = .mean, title: String = "answered when most confident") -> String? {
         guard let rc = riskCoverage(by: measure) else { return nil }
-        let what = measure == .mean ? "mean token probability of the answer, as ask ... abstain_below= compares"
+        let what = measure == .mean ? "the answer's mean token probability, which ask ... abstain_below= compares"
             : measure == .min ? "lowest token probability of the answer" : "probability of the whole answer"
         return "\(title) (confidence: \(what)):\n" + rc.table
     }

@@ -52,9 +52,9 @@ public struct AnswerConfidence: Sendable, Equatable, CustomStringConvertible {
         answerProbability = exp(logprobs.reduce(0.0) { $0 + Double($1) })
     }
 
-    /// `mean token probability 0.82, lowest 0.61, whole reply 0.5` (what `ask ... abstain_below=` and `detail` print).
+    /// `mean token probability 0.820, lowest 0.610, whole answer 0.5` (what `ask ... abstain_below=` and `detail` print).
     public var description: String {
-        String(format: "mean token probability %.2f, lowest %.2f, whole reply %.2g", meanTokenProbability, minimumTokenProbability,
+        String(format: "mean token probability %.3f, lowest %.3f, whole answer %.2g", meanTokenProbability, minimumTokenProbability,
                answerProbability)
     }
 }

@@ -13,7 +13,7 @@ import Testing
         #expect(rc.rows.map(\.accuracy.successes) == [4, 4, 3, 2])
         #expect(rc.rows.map(\.threshold) == [0.05, 0.2, 0.5, 0.8])
         #expect(rc.rows[3].accuracy == WilsonInterval(successes: 2, n: 2))
-        #expect(rc.table.split(separator: "\n")[2] == "   50% answered (5 of 10): 60.0% correct (95% CI 23.1%–88.2%), confidence ≥ 0.50")
+        #expect(rc.table.split(separator: "\n")[2] == "   50% answered (5 of 10): 60.0% correct (95% CI 23.1%–88.2%), confidence ≥ 0.500")
     }
 
     @Test func tiesSmallSetsAndNone() {

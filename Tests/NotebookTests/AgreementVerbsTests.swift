@@ -71,7 +71,7 @@ import Tokenizers
         try session.run("results = evaluate model data limit=10 max_new_tokens=6 batch=4")
         let run = try EvaluationVerbsTests.results(session)
         #expect(run.examples.allSatisfy { $0.confidence != nil })
-        #expect(output().contains("answered when most confident (confidence: mean token probability of the answer"))
+        #expect(output().contains("answered when most confident (confidence: the answer's mean token probability"))
         #expect(output().contains(" 50% answered (5 of 10): "))
         try session.run("risk_coverage results by=min")
         #expect(output().contains("lowest token probability of the answer"))

@@ -58,17 +58,7 @@ public struct ModelAnswerGenerator: AnswerGenerator, AnswerScorer {
 
     /// As `generate(prompts:config:onStep:)`, with every reply token's log-probability and where its text ends.
     public func generateScored(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [ScoredReply] {
-        try generations(prompts: prompts, config: config, onStep: onStep).map { g in
-            let text = tokenizer.decode(g.tokens, skipSpecialTokens: true)
-            let length = text.count
-            var ends: [Int] = [], last = 0
-            for k in g.tokens.indices {
-                // A prefix that cuts a character in two decodes with a replacement character: clamp and keep order.
-                last = max(last, min(length, tokenizer.decode(Array(g.tokens[...k]), skipSpecialTokens: true).count))
-                ends.append(last)
-            }
-            return ScoredReply(text: text, tokenEnds: ends, logprobs: g.logprobs)
-        }
+        try generations(prompts: prompts, config: config, onStep: onStep).map { ScoredReply($0, tokenizer: tokenizer) }
     }
 
     func generations(prompts: [String], config: GenerationConfig, onStep: (Int) throws -> Void) throws -> [Generation] {
@@ -107,4 +97,23 @@ extension ModelObject {
         }
         return tokenizer.tokenizer
     }
+}
+
+extension ScoredReply {
+    /// A generation's text (special tokens skipped) with each token's log-probability and where its text ends.
+    public init(_ g: Generation, tokenizer: any Tokenizer) {
+        let text = tokenizer.decode(g.tokens, skipSpecialTokens: true)
+        let length = text.count
+        var ends: [Int] = [], last = 0
+        for k in g.tokens.indices {
+            // A prefix that cuts a character in two decodes with a replacement character: clamp and keep order.
+            last = max(last, min(length, tokenizer.decode(Array(g.tokens[...k]), skipSpecialTokens: true).count))
+            ends.append(last)
+        }
+        self.init(text: text, tokenEnds: ends, logprobs: g.logprobs)
+    }
+
+    /// The confidence of the answer the careful evaluation would take from this reply (after a last "The answer is:",
+    /// its first line): what `ask ... abstain_below=` compares and `evaluate`'s risk-coverage table orders by.
+    public var answerConfidence: AnswerConfidence? { confidence(of: CarefulEvaluation.extractPrediction(fromCompletion: text)) }
 }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Language
 import Llama
@@ -50,14 +51,16 @@ extension VerbGroup {
             Verb("ask", summary: "Ask a chat model a question: the reply streams as it is generated, and is returned.",
                  details: "The question goes through the model's chat template (or `template=`). Ctrl-C stops the "
                     + "reply where it is; the session keeps everything. With abstain_below=P the reply is written once it is "
-                    + "complete, with its confidence (the mean and the smallest probability the model gave its tokens, and "
-                    + "the probability of the whole reply); when the mean is below P the answer is the fallback \""
+                    + "complete, with its answer's confidence (the mean and the smallest probability the model gave the answer's "
+                    + "tokens, and the probability of the whole answer; the answer is the reply's first line, or what follows a "
+                    + "last \"The answer is:\", as evaluate takes it, so evaluate's risk-coverage table shows what a threshold "
+                    + "keeps); when the mean is below P the answer is the fallback \""
                     + abstentionReply + "\" instead, and a line says why and what the model would have said.",
                  positional: [Parameter("model", .object("Model"), help: "the model"),
                               Parameter("question", .string, help: "the user's message")],
                  keywords: samplingParameters + [Parameter("system", .string, optional: true, help: "a system message"), templateParameter,
                                                  Parameter("abstain_below", .double, optional: true,
-                                                           help: "answer with the fallback when the mean token probability is below this (0 to 1)")],
+                                                           help: "answer with the fallback when the answer's mean token probability is below this (0 to 1)")],
                  examples: ["ask model \"What is the first-line treatment of scurvy?\"",
                             "reply = ask model \"Name three causes of anemia.\" do_sample=true temperature=0.3 top_p=0.9 seed=7",
                             "ask model \"Which drug reverses warfarin?\" abstain_below=0.5 system=\"You are not a substitute for a clinician.\""]) { inv, session in
@@ -151,7 +154,7 @@ func abstainingReply(_ model: ModelObject, _ tok: any Tokenizer, prompt: String,
     let g = try generationConfig(inv, session)
     let reply = try model.inference.generate(text: prompt, tokenizer: tok, config: g, addSpecialTokens: false,
                                              onToken: { _ in try session.checkCancelled() }) { _ in }
-    guard let c = reply.generation.confidence else {
+    guard let c = ScoredReply(reply.generation, tokenizer: tok).answerConfidence else {
         session.writeLine(abstentionReply)
         session.writeLine("(abstained: the model gave no answer)")
         return abstentionReply
