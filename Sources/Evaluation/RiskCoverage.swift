@@ -22,6 +22,8 @@ public struct RiskCoverage: Equatable, Sendable {
         public var threshold: Double
     }
     public var rows: [Row]
+    /// How many answers there are in all.
+    public var total: Int
 
     /// The answers sorted by confidence, most confident first (ties in their given order), cut at each coverage.
     /// Empty when there are no answers.
@@ -29,6 +31,7 @@ public struct RiskCoverage: Equatable, Sendable {
         precondition(confidences.count == correct.count, "one verdict per confidence")
         let order = confidences.indices.sorted { confidences[$0] > confidences[$1] || (confidences[$0] == confidences[$1] && $0 < $1) }
         let n = order.count
+        total = n
         rows = n == 0 ? [] : coverages.map { c in
             let k = min(n, max(1, Int((c * Double(n)).rounded())))
             let kept = order.prefix(k)
@@ -40,12 +43,20 @@ public struct RiskCoverage: Equatable, Sendable {
     /// One line per coverage: `  80% answered (16 of 20): 50.0% correct (95% CI 28.0%–72.0%), confidence ≥ 0.414`. The
     /// threshold is rounded down, so that `abstain_below=` the number shown keeps those answers.
     public var table: String {
-        let n = rows.first?.answered ?? 0
+        let n = total
         return rows.map { r in
-            String(format: "  %3.0f%% answered (%d of %d): %.1f%% correct (95%% CI %.1f%%–%.1f%%), confidence ≥ %.3f",
-                   r.coverage * 100, r.answered, n, r.accuracy.proportion * 100, r.accuracy.lower * 100, r.accuracy.upper * 100,
-                   (r.threshold * 1000).rounded(.down) / 1000)
+            String(format: "  %3.0f%% answered (%d of %d): %.1f%% correct (95%% CI %.1f%%–%.1f%%), confidence ≥ ",
+                   r.coverage * 100, r.answered, n, r.accuracy.proportion * 100, r.accuracy.lower * 100, r.accuracy.upper * 100)
+                + Self.roundedDown(r.threshold)
         }.joined(separator: "\n")
+    }
+
+    /// A threshold written short and rounded down: `0.621`, or for the tiny probabilities of whole answers `3.1e-05`.
+    static func roundedDown(_ x: Double) -> String {
+        guard x > 0 else { return "0" }
+        if x >= 0.01 { return String(format: "%.3f", (x * 1000).rounded(.down) / 1000) }
+        let scale = pow(10, floor(log10(x)) - 1)
+        return String(format: "%.1e", (x / scale).rounded(.down) * scale)
     }
 }
 

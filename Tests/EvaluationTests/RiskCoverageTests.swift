@@ -23,3 +23,11 @@ import Testing
         #expect(RiskCoverage(confidences: [], correct: []).rows.isEmpty)
     }
 }
+
+@Suite struct RiskCoverageThresholdTests {
+    /// `abstain_below=` the threshold shown keeps the answers of its row: never rounded up.
+    @Test func thresholdsAreRoundedDown() {
+        let rc = RiskCoverage(confidences: [0.6219, 3.19e-5], correct: [true, false], coverages: [0.5, 1])
+        #expect(rc.table == "   50% answered (1 of 2): 100.0% correct (95% CI 20.7%–100.0%), confidence ≥ 0.621\n  100% answered (2 of 2): 50.0% correct (95% CI 9.5%–90.5%), confidence ≥ 3.1e-05")
+    }
+}
