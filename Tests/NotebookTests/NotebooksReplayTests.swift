@@ -37,7 +37,7 @@ import Testing
         let model = URL(fileURLWithPath: Self.modelPath!)
         try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent("models/\(model.lastPathComponent)"),
                                                    withDestinationURL: model)
-        for name in ["finetune.mednb", "evaluate.mednb", "ask.mednb", "quantization.mednb"] {
+        for name in ["finetune.mednb", "evaluate.mednb", "ask.mednb", "quantization.mednb", "safety.mednb"] {
             let path = Self.notebooks.appendingPathComponent(name).path
             let document = try NotebookDocument.load(path: path)
             #expect(document[header: "params"] != nil, "\(name) records its CI parameters in the header")
@@ -54,7 +54,7 @@ import Testing
 
     @Test func everyNotebookParsesAndHasAParametersCell() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.notebooks.path).filter { $0.hasSuffix(".mednb") }
-        #expect(Set(names).isSuperset(of: ["finetune.mednb", "evaluate.mednb", "ask.mednb", "quantization.mednb"]))
+        #expect(Set(names).isSuperset(of: ["finetune.mednb", "evaluate.mednb", "ask.mednb", "quantization.mednb", "safety.mednb"]))
         let verbs = Registry.standard().verbNames
         for name in names {
             let document = try NotebookDocument.load(path: Self.notebooks.appendingPathComponent(name).path)
