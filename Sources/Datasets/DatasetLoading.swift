@@ -169,7 +169,7 @@ extension QADataset {
     /// ```json
     /// {"Vitamin B12 deficiency": ["cobalamin deficiency", "B12 deficiency"], "Myocardial infarction": "heart attack | MI"}
     /// ```
-    public static func loadAliases(path: String) throws -> [String: [String]] {
+    public static func loadAliases(path: String) throws -> AliasTable {
         let bytes = try readBytes(path)
         let whole: JSONValue
         do { whole = try JSONReader.parse(bytes) } catch {
@@ -195,7 +195,7 @@ extension QADataset {
                 throw DatasetError.invalidArgument("\(path): the aliases of \"\(answer)\" are a \(value.kindName); write a list of strings")
             }
         }
-        return table
+        return AliasTable(table)
     }
 
     // MARK: - Rows

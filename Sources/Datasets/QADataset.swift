@@ -156,23 +156,45 @@ extension QARow {
     }
 }
 
+/// Aliases by answer, as an alias file lists them: an answer is found as written, or else without regard to case
+/// and surrounding spaces.
+///
+/// ```swift
+/// let table = AliasTable(["Vitamin B12 deficiency": ["cobalamin deficiency"]])
+/// table.aliases(for: "vitamin b12 deficiency ")   // ["cobalamin deficiency"]
+/// ```
+public struct AliasTable: Sendable {
+    public let exact: [String: [String]]
+    let loose: [String: [String]]
+    public init(_ table: [String: [String]]) {
+        exact = table
+        var loose: [String: [String]] = [:]
+        for (answer, list) in table { loose[Self.key(answer), default: []] += list }
+        self.loose = loose
+    }
+    public var count: Int { exact.count }
+    public func aliases(for answer: String) -> [String] { exact[answer] ?? loose[Self.key(answer)] ?? [] }
+    static func key(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+}
+
+extension QARow {
+    /// The row's aliases with those the table lists for its answer added (each once).
+    public func addingAliases(from table: AliasTable) -> QARow {
+        var copy = self
+        for a in table.aliases(for: answer) where !copy.aliases.contains(a) { copy.aliases.append(a) }
+        return copy
+    }
+}
+
 extension QADataset {
-    /// The rows with aliases added from a table of answer → aliases (an answer found as written, or else without
-    /// regard to case and surrounding spaces); returns the dataset and how many rows got aliases.
+    /// The rows with the aliases the table lists for their answers; returns the dataset and how many rows got some.
     ///
     /// ```swift
-    /// let (data2, n) = data.addingAliases(["Vitamin B12 deficiency": ["cobalamin deficiency"]])
+    /// let (data2, n) = data.addingAliases(AliasTable(["Vitamin B12 deficiency": ["cobalamin deficiency"]]))
     /// ```
-    public func addingAliases(_ table: [String: [String]]) -> (QADataset, rowsWithAliases: Int) {
-        func key(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
-        var loose: [String: [String]] = [:]
-        for (answer, list) in table { loose[key(answer), default: []] += list }
-        var copy = self, n = 0
-        for i in copy.rows.indices {
-            guard let extra = table[copy.rows[i].answer] ?? loose[key(copy.rows[i].answer)], !extra.isEmpty else { continue }
-            for a in extra where !copy.rows[i].aliases.contains(a) { copy.rows[i].aliases.append(a) }
-            n += 1
-        }
-        return (copy, n)
+    public func addingAliases(_ table: AliasTable) -> (QADataset, rowsWithAliases: Int) {
+        var copy = self
+        copy.rows = rows.map { $0.addingAliases(from: table) }
+        return (copy, rows.filter { !table.aliases(for: $0.answer).isEmpty }.count)
     }
 }

@@ -62,6 +62,8 @@ public struct MatcherAgreement: Equatable, Sendable {
 public struct Agreement: Equatable, Sendable {
     /// The labelled examples found in the run, in evaluation order.
     public var labelled: [Int]
+    /// The labels: example index → judged correct.
+    public var labels: [Int: Bool]
     public var labelledCorrect: Int
     /// One per matcher, in `AnswerMatchers.all` order.
     public var matchers: [MatcherAgreement]
@@ -80,6 +82,7 @@ public struct Agreement: Equatable, Sendable {
         let examples = run.examples.filter { labels[$0.index] != nil }
         guard !examples.isEmpty else { throw EvaluationError.invalidArgument("no labels: give at least one labelled example") }
         self.run = run
+        self.labels = labels
         labelled = examples.map(\.index)
         labelledCorrect = examples.filter { labels[$0.index]! }.count
         matchers = AnswerMatchers.all.map { m in
@@ -117,9 +120,9 @@ public struct Agreement: Equatable, Sendable {
         }
         let byIndex = Dictionary(run.examples.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         for m in matchers {
-            for (kind, list) in [("false positives (credited, labelled incorrect)", m.falsePositiveIndices),
-                                 ("false negatives (not credited, labelled correct)", m.falseNegativeIndices)] where !list.isEmpty {
-                lines.append("\(m.name) matcher, \(list.count) \(kind):")
+            for (kind, list) in [("false positive", m.falsePositiveIndices), ("false negative", m.falseNegativeIndices)] where !list.isEmpty {
+                let why = kind == "false positive" ? "credited, labelled incorrect" : "not credited, labelled correct"
+                lines.append("\(m.name) matcher, \(list.count) \(kind)\(list.count == 1 ? "" : "s") (\(why)):")
                 for i in list.prefix(limit) {
                     guard let e = byIndex[i] else { continue }
                     let flags = e.flags.isEmpty ? "" : " [" + e.flags.map(\.rawValue).joined(separator: ", ") + "]"

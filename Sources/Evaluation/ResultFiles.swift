@@ -48,12 +48,13 @@ extension EvaluationRun {
     /// Predictions read back from a CSV (`write_results ... .csv`, or one a teacher wrote by hand), judged again by
     /// every matcher: the matcher columns in the file are not trusted. Needs `ground_truth` and `prediction` columns;
     /// `index` (default: the row's number from 0), `question`, `source_row` and `aliases` (`|` between them) are read
-    /// when present.
+    /// when present; `table` adds aliases by answer (an alias file).
     ///
     /// ```swift
     /// let run = try EvaluationRun.fromCSV(text, file: "predictions.csv", rule: .normalised)
     /// ```
-    public static func fromCSV(_ text: String, file: String, rule: ScoringRule = .normalised) throws -> EvaluationRun {
+    public static func fromCSV(_ text: String, file: String, rule: ScoringRule = .normalised,
+                               aliases table: AliasTable = AliasTable([:])) throws -> EvaluationRun {
         let records = try CSV.parse(text, file: file)
         guard let header = records.first else { throw CSVError(file: file, line: 1, message: "the file is empty") }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -78,7 +79,8 @@ extension EvaluationRun {
             }
             guard seen.insert(index).inserted else { throw CSVError(file: file, line: r.line, message: "index \(index) appears twice") }
             let truth = value(truthColumn)!, prediction = value(predictionColumn)!
-            let aliases = value(column("aliases")).map(QARow.splitAliases) ?? []
+            var aliases = value(column("aliases")).map(QARow.splitAliases) ?? []
+            for a in table.aliases(for: truth) where !aliases.contains(a) { aliases.append(a) }
             let question = value(column("question")) ?? ""
             let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: truth, aliases: aliases)
             var e = ExampleResult(index: index, sourceRow: value(column("source_row")).flatMap { Int($0) } ?? index, question: question,

@@ -85,6 +85,10 @@ extension Session {
             if values[root] == nil, !w.contains("${"), !["true", "false", "none"].contains(w) {
                 switch type {
                 case .int, .double, .bool, .list:
+                    if root != w, Parser.isName(root) {
+                        throw fail("unknown name '\(root)' (in '\(w)'): \(what) must be \(Session.article(type))",
+                                   hint: Suggest.hint(for: root, in: names))
+                    }
                     throw fail("\(what) must be \(Session.article(type)), not the word '\(w)'",
                                hint: Suggest.hint(for: root, in: names))
                 default: break

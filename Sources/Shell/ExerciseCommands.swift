@@ -185,7 +185,7 @@ struct GradeOptions {
         return options
     }
 
-    /// The submissions to grade: folders and the teacher's own file left out (said on standard error);
+    /// The submissions to grade: folders and, among several, the teacher's own file left out (said on standard error);
     /// a pattern the shell did not expand, or nothing left, is a mistake.
     func submissions(teacher: String) throws -> [String] {
         let fm = FileManager.default
@@ -199,7 +199,8 @@ struct GradeOptions {
             }
             if exists && isFolder.boolValue {
                 fputs("medrepl: skipping \(path): a folder, not a notebook (give its notebooks: \(path.hasSuffix("/") ? path : path + "/")*.mednb)\n", stderr)
-            } else if exists && URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL == teacherFile {
+            } else if exists && paths.count > 1 && URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL == teacherFile {
+                // Among a class it is a slip of the pattern; alone it is the teacher checking the checks (100%).
                 fputs("medrepl: skipping \(path): it is the teacher's notebook (--teacher)\n", stderr)
             } else {
                 kept.append(path)

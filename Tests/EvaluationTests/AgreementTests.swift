@@ -49,7 +49,7 @@ import Testing
         let f1 = a.matchers.first { $0.name == "token_f1" }!
         #expect(f1.falsePositiveIndices == [1])   // F1 0.8, and SQuAD's F1 has no negation rule
         let report = a.report()
-        #expect(report.contains("notebook matcher, 1 false positives (credited, labelled incorrect):\n  [1] truth \"Diabetes mellitus\", prediction \"not diabetes mellitus\" [negated]"))
+        #expect(report.contains("notebook matcher, 1 false positive (credited, labelled incorrect):\n  [1] truth \"Diabetes mellitus\", prediction \"not diabetes mellitus\" [negated]"))
         #expect(report.contains("  notebook      1   1   1   1      50.0%   50.0%  50.0%   0.00"))
         // An alias turns the synonym into a match for every matcher.
         let withAlias = try EvaluationRun.fromCSV(Self.predictions.replacingOccurrences(of: "index,question,ground_truth,prediction", with: "index,question,ground_truth,prediction,aliases")

@@ -188,6 +188,9 @@ import Testing
         let withTeacher = try grade([Self.teacherPath, untouched, "--teacher", Self.teacherPath])
         #expect(withTeacher.status == 0 && withTeacher.err == "medrepl: skipping \(Self.teacherPath): it is the teacher's notebook (--teacher)\n")
         #expect(withTeacher.out.hasPrefix("grading \(untouched) against") && withTeacher.out.hasSuffix("total 0 / 8 points (0%)\n"))
+        // Alone, the teacher's file is graded: the teacher checking the checks gets every point.
+        let teacherAlone = try grade([Self.teacherPath, "--teacher", Self.teacherPath])
+        #expect(teacherAlone.status == 0 && teacherAlone.out.hasSuffix("total 8 / 8 points (100%)\n"), "\(teacherAlone)")
         // A missing file among several is that student's row; alone, it is an error.
         let ghost = folder.appendingPathComponent("ghost.mednb").path
         let csv = folder.appendingPathComponent("g.csv").path

@@ -40,6 +40,8 @@ import Testing
                     ^~~~~~
             """)
         #expect(error("check 1 == 1 ignore_case=yes").contains("'check' ignore_case must be true or false, not the word 'yes'"))
+        // A field of a name that does not exist names the name.
+        #expect(error("check 1 == 1 tol=mine.kappa").contains("unknown name 'mine' (in 'mine.kappa'): 'check' tol must be a number"))
     }
 
     @Test func unknownNamesAndFieldsSuggest() {

@@ -1,5 +1,6 @@
 // `load_results` and `agreement`: how far the matchers can be trusted, measured against a teacher's hand labels
 // (the notebook's question on evaluation false positives and negatives).
+import Datasets
 import Evaluation
 import Foundation
 import Language
@@ -13,13 +14,17 @@ extension VerbGroup {
                 + "matcher judges the predictions afresh.",
              positional: [Parameter("path", .path, help: "the CSV file", completion: .path(extensions: ["csv"]))],
              keywords: [Parameter("matcher", .choice(AnswerMatchers.names), default: .string(NormalisedMatcher.name),
-                                  help: "the matcher whose verdict counts as correct")],
-             examples: ["results = load_results predictions.csv"]) { inv, session in
+                                  help: "the matcher whose verdict counts as correct"),
+                        Parameter("aliases", .path, optional: true,
+                                  help: "a .json file from each answer to its aliases, which every matcher also accepts")],
+             examples: ["results = load_results predictions.csv", "results = load_results predictions.csv aliases=aliases.json"]) { inv, session in
             let path = try inv.string("path")
             let rule = ScoringRule(rawValue: try inv.string("matcher")) ?? .normalised
+            let table = try inv.optionalString("aliases").map { try loadAliasTable($0, inv, session) } ?? AliasTable([:])
             let run: EvaluationRun
             do {
-                run = try EvaluationRun.fromCSV(try CSV.readText(session.resolvePath(path).path, shownAs: path), file: path, rule: rule)
+                run = try EvaluationRun.fromCSV(try CSV.readText(session.resolvePath(path).path, shownAs: path), file: path, rule: rule,
+                                                aliases: table)
             } catch let e as CSVError { throw inv.error(e.description, at: "path") }
             session.writeLine("read \(run.total) predictions from \(path); \(run.summary)")
             return .object(ResultsObject(run: run, modelLabel: path))
@@ -65,7 +70,8 @@ extension VerbGroup {
     }
 }
 
-/// `ag = agreement results labels.csv`: `ag.labelled`, `ag.notebook.kappa`, `ag.normalised.false_positives`.
+/// `ag = agreement results labels.csv`: `ag.labelled`, `ag.correct` (the indices labelled correct), `ag.notebook.kappa`,
+/// `ag.normalised.false_positive_indices`.
 public final class AgreementObject: LiveObject {
     public let agreement: Agreement
     public init(_ agreement: Agreement) { self.agreement = agreement }
@@ -76,12 +82,15 @@ public final class AgreementObject: LiveObject {
             "\(m.name) " + (m.kappa.map { String(format: "%.2f", $0) } ?? "–")
         }.joined(separator: ", ")
     }
-    public var fieldNames: [String] { ["labelled", "labelled_correct"] + agreement.matchers.map(\.name) }
+    public var fieldNames: [String] { ["labelled", "labelled_correct", "correct", "incorrect"] + agreement.matchers.map(\.name) }
 
     public func field(_ name: String) -> Value? {
         switch name {
         case "labelled": return .int(agreement.labelled.count)
         case "labelled_correct": return .int(agreement.labelledCorrect)
+        case "correct", "incorrect":
+            let wanted = name == "correct"
+            return .list(agreement.labelled.filter { agreement.labels[$0] == wanted }.map { .int($0) })
         default:
             guard let m = agreement.matchers.first(where: { $0.name == name }) else { return nil }
             func number(_ x: Double?) -> Value { x.map { .double($0) } ?? Value.none }

@@ -32,10 +32,7 @@ extension VerbGroup {
                 var dataset = try loadQADataset(try inv.string("source"), at: "source", strict: try inv.bool("strict"), inv, session)
                 session.writeLine(dataset.loadReport.summary)
                 if let file = try aliasFile(inv, session) {
-                    let table: [String: [String]]
-                    do { table = try QADataset.loadAliases(path: session.resolvePath(file).path) } catch let e as DatasetError {
-                        throw inv.error(e.description, at: "aliases")
-                    }
+                    let table = try loadAliasTable(file, inv, session)
                     let (with, n) = dataset.addingAliases(table)
                     dataset = with
                     session.writeLine("aliases for \(n) of \(dataset.count) rows from \(file) (\(table.count) answers listed)")
@@ -265,6 +262,13 @@ extension VerbGroup {
 /// Question/answer rows from a path (in the session's folder) or a hub id, by ``ResourceName``'s rule,
 /// with the verb's `question=`/`answer=` columns. A load error points at the argument `at`; rows with
 /// other keys get a hint naming the verb's own column options and the keys found.
+/// The alias file `aliases=` names, its errors pointing at the option.
+func loadAliasTable(_ file: String, _ inv: Invocation, _ session: Session) throws -> AliasTable {
+    do { return try QADataset.loadAliases(path: session.resolvePath(file).path) } catch let e as DatasetError {
+        throw inv.error(e.description, at: "aliases")
+    }
+}
+
 /// `aliases=` names a file when it ends in .json or is a file; else a column.
 func aliasFile(_ inv: Invocation, _ session: Session) throws -> String? {
     guard let value = try inv.optionalString("aliases") else { return nil }
