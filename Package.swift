@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "LlamaTests", dependencies: ["Kernels", "Llama", "TestSupport", "Tokenizers", "Weights"]),
         .testTarget(name: "TrainingTests", dependencies: ["Kernels", "Llama", "TestSupport", "Training", "Weights"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Support", "TestSupport", "Weights"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Datasets", "Evaluation", "Llama", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Datasets", "Evaluation", "Llama", "Support", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"]),
         .testTarget(name: "NotebookFormatTests", dependencies: ["NotebookFormat", "TestSupport"]),
