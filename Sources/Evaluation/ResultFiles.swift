@@ -60,6 +60,10 @@ extension EvaluationRun {
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         func column(_ name: String) -> Int? { names.firstIndex(of: name) }
         guard let truthColumn = column("ground_truth"), let predictionColumn = column("prediction") else {
+            if file.lowercased().hasSuffix(".json") {
+                throw CSVError(file: file, line: 0, message: "predictions are read from a CSV, and this is JSON; "
+                               + "write_results RESULTS predictions.csv writes one")
+            }
             throw CSVError(file: file, line: header.line, message: "the header needs ground_truth and prediction columns (found "
                            + header.fields.joined(separator: ", ") + ")")
         }

@@ -62,7 +62,10 @@ import Tokenizers
         #expect(Self.failure(session, "agreement results").contains("no labels given"))
         #expect(Self.failure(session, "agreement results correct=[1] incorrect=[1]").contains("example 1 is labelled both correct and incorrect"))
         #expect(Self.failure(session, "agreement results missing.csv").contains("missing.csv: no such file"))
-        #expect(Self.failure(session, "risk_coverage results").contains("these results carry no confidences"))
+        #expect(Self.failure(session, "risk_coverage results").contains("predictions read from a file carry no confidences"))
+        try Data("{}".utf8).write(to: dir.appendingPathComponent("evaluation_results.json"))
+        #expect(Self.failure(session, "load_results evaluation_results.json")
+                    .contains("evaluation_results.json: predictions are read from a CSV, and this is JSON; write_results RESULTS predictions.csv writes one"))
     }
 
     @Test func evaluateGivesEveryAnswerItsConfidenceAndPrintsTheRiskCoverageTable() throws {

@@ -78,7 +78,7 @@ public final class AgreementObject: LiveObject {
 
     public var typeName: String { "Agreement" }
     public var summary: String {
-        "\(agreement.labelled.count) labels; kappa " + agreement.matchers.map { m in
+        "\(agreement.labelled.count) label\(agreement.labelled.count == 1 ? "" : "s"); kappa " + agreement.matchers.map { m in
             "\(m.name) " + (m.kappa.map { String(format: "%.2f", $0) } ?? "–")
         }.joined(separator: ", ")
     }

@@ -235,7 +235,9 @@ extension VerbGroup {
             let measure = ConfidenceMeasure(rawValue: try inv.string("by")) ?? .mean
             guard let table = results.run.riskCoverageReport(by: measure) else {
                 throw inv.error(results.run.examples.isEmpty ? "these results hold no examples"
-                                : "these results carry no confidences: their generator gave no token probabilities", at: "results")
+                                : results.run.protocolName == "loaded" ? "predictions read from a file carry no confidences"
+                                : "these results carry no confidences: their generator gave no token probabilities", at: "results",
+                                hint: results.run.protocolName == "loaded" ? "evaluate the model to get them: results = evaluate MODEL DATA" : nil)
             }
             session.writeLine(table)
             return .none
