@@ -137,6 +137,28 @@ import Testing
     }
 }
 
+/// The agreement exercise: the teacher's labels earn every point, none are not attempted, and a student who calls
+/// every prediction correct misses the negated answers and the agreement with a careful reading.
+@Suite struct AgreementExerciseTests {
+    @Test func teacherFullUntouchedZeroAndEverythingCorrectOnlyTheCount() throws {
+        let folder = ExerciseTests.exerciseFolder
+        let teacher = try NotebookDocument.load(path: folder.appendingPathComponent("agreement.teacher.mednb").path)
+        let full = try Grader(teacher: teacher, student: teacher, directory: folder, registry: .standard(), environment: [:]).grade()
+        #expect(full.exercises.map(\.id) == ["labels", "errors"])
+        #expect(full.earned == full.points && full.points == 8, "\(full.text)")
+        let copy = try StudentCopy.make(from: teacher)
+        let none = try Grader(teacher: teacher, student: copy, directory: folder, registry: .standard(), environment: [:]).grade()
+        #expect(none.earned == 0 && none.exercises.allSatisfy { !$0.attempted })
+        var lazy = copy
+        let all = [0, 1, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 25, 29, 32, 35, 36, 39, 40, 41, 44]
+        lazy.cells[lazy.index(ofCell: "labels")!].entries = [Entry(command: "mine = agreement results correct=\(all) incorrect=[]")]
+        let graded = try Grader(teacher: teacher, student: lazy, directory: folder, registry: .standard(), environment: [:]).grade()
+        #expect(graded.exercises[0].earned == 2 && graded.exercises[0].points == 5, "\(graded.text)")   // the count and the synonym
+        #expect(graded.text.contains("the negated answer (17) is a false positive of the notebook matcher: the list does not contain 17"))
+        #expect(graded.text.contains("your labels agree with a careful reading: expected a value >= 0.4, got 0.0"))
+    }
+}
+
 /// The code exercises need the training verbs (`lora_config`, `training_args`) but no model.
 @Suite struct CodeExerciseTests {
     static let hasTrainingVerbs = Registry.standard().verb(named: "lora_config") != nil
