@@ -1,7 +1,8 @@
 import Foundation
 
 /// What changes from run to run in output that is otherwise reproducible: elapsed times, rates, figures
-/// measured on the machine, and paths under the temporary folder. `save` and `run --update` pass every
+/// measured on the machine, paths under the temporary folder, and answers' confidences (which change with the
+/// CPU's kernel level). `save` and `run --update` pass every
 /// recorded line through `record`, so a line holding such a figure is written as a pattern (` (re)`) that
 /// accepts any value of it, and the next `run --check` compares the rest of the line exactly. Verbs need
 /// no care of their own: the rules below recognise figures by their unit or by their name.
@@ -46,6 +47,13 @@ public enum VolatileText {
             rule("named", #"(['"]?[A-Za-z_]*(?:runtime|per_second|_seconds|seconds_per_[a-z]+|time)['"]?\s*[:=]\s*)"# + number) { match in
                 let head = match.prefix { !"0123456789".contains($0) }
                 return escape(String(head)) + numberPattern
+            },
+            // an answer's confidence (ask ... abstain_below=, the risk-coverage tables): the model's own probabilities,
+            // which follow the last bits of the CPU's arithmetic and differ between kernel levels (AVX-512, AVX2,
+            // scalar); what they decide (the answer or the fallback, the accuracies) stays literal
+            rule("confidence", #"(confidence ≥ |mean token probability |, lowest |, whole answer )"# + number) { match in
+                let head = ["confidence ≥ ", "mean token probability ", ", lowest ", ", whole answer "].first { match.hasPrefix($0) } ?? ""
+                return escape(head) + #"[\d.,e+-]+"#
             },
             // paths under the temporary folder, which differ from run to run
             rule("temporary path", temporaryPrefixes.map { escape($0) + #"[^\s'"),]*"# }.joined(separator: "|")) { match in

@@ -14,6 +14,11 @@ import Testing
             ("time: 2.4s, 0.12 s/example", #"time: [\d.,]+s, [\d.,]+ s/example (re)"#),
             ("decode 52.4 tok/s, sgemm 139.5 GFLOPS", #"decode [\d.,]+ tok/s, sgemm [\d.,]+ GFLOPS (re)"#),
             ("saved to /tmp/medrepl-x1/adapter", #"saved to /tmp/[^\s'"),]* (re)"#),
+            // confidences follow the kernel level's last bits; the accuracies beside them stay literal
+            ("   50% answered (43 of 86): 23.3% correct (95% CI 13.2%–37.7%), confidence ≥ 8.4e-21",
+             #"   50% answered \(43 of 86\): 23\.3% correct \(95% CI 13\.2%–37\.7%\), confidence ≥ [\d.,e+-]+ (re)"#),
+            ("(confidence: mean token probability 0.637, lowest 0.083, whole answer 3.2e-22)",
+             #"\(confidence: mean token probability [\d.,e+-]+, lowest [\d.,e+-]+, whole answer [\d.,e+-]+\) (re)"#),
         ]
         for (line, recorded) in cases {
             #expect(VolatileText.record(line) == recorded)

@@ -29,4 +29,15 @@ import Testing
         do { try session.run("ask model \"q\" abstain_below=1.5") } catch { bad = "\(error)" }
         #expect(bad.contains("abstain_below=1.5 is not a probability") && bad.contains("from 0 to 1"), "\(bad)")
     }
+
+    /// Ctrl-C while the reply is written: nothing is answered, the session goes on, and a replay does not compare it.
+    @Test func anInterruptedReplyIsNotGivenAsAnAnswer() throws {
+        let (session, output) = try TrainingVerbsTests.tinySession()
+        session.interrupt()   // pending: the reply stops at its first token's check, as after a Ctrl-C
+        try session.run("r = ask model \"Which vitamin prevents scurvy?\" max_new_tokens=20 abstain_below=0.5")
+        #expect(session.value(named: "r") == .string(""))
+        #expect(output().contains("an unfinished reply is not judged against abstain_below=, so nothing was answered"), "\(output())")
+        try session.run("x = 1")
+        #expect(session.value(named: "x") == .int(1))
+    }
 }

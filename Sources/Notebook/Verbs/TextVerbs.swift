@@ -152,8 +152,18 @@ let abstentionReply = "I am not confident enough to answer; please consult a cli
 func abstainingReply(_ model: ModelObject, _ tok: any Tokenizer, prompt: String, threshold: Double,
                      _ inv: Invocation, _ session: Session) throws -> String {
     let g = try generationConfig(inv, session)
-    let reply = try model.inference.generate(text: prompt, tokenizer: tok, config: g, addSpecialTokens: false,
-                                             onToken: { _ in try session.checkCancelled() }) { _ in }
+    var partial = "", tokens = 0
+    let reply: TextGeneration
+    do {
+        reply = try model.inference.generate(text: prompt, tokenizer: tok, config: g, addSpecialTokens: false,
+                                             onToken: { _ in try session.checkCancelled(); tokens += 1 }) { partial += $0 }
+    } catch is CancelledError {
+        // An unfinished reply is not judged, so it is not given as an answer; the replay does not compare it.
+        session.writeUnrecorded("(stopped after \(tokens) token\(tokens == 1 ? "" : "s"): an unfinished reply is not judged against "
+                                + "abstain_below=, so nothing was answered; the model had written: \"\(partial)\")\n")
+        session.stoppedByInterrupt()
+        return ""
+    }
     guard let c = ScoredReply(reply.generation, tokenizer: tok).answerConfidence else {
         session.writeLine(abstentionReply)
         session.writeLine("(abstained: the model gave no answer)")
