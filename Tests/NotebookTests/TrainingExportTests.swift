@@ -67,6 +67,8 @@ import Training
             try FileManager.default.copyItem(at: TrainingVerbsTests.fixtures.appendingPathComponent("tiny-bpe/" + name), to: url.appendingPathComponent(name))
         }
         folder = url
+        // shared by the tests of this process: removed when the process ends
+        atexit { if let folder = TrainingExportTests.folder { try? FileManager.default.removeItem(at: folder) } }
         return url
     }
 
