@@ -56,17 +56,19 @@ public struct ClassGrades: Sendable {
 
     /// The CSV: `student`, one column per exercise (points earned), `total`, `percent`, `integrity` (`ok`, or
     /// the cells changed), `notes` (why a submission was not graded, cells stopped, the run's remarks). A
-    /// submission not graded leaves its points empty.
+    /// submission not graded leaves its points empty. A name or note that a spreadsheet would read as a formula
+    /// starts with `'`.
     public var csv: String {
         let header = ["student"] + exercises.map(\.id) + ["total", "percent", "integrity", "notes"]
         let rows = submissions.map { s -> [String] in
+            // names and notes are free text: a file named '=cmd.mednb' must not become a spreadsheet formula
             guard let r = s.report else {
-                return [s.student] + Array(repeating: "", count: exercises.count + 3) + [s.failure ?? "not graded"]
+                return [CSV.text(s.student)] + Array(repeating: "", count: exercises.count + 3) + [CSV.text(s.failure ?? "not graded")]
             }
             let notes = r.exercises.compactMap { e in e.stopped.map { "\(e.id): \($0)" } } + r.notes
-            return [s.student] + r.exercises.map { GradeReport.format($0.earned) }
+            return [CSV.text(s.student)] + r.exercises.map { GradeReport.format($0.earned) }
                 + [GradeReport.format(r.earned), String(r.percent), r.integrity.isEmpty ? "ok" : r.integrity.joined(separator: "; "),
-                   notes.joined(separator: "; ")]
+                   CSV.text(notes.joined(separator: "; "))]
         }
         return CSV.table([header] + rows)
     }

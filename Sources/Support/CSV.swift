@@ -15,6 +15,17 @@ public enum CSV {
         return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
+    /// A free-text field (a name, a note) that a spreadsheet must show as text: one beginning with `=`, `+`, `-`
+    /// or `@` would be read as a formula, so it gets a leading `'` (OWASP's advice for CSV injection).
+    ///
+    /// ```swift
+    /// CSV.text("=HYPERLINK(\"x\")")   // "'=HYPERLINK(\"x\")"
+    /// ```
+    public static func text(_ value: String) -> String {
+        guard let first = value.first, "=+-@".contains(first) else { return value }
+        return "'" + value
+    }
+
     /// Rows of fields as a CSV text, each row ended by CRLF.
     public static func table(_ rows: [[String]]) -> String {
         rows.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()

@@ -95,6 +95,8 @@ import Testing
         // What the results CSV writes reads back the same.
         let rows = [["index", "prediction"], ["0", "say \"hi\",\nthen stop"]]
         #expect(try CSV.parse(CSV.table(rows), file: "t.csv").map(\.fields) == rows)
+        // Free text a spreadsheet would run as a formula is kept as text.
+        #expect(["=1+1", "+x", "-y", "@z", "smith, jo", ""].map(CSV.text) == ["'=1+1", "'+x", "'-y", "'@z", "smith, jo", ""])
     }
 
     @Test func resultsWrittenAsCSVReadBackWithTheSameVerdicts() throws {
