@@ -181,21 +181,35 @@ extension QADataset {
         }
         var table: [String: [String]] = [:]
         for (answer, value) in members {
-            if table[answer] == nil { table[answer] = [] }
-            switch value {
-            case .string(let s): table[answer, default: []] += QARow.splitAliases(s)
-            case .array(let items):
-                for item in items {
-                    guard case .string(let s) = item else {
-                        throw DatasetError.invalidArgument("\(path): the aliases of \"\(answer)\" hold a \(item.kindName); write each alias as a string")
-                    }
-                    table[answer, default: []] += QARow.splitAliases(s)
-                }
-            default:
-                throw DatasetError.invalidArgument("\(path): the aliases of \"\(answer)\" are a \(value.kindName); write a list of strings")
+            switch aliasList(value) {
+            case .success(let list): table[answer, default: []] += list
+            case .failure(let found):
+                throw DatasetError.invalidArgument("\(path): the aliases of \"\(answer)\" hold a \(found); write a list of strings")
             }
         }
         return AliasTable(table)
+    }
+
+    /// The aliases a JSON value lists: a string (alternatives between `|`) or a list of such strings; else the
+    /// kind of value found (for the caller's message).
+    static func aliasList(_ value: JSONValue) -> Result<[String], AliasKindError> {
+        switch value {
+        case .string(let s): return .success(QARow.splitAliases(s))
+        case .array(let items):
+            var list: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { return .failure(AliasKindError(kind: item.kindName)) }
+                list += QARow.splitAliases(s)
+            }
+            return .success(list)
+        default: return .failure(AliasKindError(kind: value.kindName))
+        }
+    }
+
+    /// A value that is no alias: the JSON kind found ("number", "string with invalid UTF-8", ...).
+    struct AliasKindError: Error, CustomStringConvertible {
+        var kind: String
+        var description: String { kind }
     }
 
     // MARK: - Rows
@@ -278,17 +292,11 @@ extension QADataset {
             }
         }
         var aliases: [String] = []
-        if let key = columns.aliases {
-            switch value[key] {
-            case nil, .null?: break
-            case .string(let s)?: aliases = QARow.splitAliases(s)
-            case .array(let items)?:
-                for item in items {
-                    guard case .string(let s) = item else { return .failure(.notAString(key: key + " item", found: item.kindName)) }
-                    aliases += QARow.splitAliases(s)
-                }
-            case .invalidString?: return .failure(.invalidUTF8(key: key))
-            case let other?: return .failure(.notAString(key: key, found: other.kindName))
+        if let key = columns.aliases, let listed = value[key], listed != .null {
+            if case .invalidString = listed { return .failure(.invalidUTF8(key: key)) }
+            switch aliasList(listed) {
+            case .success(let list): aliases = list
+            case .failure(let found): return .failure(.notAString(key: key, found: found.kind))
             }
         }
         switch (text(columns.question), text(columns.answer)) {

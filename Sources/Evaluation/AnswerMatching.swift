@@ -51,11 +51,6 @@ public enum AnswerMatchers {
     public static var names: [String] { all.map { $0.name } }
     public static func named(_ name: String) -> (any AnswerMatcher.Type)? { all.first { $0.name == name } }
 
-    /// Every matcher's verdict on one prediction, by matcher name.
-    public static func verdicts(prediction: String, groundTruth: String) -> [String: MatchType] {
-        Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.check(prediction: prediction, groundTruth: groundTruth)) })
-    }
-
     /// Every matcher's verdict against the answer or any of its aliases, and the flags. Each matcher takes the first of
     /// the answer and its aliases under which the prediction is correct (else its verdict on the answer); the flags are
     /// those against the answer and against every alias a matcher took, so a negated alias is caught as a negated answer.

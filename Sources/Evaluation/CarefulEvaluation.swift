@@ -76,7 +76,7 @@ public struct CarefulEvaluation: Sendable {
         return NotebookEvaluationProtocol.pythonStrip(firstLine)
     }
 
-    /// Judges one prediction with both matchers and the flags.
+    /// Judges one prediction with every matcher and the flags.
     public func judge(index: Int, row: QARow, prompt: String, completion: String, seconds: Double) -> ExampleResult {
         judge(index: index, row: row, prompt: prompt, reply: ScoredReply(text: completion), seconds: seconds)
     }
@@ -84,14 +84,9 @@ public struct CarefulEvaluation: Sendable {
     /// Judges one scored reply: the verdicts, and the confidence of the prediction's tokens.
     public func judge(index: Int, row: QARow, prompt: String, reply: ScoredReply, seconds: Double) -> ExampleResult {
         let prediction = Self.extractPrediction(fromCompletion: reply.text)
-        let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: row.answer, aliases: row.aliases)
-        var e = ExampleResult(
-            index: index, sourceRow: row.sourceRow, question: row.question, fullQuestion: row.question,
-            groundTruth: row.answer, prompt: prompt, rawOutput: reply.text, prediction: prediction,
-            matches: judged.matches, flags: judged.flags, seconds: seconds, isCorrect: false,
-            confidence: reply.confidence(of: prediction), aliases: row.aliases)
-        e.isCorrect = e.isCorrect(under: rule)
-        return e
+        return ExampleResult(index: index, sourceRow: row.sourceRow, question: row.question, fullQuestion: row.question,
+                             groundTruth: row.answer, aliases: row.aliases, prompt: prompt, rawOutput: reply.text, prediction: prediction,
+                             seconds: seconds, confidence: reply.confidence(of: prediction), rule: rule)
     }
 
     /// Evaluates `test` with `generator`. Stops within one decode step when `cancellation` is set (the

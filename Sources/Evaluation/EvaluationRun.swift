@@ -39,7 +39,7 @@ public struct ExampleResult: Equatable, Sendable {
     public var rawOutput: String
     /// The answer taken from the output (text after the last "The answer is:", stripped).
     public var prediction: String
-    /// Every matcher's verdict, by matcher name (`AnswerMatchers.verdicts`).
+    /// Every matcher's verdict, by matcher name (`AnswerMatchers.judge`).
     public var matches: [String: MatchType]
     /// Reasons to distrust the match.
     public var flags: [MatchFlag]
@@ -59,6 +59,20 @@ public struct ExampleResult: Equatable, Sendable {
     public func matchType(_ rule: ScoringRule) -> MatchType { match(rule.matcher) }
     /// Whether the example is correct under a rule.
     public func isCorrect(under rule: ScoringRule) -> Bool { rule.matcher.isCorrect(matchType(rule), flags: flags) }
+}
+
+extension ExampleResult {
+    /// An example judged by every matcher against the answer and its aliases (``AnswerMatchers/judge``), and
+    /// correct or not under `rule`: what the protocols and `load_results` build.
+    public init(index: Int, sourceRow: Int, question: String, fullQuestion: String, groundTruth: String, aliases: [String],
+                prompt: String, rawOutput: String, prediction: String, seconds: Double, confidence: AnswerConfidence?,
+                rule: ScoringRule) {
+        let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: groundTruth, aliases: aliases)
+        self.init(index: index, sourceRow: sourceRow, question: question, fullQuestion: fullQuestion, groundTruth: groundTruth,
+                  prompt: prompt, rawOutput: rawOutput, prediction: prediction, matches: judged.matches, flags: judged.flags,
+                  seconds: seconds, isCorrect: false, confidence: confidence, aliases: aliases)
+        isCorrect = isCorrect(under: rule)
+    }
 }
 
 /// Why an evaluation run ended before its last example. Not why one reply ended (its stop token or

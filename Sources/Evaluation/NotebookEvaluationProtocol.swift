@@ -155,12 +155,10 @@ public struct NotebookEvaluationProtocol: Sendable {
                 break
             }
             let prediction = Self.extractPrediction(fromCompletion: reply.text)
-            let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: row.answer, aliases: row.aliases)
-            var example = ExampleResult(
-                index: index, sourceRow: row.sourceRow, question: question, fullQuestion: row.question, groundTruth: row.answer, prompt: prompt,
-                rawOutput: reply.text, prediction: prediction, matches: judged.matches, flags: judged.flags,
-                seconds: clock() - t0, isCorrect: false, confidence: reply.confidence(of: prediction), aliases: row.aliases)
-            example.isCorrect = example.isCorrect(under: .notebook)
+            let example = ExampleResult(index: index, sourceRow: row.sourceRow, question: question, fullQuestion: row.question,
+                                        groundTruth: row.answer, aliases: row.aliases, prompt: prompt, rawOutput: reply.text,
+                                        prediction: prediction, seconds: clock() - t0, confidence: reply.confidence(of: prediction),
+                                        rule: .notebook)
             run.examples.append(example)
             output(report.exampleBlock(example, number: i + 1, of: indices.count, soFar: run.examples))
         }

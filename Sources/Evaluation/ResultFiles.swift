@@ -67,31 +67,31 @@ extension EvaluationRun {
             throw CSVError(file: file, line: header.line, message: "the header needs ground_truth and prediction columns (found "
                            + header.fields.joined(separator: ", ") + ")")
         }
+        let indexColumn = column("index"), questionColumn = column("question"), sourceRowColumn = column("source_row"),
+            aliasColumn = column("aliases")
         var run = EvaluationRun(protocolName: "loaded", rule: rule, settings: .greedy(max_new_tokens: 0), selectedIndices: [])
         var seen = Set<Int>()
         for (n, r) in records.dropFirst().enumerated() {
-            func value(_ c: Int?) -> String? { c.flatMap { $0 < r.fields.count ? r.fields[$0] : nil } }
             guard r.fields.count == names.count else {
                 throw CSVError(file: file, line: r.line, message: "\(r.fields.count) fields where the header has \(names.count)")
             }
+            func value(_ c: Int?) -> String? { c.map { r.fields[$0] } }
             var index = n
-            if let raw = value(column("index")) {
+            if let raw = value(indexColumn) {
                 guard let i = Int(raw.trimmingCharacters(in: .whitespaces)) else {
                     throw CSVError(file: file, line: r.line, message: "index \"\(raw)\" is not a whole number")
                 }
                 index = i
             }
             guard seen.insert(index).inserted else { throw CSVError(file: file, line: r.line, message: "index \(index) appears twice") }
-            let truth = value(truthColumn)!, prediction = value(predictionColumn)!
-            var aliases = value(column("aliases")).map(QARow.splitAliases) ?? []
+            let truth = r.fields[truthColumn], prediction = r.fields[predictionColumn]
+            var aliases = value(aliasColumn).map(QARow.splitAliases) ?? []
             for a in table.aliases(for: truth) where !aliases.contains(a) { aliases.append(a) }
-            let question = value(column("question")) ?? ""
-            let judged = AnswerMatchers.judge(prediction: prediction, groundTruth: truth, aliases: aliases)
-            var e = ExampleResult(index: index, sourceRow: value(column("source_row")).flatMap { Int($0) } ?? index, question: question,
-                                  fullQuestion: question, groundTruth: truth, prompt: "", rawOutput: prediction, prediction: prediction,
-                                  matches: judged.matches, flags: judged.flags, seconds: 0, isCorrect: false, aliases: aliases)
-            e.isCorrect = e.isCorrect(under: rule)
-            run.examples.append(e)
+            let question = value(questionColumn) ?? ""
+            run.examples.append(ExampleResult(index: index, sourceRow: value(sourceRowColumn).flatMap { Int($0) } ?? index,
+                                              question: question, fullQuestion: question, groundTruth: truth, aliases: aliases,
+                                              prompt: "", rawOutput: prediction, prediction: prediction, seconds: 0, confidence: nil,
+                                              rule: rule))
             run.selectedIndices.append(index)
         }
         guard !run.examples.isEmpty else { throw CSVError(file: file, line: header.line, message: "no predictions after the header") }

@@ -105,7 +105,10 @@ extension LlamaModel {
         var seen = [Bool](repeating: false, count: g.repetition_penalty != 1 ? B * V : 0)
         var results = [Generation](repeating: Generation(tokens: [], stopReason: .maxNewTokens), count: B)
         results.indices.forEach { results[$0].tokens.reserveCapacity(g.max_new_tokens); results[$0].logprobs.reserveCapacity(g.max_new_tokens) }
-        var raw = [Float](repeating: 0, count: V)   // a row's logits before the sampler changes them in place
+        // A row's logits before the sampler changes them in place (temperature, repetition penalty); greedy decoding
+        // without a penalty leaves them as they are, so its chosen logit is read from the row with no copy.
+        let samplerChangesLogits = g.do_sample || g.repetition_penalty != 1
+        var raw = [Float](repeating: 0, count: samplerChangesLogits ? V : 0)
         var done = [Bool](repeating: g.max_new_tokens == 0, count: B)
 
         // prefill: right-padded prompts
@@ -132,7 +135,7 @@ extension LlamaModel {
                 }
                 let row = state.logits.pointer + b * V
                 let lse = logsumexp(row, V)
-                raw.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: row, count: V) }
+                if samplerChangesLogits { raw.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: row, count: V) } }
                 let id = seen.isEmpty
                     ? samplers[b].next(logits: row, seen: nil)
                     : seen.withUnsafeBufferPointer { samplers[b].next(logits: row, seen: $0.baseAddress! + b * V) }
@@ -141,7 +144,7 @@ extension LlamaModel {
                     done[b] = true
                 } else {
                     results[b].tokens.append(id)
-                    results[b].logprobs.append(raw[id] - lse)
+                    results[b].logprobs.append((samplerChangesLogits ? raw[id] : row[id]) - lse)
                     try onToken?(b, id)
                     if !seen.isEmpty { seen[b * V + id] = true }
                     if results[b].tokens.count == g.max_new_tokens { done[b] = true }

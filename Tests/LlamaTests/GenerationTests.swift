@@ -34,23 +34,29 @@ import Kernels
     @Test func logprobsAreTheModelsOwnLogSoftmax() throws {
         guard let model = try tinyModel() else { print("skipped: tiny-llama fixture absent"); return }
         let prompt = [1, 70, 4, 42, 29]
-        var g = GenerationConfig(max_new_tokens: 8, do_sample: true, temperature: 0.7, top_p: 0.9, top_k: 0, repetition_penalty: 1.3, seed: 5)
-        g.stop_at_eos = false
-        let reply = try model.generate(prompt: prompt, config: g)
-        #expect(reply.logprobs.count == reply.tokens.count && reply.tokens.count == 8)
-        let logits = try model.forward(inputIds: [prompt + reply.tokens])
-        var expected: [Double] = []
-        for (k, id) in reply.tokens.enumerated() {
-            let row = Array(logits[0, prompt.count - 1 + k]).map(Double.init)
-            let m = row.max()!, lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
-            expected.append(row[id] - lse)
-            #expect(abs(Double(reply.logprobs[k]) - expected[k]) < 1e-4, "token \(k): \(reply.logprobs[k]) against \(expected[k])")
+        // Sampled with a temperature and a repetition penalty (the sampler changes the logits in place, so they are copied
+        // first), and greedy (read from the row as it is).
+        var sampled = GenerationConfig(max_new_tokens: 8, do_sample: true, temperature: 0.7, top_p: 0.9, top_k: 0, repetition_penalty: 1.3, seed: 5)
+        sampled.stop_at_eos = false
+        var greedy = GenerationConfig(max_new_tokens: 8)
+        greedy.stop_at_eos = false
+        for g in [sampled, greedy] {
+            let reply = try model.generate(prompt: prompt, config: g)
+            #expect(reply.logprobs.count == reply.tokens.count && reply.tokens.count == 8)
+            let logits = try model.forward(inputIds: [prompt + reply.tokens])
+            var expected: [Double] = []
+            for (k, id) in reply.tokens.enumerated() {
+                let row = Array(logits[0, prompt.count - 1 + k]).map(Double.init)
+                let m = row.max()!, lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
+                expected.append(row[id] - lse)
+                #expect(abs(Double(reply.logprobs[k]) - expected[k]) < 1e-4, "token \(k): \(reply.logprobs[k]) against \(expected[k])")
+            }
+            let c = try #require(reply.confidence)
+            let p = expected.map { exp($0) }
+            #expect(abs(c.meanTokenProbability - p.reduce(0, +) / 8) < 1e-4)
+            #expect(abs(c.minimumTokenProbability - p.min()!) < 1e-4)
+            #expect(abs(c.answerProbability - exp(expected.reduce(0, +))) < 1e-4 * max(c.answerProbability, 1e-30) + 1e-12)
         }
-        let c = try #require(reply.confidence)
-        let p = expected.map { exp($0) }
-        #expect(abs(c.meanTokenProbability - p.reduce(0, +) / 8) < 1e-4)
-        #expect(abs(c.minimumTokenProbability - p.min()!) < 1e-4)
-        #expect(abs(c.answerProbability - exp(expected.reduce(0, +))) < 1e-4 * max(c.answerProbability, 1e-30) + 1e-12)
         #expect(Generation(tokens: [], stopReason: .maxNewTokens).confidence == nil)
     }
 

@@ -29,20 +29,26 @@ extension VerbGroup {
                  examples: ["data = load_dataset ../shared/data/medical_o1_verifiable_problem.demo198.json",
                             "data = load_dataset FreedomIntelligence/medical-o1-verifiable-problem",
                             "data = load_dataset rows.json aliases=aliases.json"]) { inv, session in
-                var dataset = try loadQADataset(try inv.string("source"), at: "source", strict: try inv.bool("strict"), inv, session)
+                let aliases = try AliasSource.of(inv, session)
+                var column: String?
+                if case .column(let name)? = aliases { column = name }
+                var dataset = try loadQADataset(try inv.string("source"), at: "source", strict: try inv.bool("strict"), aliasColumn: column,
+                                                inv, session)
                 session.writeLine(dataset.loadReport.summary)
-                if let file = try aliasFile(inv, session) {
+                switch aliases {
+                case .file(let file)?:
                     let table = try loadAliasTable(file, inv, session)
                     let (with, n) = dataset.addingAliases(table)
                     dataset = with
                     session.writeLine("aliases for \(n) of \(dataset.count) rows from \(file) (\(table.count) answers listed)")
-                } else if let column = try inv.optionalString("aliases") {
+                case .column(let column)?:
                     let n = dataset.rows.filter { !$0.aliases.isEmpty }.count
-                    if n == 0 {
+                    guard n > 0 else {
                         throw inv.error("no row has aliases in a column \"\(column)\"", at: "aliases",
                                         hint: "name the column that holds them, or a .json file from each answer to its aliases")
                     }
                     session.writeLine("aliases for \(n) of \(dataset.count) rows from the column \"\(column)\"")
+                case nil: break
                 }
                 session.provenance["dataset"] = dataset.name
                 return .object(DatasetObject(dataset))
@@ -258,10 +264,21 @@ extension VerbGroup {
     }
 }
 
-/// The tokenizer passed for `name`: a Tokenizer object, or a Model's own tokenizer.
-/// Question/answer rows from a path (in the session's folder) or a hub id, by ``ResourceName``'s rule,
-/// with the verb's `question=`/`answer=` columns. A load error points at the argument `at`; rows with
-/// other keys get a hint naming the verb's own column options and the keys found.
+/// What `load_dataset ... aliases=` names: a file of aliases by answer (a name ending in .json, or a file that
+/// exists), or else the column holding each row's aliases.
+enum AliasSource: Equatable {
+    case file(String)
+    case column(String)
+
+    /// The source `aliases=` gives, decided once; nil when the option is not given.
+    static func of(_ inv: Invocation, _ session: Session) throws -> AliasSource? {
+        guard let value = try inv.optionalString("aliases") else { return nil }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: session.resolvePath(value).path, isDirectory: &isDirectory)
+        return value.lowercased().hasSuffix(".json") || (exists && !isDirectory.boolValue) ? .file(value) : .column(value)
+    }
+}
+
 /// The alias file `aliases=` names, its errors pointing at the option.
 func loadAliasTable(_ file: String, _ inv: Invocation, _ session: Session) throws -> AliasTable {
     do { return try QADataset.loadAliases(path: session.resolvePath(file).path) } catch let e as DatasetError {
@@ -269,18 +286,12 @@ func loadAliasTable(_ file: String, _ inv: Invocation, _ session: Session) throw
     }
 }
 
-/// `aliases=` names a file when it ends in .json or is a file; else a column.
-func aliasFile(_ inv: Invocation, _ session: Session) throws -> String? {
-    guard let value = try inv.optionalString("aliases") else { return nil }
-    let url = session.resolvePath(value)
-    var isDirectory: ObjCBool = false
-    let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-    return value.lowercased().hasSuffix(".json") || (exists && !isDirectory.boolValue) ? value : nil
-}
-
-func loadQADataset(_ source: String, at argument: String, strict: Bool = false, _ inv: Invocation, _ session: Session) throws -> QADataset {
-    let hasAliases = inv.verb.keywords.contains { $0.name == "aliases" }
-    let aliasColumn = try hasAliases && aliasFile(inv, session) == nil ? inv.optionalString("aliases") : nil
+/// Question/answer rows from a path (in the session's folder) or a hub id, by ``ResourceName``'s rule,
+/// with the verb's `question=`/`answer=` columns and, when given, the column of the answers' aliases. A load
+/// error points at the argument `at`; rows with other keys get a hint naming the verb's own column options
+/// and the keys found.
+func loadQADataset(_ source: String, at argument: String, strict: Bool = false, aliasColumn: String? = nil,
+                   _ inv: Invocation, _ session: Session) throws -> QADataset {
     let columns = QAColumns(question: try inv.string("question"), answer: try inv.string("answer"), aliases: aliasColumn)
     var target = source
     if case .path = ResourceName.classify(source, directory: session.directory) { target = session.resolvePath(source).path }
@@ -297,6 +308,7 @@ func loadQADataset(_ source: String, at argument: String, strict: Bool = false, 
     }
 }
 
+/// The tokenizer passed for `name`: a Tokenizer object, or a Model's own tokenizer.
 func tokenizerArgument(_ inv: Invocation, _ name: String) throws -> any Tokenizer {
     guard case .object(let object) = inv.value(name) else { throw inv.error("'\(inv.verb.name)' needs \(name) as a Tokenizer or Model", at: name) }
     if let tok = object as? TokenizerObject { return tok.tokenizer }
