@@ -81,7 +81,7 @@ let package = Package(
                 swiftSettings: nativeSwift),
         .executableTarget(name: "medrepl", dependencies: ["Kernels", "Shell"], swiftSettings: nativeSwift),
         // The benchmark's medrepl side (tools/bench/run.sh): the engine only, one workload per process.
-        .executableTarget(name: "MedreplBench", dependencies: ["Datasets", "Kernels", "Llama", "Tokenizers", "Training"],
+        .executableTarget(name: "MedreplBench", dependencies: ["CKernels", "Datasets", "Kernels", "Llama", "Tokenizers", "Training"],
                           swiftSettings: nativeSwift),
         // Fuzz targets for every parser (tools/fuzz/run.sh builds them with libFuzzer; the tests replay their findings).
         .target(name: "FuzzTargets", dependencies: ["Datasets", "Language", "Llama", "Notebook", "NotebookFormat", "TestSupport", "Tokenizers",

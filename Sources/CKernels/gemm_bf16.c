@@ -126,6 +126,8 @@ static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) 
     __m512 a = _mm512_setzero_ps(), b = a;
     size_t j = 0;
     for (; j + 64 <= cols; j += 64) {
+        mk_prefetch_ahead(wr + j);
+        mk_prefetch_ahead(wr + j + 32);
         a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_loadu_si512(x + j), (__m512bh)_mm512_loadu_si512(wr + j));
         b = _mm512_dpbf16_ps(b, (__m512bh)_mm512_loadu_si512(x + j + 32), (__m512bh)_mm512_loadu_si512(wr + j + 32));
     }

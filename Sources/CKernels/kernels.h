@@ -25,6 +25,15 @@
     if (level_ >= MK_ISA_AVX2) { name##_avx2(__VA_ARGS__); return; } } while (0)
 
 // Helpers the levels' kernels share.
+
+// Decode products stream their weights once, row after row. The hardware prefetchers stop at each 4 KiB
+// page, so each new page starts with a miss; asking for the bytes MK_PREFETCH_BYTES ahead keeps the next
+// page in flight. Measured on an Intel Xeon (model 207, 2 cores, AVX2 kernels, SmolLM2-sized products):
+// bf16 66 -> 120 tok/s, f32 49 -> 61 tok/s; 1 KiB ahead gained half of that, 8 and 16 KiB no more than 4.
+// A prefetch never faults, so reading past the last row is harmless.
+#define MK_PREFETCH_BYTES 4096
+#define mk_prefetch_ahead(p) _mm_prefetch((const char *)(p) + MK_PREFETCH_BYTES, _MM_HINT_T0)
+
 MK_BEGIN_AVX2
 // The sum of the 8 lanes.
 static inline float mk_hsum8(__m256 v) {

@@ -230,6 +230,7 @@ void matmul_q_rows_avx2(const size_t n, const void *w, int format, const void *x
         for (size_t i = 0; i < n; i++) { acc[0][i] = _mm256_setzero_ps(); acc[1][i] = _mm256_setzero_ps(); }
         for (size_t k = 0; k < blocks; k++) {
             const uint8_t *wb = wr + k * wbytes;
+            mk_prefetch_ahead(wb);
             const __m256i wq = load_weight_block(format, wb);   // loaded once for all n inputs
             for (size_t i = 0; i < n; i++) {
                 const uint8_t *ab = (const uint8_t *)xq + (i * blocks + k) * abytes;
@@ -308,6 +309,7 @@ void matmul_q_rows_avx512(const size_t n, const void *w, int format, const void 
         size_t k = 0;
         for (; k + 2 <= blocks; k += 2) {
             const uint8_t *wb = wr + k * wbytes;
+            mk_prefetch_ahead(wb);
             const __m512i wq = load_weight_pair(format, wb, wbytes);
             for (size_t i = 0; i < n; i++) {
                 const uint8_t *ab = (const uint8_t *)xq + (i * blocks + k) * abytes;

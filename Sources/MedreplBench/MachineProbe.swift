@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Kernels
 
@@ -20,7 +21,8 @@ enum MachineProbe {
         ]
     }
 
-    /// Best GB/s (1e9 bytes) of summing a buffer far larger than the caches, split over `threads`.
+    /// Best GB/s (1e9 bytes) of summing a buffer far larger than the caches, split over `threads`
+    /// (`mk_read_sum`, which reads ahead as the decode products do).
     static func readBandwidth(bytes: Int, threads: Int, seconds: Double) -> Double {
         let count = bytes / MemoryLayout<Float>.size / 16 * 16
         let buffer = FloatBuffer(count: count, value: 1)
@@ -33,13 +35,7 @@ enum MachineProbe {
             let start = now()
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 let lo = count / 16 * t / threads * 16, hi = count / 16 * (t + 1) / threads * 16
-                var acc = SIMD16<Float>()
-                var i = lo
-                while i < hi {
-                    acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-                    i += 16
-                }
-                sums[t] = acc.sum()
+                sums[t] = mk_read_sum(p + lo, hi - lo)   // reads ahead as the decode products do
             }
             best = max(best, Double(count * MemoryLayout<Float>.size) / (now() - start) / 1e9)
         } while now() - begin < seconds

@@ -55,6 +55,9 @@ void mk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 void mk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 void mk_f32_to_f16(const float *src, uint16_t *dst, size_t n);
 
+/// Σ x[i] read once, as fast as a core can (the machine probe's memory read bandwidth).
+float mk_read_sum(const float *x, size_t n);
+
 enum { MK_WEIGHT_F32 = 0, MK_WEIGHT_BF16 = 1, MK_WEIGHT_F16 = 2,
        /// ggml's blocks of MK_QK values (quant.c): weights Q8_0, Q4_0, Q4_1; activations Q8_0, Q8_1.
        MK_WEIGHT_Q8_0 = 3, MK_WEIGHT_Q4_0 = 4, MK_WEIGHT_Q4_1 = 5, MK_WEIGHT_Q8_1 = 6 };
