@@ -6,7 +6,8 @@
 //
 // One weight row at a time, read in order, MK_PREFETCH_BYTES ahead (kernels.h): on an Intel Xeon (model
 // 207) that took SmolLM2 decode from 56-64 to 87-94 tok/s in bf16 and 44-45 to 49-52 in f32 (AVX2 kernels,
-// 3 interleaved runs each). Four rows interleaved (each block of x loaded once for four
+// 3 interleaved runs each). The weight format is a constant in each inlined copy (matmul_*'s switch), so
+// the inner loop tests nothing: f32 48-52 -> 53-55 tok/s, bf16 90-96 -> 94-101 there. Four rows interleaved (each block of x loaded once for four
 // rows) was 9% faster for f32 on a Zen 5 but much slower on a Zen 4 (SmolLM2 decode, 3 interleaved runs:
 // f32 avx2 35-38 against 48-52 tok/s, avx512 33-36 against 47-51; bf16 avx2 47-50 against 79-85).
 #include "ckernels.h"
@@ -95,8 +96,10 @@ void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x,
 
 static void matmul_avx2(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-#define ROWS(N) case N: matmul_rows_avx2(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
-    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
+#define ROWS(N, F) case N: matmul_rows_avx2(N, w, F, x, y, rows, cols, row_begin, row_end, accumulate); break;
+#define FORMAT(F) case F: switch (n) { ROWS(1, F) ROWS(2, F) ROWS(3, F) ROWS(4, F) ROWS(5, F) ROWS(6, F) ROWS(7, F) ROWS(8, F) default: break; } break;
+    switch (format) { FORMAT(MK_WEIGHT_F32) FORMAT(MK_WEIGHT_BF16) FORMAT(MK_WEIGHT_F16) default: break; }
+#undef FORMAT
 #undef ROWS
 }
 MK_END
@@ -135,8 +138,10 @@ void matmul_rows_avx512(const size_t n, const void *w, int format, const float *
 
 static void matmul_avx512(const void *w, int format, const float *x, float *y,
                           size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-#define ROWS(N) case N: matmul_rows_avx512(N, w, format, x, y, rows, cols, row_begin, row_end, accumulate); break;
-    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
+#define ROWS(N, F) case N: matmul_rows_avx512(N, w, F, x, y, rows, cols, row_begin, row_end, accumulate); break;
+#define FORMAT(F) case F: switch (n) { ROWS(1, F) ROWS(2, F) ROWS(3, F) ROWS(4, F) ROWS(5, F) ROWS(6, F) ROWS(7, F) ROWS(8, F) default: break; } break;
+    switch (format) { FORMAT(MK_WEIGHT_F32) FORMAT(MK_WEIGHT_BF16) FORMAT(MK_WEIGHT_F16) default: break; }
+#undef FORMAT
 #undef ROWS
 }
 MK_END
