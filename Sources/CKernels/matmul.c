@@ -7,9 +7,11 @@
 // One weight row at a time, read in order, MK_PREFETCH_BYTES ahead (kernels.h): on an Intel Xeon (model
 // 207) that took SmolLM2 decode from 56-64 to 87-94 tok/s in bf16 and 44-45 to 49-52 in f32 (AVX2 kernels,
 // 3 interleaved runs each). The weight format is a constant in each inlined copy (matmul_*'s switch), so
-// the inner loop tests nothing: f32 48-52 -> 53-55 tok/s, bf16 90-96 -> 94-101 there. Four rows interleaved (each block of x loaded once for four
-// rows) was 9% faster for f32 on a Zen 5 but much slower on a Zen 4 (SmolLM2 decode, 3 interleaved runs:
-// f32 avx2 35-38 against 48-52 tok/s, avx512 33-36 against 47-51; bf16 avx2 47-50 against 79-85).
+// the inner loop tests nothing: f32 48-52 -> 53-55 tok/s, bf16 90-96 -> 94-101 there.
+//
+// Four rows interleaved (each block of x loaded once for four rows) was 9% faster for f32 on a Zen 5 but
+// much slower on a Zen 4 (SmolLM2 decode, 3 interleaved runs: f32 avx2 35-38 against 48-52 tok/s, avx512
+// 33-36 against 47-51; bf16 avx2 47-50 against 79-85).
 #include "ckernels.h"
 #include "kernels.h"
 
