@@ -90,7 +90,7 @@ int mk_isa_of(const mk_cpu_features *f) {
 }
 
 // Set once, before main (a constructor), so every thread reads it without synchronisation.
-static int cpu_level = MK_ISA_SCALAR, process_level = MK_ISA_SCALAR;
+static int cpu_level = MK_ISA_SCALAR, process_level = MK_ISA_SCALAR, cpu_vnni = 0;
 static _Thread_local int thread_level = -1;
 
 // medrepl's Swift code is compiled for x86-64-v3 (Package.swift says why); on an older CPU it would stop
@@ -114,12 +114,14 @@ __attribute__((constructor)) static void isa_init(void) {
     mk_cpu_detect(&f);
     require_x86_64_v3(&f);
     cpu_level = mk_isa_of(&f);
+    cpu_vnni = f.avx512_vnni && cpu_level >= MK_ISA_AVX512;
     const char *env = getenv("MEDREPL_ISA");
     int requested = env && *env ? mk_isa_parse(env) : -1;
     process_level = requested >= 0 && requested < cpu_level ? requested : cpu_level;
 }
 
 int mk_isa_cpu(void) { return cpu_level; }
+int mk_cpu_avx512_vnni(void) { return cpu_vnni; }
 int mk_isa_process(void) { return process_level; }
 int mk_isa_level(void) { return thread_level >= 0 ? thread_level : process_level; }
 

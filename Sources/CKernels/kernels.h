@@ -3,6 +3,7 @@
 //   MK_BEGIN_AVX2 ... MK_END        functions in between may use AVX2, FMA and F16C
 //   MK_BEGIN_AVX512 ... MK_END      + AVX-512 F, BW, DQ, VL
 //   MK_BEGIN_AVX512BF16 ... MK_END  + AVX512-BF16
+//   MK_BEGIN_AVX512VNNI ... MK_END  + AVX512-VNNI (used at the AVX-512 levels where mk_cpu_avx512_vnni())
 //
 // The files themselves are built for baseline x86-64 (SSE2), so code outside a region runs anywhere;
 // a kernel's public function reads mk_isa_level() and calls its region's version.
@@ -14,7 +15,11 @@
 #define MK_BEGIN_AVX2 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c\"))), apply_to = function)")
 #define MK_BEGIN_AVX512 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl\"))), apply_to = function)")
 #define MK_BEGIN_AVX512BF16 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512bf16\"))), apply_to = function)")
+// + AVX512-VNNI (vpdpbusd): not a level of its own; a level from AVX-512 up uses it where mk_cpu_avx512_vnni()
+#define MK_BEGIN_AVX512VNNI _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni\"))), apply_to = function)")
 #define MK_END _Pragma("clang attribute pop")
+#define MK_CAT_(a, b) a##b
+#define MK_CAT(a, b) MK_CAT_(a, b)
 // In a kernel's public function: run NAME_avx512 or NAME_avx2 when the level allows, else fall through
 // (to the scalar code that follows). MK_DISPATCH returns the kernel's value; MK_DISPATCH_VOID returns.
 #define MK_DISPATCH(name, ...) do { int level_ = mk_isa_level(); \
@@ -23,6 +28,9 @@
 #define MK_DISPATCH_VOID(name, ...) do { int level_ = mk_isa_level(); \
     if (level_ >= MK_ISA_AVX512) { name##_avx512(__VA_ARGS__); return; } \
     if (level_ >= MK_ISA_AVX2) { name##_avx2(__VA_ARGS__); return; } } while (0)
+
+// Whether the CPU has AVX512-VNNI (read once, at start-up).
+int mk_cpu_avx512_vnni(void);
 
 // Helpers the levels' kernels share.
 

@@ -14,6 +14,7 @@
 #include "ckernels.h"
 #include "kernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #pragma clang fp contract(off)   // the block sums below must round the same way at every level
@@ -122,12 +123,16 @@ void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
 // ---- products -------------------------------------------------------------------------------------------
 //
 // Every level computes the same thing in the same order, so they agree bit for bit:
-//   lane m (0..<8) of a block: the integer Σ of w_j · a_j over its values 4m ..< 4m + 4 (what vpmaddubsw then
-//   vpmaddwd, or VNNI's vpdpbusd, leave in 32-bit lane m);
-//   blocks 0, 2, 4, ... add into even[m], blocks 1, 3, 5, ... into odd[m] (so AVX-512 takes two blocks per
-//   register): even[m] = even[m] + (float)lane_m · (dw · da), block after block, no fused multiply-add;
-//   Q4_1 adds off = off + mw · sa per block, in block order (its offset m times the activations' d · Σq);
-//   with acc[m] = even[m] + odd[m], the result is ((acc0 + acc4) + (acc2 + acc6)) + ((acc1 + acc5) + (acc3 + acc7)) + off.
+//   lane m (0..<8) of block k: the integer Σ of w_j · a_j over its values 4m ..< 4m + 4 (what vpmaddubsw then
+//   vpmaddwd, or VNNI's vpdpbusd, leave in 32-bit lane m); scale_k = dw_k · da_k;
+//   blocks 0, 2, 4, ... add into even[m], blocks 1, 3, 5, ... into odd[m]: even[m] = fma((float)lane_m, scale_k,
+//   even[m]), block after block;
+//   Q4_1 adds its offset (the weights' m times the activations' d · Σq) into eight lanes by block number:
+//   off[k mod 8] = fma(mw_k, sa_k, off[k mod 8]), so eight blocks' offsets take one vector instruction;
+//   with tree(v) = ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) and acc[m] = even[m] + odd[m], the result is
+//   tree(acc) + tree(off).
+// The vector levels read the scales of eight blocks at once (one gather of their headers, one f16 -> f32
+// conversion, one multiply), so a block costs its integer lanes, one conversion and one fused multiply-add.
 
 int mk_quant_activation_format(int format) { return format == MK_WEIGHT_Q4_1 ? MK_WEIGHT_Q8_1 : MK_WEIGHT_Q8_0; }
 
@@ -140,24 +145,11 @@ static inline quant_layout layout_of(int format, size_t cols) {
                            activation == MK_WEIGHT_Q8_1 ? 4 : 2 };
 }
 
-static inline float block_scale(const uint8_t *wb, const uint8_t *ab) { return from_half(wb) * from_half(ab); }
-
-// The activations' d (and, for Q8_1, s) as f32, once per call instead of once per weight row: the same values
-// block_scale and block_offset convert, so the products do not change. At most MK_SCALES blocks per row.
-enum { MK_SCALES = 1024 };
-static inline void activation_scales(const void *xq, size_t n, quant_layout L, float *d, float *s) {
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < L.blocks; k++) {
-            const uint8_t *ab = (const uint8_t *)xq + (i * L.blocks + k) * L.abytes;
-            d[i * L.blocks + k] = from_half(ab);
-            if (L.aoff == 4) s[i * L.blocks + k] = from_half(ab + 2);
-        }
-}
-static inline float block_offset(const uint8_t *wb, const uint8_t *ab) { return from_half(wb + 2) * from_half(ab + 2); }
-static inline float lanes_total(const float *even, const float *odd, float off) {
+static inline float tree8(const float *v) { return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])); }
+static inline float lanes_total(const float *even, const float *odd, const float *off) {
     float acc[8];
     for (int m = 0; m < 8; m++) acc[m] = even[m] + odd[m];
-    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + off;
+    return tree8(acc) + tree8(off);
 }
 
 // The weight's value j of a block as an integer (Q4_0: q − 8; Q4_1: q).
@@ -171,24 +163,21 @@ static inline int32_t weight_q(int format, const uint8_t *wb, int j) {
 static void matmul_q_scalar(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
                             size_t n, size_t row_begin, size_t row_end, int accumulate) {
     const quant_layout L = layout_of(format, cols);
-    const size_t blocks = L.blocks, wbytes = L.wbytes, abytes = L.abytes;
-    const int aoff = L.aoff;
     for (size_t r = row_begin; r < row_end; r++) {
-        const uint8_t *wr = (const uint8_t *)w + r * blocks * wbytes;
+        const uint8_t *wr = (const uint8_t *)w + r * L.blocks * L.wbytes;
         for (size_t i = 0; i < n; i++) {
-            const uint8_t *ar = (const uint8_t *)xq + i * blocks * abytes;
-            float acc[2][8] = {{0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0}}, off = 0;
-            for (size_t k = 0; k < blocks; k++) {
-                const uint8_t *wb = wr + k * wbytes, *ab = ar + k * abytes;
-                const int8_t *a = (const int8_t *)(ab + aoff);
-                const float scale = block_scale(wb, ab);
+            const uint8_t *ar = (const uint8_t *)xq + i * L.blocks * L.abytes;
+            float acc[2][8] = {{0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0}}, off[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (size_t k = 0; k < L.blocks; k++) {
+                const uint8_t *wb = wr + k * L.wbytes, *ab = ar + k * L.abytes;
+                const int8_t *a = (const int8_t *)(ab + L.aoff);
+                const float scale = from_half(wb) * from_half(ab);
                 for (int m = 0; m < 8; m++) {
                     int32_t lane = 0;
                     for (int j = 4 * m; j < 4 * m + 4; j++) lane += weight_q(format, wb, j) * (int32_t)a[j];
-                    const float term = (float)lane * scale;
-                    acc[k % 2][m] = acc[k % 2][m] + term;
+                    acc[k % 2][m] = fmaf((float)lane, scale, acc[k % 2][m]);
                 }
-                if (format == MK_WEIGHT_Q4_1) off = off + block_offset(wb, ab);
+                if (format == MK_WEIGHT_Q4_1) off[k % 8] = fmaf(from_half(wb + 2), from_half(ab + 2), off[k % 8]);
             }
             const float sum = lanes_total(acc[0], acc[1], off);
             y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
@@ -197,7 +186,20 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
 }
 
 #if MK_X86
-// ---- AVX2: the lanes by vpmaddubsw and vpmaddwd, one block at a time -------------------------------------
+enum { MK_SCALES = 1024 };   // blocks per row whose activation scales fit on the stack (32768 columns)
+
+// The activations' d (and, for Q8_1, s) as f32, each input's row padded with zeros to a multiple of 8
+// blocks (`stride`), so a vector level loads eight blocks' scales at once.
+static void activation_scales(const void *xq, size_t n, quant_layout L, size_t stride, float *d, float *s) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < stride; k++) {
+            const uint8_t *ab = (const uint8_t *)xq + (i * L.blocks + k) * L.abytes;
+            d[i * stride + k] = k < L.blocks ? from_half(ab) : 0;
+            s[i * stride + k] = k < L.blocks && L.aoff == 4 ? from_half(ab + 2) : 0;
+        }
+}
+
+// ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
 MK_BEGIN_AVX2
 // The weight block as 32 signed (Q8_0, Q4_0) or unsigned (Q4_1) bytes, in value order.
 static inline __m256i load_weight_block(int format, const uint8_t *wb) {
@@ -217,142 +219,46 @@ static inline __m256i block_lanes_avx2(int format, __m256i wq, __m256i a) {
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
-static inline __attribute__((always_inline))
-void matmul_q_rows_avx2(const size_t n, const void *w, int format, const void *xq, float *y, size_t rows,
-                        size_t cols, size_t row_begin, size_t row_end, int accumulate, const float *ad, const float *as) {
-    const quant_layout L = layout_of(format, cols);
-    const size_t blocks = L.blocks, wbytes = L.wbytes, abytes = L.abytes;
-    const int aoff = L.aoff;
-    for (size_t r = row_begin; r < row_end; r++) {
-        const uint8_t *wr = (const uint8_t *)w + r * blocks * wbytes;
-        __m256 acc[2][8];
-        float off[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (size_t i = 0; i < n; i++) { acc[0][i] = _mm256_setzero_ps(); acc[1][i] = _mm256_setzero_ps(); }
-        for (size_t k = 0; k < blocks; k++) {
-            const uint8_t *wb = wr + k * wbytes;
-            mk_prefetch_ahead(wb);
-            const __m256i wq = load_weight_block(format, wb);   // loaded once for all n inputs
-            for (size_t i = 0; i < n; i++) {
-                const uint8_t *ab = (const uint8_t *)xq + (i * blocks + k) * abytes;
-                const __m256i lanes = block_lanes_avx2(format, wq, _mm256_loadu_si256((const __m256i *)(ab + aoff)));
-                const float da = ad ? ad[i * blocks + k] : from_half(ab);
-                const __m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(from_half(wb) * da));
-                acc[k % 2][i] = _mm256_add_ps(acc[k % 2][i], term);
-                if (format == MK_WEIGHT_Q4_1) off[i] = off[i] + from_half(wb + 2) * (as ? as[i * blocks + k] : from_half(ab + 2));
-            }
-        }
-        for (size_t i = 0; i < n; i++) {
-            float even[8], odd[8];
-            _mm256_storeu_ps(even, acc[0][i]);
-            _mm256_storeu_ps(odd, acc[1][i]);
-            const float sum = lanes_total(even, odd, off[i]);
-            y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
-        }
-    }
+// The headers (d, and Q4_1's m, as f16 in one 32-bit lane) of blocks 0 ..< count (≤ 8) from wb on, one gather;
+// lanes past count are 0. Eight 32-bit loads put together in registers instead were slower on an Intel Xeon
+// (model 207): SmolLM2 q4_1 decode at AVX2 148-158 against 128-134 tok/s.
+static inline __m256i group_headers(const uint8_t *wb, size_t wbytes, size_t count) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i index = _mm256_mullo_epi32(lane, _mm256_set1_epi32((int)wbytes));
+    return count >= 8 ? _mm256_i32gather_epi32((const int *)wb, index, 1)
+                      : _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)wb, index,
+                                                    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lane), 1);
 }
 
-static void matmul_q_avx2(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
-                          size_t n, size_t row_begin, size_t row_end, int accumulate) {
-    const quant_layout L = layout_of(format, cols);
-    float ad[8 * MK_SCALES], as[8 * MK_SCALES];
-    const int precomputed = L.blocks <= MK_SCALES;
-    if (precomputed) activation_scales(xq, n, L, ad, as);
-    const float *d = precomputed ? ad : NULL, *s = precomputed ? as : NULL;
-#define ROWS(N) case N: matmul_q_rows_avx2(N, w, format, xq, y, rows, cols, row_begin, row_end, accumulate, d, s); break;
-    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
-#undef ROWS
+// The headers' d and m as f32.
+static inline void header_scales(__m256i h, int with_m, __m256 *d, __m256 *m) {
+    // per 128-bit half: d0..d3 then m0..m3 (as 16-bit), then across halves: d0..d7, m0..m7
+    const __m256i halves = _mm256_permute4x64_epi64(
+        _mm256_packus_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0xFFFF)), _mm256_srli_epi32(h, 16)), 0xD8);
+    *d = _mm256_cvtph_ps(_mm256_castsi256_si128(halves));
+    if (with_m) *m = _mm256_cvtph_ps(_mm256_extracti128_si256(halves, 1));
 }
+
+#define QR_NAME matmul_q_avx2
+#define QR_LANES block_lanes_avx2
+#include "quant_rows.h"
+#undef QR_NAME
+#undef QR_LANES
 MK_END
 
-// ---- AVX-512: two blocks per register, lanes 0..<8 the even block's, 8..<16 the odd one's ---------------
-MK_BEGIN_AVX512
-// Blocks k and k + 1 of a weight row as 64 signed (Q8_0, Q4_0) or unsigned (Q4_1) bytes, in value order.
-static inline __m512i load_weight_pair(int format, const uint8_t *wb, size_t wbytes) {
-    if (format == MK_WEIGHT_Q8_0)
-        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(wb + 2))),
-                                  _mm256_loadu_si256((const __m256i *)(wb + wbytes + 2)), 1);
-    const int qoff = format == MK_WEIGHT_Q4_1 ? 4 : 2;
-    const __m256i packed = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)(wb + wbytes + qoff)),
-                                            _mm_loadu_si128((const __m128i *)(wb + qoff)));
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    const __m256i lo = _mm256_and_si256(packed, low), hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
-    __m512i q = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_set_m128i(_mm256_castsi256_si128(hi), _mm256_castsi256_si128(lo))),
-        _mm256_set_m128i(_mm256_extracti128_si256(hi, 1), _mm256_extracti128_si256(lo, 1)), 1);
-    if (format == MK_WEIGHT_Q4_0) q = _mm512_sub_epi8(q, _mm512_set1_epi8(8));
-    return q;
+// ---- AVX-512 VNNI: the lanes by one vpdpbusd (the same integers: no pair of products reaches 2^15) ----
+MK_BEGIN_AVX512VNNI
+static inline __m256i block_lanes_vnni(int format, __m256i wq, __m256i a) {
+    const __m256i zero = _mm256_setzero_si256();
+    return format == MK_WEIGHT_Q4_1 ? _mm256_dpbusd_epi32(zero, wq, a)
+                                    : _mm256_dpbusd_epi32(zero, _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(a, wq));
 }
 
-static inline __m512i pair_lanes_avx512(int format, __m512i wq, __m512i a) {
-    __m512i p16;
-    if (format == MK_WEIGHT_Q4_1) {
-        p16 = _mm512_maddubs_epi16(wq, a);
-    } else {   // |w| · a·sign(w): a negated where w < 0 (vpsignb has no 512-bit form)
-        const __mmask64 negative = _mm512_movepi8_mask(wq);
-        p16 = _mm512_maddubs_epi16(_mm512_abs_epi8(wq), _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a));
-    }
-    return _mm512_madd_epi16(p16, _mm512_set1_epi16(1));
-}
-
-static inline __attribute__((always_inline))
-void matmul_q_rows_avx512(const size_t n, const void *w, int format, const void *xq, float *y, size_t rows,
-                          size_t cols, size_t row_begin, size_t row_end, int accumulate,
-                          const float *ad, const float *as) {
-    const quant_layout L = layout_of(format, cols);
-    const size_t blocks = L.blocks, wbytes = L.wbytes, abytes = L.abytes;
-    const int aoff = L.aoff;
-    for (size_t r = row_begin; r < row_end; r++) {
-        const uint8_t *wr = (const uint8_t *)w + r * blocks * wbytes;
-        __m512 acc[8];   // per input: even blocks' lanes below, odd blocks' above
-        float off[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (size_t i = 0; i < n; i++) acc[i] = _mm512_setzero_ps();
-        size_t k = 0;
-        for (; k + 2 <= blocks; k += 2) {
-            const uint8_t *wb = wr + k * wbytes;
-            mk_prefetch_ahead(wb);
-            const __m512i wq = load_weight_pair(format, wb, wbytes);
-            for (size_t i = 0; i < n; i++) {
-                const uint8_t *ab = (const uint8_t *)xq + (i * blocks + k) * abytes;
-                const __m512i a = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ab + aoff))),
-                                                     _mm256_loadu_si256((const __m256i *)(ab + abytes + aoff)), 1);
-                const float *d = ad + i * blocks + k;
-                const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(from_half(wb) * d[0]),
-                                                        _mm256_set1_ps(from_half(wb + wbytes) * d[1]), 1);
-                const __m512 term = _mm512_mul_ps(_mm512_cvtepi32_ps(pair_lanes_avx512(format, wq, a)), scale);
-                acc[i] = _mm512_add_ps(acc[i], term);
-                if (format == MK_WEIGHT_Q4_1) {
-                    const float *sa = as + i * blocks + k;
-                    off[i] = off[i] + from_half(wb + 2) * sa[0];
-                    off[i] = off[i] + from_half(wb + wbytes + 2) * sa[1];
-                }
-            }
-        }
-        for (size_t i = 0; i < n; i++) {
-            float lanes[16];
-            _mm512_storeu_ps(lanes, acc[i]);
-            if (k < blocks) {   // an odd number of blocks: the last one is even
-                const uint8_t *wb = wr + k * wbytes, *ab = (const uint8_t *)xq + (i * blocks + k) * abytes;
-                const __m256i l8 = block_lanes_avx2(format, load_weight_block(format, wb), _mm256_loadu_si256((const __m256i *)(ab + aoff)));
-                const __m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(l8), _mm256_set1_ps(block_scale(wb, ab)));
-                _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_loadu_ps(lanes), term));
-                if (format == MK_WEIGHT_Q4_1) off[i] = off[i] + block_offset(wb, ab);
-            }
-            const float sum = lanes_total(lanes, lanes + 8, off[i]);
-            y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
-        }
-    }
-}
-
-static void matmul_q_avx512(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
-                            size_t n, size_t row_begin, size_t row_end, int accumulate) {
-    const quant_layout L = layout_of(format, cols);
-    if (L.blocks > MK_SCALES) { matmul_q_avx2(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate); return; }   // scales converted per block
-    float ad[8 * MK_SCALES], as[8 * MK_SCALES];
-    activation_scales(xq, n, L, ad, as);
-#define ROWS(N) case N: matmul_q_rows_avx512(N, w, format, xq, y, rows, cols, row_begin, row_end, accumulate, ad, as); break;
-    switch (n) { ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) default: break; }
-#undef ROWS
-}
+#define QR_NAME matmul_q_vnni
+#define QR_LANES block_lanes_vnni
+#include "quant_rows.h"
+#undef QR_NAME
+#undef QR_LANES
 MK_END
 #endif
 
@@ -360,7 +266,9 @@ void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size
                        size_t n, size_t row_begin, size_t row_end, int accumulate) {
     if (n > 8) n = 8;
 #if MK_X86
-    MK_DISPATCH_VOID(matmul_q, w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate);
+    const int level = mk_isa_level();
+    if (level >= MK_ISA_AVX512 && mk_cpu_avx512_vnni()) { matmul_q_vnni(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate); return; }
+    if (level >= MK_ISA_AVX2) { matmul_q_avx2(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate); return; }
 #endif
     matmul_q_scalar(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate);
 }

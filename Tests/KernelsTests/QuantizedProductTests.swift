@@ -31,11 +31,11 @@ import Testing
         return y
     }
 
-    /// 5 blocks a row (an odd count: AVX-512's pairs and its single tail block), and 1,032 (more than the kernels
-    /// convert the activation scales for up front).
+    /// 5 blocks a row (a short group of the eight whose headers the vector levels read at once), 19 (two whole
+    /// groups and a short one), and 1,032 (more than fit the kernels' activation scales on the stack).
     @Test(arguments: formats)
     func everyLevelGivesTheScalarBits(storage: StorageType) {
-        for (rows, cols, n) in [(67, 160, 1), (67, 160, 3), (67, 160, 8), (3, 33_024, 2)] {
+        for (rows, cols, n) in [(67, 160, 1), (67, 160, 3), (67, 160, 8), (29, 608, 1), (29, 608, 5), (3, 33_024, 2)] {
             let (wv, x) = Self.operands(rows: rows, cols: cols, n: n, seed: UInt64(n))
             let w = WeightMatrix(rows: rows, cols: cols, values: wv, storage: storage)
             let scalar = KernelLevel.with(.scalar) { Self.product(w, x, n: n) }
