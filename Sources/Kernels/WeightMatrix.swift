@@ -276,6 +276,57 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// ys[j][n, ws[j].rows] = x[n, cols] · ws[j]ᵀ + bias for matrices that read the same input (q, k and v;
+    /// gate and up): `forward` of each, the same bits. For a few inputs (decode) their rows run as one job
+    /// over the cores, one start and one wait where each matrix had its own (SmolLM2 decodes with 4 jobs a
+    /// layer instead of 7), and a quantized input is quantized once per activation format.
+    ///
+    /// ```swift
+    /// WeightMatrix.forward(ln1, n: 1, [(wq, q), (wk, k), (wv, v)])
+    /// ```
+    public static func forward(_ x: UnsafePointer<Float>, n: Int, _ group: [(WeightMatrix, UnsafeMutablePointer<Float>)],
+                               precision: ProductPrecision = .f32) {
+        let cols = group.first?.0.cols ?? 0
+        guard n <= smallBatch, group.count > 1,
+              group.allSatisfy({ $0.0.cols == cols && !($0.0.usesBF16Products(precision) && n == 1) }) else {
+            for (w, y) in group { w.forward(x, into: y, n: n, precision: precision) }
+            return
+        }
+        // x quantized once for each activation format the group's quantized matrices take (Q8_0, Q8_1)
+        let formats = Array(Set(group.filter { $0.0.storage.isQuantized }.map { mk_quant_activation_format($0.0.storage.format) })).sorted()
+        let rowBytes = formats.map { (cols / StorageType.blockSize) * Int(mk_quant_block_bytes($0)) }
+        withUnsafeTemporaryAllocation(byteCount: Swift.max(n * rowBytes.reduce(0, +), 1), alignment: 64) { buffer in
+            var quantized: [Int32: UnsafeRawPointer] = [:]
+            var at = buffer.baseAddress!
+            for (format, bytes) in zip(formats, rowBytes) {
+                for i in 0..<n { mk_quantize_row(format, x + i * cols, at + i * bytes, cols) }
+                quantized[format] = UnsafeRawPointer(at)
+                at += n * bytes
+            }
+            let parts = group.map { (w: UnsafeRawPointer($0.0.data), format: $0.0.storage.format, rows: $0.0.rows,
+                                     xq: $0.0.storage.isQuantized ? quantized[mk_quant_activation_format($0.0.storage.format)] : nil, y: $0.1) }
+            let total = parts.reduce(0) { $0 + $1.rows }
+            Parallel.rows(total, workPerRow: cols * n) { range in
+                var first = 0   // row of the stacked matrices where part j starts
+                for p in parts {
+                    let begin = Swift.max(range.lowerBound - first, 0), end = Swift.min(range.upperBound - first, p.rows)
+                    if begin < end {
+                        if let xq = p.xq {
+                            mk_matmul_q_small(p.w, p.format, xq, p.y, p.rows, cols, n, begin, end, 0)
+                        } else {
+                            mk_matmul_nt_small(p.w, p.format, x, p.y, p.rows, cols, n, begin, end, 0)
+                        }
+                    }
+                    first += p.rows
+                }
+            }
+        }
+        for (w, y) in group {
+            guard let bias = w.bias else { continue }
+            for i in 0..<n { vaxpy(1, bias.pointer, y + i * w.rows, w.rows) }
+        }
+    }
+
     /// y[n, rows] = x[n, cols] · Wᵀ for a few rows of x (n ≤ `smallBatch`): each weight row is
     /// loaded (widened) in registers and used for all n inputs, so the weights are read once and no
     /// scratch is allocated. Rows are split over the cores.

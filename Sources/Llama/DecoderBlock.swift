@@ -111,11 +111,18 @@ public func block_forward(out: FloatPointer, inp: UnsafePointer<Float>, _ s: Blo
         loralinear_forward(y, s.loraProduct(t), x, weight, l, dropout: l == nil ? nil : dropout(t),
                            scratch: scratch.wide, N: R, precision: b.precision)
     }
+    // projections that read the same input: their frozen products together (one job over the cores when
+    // decoding), then each adapter's term
+    func linears(_ x: UnsafePointer<Float>, _ outputs: [(FloatPointer, LoraTarget, WeightMatrix)]) {
+        WeightMatrix.forward(x, n: R, outputs.map { ($0.2, $0.0) }, precision: b.precision)
+        for (y, t, _) in outputs {
+            let l = lora?[t]
+            lora_forward_add(y, s.loraProduct(t), x, l, dropout: l == nil ? nil : dropout(t), scratch: scratch.wide, N: R)
+        }
+    }
     // attention
     rmsnorm_forward(out: s.ln1, rstd: s.ln1_rstd, inp: inp, weight: w.input_layernorm.pointer, N: R, C: b.C, eps: b.eps)
-    linear(s.q, s.ln1, .q_proj, w.self_attn.q_proj)
-    linear(s.k, s.ln1, .k_proj, w.self_attn.k_proj)
-    linear(s.v, s.ln1, .v_proj, w.self_attn.v_proj)
+    linears(s.ln1, [(s.q, .q_proj, w.self_attn.q_proj), (s.k, .k_proj, w.self_attn.k_proj), (s.v, .v_proj, w.self_attn.v_proj)])
     rope_forward(x: s.q, positions: positions, rope: b.rope, N: R, H: b.NH)
     rope_forward(x: s.k, positions: positions, rope: b.rope, N: R, H: b.NKV)
     attention(s.q, s.k, s.v, s.atty)
@@ -123,8 +130,7 @@ public func block_forward(out: FloatPointer, inp: UnsafePointer<Float>, _ s: Blo
     residual_forward(out: s.h2, a: inp, b: scratch.proj, n: R * b.C)
     // MLP
     rmsnorm_forward(out: s.ln2, rstd: s.ln2_rstd, inp: s.h2, weight: w.post_attention_layernorm.pointer, N: R, C: b.C, eps: b.eps)
-    linear(s.gate, s.ln2, .gate_proj, w.mlp.gate_proj)
-    linear(s.up, s.ln2, .up_proj, w.mlp.up_proj)
+    linears(s.ln2, [(s.gate, .gate_proj, w.mlp.gate_proj), (s.up, .up_proj, w.mlp.up_proj)])
     swiglu_forward(out: s.act, gate: s.gate, up: s.up, n: R * b.I)
     linear(scratch.proj, s.act, .down_proj, w.mlp.down_proj)
     residual_forward(out: out, a: s.h2, b: scratch.proj, n: R * b.C)

@@ -179,6 +179,13 @@ func loralinear_forward(_ y: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePoin
                         _ w: WeightMatrix, _ lora: LoraLinear?, dropout: DropoutSpec?, scratch: UnsafeMutablePointer<Float>,
                         N: Int, precision: ProductPrecision) {
     w.forward(x, into: y, n: N, precision: precision)
+    lora_forward_add(y, a, x, lora, dropout: dropout, scratch: scratch, N: N)
+}
+
+/// y[N, out] += the adapter's term of x[N, in] (nothing without an adapter); a[N, r] saved: the part of
+/// `loralinear_forward` after the frozen product, for projections whose products ran together.
+func lora_forward_add(_ y: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                      _ lora: LoraLinear?, dropout: DropoutSpec?, scratch: UnsafeMutablePointer<Float>, N: Int) {
     guard let lora else { return }
     var input = x
     if let d = dropout {

@@ -25,9 +25,11 @@ import Testing
         return (w, x)
     }
 
-    static func product(_ w: WeightMatrix, _ x: [Float], n: Int) -> [Float] {
+    static func product(_ w: WeightMatrix, _ x: [Float], n: Int, precision: ProductPrecision = .f32) -> [Float] {
         var y = [Float](repeating: 0, count: n * w.rows)
-        x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { w.forward(xs.baseAddress!, into: $0.baseAddress!, n: n) } }
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { w.forward(xs.baseAddress!, into: $0.baseAddress!, n: n, precision: precision) }
+        }
         return y
     }
 
