@@ -47,15 +47,17 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
     /// One line: the level in use and why, e.g. "avx2 (MEDREPL_ISA=avx2; this CPU has avx512bf16)".
     public static func statusLine(environment: [String: String]) -> String {
         let names = allCases.map(\.description).joined(separator: "|")
+        // from AVX-512 up, quantized weights (q8_0, q4_0, q4_1) multiply with VNNI's vpdpbusd where the CPU has it
+        let vnni = process >= .avx512 && CPUInfo.current.avx512vnni ? "; quantized products on AVX512-VNNI" : ""
         switch request(environment: environment) {
         case nil:
-            return "\(process) (the best this CPU has; MEDREPL_ISA=\(names) lowers it)"
+            return "\(process) (the best this CPU has; MEDREPL_ISA=\(names) lowers it\(vnni))"
         case .invalid(let value):
-            return "\(process) (the best this CPU has; MEDREPL_ISA=\(value) is not a level, use one of \(names))"
+            return "\(process) (the best this CPU has; MEDREPL_ISA=\(value) is not a level, use one of \(names)\(vnni))"
         case .level(let asked) where asked > cpu:
-            return "\(process) (MEDREPL_ISA=\(asked) asks for more than this CPU has; it can only lower the level)"
+            return "\(process) (MEDREPL_ISA=\(asked) asks for more than this CPU has; it can only lower the level\(vnni))"
         case .level(let asked):
-            return "\(process) (MEDREPL_ISA=\(asked); this CPU has \(cpu))"
+            return "\(process) (MEDREPL_ISA=\(asked); this CPU has \(cpu)\(vnni))"
         }
     }
 

@@ -31,6 +31,7 @@ extension LlamaWeights {
         }
         func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
             try checkShape(name, [rows, cols])
+            defer { source.release(name) }   // copied: the file's pages go back
             let wanted = storage.fitting(cols: cols)
             if let stored = try source.storedTensor(name) {
                 let own = keepStored ? StorageType(keeping: stored.type).flatMap { $0.canStore(cols: cols) ? $0 : nil } : nil

@@ -119,6 +119,10 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
         return StoredTensor(type: info.type, shape: info.shape, bytes: UnsafeRawBufferPointer(copy.buffer), owner: copy)
     }
 
+    public func release(_ name: String) {
+        if let g = try? ggufName(name), let raw = try? file.rawBytes(g) { file.mapped.release(raw) }
+    }
+
     /// The file's type for `name`, without reading or reordering anything.
     public func storedType(_ name: String) throws -> GGMLType? { try file.tensor(ggufName(name)).type }
 

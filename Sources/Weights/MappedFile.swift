@@ -54,6 +54,17 @@ public final class MappedFile: @unchecked Sendable {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
     }
 
+    /// Hands the whole pages of `bytes` (a range of this mapping) back to the OS: a reader done with a
+    /// tensor it copied calls this, so a load's resident memory is the copies, not the copies plus the file.
+    /// Reading them again is still correct (the pages come back from the file), only slower.
+    public func release(_ bytes: UnsafeRawBufferPointer) {
+        guard let base, let start = bytes.baseAddress, bytes.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let from = (start - base + page - 1) / page * page, to = (start - base + bytes.count) / page * page
+        guard from >= 0, to <= count, from < to else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + from), to - from, Int32(MADV_DONTNEED))
+    }
+
     /// Throws unless `[offset, offset + length)` lies inside the file.
     @inline(__always)
     public func check(_ offset: Int, _ length: Int, field: String) throws {

@@ -119,6 +119,8 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
 
     public func storedTensor(_ name: String) throws -> StoredTensor? { try locate(name).file.storedTensor(name) }
 
+    public func release(_ name: String) { (try? locate(name))?.file.release(name) }
+
     public func shape(of name: String) throws -> [Int] { try locate(name).info.shape }
 
     /// The shard holding `name`; for a tensor that is nowhere, the index (or the files) that should list it.

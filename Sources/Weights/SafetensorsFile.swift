@@ -175,6 +175,10 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
 
     public func shape(of name: String) throws -> [Int] { try info(name).shape }
 
+    public func release(_ name: String) {
+        if let raw = try? rawBytes(name) { mapped.release(raw) }
+    }
+
     public func tensorLocation(of name: String) -> TensorLocation { TensorLocation(file: mapped.name, name: name) }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {

@@ -28,6 +28,9 @@ public protocol TensorSource: AnyObject {
     /// The type `storedTensor` would hand out, without reading or reordering anything (for memory estimates);
     /// by default that of `storedTensor`.
     func storedType(_ name: String) throws -> GGMLType?
+    /// The reader is done with `name` (it holds a copy): a mapped source gives its pages back to the OS, so
+    /// loading a model costs its weights in memory, not the weights plus the file. By default nothing.
+    func release(_ name: String)
 }
 
 /// A tensor as its file stores it: the element type in ggml's vocabulary (F32, F16, BF16, or a block type
@@ -111,6 +114,8 @@ extension TensorSource {
     public func storedTensor(_ name: String) throws -> StoredTensor? { nil }
 
     public func storedType(_ name: String) throws -> GGMLType? { try storedTensor(name)?.type }
+
+    public func release(_ name: String) {}
 }
 
 extension StorageType {
