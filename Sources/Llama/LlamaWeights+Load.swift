@@ -37,9 +37,15 @@ extension LlamaWeights {
                 let own = keepStored ? StorageType(keeping: stored.type).flatMap { $0.canStore(cols: cols) ? $0 : nil } : nil
                 if let kept = WeightMatrix(rows: rows, cols: cols, stored: stored, storage: own ?? wanted) { return kept }
             }
+            // converted a block of rows at a time where the source can start mid-tensor (only one block of f32
+            // at a time: Llama-3.2-1B's embeddings to q8_0 would otherwise pass through 1 GB of f32)
             var failure: Error?
-            let m = WeightMatrix(rows: rows, cols: cols, storage: wanted, wholeTensor: true) { _, count, out in
-                do { try source.readFloats(name, into: out, count: count * cols) } catch { failure = error }
+            let byRows = source.readsRows(name)
+            let m = WeightMatrix(rows: rows, cols: cols, storage: wanted, wholeTensor: !byRows) { first, count, out in
+                do {
+                    if byRows { try source.readFloatRows(name, first: first, count: count, cols: cols, into: out) }
+                    else { try source.readFloats(name, into: out, count: count * cols) }
+                } catch { failure = error }
             }
             if let failure { throw failure }
             return m

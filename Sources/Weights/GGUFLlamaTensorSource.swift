@@ -119,6 +119,22 @@ public final class GGUFLlamaTensorSource: TensorSource, @unchecked Sendable {
         return StoredTensor(type: info.type, shape: info.shape, bytes: UnsafeRawBufferPointer(copy.buffer), owner: copy)
     }
 
+    /// Every dequantizable tensor whose rows come as the file has them (not a permuted query or key).
+    public func readsRows(_ name: String) -> Bool {
+        guard let g = try? ggufName(name), let info = try? file.tensor(g), info.type.isDequantizable else { return false }
+        return permutedHeads(name) == nil
+    }
+
+    public func readFloatRows(_ name: String, first: Int, count: Int, cols: Int, into out: UnsafeMutablePointer<Float>) throws {
+        let g = try ggufName(name)
+        let info = try file.tensor(g), raw = try file.rawBytes(g)
+        guard readsRows(name), cols % info.type.blockSize == 0 else {
+            throw WeightsError(file: file.name, field: "tensor \"\(g)\"", "cannot be read a row at a time")
+        }
+        let start = try rowRange(raw, name: name, first: first, count: count, rowBytes: info.type.rowBytes(cols))
+        if count > 0 { try GGMLDequantize.convert(info.type, start, count: count * cols, into: out) }
+    }
+
     public func release(_ name: String) {
         if let g = try? ggufName(name), let raw = try? file.rawBytes(g) { file.mapped.release(raw) }
     }

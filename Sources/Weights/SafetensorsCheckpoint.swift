@@ -121,6 +121,12 @@ public final class SafetensorsCheckpoint: TensorSource, @unchecked Sendable {
 
     public func release(_ name: String) { (try? locate(name))?.file.release(name) }
 
+    public func readsRows(_ name: String) -> Bool { (try? locate(name))?.file.readsRows(name) ?? false }
+
+    public func readFloatRows(_ name: String, first: Int, count: Int, cols: Int, into out: UnsafeMutablePointer<Float>) throws {
+        try locate(name).file.readFloatRows(name, first: first, count: count, cols: cols, into: out)
+    }
+
     public func shape(of name: String) throws -> [Int] { try locate(name).info.shape }
 
     /// The shard holding `name`; for a tensor that is nowhere, the index (or the files) that should list it.

@@ -179,6 +179,14 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         if let raw = try? rawBytes(name) { mapped.release(raw) }
     }
 
+    public func readsRows(_ name: String) -> Bool { (try? info(name)) != nil }
+
+    public func readFloatRows(_ name: String, first: Int, count: Int, cols: Int, into out: UnsafeMutablePointer<Float>) throws {
+        let t = try info(name)
+        let start = try rowRange(try rawBytes(name), name: name, first: first, count: count, rowBytes: cols * t.dtype.size)
+        if count > 0 { convertToFloat(t.dtype, start, count: count * cols, into: out) }
+    }
+
     public func tensorLocation(of name: String) -> TensorLocation { TensorLocation(file: mapped.name, name: name) }
 
     public func readFloats(_ name: String, into out: UnsafeMutablePointer<Float>, count: Int) throws {

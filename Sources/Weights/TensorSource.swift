@@ -31,6 +31,11 @@ public protocol TensorSource: AnyObject {
     /// The reader is done with `name` (it holds a copy): a mapped source gives its pages back to the OS, so
     /// loading a model costs its weights in memory, not the weights plus the file. By default nothing.
     func release(_ name: String)
+    /// Whether `readFloatRows` can convert part of `name` (rows of its first dimension), so a loader that
+    /// converts to another type needs one block of f32 at a time instead of the whole tensor. By default no.
+    func readsRows(_ name: String) -> Bool
+    /// Rows `first ..< first + count` of `name` (each `cols` values) as f32 into `out`, where `readsRows(name)`.
+    func readFloatRows(_ name: String, first: Int, count: Int, cols: Int, into out: UnsafeMutablePointer<Float>) throws
 }
 
 /// A tensor as its file stores it: the element type in ggml's vocabulary (F32, F16, BF16, or a block type
@@ -116,6 +121,22 @@ extension TensorSource {
     public func storedType(_ name: String) throws -> GGMLType? { try storedTensor(name)?.type }
 
     public func release(_ name: String) {}
+
+    public func readsRows(_ name: String) -> Bool { false }
+
+    public func readFloatRows(_ name: String, first: Int, count: Int, cols: Int, into out: UnsafeMutablePointer<Float>) throws {
+        throw WeightsError(file: tensorLocation(of: name).file, field: "tensor \"\(name)\"", "this source reads whole tensors only")
+    }
+
+    /// The bytes of rows `first ..< first + count` of a stored tensor whose rows take `rowBytes` each,
+    /// after checking they lie inside it (for `readFloatRows`).
+    func rowRange(_ raw: UnsafeRawBufferPointer, name: String, first: Int, count: Int, rowBytes: Int) throws -> UnsafeRawPointer {
+        guard first >= 0, count >= 0, rowBytes > 0, (first + count) * rowBytes <= raw.count, let base = raw.baseAddress else {
+            throw WeightsError(file: tensorLocation(of: name).file, field: "tensor \"\(name)\"",
+                               "rows \(first)..<\(first + count) of \(rowBytes) bytes each are outside its \(raw.count) bytes")
+        }
+        return base + first * rowBytes
+    }
 }
 
 extension StorageType {
