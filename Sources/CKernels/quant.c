@@ -127,7 +127,9 @@ void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
 //   vpmaddwd, or VNNI's vpdpbusd, leave in 32-bit lane m); scale_k = dw_k · da_k;
 //   blocks 0, 2, 4, ... add into even[m], blocks 1, 3, 5, ... into odd[m]: even[m] = fma((float)lane_m, scale_k,
 //   even[m]), block after block;
-//   Q4_1 adds its offset (the weights' m times the activations' d · Σq) into eight lanes by block number:
+//   Q4_0 and Q4_1 multiply their unsigned nibbles q (Q4_0's value is d · (q − 8)) and add an offset per block,
+//   mw times the activations' sa = d · Σq: Q4_1's mw is its m and sa Q8_1's s; Q4_0's mw is −8 · dw (exact) and
+//   sa = da · (float)Σq in f32 (the integer sum is exact). The offsets go into eight lanes by block number:
 //   off[k mod 8] = fma(mw_k, sa_k, off[k mod 8]), so eight blocks' offsets take one vector instruction;
 //   with tree(v) = ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) and acc[m] = even[m] + odd[m], the result is
 //   tree(acc) + tree(off).
@@ -152,12 +154,21 @@ static inline float lanes_total(const float *even, const float *odd, const float
     return tree8(acc) + tree8(off);
 }
 
-// The weight's value j of a block as an integer (Q4_0: q − 8; Q4_1: q).
+// The integer the products multiply for the weight's value j of a block (Q8_0: q; Q4_0 and Q4_1: the
+// unsigned nibble q, their offsets added per block).
 static inline int32_t weight_q(int format, const uint8_t *wb, int j) {
     if (format == MK_WEIGHT_Q8_0) return ((const int8_t *)(wb + 2))[j];
     const uint8_t *qs = wb + (format == MK_WEIGHT_Q4_1 ? 4 : 2);
-    const int q = j < MK_QK / 2 ? (qs[j] & 0x0F) : (qs[j - MK_QK / 2] >> 4);
-    return format == MK_WEIGHT_Q4_0 ? q - 8 : q;
+    return j < MK_QK / 2 ? (qs[j] & 0x0F) : (qs[j - MK_QK / 2] >> 4);
+}
+
+// A block's offset terms (see "products"): the weights' mw and the activations' sa.
+static inline float weight_offset(int format, const uint8_t *wb) { return format == MK_WEIGHT_Q4_1 ? from_half(wb + 2) : -8 * from_half(wb); }
+static inline float activation_sum(int format, const uint8_t *ab) {
+    if (format == MK_WEIGHT_Q4_1) return from_half(ab + 2);
+    int sum = 0;
+    for (int j = 0; j < MK_QK; j++) sum += ((const int8_t *)(ab + 2))[j];
+    return from_half(ab) * (float)sum;
 }
 
 static void matmul_q_scalar(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
@@ -177,7 +188,7 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
                     for (int j = 4 * m; j < 4 * m + 4; j++) lane += weight_q(format, wb, j) * (int32_t)a[j];
                     acc[k % 2][m] = fmaf((float)lane, scale, acc[k % 2][m]);
                 }
-                if (format == MK_WEIGHT_Q4_1) off[k % 8] = fmaf(from_half(wb + 2), from_half(ab + 2), off[k % 8]);
+                if (format != MK_WEIGHT_Q8_0) off[k % 8] = fmaf(weight_offset(format, wb), activation_sum(format, ab), off[k % 8]);
             }
             const float sum = lanes_total(acc[0], acc[1], off);
             y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
@@ -188,32 +199,30 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
 #if MK_X86
 enum { MK_SCALES = 1024 };   // blocks per row whose activation scales fit on the stack (32768 columns)
 
-// The activations' d (and, for Q8_1, s) as f32, each input's row padded with zeros to a multiple of 8
-// blocks (`stride`), so a vector level loads eight blocks' scales at once.
-static void activation_scales(const void *xq, size_t n, quant_layout L, size_t stride, float *d, float *s) {
+// The activations' d and sa (Q4_0, Q4_1; see "products") as f32, each input's row padded with zeros to a
+// multiple of 8 blocks (`stride`), so a vector level loads eight blocks' scales at once.
+static void activation_scales(int format, const void *xq, size_t n, quant_layout L, size_t stride, float *d, float *s) {
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < stride; k++) {
             const uint8_t *ab = (const uint8_t *)xq + (i * L.blocks + k) * L.abytes;
             d[i * stride + k] = k < L.blocks ? from_half(ab) : 0;
-            s[i * stride + k] = k < L.blocks && L.aoff == 4 ? from_half(ab + 2) : 0;
+            s[i * stride + k] = k < L.blocks && format != MK_WEIGHT_Q8_0 ? activation_sum(format, ab) : 0;
         }
 }
 
 // ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
 MK_BEGIN_AVX2
-// The weight block as 32 signed (Q8_0, Q4_0) or unsigned (Q4_1) bytes, in value order.
+// The weight block as 32 signed (Q8_0) or unsigned (Q4_0, Q4_1: the nibbles) bytes, in value order.
 static inline __m256i load_weight_block(int format, const uint8_t *wb) {
     if (format == MK_WEIGHT_Q8_0) return _mm256_loadu_si256((const __m256i *)(wb + 2));
     const __m128i packed = _mm_loadu_si128((const __m128i *)(wb + (format == MK_WEIGHT_Q4_1 ? 4 : 2)));
     const __m128i low = _mm_set1_epi8(0x0F);
-    __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low), _mm_and_si128(packed, low));
-    if (format == MK_WEIGHT_Q4_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
-    return q;
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low), _mm_and_si128(packed, low));
 }
 
 // The 8 lanes of one block: Σ over values 4m ..< 4m + 4 of w · a.
 static inline __m256i block_lanes_avx2(int format, __m256i wq, __m256i a) {
-    const __m256i p16 = format == MK_WEIGHT_Q4_1
+    const __m256i p16 = format != MK_WEIGHT_Q8_0
         ? _mm256_maddubs_epi16(wq, a)                                               // unsigned q · signed a
         : _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(a, wq));  // |w| · a·sign(w)
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
@@ -250,7 +259,7 @@ MK_END
 MK_BEGIN_AVX512VNNI
 static inline __m256i block_lanes_vnni(int format, __m256i wq, __m256i a) {
     const __m256i zero = _mm256_setzero_si256();
-    return format == MK_WEIGHT_Q4_1 ? _mm256_dpbusd_epi32(zero, wq, a)
+    return format != MK_WEIGHT_Q8_0 ? _mm256_dpbusd_epi32(zero, wq, a)
                                     : _mm256_dpbusd_epi32(zero, _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(a, wq));
 }
 

@@ -2,10 +2,10 @@
 // target region: QR_NAME is the entry's name, QR_LANES(format, wq, a) the 8 integer lanes of one block at
 // that level. The order of operations is quant.c's ("products"), so every level gives the scalar bits.
 //
-//   y[i, r] (+)= Σ_k Σ_m lanes(w[r, k], a[i, k])_m · dw · da (+ Q4_1's mw · sa)    r in [row_begin, row_end), i < n
+//   y[i, r] (+)= Σ_k Σ_m lanes(w[r, k], a[i, k])_m · dw · da (+ Q4_0's or Q4_1's mw · sa)    r in [row_begin, row_end), i < n
 //
 // Blocks go in groups of eight: one gather reads the group's headers, so the eight scales dw · da (and
-// Q4_1's offsets) take a few vector instructions instead of a scalar f16 conversion per block. The gather
+// the offsets) take a few vector instructions instead of a scalar f16 conversion per block. The gather
 // for the next group (or the next row's first) is issued before the current group's blocks, so its
 // latency hides behind them.
 
@@ -16,7 +16,7 @@ void MK_CAT(QR_NAME, _rows)(const size_t n, const int format, const void *w, con
                             quant_layout L, size_t row_begin, size_t row_end, int accumulate,
                             const float *ad, const float *as, size_t stride) {
     const size_t blocks = L.blocks, wbytes = L.wbytes, abytes = L.abytes;
-    const int aoff = L.aoff, offsets = format == MK_WEIGHT_Q4_1;
+    const int aoff = L.aoff, offsets = format != MK_WEIGHT_Q8_0;
     const size_t first = blocks < 8 ? blocks : 8;
     __m256i headers = row_begin < row_end ? group_headers((const uint8_t *)w + row_begin * blocks * wbytes, wbytes, first)
                                           : _mm256_setzero_si256();
@@ -31,7 +31,8 @@ void MK_CAT(QR_NAME, _rows)(const size_t n, const int format, const void *w, con
             if (k + 8 < blocks) headers = group_headers(wg + 8 * wbytes, wbytes, blocks - k - 8 < 8 ? blocks - k - 8 : 8);
             else if (r + 1 < row_end) headers = group_headers(wr + blocks * wbytes, wbytes, first);
             __m256 dw, mw = _mm256_setzero_ps(), scale[8];
-            header_scales(current, offsets, &dw, &mw);
+            header_scales(current, format == MK_WEIGHT_Q4_1, &dw, &mw);
+            if (format == MK_WEIGHT_Q4_0) mw = _mm256_mul_ps(dw, _mm256_set1_ps(-8));   // exact
             for (size_t i = 0; i < n; i++) {
                 scale[i] = _mm256_mul_ps(dw, _mm256_loadu_ps(ad + i * stride + k));
                 if (offsets) off[i] = _mm256_fmadd_ps(mw, _mm256_loadu_ps(as + i * stride + k), off[i]);
@@ -71,7 +72,7 @@ static void QR_NAME(const void *w, int format, const void *xq, float *y, size_t 
     float *ad = stride <= MK_SCALES ? stack : malloc(2 * n * stride * sizeof(float));
     if (!ad) { matmul_q_scalar(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate); return; }
     float *as = ad + n * stride;
-    activation_scales(xq, n, L, stride, ad, as);
+    activation_scales(format, xq, n, L, stride, ad, as);
 #define ROWS(N, F) case N: MK_CAT(QR_NAME, _rows)(N, F, w, xq, y, rows, L, row_begin, row_end, accumulate, ad, as, stride); break;
 #define FORMAT(F) case F: switch (n) { ROWS(1, F) ROWS(2, F) ROWS(3, F) ROWS(4, F) ROWS(5, F) ROWS(6, F) ROWS(7, F) ROWS(8, F) default: break; } break;
     switch (format) { FORMAT(MK_WEIGHT_Q8_0) FORMAT(MK_WEIGHT_Q4_0) FORMAT(MK_WEIGHT_Q4_1) default: break; }
