@@ -49,16 +49,18 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         let names = allCases.map(\.description).joined(separator: "|")
         // from AVX-512 up, quantized weights (q8_0, q4_0, q4_1) multiply with VNNI's vpdpbusd where the CPU has it
         let vnni = process >= .avx512 && CPUInfo.current.avx512vnni ? "; quantized products on AVX512-VNNI" : ""
+        let why: String
         switch request(environment: environment) {
         case nil:
-            return "\(process) (the best this CPU has; MEDREPL_ISA=\(names) lowers it\(vnni))"
+            why = "the best this CPU has; MEDREPL_ISA=\(names) lowers it"
         case .invalid(let value):
-            return "\(process) (the best this CPU has; MEDREPL_ISA=\(value) is not a level, use one of \(names)\(vnni))"
+            why = "the best this CPU has; MEDREPL_ISA=\(value) is not a level, use one of \(names)"
         case .level(let asked) where asked > cpu:
-            return "\(process) (MEDREPL_ISA=\(asked) asks for more than this CPU has; it can only lower the level\(vnni))"
+            why = "MEDREPL_ISA=\(asked) asks for more than this CPU has; it can only lower the level"
         case .level(let asked):
-            return "\(process) (MEDREPL_ISA=\(asked); this CPU has \(cpu)\(vnni))"
+            why = "MEDREPL_ISA=\(asked); this CPU has \(cpu)"
         }
+        return "\(process) (\(why)\(vnni))"
     }
 
     /// A line for standard error at start-up when `MEDREPL_ISA` cannot be followed; nil when it can

@@ -231,7 +231,7 @@ public final class WeightMatrix: @unchecked Sendable {
         if n <= WeightMatrix.smallBatch {
             // Decode: a few tokens. The weights stream once through registers, where sgemm would
             // first copy them into its packed layout, and OpenBLAS's thread pool stays asleep.
-            smallMatmul(x, into: y, n: n, accumulate: accumulate)
+            WeightMatrix.smallProducts(x, n: n, [(self, y)], accumulate: accumulate)
             return
         }
         if let w = f32 {
@@ -292,61 +292,49 @@ public final class WeightMatrix: @unchecked Sendable {
             for (w, y) in group { w.forward(x, into: y, n: n, precision: precision) }
             return
         }
-        // x quantized once for each activation format the group's quantized matrices take (Q8_0, Q8_1)
-        let formats = Array(Set(group.filter { $0.0.storage.isQuantized }.map { mk_quant_activation_format($0.0.storage.format) })).sorted()
-        let rowBytes = formats.map { (cols / StorageType.blockSize) * Int(mk_quant_block_bytes($0)) }
-        withUnsafeTemporaryAllocation(byteCount: Swift.max(n * rowBytes.reduce(0, +), 1), alignment: 64) { buffer in
-            var quantized: [Int32: UnsafeRawPointer] = [:]
-            var at = buffer.baseAddress!
-            for (format, bytes) in zip(formats, rowBytes) {
-                for i in 0..<n { mk_quantize_row(format, x + i * cols, at + i * bytes, cols) }
-                quantized[format] = UnsafeRawPointer(at)
-                at += n * bytes
-            }
-            let parts = group.map { (w: UnsafeRawPointer($0.0.data), format: $0.0.storage.format, rows: $0.0.rows,
-                                     xq: $0.0.storage.isQuantized ? quantized[mk_quant_activation_format($0.0.storage.format)] : nil, y: $0.1) }
-            let total = parts.reduce(0) { $0 + $1.rows }
-            Parallel.rows(total, workPerRow: cols * n) { range in
-                var first = 0   // row of the stacked matrices where part j starts
-                for p in parts {
-                    let begin = Swift.max(range.lowerBound - first, 0), end = Swift.min(range.upperBound - first, p.rows)
-                    if begin < end {
-                        if let xq = p.xq {
-                            mk_matmul_q_small(p.w, p.format, xq, p.y, p.rows, cols, n, begin, end, 0)
-                        } else {
-                            mk_matmul_nt_small(p.w, p.format, x, p.y, p.rows, cols, n, begin, end, 0)
-                        }
-                    }
-                    first += p.rows
-                }
-            }
-        }
+        smallProducts(x, n: n, group, accumulate: false)
         for (w, y) in group {
             guard let bias = w.bias else { continue }
             for i in 0..<n { vaxpy(1, bias.pointer, y + i * w.rows, w.rows) }
         }
     }
 
-    /// y[n, rows] = x[n, cols] · Wᵀ for a few rows of x (n ≤ `smallBatch`): each weight row is
-    /// loaded (widened) in registers and used for all n inputs, so the weights are read once and no
-    /// scratch is allocated. Rows are split over the cores.
-    func smallMatmul(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int, accumulate: Bool) {
-        let w = UnsafeRawPointer(data), format = storage.format, rows = rows, cols = cols
-        guard storage.isQuantized else {
-            Parallel.rows(rows, workPerRow: cols * n) { range in
-                mk_matmul_nt_small(w, format, x, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
-            }
-            return
-        }
-        // ggml's way: each input row quantized per block to 8 bits (Q8_1 for Q4_1, else Q8_0), integer products.
-        let activation = mk_quant_activation_format(format)
-        let rowBytes = (cols / StorageType.blockSize) * mk_quant_block_bytes(activation)
-        withUnsafeTemporaryAllocation(byteCount: Swift.max(n * rowBytes, 1), alignment: 64) { buffer in
+    /// ys[j][n, ws[j].rows] (+)= x[n, cols] · ws[j]ᵀ for a few rows of x (n ≤ `smallBatch`) and matrices of
+    /// `cols` columns: each weight row is loaded (widened) in registers and used for all n inputs, so the
+    /// weights are read once and no scratch is allocated. The matrices' rows, stacked, are split over the
+    /// cores in one job. A quantized matrix multiplies x quantized per block to 8 bits (ggml's way: Q8_1
+    /// for Q4_1, else Q8_0), once per format for the group, with integer products.
+    static func smallProducts(_ x: UnsafePointer<Float>, n: Int, _ group: [(WeightMatrix, UnsafeMutablePointer<Float>)],
+                              accumulate: Bool) {
+        let cols = group[0].0.cols
+        // x quantized for each activation format the group's quantized matrices take: Q8_0, then Q8_1
+        let formats = [Int32(MK_WEIGHT_Q8_0), Int32(MK_WEIGHT_Q8_1)]
+        let rowBytes = formats.map { cols / StorageType.blockSize * mk_quant_block_bytes($0) }
+        let needs = formats.map { format in
+            group.contains { $0.0.storage.isQuantized && mk_quant_activation_format($0.0.storage.format) == format } }
+        let q8_1At = needs[0] ? n * rowBytes[0] : 0   // where the Q8_1 rows start
+        withUnsafeTemporaryAllocation(byteCount: Swift.max(q8_1At + (needs[1] ? n * rowBytes[1] : 0), 1), alignment: 64) { buffer in
             let xq = buffer.baseAddress!
-            for i in 0..<n { mk_quantize_row(activation, x + i * cols, xq + i * rowBytes, cols) }
+            for k in formats.indices where needs[k] {
+                let at = xq + (k == 0 ? 0 : q8_1At)
+                for i in 0..<n { mk_quantize_row(formats[k], x + i * cols, at + i * rowBytes[k], cols) }
+            }
             let quantized = UnsafeRawPointer(xq)
-            Parallel.rows(rows, workPerRow: cols * n) { range in
-                mk_matmul_q_small(w, format, quantized, y, rows, cols, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            let total = group.reduce(0) { $0 + $1.0.rows }
+            Parallel.rows(total, workPerRow: cols * n) { range in
+                var first = 0   // row of the stacked matrices where this matrix starts
+                for (w, y) in group {
+                    let begin = Swift.max(range.lowerBound - first, 0), end = Swift.min(range.upperBound - first, w.rows)
+                    first += w.rows
+                    guard begin < end else { continue }
+                    let data = UnsafeRawPointer(w.data), format = w.storage.format
+                    if w.storage.isQuantized {
+                        let activation = quantized + (mk_quant_activation_format(format) == formats[1] ? q8_1At : 0)
+                        mk_matmul_q_small(data, format, activation, y, w.rows, cols, n, begin, end, accumulate ? 1 : 0)
+                    } else {
+                        mk_matmul_nt_small(data, format, x, y, w.rows, cols, n, begin, end, accumulate ? 1 : 0)
+                    }
+                }
             }
         }
     }
