@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Picks the next token from a row of logits, as transformers' logits processors and warpers do
 /// (repetition penalty, then temperature, top-k, top-p), with its own seeded generator. All scratch
@@ -26,10 +27,16 @@ public struct Sampler {
     }
 
     /// The index of the largest logit (the first one on ties, like `torch.argmax`).
+    /// NaNs are passed over, but a NaN first logit stays the answer, as in a scan that only moves on to a
+    /// larger value.
     public static func argmax(_ logits: UnsafePointer<Float>, _ n: Int) -> Int {
-        var best = 0
-        for i in 1..<max(n, 1) where logits[i] > logits[best] { best = i }
-        return best
+        guard n > 1, !logits[0].isNaN else { return 0 }
+        let largest = vmax(logits, n)   // vectorised; then the first place it occurs
+        var i = 0
+        let r = UnsafeRawPointer(logits)
+        while i + 16 <= n && !any(r.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) .== largest) { i += 16 }
+        while i < n && logits[i] != largest { i += 1 }
+        return i < n ? i : 0
     }
 
     /// Chooses a token from `logits[V]`, which it may modify. `seen[V]` marks the tokens of the

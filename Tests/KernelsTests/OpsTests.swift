@@ -103,6 +103,26 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
         #expect(att[((0 * NH + 0) * T + 0) * S + 1] == 0)   // the padding slot gets no weight
     } }
 
+    /// vmax is the largest value as a plain scan finds it, at any length and position (the vector body and the
+    /// tail), passing over NaNs; −∞ for no values.
+    @Test func vmaxIsTheLargestValue() {
+        #expect([Float(1)].withUnsafeBufferPointer { vmax($0.baseAddress!, 0) } == -.infinity)
+        var state: UInt64 = 11
+        for n in [1, 15, 16, 17, 33, 49_152] {
+            var x = (0..<n).map { _ -> Float in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(Int64(bitPattern: state >> 11) % 2000) / 100 - 10
+            }
+            for spot in [0, n / 2, n - 1] where n > 0 {
+                x[spot] = 50 + Float(spot)
+                if n > 2 { x[(spot + 1) % n] = .nan }
+                let expected = x.reduce(-Float.infinity) { $1 > $0 ? $1 : $0 }
+                #expect(x.withUnsafeBufferPointer { vmax($0.baseAddress!, n) } == expected, "n \(n), largest at \(spot)")
+                x[spot] = 0
+            }
+        }
+    }
+
     /// Rotation by position p then the inverse rotation gives the input back; position 0 is identity;
     /// the frequencies follow 1/θ^(2i/HD).
     @Test func ropeRotatesHalves() {

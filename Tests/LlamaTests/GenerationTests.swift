@@ -9,6 +9,29 @@ import Kernels
         return try LlamaModel(config: f.config, source: f.tensors, storage: .f32)
     }
 
+    /// argmax is the first place of the largest logit, as torch.argmax, wherever it is (vector body or tail),
+    /// passing over NaNs; a NaN first logit is the answer, as a scan that only moves to larger values leaves it.
+    @Test func argmaxIsTheFirstLargestLogit() {
+        func argmax(_ x: [Float]) -> Int { x.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, x.count) } }
+        for n in [1, 5, 16, 17, 40, 49_152] {
+            var x = (0..<n).map { Float(($0 * 7919) % 101) / 10 }
+            for spot in Set([0, n / 3, n - 1]) {
+                x[spot] = 20
+                var scan = 0
+                for i in 1..<n where x[i] > x[scan] { scan = i }
+                #expect(argmax(x) == scan && scan == x.firstIndex(of: 20), "n \(n), largest at \(spot)")
+                x[spot] = 0
+            }
+            if n > 3 {
+                x[n - 1] = 30; x[n - 2] = 30; x[1] = .nan
+                #expect(argmax(x) == n - 2, "ties: the first; NaN passed over (n \(n))")
+                x[0] = .nan
+                #expect(argmax(x) == 0, "a NaN first logit (n \(n))")
+            }
+        }
+        #expect(argmax([-.infinity, -.infinity]) == 0)
+    }
+
     /// Greedy decoding through the cache picks, at every step, the argmax of a full forward over
     /// the prompt and reply so far (recomputed from scratch).
     @Test func greedyWithCacheEqualsRecomputation() throws {
