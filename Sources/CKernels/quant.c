@@ -90,8 +90,17 @@ void mk_quantize_row(int format, const float *x, void *out, size_t n) {
     }
 }
 
+#if MK_X86
+MK_BEGIN_AVX2
+static void dequantize_row_avx2(int format, const uint8_t *b, float *out, size_t n);   // below
+MK_END
+#endif
+
 void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
     const uint8_t *b = q;
+#if MK_X86
+    if (mk_isa_level() >= MK_ISA_AVX2 && format >= MK_WEIGHT_Q8_0 && format <= MK_WEIGHT_Q8_1) { dequantize_row_avx2(format, b, out, n); return; }
+#endif
     const size_t bytes = mk_quant_block_bytes(format);
     for (size_t i = 0; i < n / MK_QK; i++, out += MK_QK, b += bytes) {
         const float d = from_half(b);
@@ -135,6 +144,11 @@ void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
 //   tree(acc) + tree(off).
 // The vector levels read the scales of eight blocks at once (one gather of their headers, one f16 -> f32
 // conversion, one multiply), so a block costs its integer lanes, one conversion and one fused multiply-add.
+// Q4 nibbles unpack with one 128-bit broadcast load, one shift of the upper half and one mask.
+//
+// Activations are quantized at the AVX2 level too (quantize_q8_avx2, the reference's bytes), and weights
+// dequantized for prefill and training likewise (dequantize_row_avx2): scalar, with f16 conversions by library
+// calls on baseline x86-64, these took about a tenth of SmolLM2's quantized decode and prompt time.
 
 int mk_quant_activation_format(int format) { return format == MK_WEIGHT_Q4_1 ? MK_WEIGHT_Q8_1 : MK_WEIGHT_Q8_0; }
 
@@ -145,6 +159,20 @@ static inline quant_layout layout_of(int format, size_t cols) {
     const int activation = mk_quant_activation_format(format);
     return (quant_layout){ cols / MK_QK, mk_quant_block_bytes(format), mk_quant_block_bytes(activation),
                            activation == MK_WEIGHT_Q8_1 ? 4 : 2 };
+}
+
+// What mk_quantize_activations writes for n rows of x: the rows' blocks, then, from the next 32-byte
+// boundary, each block's d and sa (see "products") as f32, d[n][stride] then sa[n][stride], each row padded
+// with zeros to `stride` (blocks rounded up to 8), so the vector levels read eight blocks' scales at once.
+typedef struct { size_t blocks, abytes, stride, scales; } activations_layout;
+static inline activations_layout activations_of(int activation, size_t cols, size_t n) {
+    const size_t blocks = cols / MK_QK, abytes = mk_quant_block_bytes(activation);
+    return (activations_layout){ blocks, abytes, (blocks + 7) / 8 * 8, (n * blocks * abytes + 31) / 32 * 32 };
+}
+
+size_t mk_quant_activations_bytes(int activation, size_t cols, size_t n) {
+    const activations_layout A = activations_of(activation, cols, n);
+    return A.scales + 2 * n * A.stride * sizeof(float);
 }
 
 static inline float tree8(const float *v) { return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])); }
@@ -164,8 +192,8 @@ static inline int32_t weight_q(int format, const uint8_t *wb, int j) {
 
 // A block's offset terms (see "products"): the weights' mw and the activations' sa.
 static inline float weight_offset(int format, const uint8_t *wb) { return format == MK_WEIGHT_Q4_1 ? from_half(wb + 2) : -8 * from_half(wb); }
-static inline float activation_sum(int format, const uint8_t *ab) {
-    if (format == MK_WEIGHT_Q4_1) return from_half(ab + 2);
+static inline float activation_sum(int activation, const uint8_t *ab) {
+    if (activation == MK_WEIGHT_Q8_1) return from_half(ab + 2);
     int sum = 0;
     for (int j = 0; j < MK_QK; j++) sum += ((const int8_t *)(ab + 2))[j];
     return from_half(ab) * (float)sum;
@@ -188,7 +216,7 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
                     for (int j = 4 * m; j < 4 * m + 4; j++) lane += weight_q(format, wb, j) * (int32_t)a[j];
                     acc[k % 2][m] = fmaf((float)lane, scale, acc[k % 2][m]);
                 }
-                if (format != MK_WEIGHT_Q8_0) off[k % 8] = fmaf(weight_offset(format, wb), activation_sum(format, ab), off[k % 8]);
+                if (format != MK_WEIGHT_Q8_0) off[k % 8] = fmaf(weight_offset(format, wb), activation_sum(mk_quant_activation_format(format), ab), off[k % 8]);
             }
             const float sum = lanes_total(acc[0], acc[1], off);
             y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
@@ -197,27 +225,101 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
 }
 
 #if MK_X86
-enum { MK_SCALES = 1024 };   // blocks per row whose activation scales fit on the stack (32768 columns)
+// ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
+MK_BEGIN_AVX2
+// quantize_q8 (ggml's reference) for one block, the same bytes: amax is exact in any order, roundf's halves
+// away from zero are kept (truncate, then step away where the exact fraction is at least one half), and
+// the f16 conversions round to nearest even as the casts do. Returns Σ q.
+static inline int quantize_q8_avx2(const float *x, uint8_t *b, int with_sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v[4];
+    for (int j = 0; j < 4; j++) v[j] = _mm256_loadu_ps(x + 8 * j);
+    const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
+                                   _mm256_max_ps(_mm256_andnot_ps(sign, v[2]), _mm256_andnot_ps(sign, v[3])));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    const float amax = _mm_cvtss_f32(h), d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
+    __m256i q[4];
+    for (int j = 0; j < 4; j++) {
+        const __m256 t = _mm256_mul_ps(v[j], _mm256_set1_ps(id));
+        const __m256 r = _mm256_round_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(t, r)), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+        const __m256 step = _mm256_or_ps(_mm256_and_ps(sign, t), _mm256_set1_ps(1.0f));   // ±1 with t's sign
+        q[j] = _mm256_cvttps_epi32(_mm256_add_ps(r, _mm256_and_ps(away, step)));
+    }
+    const __m256i bytes = _mm256_permutevar8x32_epi32(
+        _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3])),
+        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)(b + (with_sum ? 4 : 2)), bytes);
+    const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+    const int sum = _mm_cvtsi128_si32(s4);
+    uint16_t hd = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+    memcpy(b, &hd, 2);
+    if (with_sum) { hd = _cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT); memcpy(b + 2, &hd, 2); }
+    return sum;
+}
 
-// The activations' d and sa (Q4_0, Q4_1; see "products") as f32, each input's row padded with zeros to a
-// multiple of 8 blocks (`stride`), so a vector level loads eight blocks' scales at once.
-static void activation_scales(int format, const void *xq, size_t n, quant_layout L, size_t stride, float *d, float *s) {
+static void quantize_activations_avx2(int activation, const float *x, size_t n, size_t cols, void *out) {
+    const activations_layout A = activations_of(activation, cols, n);
+    float *d = (float *)((uint8_t *)out + A.scales), *s = d + n * A.stride;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < stride; k++) {
-            const uint8_t *ab = (const uint8_t *)xq + (i * L.blocks + k) * L.abytes;
-            d[i * stride + k] = k < L.blocks ? from_half(ab) : 0;
-            s[i * stride + k] = k < L.blocks && format != MK_WEIGHT_Q8_0 ? activation_sum(format, ab) : 0;
+        for (size_t k = 0; k < A.stride; k++) {
+            float dk = 0, sk = 0;
+            if (k < A.blocks) {
+                uint8_t *b = (uint8_t *)out + (i * A.blocks + k) * A.abytes;
+                const int sum = quantize_q8_avx2(x + i * cols + k * MK_QK, b, activation == MK_WEIGHT_Q8_1);
+                uint16_t h;
+                memcpy(&h, b, 2);
+                dk = _cvtsh_ss(h);
+                if (activation == MK_WEIGHT_Q8_1) { memcpy(&h, b + 2, 2); sk = _cvtsh_ss(h); }
+                else sk = dk * (float)sum;
+            }
+            d[i * A.stride + k] = dk;
+            s[i * A.stride + k] = sk;
         }
 }
 
-// ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
-MK_BEGIN_AVX2
+// mk_dequantize_row's values, the same operations (an integer, converted, times d; Q4_1's then plus m).
+static void dequantize_row_avx2(int format, const uint8_t *b, float *out, size_t n) {
+    const size_t bytes = mk_quant_block_bytes(format);
+    for (size_t i = 0; i < n / MK_QK; i++, out += MK_QK, b += bytes) {
+        uint16_t h;
+        memcpy(&h, b, 2);
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(h));
+        __m256i q[4];   // the block's 32 integers, 8 by 8
+        if (format == MK_WEIGHT_Q8_0 || format == MK_WEIGHT_Q8_1) {
+            const uint8_t *qs = b + (format == MK_WEIGHT_Q8_1 ? 4 : 2);
+            for (int j = 0; j < 4; j++) q[j] = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * j)));
+        } else {
+            const __m128i packed = _mm_loadu_si128((const __m128i *)(b + (format == MK_WEIGHT_Q4_1 ? 4 : 2)));
+            const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
+            const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
+            q[0] = _mm256_cvtepu8_epi32(low);
+            q[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(low, 8));
+            q[2] = _mm256_cvtepu8_epi32(high);
+            q[3] = _mm256_cvtepu8_epi32(_mm_srli_si128(high, 8));
+            if (format == MK_WEIGHT_Q4_0)
+                for (int j = 0; j < 4; j++) q[j] = _mm256_sub_epi32(q[j], _mm256_set1_epi32(8));
+        }
+        __m256 m = _mm256_setzero_ps();
+        if (format == MK_WEIGHT_Q4_1) { memcpy(&h, b + 2, 2); m = _mm256_set1_ps(_cvtsh_ss(h)); }
+        for (int j = 0; j < 4; j++) {
+            __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(q[j]), d);
+            if (format == MK_WEIGHT_Q4_1) v = _mm256_add_ps(v, m);
+            _mm256_storeu_ps(out + 8 * j, v);
+        }
+    }
+}
+
 // The weight block as 32 signed (Q8_0) or unsigned (Q4_0, Q4_1: the nibbles) bytes, in value order.
 static inline __m256i load_weight_block(int format, const uint8_t *wb) {
     if (format == MK_WEIGHT_Q8_0) return _mm256_loadu_si256((const __m256i *)(wb + 2));
-    const __m128i packed = _mm_loadu_si128((const __m128i *)(wb + (format == MK_WEIGHT_Q4_1 ? 4 : 2)));
-    const __m128i low = _mm_set1_epi8(0x0F);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low), _mm_and_si128(packed, low));
+    const __m256i packed = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(wb + (format == MK_WEIGHT_Q4_1 ? 4 : 2))));
+    return _mm256_and_si256(_mm256_srlv_epi64(packed, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
 // The 8 lanes of one block: Σ over values 4m ..< 4m + 4 of w · a.
@@ -270,6 +372,22 @@ static inline __m256i block_lanes_vnni(int format, __m256i wq, __m256i a) {
 #undef QR_LANES
 MK_END
 #endif
+
+void mk_quantize_activations(int activation, const float *x, size_t n, size_t cols, void *out) {
+#if MK_X86
+    if (mk_isa_level() >= MK_ISA_AVX2) { quantize_activations_avx2(activation, x, n, cols, out); return; }
+#endif
+    const activations_layout A = activations_of(activation, cols, n);
+    float *d = (float *)((uint8_t *)out + A.scales), *s = d + n * A.stride;
+    for (size_t i = 0; i < n; i++) {
+        mk_quantize_row(activation, x + i * cols, (uint8_t *)out + i * A.blocks * A.abytes, cols);
+        for (size_t k = 0; k < A.stride; k++) {
+            const uint8_t *ab = (const uint8_t *)out + (i * A.blocks + k) * A.abytes;
+            d[i * A.stride + k] = k < A.blocks ? from_half(ab) : 0;
+            s[i * A.stride + k] = k < A.blocks ? activation_sum(activation, ab) : 0;
+        }
+    }
+}
 
 void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
                        size_t n, size_t row_begin, size_t row_end, int accumulate) {

@@ -309,15 +309,14 @@ public final class WeightMatrix: @unchecked Sendable {
         let cols = group[0].0.cols
         // x quantized for each activation format the group's quantized matrices take: Q8_0, then Q8_1
         let formats = [Int32(MK_WEIGHT_Q8_0), Int32(MK_WEIGHT_Q8_1)]
-        let rowBytes = formats.map { cols / StorageType.blockSize * mk_quant_block_bytes($0) }
-        let needs = formats.map { format in
-            group.contains { $0.0.storage.isQuantized && mk_quant_activation_format($0.0.storage.format) == format } }
-        let q8_1At = needs[0] ? n * rowBytes[0] : 0   // where the Q8_1 rows start
-        withUnsafeTemporaryAllocation(byteCount: Swift.max(q8_1At + (needs[1] ? n * rowBytes[1] : 0), 1), alignment: 64) { buffer in
+        let bytes = formats.map { format in
+            group.contains { $0.0.storage.isQuantized && mk_quant_activation_format($0.0.storage.format) == format }
+                ? (mk_quant_activations_bytes(format, cols, n) + 63) / 64 * 64 : 0 }
+        let q8_1At = bytes[0]   // where the Q8_1 activations start
+        withUnsafeTemporaryAllocation(byteCount: Swift.max(bytes[0] + bytes[1], 1), alignment: 64) { buffer in
             let xq = buffer.baseAddress!
-            for k in formats.indices where needs[k] {
-                let at = xq + (k == 0 ? 0 : q8_1At)
-                for i in 0..<n { mk_quantize_row(formats[k], x + i * cols, at + i * rowBytes[k], cols) }
+            for k in formats.indices where bytes[k] > 0 {
+                mk_quantize_activations(formats[k], x, n, cols, xq + (k == 0 ? 0 : q8_1At))
             }
             let quantized = UnsafeRawPointer(xq)
             let total = group.reduce(0) { $0 + $1.0.rows }

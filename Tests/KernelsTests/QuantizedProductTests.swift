@@ -47,6 +47,48 @@ import Testing
         }
     }
 
+    /// Activations quantized for the products (Q8_0 and Q8_1: blocks, then their scales as f32) are the scalar
+    /// reference's bytes at every level, halves included: block 1 of the first input has d = 0.25 exactly and
+    /// x / d = j − 15.5, which ggml's `roundf` takes away from zero (−15.5 → −16, 0.5 → 1). A zero block has d = 0.
+    @Test func everyLevelQuantizesActivationsLikeTheScalar() {
+        let (cols, n) = (96, 3)
+        var x = Self.operands(rows: 1, cols: cols, n: n, seed: 7).x
+        for j in 0..<32 { x[32 + j] = (Float(j) - 15.5) * 0.25 }
+        x[63] = 31.75   // amax 127 · 0.25
+        for j in 64..<96 { x[cols + j] = 0 }
+        for format in [Int32(MK_WEIGHT_Q8_0), Int32(MK_WEIGHT_Q8_1)] {
+            let count = mk_quant_activations_bytes(format, cols, n)
+            func quantized() -> [UInt8] {
+                var out = [UInt8](repeating: 0xAA, count: count)
+                x.withUnsafeBufferPointer { xs in out.withUnsafeMutableBytes { mk_quantize_activations(format, xs.baseAddress!, n, cols, $0.baseAddress!) } }
+                return out
+            }
+            let scalar = KernelLevel.with(.scalar) { quantized() }
+            let blockBytes = mk_quant_block_bytes(format), valuesAt = blockBytes - 32
+            let halves = (0..<31).map { Int8(bitPattern: scalar[blockBytes + valuesAt + $0]) }
+            #expect(halves == (0..<31).map { j in Int8((Float(j) - 15.5).rounded(.toNearestOrAwayFromZero)) }, "format \(format)")
+            for level in KernelLevel.available {
+                let bytes = KernelLevel.with(level) { quantized() }
+                let first = bytes.indices.first { bytes[$0] != scalar[$0] }
+                #expect(first == nil, "format \(format) at \(level): byte \(first ?? 0) of \(count) differs")
+            }
+        }
+    }
+
+    /// Weights dequantized (for prefill and training) are the scalar reference's values at every level.
+    @Test(arguments: formats)
+    func everyLevelDequantizesLikeTheScalar(storage: StorageType) {
+        let (rows, cols) = (5, 160)
+        let w = WeightMatrix(rows: rows, cols: cols, values: Self.operands(rows: rows, cols: cols, n: 1, seed: 3).w, storage: storage)
+        let scalar = KernelLevel.with(.scalar) { w.toFloat32() }
+        #expect(Set(scalar).count > 100, "the weights should not be constant")
+        for level in KernelLevel.available {
+            let values = KernelLevel.with(level) { w.toFloat32() }
+            let first = values.indices.first { values[$0].bitPattern != scalar[$0].bitPattern }
+            #expect(first == nil, "\(storage) at \(level): value \(first ?? 0) is \(values[first ?? 0]), not \(scalar[first ?? 0])")
+        }
+    }
+
     /// The bound: an activation x is multiplied as d16 · q with q = round(x / d), d = amax/127 of its block and
     /// d16 its f16 rounding, so |x − d16·q| ≤ d/2 + 127·|d − d16| ≤ d·(1/2 + 127·2⁻¹¹) < 0.563·d; each output is
     /// off by at most Σ_blocks 0.563·d_b · Σ_j |w_j| (w dequantized), plus, for Q4_1, |m_b| · |s_b|·2⁻¹¹ for the

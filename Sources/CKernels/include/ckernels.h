@@ -75,9 +75,14 @@ void mk_quantize_row(int format, const float *x, void *out, size_t n);
 void mk_dequantize_row(int format, const void *q, float *out, size_t n);
 /// The 8-bit format a weight format multiplies with: Q8_1 for Q4_1, Q8_0 for Q8_0 and Q4_0.
 int mk_quant_activation_format(int format);
+/// x[n, cols] quantized row by row to an activation format (Q8_0 or Q8_1) for mk_matmul_q_small: the rows'
+/// blocks (mk_quantize_row's bytes), then each block's scales as f32. `out` holds
+/// mk_quant_activations_bytes(activation, cols, n) bytes, 32-byte aligned.
+size_t mk_quant_activations_bytes(int activation, size_t cols, size_t n);
+void mk_quantize_activations(int activation, const float *x, size_t n, size_t cols, void *out);
 /// y[n, rows] (+)= x[n, cols] · W[rows, cols]ᵀ over rows [row_begin, row_end), W in a quantized weight
-/// format, x already quantized row by row to its activation format (`xq`); cols a multiple of MK_QK,
-/// n ≤ 8. Integer block sums, blocks accumulated in order in f32: every level gives the same bits.
+/// format, x already quantized by mk_quantize_activations to its activation format (`xq`); cols a multiple
+/// of MK_QK, n ≤ 8. Integer block sums, blocks accumulated in order in f32: every level gives the same bits.
 void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
                        size_t n, size_t row_begin, size_t row_end, int accumulate);
 
