@@ -76,8 +76,18 @@ static void quantize_q4_1(const float *x, uint8_t *b) {
     }
 }
 
+#if MK_X86
+MK_BEGIN_AVX2   // below
+static void quantize_row_avx2(int format, const float *x, uint8_t *b, size_t n);
+static void dequantize_row_avx2(int format, const uint8_t *b, float *out, size_t n);
+MK_END
+#endif
+
 void mk_quantize_row(int format, const float *x, void *out, size_t n) {
     uint8_t *b = out;
+#if MK_X86
+    if (mk_isa_level() >= MK_ISA_AVX2 && format >= MK_WEIGHT_Q8_0 && format <= MK_WEIGHT_Q8_1) { quantize_row_avx2(format, x, b, n); return; }
+#endif
     const size_t bytes = mk_quant_block_bytes(format);
     for (size_t i = 0; i < n / MK_QK; i++, x += MK_QK, b += bytes) {
         switch (format) {
@@ -90,11 +100,6 @@ void mk_quantize_row(int format, const float *x, void *out, size_t n) {
     }
 }
 
-#if MK_X86
-MK_BEGIN_AVX2
-static void dequantize_row_avx2(int format, const uint8_t *b, float *out, size_t n);   // below
-MK_END
-#endif
 
 void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
     const uint8_t *b = q;
@@ -261,6 +266,74 @@ static inline int quantize_q8_avx2(const float *x, uint8_t *b, int with_sum) {
     memcpy(b, &hd, 2);
     if (with_sum) { hd = _cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT); memcpy(b + 2, &hd, 2); }
     return sum;
+}
+
+// quantize_q4_0 and quantize_q4_1 (ggml's reference) for one block, the same bytes: the same f32 operations
+// on each value (a multiply, an add, a truncation, the clamp to 15), and Q4_0's signed extreme is the first
+// value of largest magnitude, as the reference's strict comparison keeps it.
+static inline void quantize_q4_avx2(int format, const float *x, uint8_t *b) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v[4];
+    for (int j = 0; j < 4; j++) v[j] = _mm256_loadu_ps(x + 8 * j);
+    float d, bias;   // q = trunc((x − min) · id + 0.5) for Q4_1; trunc(x · id + 8.5) for Q4_0
+    __m256 shift = _mm256_setzero_ps();
+    if (format == MK_WEIGHT_Q4_0) {
+        __m256 a[4];
+        for (int j = 0; j < 4; j++) a[j] = _mm256_andnot_ps(sign, v[j]);
+        const __m256 m = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        const __m256 amax = _mm256_set1_ps(_mm_cvtss_f32(h));
+        int first = 0;
+        for (int j = 0; j < 4; j++) {
+            const int hits = _mm256_movemask_ps(_mm256_cmp_ps(a[j], amax, _CMP_EQ_OQ));
+            if (hits) { first = 8 * j + __builtin_ctz((unsigned)hits); break; }
+        }
+        d = x[first] / -8;
+        bias = 8.5f;
+        uint16_t h16 = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(b, &h16, 2);
+    } else {
+        const __m256 lo = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
+        const __m256 hi = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
+        __m128 l = _mm_min_ps(_mm256_castps256_ps128(lo), _mm256_extractf128_ps(lo, 1));
+        l = _mm_min_ps(l, _mm_movehl_ps(l, l));
+        l = _mm_min_ss(l, _mm_movehdup_ps(l));
+        __m128 u = _mm_max_ps(_mm256_castps256_ps128(hi), _mm256_extractf128_ps(hi, 1));
+        u = _mm_max_ps(u, _mm_movehl_ps(u, u));
+        u = _mm_max_ss(u, _mm_movehdup_ps(u));
+        const float min = _mm_cvtss_f32(l), max = _mm_cvtss_f32(u);
+        d = (max - min) / 15;
+        bias = 0.5f;
+        shift = _mm256_set1_ps(min);
+        uint16_t h16 = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(b, &h16, 2);
+        h16 = _cvtss_sh(min, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(b + 2, &h16, 2);
+    }
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    __m256i q[4];
+    for (int j = 0; j < 4; j++) {
+        const __m256 t = format == MK_WEIGHT_Q4_1 ? _mm256_sub_ps(v[j], shift) : v[j];
+        q[j] = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(t, _mm256_set1_ps(id)), _mm256_set1_ps(bias))),
+                                _mm256_set1_epi32(15));
+    }
+    // values 0..<16 (low nibbles) and 16..<32 (high), as bytes in order
+    const __m128i low = _mm_packus_epi16(_mm_packs_epi32(_mm256_castsi256_si128(q[0]), _mm256_extracti128_si256(q[0], 1)),
+                                         _mm_packs_epi32(_mm256_castsi256_si128(q[1]), _mm256_extracti128_si256(q[1], 1)));
+    const __m128i high = _mm_packus_epi16(_mm_packs_epi32(_mm256_castsi256_si128(q[2]), _mm256_extracti128_si256(q[2], 1)),
+                                          _mm_packs_epi32(_mm256_castsi256_si128(q[3]), _mm256_extracti128_si256(q[3], 1)));
+    _mm_storeu_si128((__m128i *)(b + (format == MK_WEIGHT_Q4_1 ? 4 : 2)), _mm_or_si128(low, _mm_slli_epi16(high, 4)));
+}
+
+// mk_quantize_row at the AVX2 level.
+static void quantize_row_avx2(int format, const float *x, uint8_t *b, size_t n) {
+    const size_t bytes = mk_quant_block_bytes(format);
+    for (size_t i = 0; i < n / MK_QK; i++, x += MK_QK, b += bytes) {
+        if (format == MK_WEIGHT_Q4_0 || format == MK_WEIGHT_Q4_1) quantize_q4_avx2(format, x, b);
+        else quantize_q8_avx2(x, b, format == MK_WEIGHT_Q8_1);
+    }
 }
 
 static void quantize_activations_avx2(int activation, const float *x, size_t n, size_t cols, void *out) {

@@ -75,6 +75,33 @@ import Testing
         }
     }
 
+    /// Weights quantized on load (`dtype=q8_0|q4_0|q4_1`, `quantize`) are the scalar reference's bytes at every
+    /// level. Row 0 has a block whose largest magnitude comes twice with opposite signs (Q4_0 takes the first as
+    /// its signed extreme, −8 · d), in both orders, and a block of zeros.
+    @Test(arguments: formats)
+    func everyLevelQuantizesWeightsLikeTheScalar(storage: StorageType) {
+        let (rows, cols) = (6, 160)
+        var values = Self.operands(rows: rows, cols: cols, n: 1, seed: 13).w
+        values[3] = 0.3; values[17] = -0.3
+        values[32 + 5] = -0.3; values[32 + 30] = 0.3
+        for j in 64..<96 { values[j] = 0 }
+        func bytes() -> [UInt8] {
+            let w = WeightMatrix(rows: rows, cols: cols, values: values, storage: storage)
+            return Array(UnsafeRawBufferPointer(start: w.data, count: w.byteCount))
+        }
+        let scalar = KernelLevel.with(.scalar) { bytes() }
+        for level in KernelLevel.available {
+            let quantized = KernelLevel.with(level) { bytes() }
+            let first = quantized.indices.first { quantized[$0] != scalar[$0] }
+            #expect(first == nil, "\(storage) at \(level): byte \(first ?? 0) of \(scalar.count) differs")
+        }
+        if storage == .q4_0 {   // the scalar reference itself: d = 0.3 / −8 for the first block, −0.3 / −8 for the second
+            let d0 = Float(Float16(bitPattern: UInt16(scalar[0]) | UInt16(scalar[1]) << 8))
+            let d1 = Float(Float16(bitPattern: UInt16(scalar[18]) | UInt16(scalar[19]) << 8))
+            #expect(d0 < 0 && d1 > 0, "Q4_0's d takes the sign of the first largest value: \(d0), \(d1)")
+        }
+    }
+
     /// Weights dequantized (for prefill and training) are the scalar reference's values at every level.
     @Test(arguments: formats)
     func everyLevelDequantizesLikeTheScalar(storage: StorageType) {
