@@ -34,7 +34,7 @@ size_t mk_quant_block_bytes(int format) {
 
 // ---- quantize and dequantize (ggml's reference formulas) ----------------------------------------------
 
-static void quantize_q8(const float *x, uint8_t *b, int with_sum) {
+static int quantize_q8(const float *x, uint8_t *b, int with_sum) {   // returns Σ q
     float amax = 0;
     for (int j = 0; j < MK_QK; j++) amax = fmaxf(amax, fabsf(x[j]));
     const float d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
@@ -44,6 +44,7 @@ static void quantize_q8(const float *x, uint8_t *b, int with_sum) {
     uint16_t h = to_half(d);
     memcpy(b, &h, 2);
     if (with_sum) { h = to_half((float)sum * d); memcpy(b + 2, &h, 2); }
+    return sum;
 }
 
 static void quantize_q4_0(const float *x, uint8_t *b) {
@@ -83,10 +84,12 @@ static void dequantize_row_avx2(int format, const uint8_t *b, float *out, size_t
 MK_END
 #endif
 
+static inline int is_block_format(int format) { return format >= MK_WEIGHT_Q8_0 && format <= MK_WEIGHT_Q8_1; }
+
 void mk_quantize_row(int format, const float *x, void *out, size_t n) {
     uint8_t *b = out;
 #if MK_X86
-    if (mk_isa_level() >= MK_ISA_AVX2 && format >= MK_WEIGHT_Q8_0 && format <= MK_WEIGHT_Q8_1) { quantize_row_avx2(format, x, b, n); return; }
+    if (mk_isa_level() >= MK_ISA_AVX2 && is_block_format(format)) { quantize_row_avx2(format, x, b, n); return; }
 #endif
     const size_t bytes = mk_quant_block_bytes(format);
     for (size_t i = 0; i < n / MK_QK; i++, x += MK_QK, b += bytes) {
@@ -100,11 +103,10 @@ void mk_quantize_row(int format, const float *x, void *out, size_t n) {
     }
 }
 
-
 void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
     const uint8_t *b = q;
 #if MK_X86
-    if (mk_isa_level() >= MK_ISA_AVX2 && format >= MK_WEIGHT_Q8_0 && format <= MK_WEIGHT_Q8_1) { dequantize_row_avx2(format, b, out, n); return; }
+    if (mk_isa_level() >= MK_ISA_AVX2 && is_block_format(format)) { dequantize_row_avx2(format, b, out, n); return; }
 #endif
     const size_t bytes = mk_quant_block_bytes(format);
     for (size_t i = 0; i < n / MK_QK; i++, out += MK_QK, b += bytes) {
@@ -232,6 +234,18 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
 #if MK_X86
 // ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
 MK_BEGIN_AVX2
+// The largest and the smallest of the 8 lanes (exact in any order).
+static inline float hmax8(__m256 v) {
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+}
+static inline float hmin8(__m256 v) {
+    __m128 h = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_min_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_min_ss(h, _mm_movehdup_ps(h)));
+}
+
 // quantize_q8 (ggml's reference) for one block, the same bytes: amax is exact in any order, roundf's halves
 // away from zero are kept (truncate, then step away where the exact fraction is at least one half), and
 // the f16 conversions round to nearest even as the casts do. Returns Σ q.
@@ -239,12 +253,9 @@ static inline int quantize_q8_avx2(const float *x, uint8_t *b, int with_sum) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 v[4];
     for (int j = 0; j < 4; j++) v[j] = _mm256_loadu_ps(x + 8 * j);
-    const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
-                                   _mm256_max_ps(_mm256_andnot_ps(sign, v[2]), _mm256_andnot_ps(sign, v[3])));
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_movehdup_ps(h));
-    const float amax = _mm_cvtss_f32(h), d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
+    const float amax = hmax8(_mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
+                                           _mm256_max_ps(_mm256_andnot_ps(sign, v[2]), _mm256_andnot_ps(sign, v[3]))));
+    const float d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
     __m256i q[4];
     for (int j = 0; j < 4; j++) {
         const __m256 t = _mm256_mul_ps(v[j], _mm256_set1_ps(id));
@@ -280,11 +291,7 @@ static inline void quantize_q4_avx2(int format, const float *x, uint8_t *b) {
     if (format == MK_WEIGHT_Q4_0) {
         __m256 a[4];
         for (int j = 0; j < 4; j++) a[j] = _mm256_andnot_ps(sign, v[j]);
-        const __m256 m = _mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]));
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        const __m256 amax = _mm256_set1_ps(_mm_cvtss_f32(h));
+        const __m256 amax = _mm256_set1_ps(hmax8(_mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3]))));
         int first = 0;
         for (int j = 0; j < 4; j++) {
             const int hits = _mm256_movemask_ps(_mm256_cmp_ps(a[j], amax, _CMP_EQ_OQ));
@@ -295,15 +302,8 @@ static inline void quantize_q4_avx2(int format, const float *x, uint8_t *b) {
         uint16_t h16 = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
         memcpy(b, &h16, 2);
     } else {
-        const __m256 lo = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
-        const __m256 hi = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
-        __m128 l = _mm_min_ps(_mm256_castps256_ps128(lo), _mm256_extractf128_ps(lo, 1));
-        l = _mm_min_ps(l, _mm_movehl_ps(l, l));
-        l = _mm_min_ss(l, _mm_movehdup_ps(l));
-        __m128 u = _mm_max_ps(_mm256_castps256_ps128(hi), _mm256_extractf128_ps(hi, 1));
-        u = _mm_max_ps(u, _mm_movehl_ps(u, u));
-        u = _mm_max_ss(u, _mm_movehdup_ps(u));
-        const float min = _mm_cvtss_f32(l), max = _mm_cvtss_f32(u);
+        const float min = hmin8(_mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3])));
+        const float max = hmax8(_mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3])));
         d = (max - min) / 15;
         bias = 0.5f;
         shift = _mm256_set1_ps(min);
@@ -334,26 +334,6 @@ static void quantize_row_avx2(int format, const float *x, uint8_t *b, size_t n) 
         if (format == MK_WEIGHT_Q4_0 || format == MK_WEIGHT_Q4_1) quantize_q4_avx2(format, x, b);
         else quantize_q8_avx2(x, b, format == MK_WEIGHT_Q8_1);
     }
-}
-
-static void quantize_activations_avx2(int activation, const float *x, size_t n, size_t cols, void *out) {
-    const activations_layout A = activations_of(activation, cols, n);
-    float *d = (float *)((uint8_t *)out + A.scales), *s = d + n * A.stride;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < A.stride; k++) {
-            float dk = 0, sk = 0;
-            if (k < A.blocks) {
-                uint8_t *b = (uint8_t *)out + (i * A.blocks + k) * A.abytes;
-                const int sum = quantize_q8_avx2(x + i * cols + k * MK_QK, b, activation == MK_WEIGHT_Q8_1);
-                uint16_t h;
-                memcpy(&h, b, 2);
-                dk = _cvtsh_ss(h);
-                if (activation == MK_WEIGHT_Q8_1) { memcpy(&h, b + 2, 2); sk = _cvtsh_ss(h); }
-                else sk = dk * (float)sum;
-            }
-            d[i * A.stride + k] = dk;
-            s[i * A.stride + k] = sk;
-        }
 }
 
 // mk_dequantize_row's values, the same operations (an integer, converted, times d; Q4_1's then plus m).
@@ -447,19 +427,25 @@ MK_END
 #endif
 
 void mk_quantize_activations(int activation, const float *x, size_t n, size_t cols, void *out) {
+    int (*quantize)(const float *, uint8_t *, int) = quantize_q8;   // one block; returns Σ q
 #if MK_X86
-    if (mk_isa_level() >= MK_ISA_AVX2) { quantize_activations_avx2(activation, x, n, cols, out); return; }
+    if (mk_isa_level() >= MK_ISA_AVX2) quantize = quantize_q8_avx2;
 #endif
     const activations_layout A = activations_of(activation, cols, n);
+    const int with_sum = activation == MK_WEIGHT_Q8_1;
     float *d = (float *)((uint8_t *)out + A.scales), *s = d + n * A.stride;
-    for (size_t i = 0; i < n; i++) {
-        mk_quantize_row(activation, x + i * cols, (uint8_t *)out + i * A.blocks * A.abytes, cols);
+    for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < A.stride; k++) {
-            const uint8_t *ab = (const uint8_t *)out + (i * A.blocks + k) * A.abytes;
-            d[i * A.stride + k] = k < A.blocks ? from_half(ab) : 0;
-            s[i * A.stride + k] = k < A.blocks ? activation_sum(activation, ab) : 0;
+            float dk = 0, sk = 0;   // zeros past the last block
+            if (k < A.blocks) {
+                uint8_t *b = (uint8_t *)out + (i * A.blocks + k) * A.abytes;
+                const int sum = quantize(x + i * cols + k * MK_QK, b, with_sum);
+                dk = from_half(b);
+                sk = with_sum ? from_half(b + 2) : dk * (float)sum;   // activation_sum's value
+            }
+            d[i * A.stride + k] = dk;
+            s[i * A.stride + k] = sk;
         }
-    }
 }
 
 void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
