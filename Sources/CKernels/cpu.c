@@ -9,6 +9,7 @@
 #include "ckernels.h"
 #include "kernels.h"
 #include <cpuid.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -91,6 +92,7 @@ int mk_isa_of(const mk_cpu_features *f) {
 
 // Set once, before main (a constructor), so every thread reads it without synchronisation.
 static int cpu_level = MK_ISA_SCALAR, process_level = MK_ISA_SCALAR, cpu_vnni = 0;
+static _Atomic int stream_prefetch = 1;   // atomic: the benchmark and the tests may change it while kernels run
 static _Thread_local int thread_level = -1;
 
 // medrepl's Swift code is compiled for x86-64-v3 (Package.swift says why); on an older CPU it would stop
@@ -115,10 +117,20 @@ __attribute__((constructor)) static void isa_init(void) {
     require_x86_64_v3(&f);
     cpu_level = mk_isa_of(&f);
     cpu_vnni = f.avx512_vnni && cpu_level >= MK_ISA_AVX512;
+    mk_set_stream_prefetch(mk_cpu_prefers_stream_prefetch(&f));
     const char *env = getenv("MEDREPL_ISA");
     int requested = env && *env ? mk_isa_parse(env) : -1;
     process_level = requested >= 0 && requested < cpu_level ? requested : cpu_level;
 }
+
+// AMD's cores (and Hygon's, the same design) stream f32/bf16 weights faster without software prefetch
+// (kernels.h has the figures); Intel's need it at each 4 KiB page.
+int mk_cpu_prefers_stream_prefetch(const mk_cpu_features *f) {
+    return strcmp(f->vendor, "AuthenticAMD") != 0 && strcmp(f->vendor, "HygonGenuine") != 0;
+}
+
+int mk_stream_prefetch(void) { return atomic_load_explicit(&stream_prefetch, memory_order_relaxed); }
+void mk_set_stream_prefetch(int on) { atomic_store_explicit(&stream_prefetch, on != 0, memory_order_relaxed); }
 
 int mk_isa_cpu(void) { return cpu_level; }
 int mk_cpu_avx512_vnni(void) { return cpu_vnni; }

@@ -122,12 +122,13 @@ static void strips_product(const uint16_t *w, int transposed, size_t w_ld, const
 // decode 45 against 71 tok/s, 3 runs each. For 2 to 8 inputs the f32 widening product of matmul.c was
 // faster on a Zen 5: 434 against 256 tok/s at batch 8, so only one input takes this path.)
 // Σ_j x[j] · wr[j] over one row, two chains (alternate blocks of 32).
-static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) {
+// Always inlined with a constant `prefetch` (matvec_bf16), as matmul.c's rows are.
+static inline __attribute__((always_inline))
+float row_dot(const int prefetch, const uint16_t *wr, const uint16_t *x, size_t cols) {
     __m512 a = _mm512_setzero_ps(), b = a;
     size_t j = 0;
     for (; j + 64 <= cols; j += 64) {
-        mk_prefetch_ahead(wr + j);
-        mk_prefetch_ahead(wr + j + 32);
+        if (prefetch) { mk_prefetch_ahead(wr + j); mk_prefetch_ahead(wr + j + 32); }
         a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_loadu_si512(x + j), (__m512bh)_mm512_loadu_si512(wr + j));
         b = _mm512_dpbf16_ps(b, (__m512bh)_mm512_loadu_si512(x + j + 32), (__m512bh)_mm512_loadu_si512(wr + j + 32));
     }
@@ -140,10 +141,12 @@ static inline float row_dot(const uint16_t *wr, const uint16_t *x, size_t cols) 
 
 static void matvec_bf16(const uint16_t *w, const uint16_t *x, float *y, size_t cols,
                         size_t row_begin, size_t row_end, int accumulate) {
-    for (size_t r = row_begin; r < row_end; r++) {
-        float s = row_dot(w + r * cols, x, cols);
-        y[r] = accumulate ? y[r] + s : s;
+#define ROWS(P) for (size_t r = row_begin; r < row_end; r++) { \
+        const float s = row_dot(P, w + r * cols, x, cols); \
+        y[r] = accumulate ? y[r] + s : s; \
     }
+    if (mk_stream_prefetch()) ROWS(1) else ROWS(0)
+#undef ROWS
 }
 MK_END
 #endif

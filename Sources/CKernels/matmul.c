@@ -4,10 +4,11 @@
 // stream from memory once, in their stored size. Callers split the rows over threads themselves, so no
 // BLAS thread pool spins between products. Levels: scalar, AVX2 (8 lanes), AVX-512 (16 lanes).
 //
-// One weight row at a time, read in order, MK_PREFETCH_BYTES ahead (kernels.h): on an Intel Xeon (model
-// 207) that took SmolLM2 decode from 56-64 to 87-94 tok/s in bf16 and 44-45 to 49-52 in f32 (AVX2 kernels,
-// 3 interleaved runs each). The weight format is a constant in each inlined copy (matmul_*'s switch), so
-// the inner loop tests nothing: f32 48-52 -> 53-55 tok/s, bf16 90-96 -> 94-101 there.
+// One weight row at a time, read in order, MK_PREFETCH_BYTES ahead (kernels.h) where mk_stream_prefetch():
+// on an Intel Xeon (model 207) that took SmolLM2 decode from 56-64 to 87-94 tok/s in bf16 and 44-45 to
+// 49-52 in f32 (AVX2 kernels, 3 interleaved runs each); on an AMD Zen 4 it slowed them (kernels.h). The
+// weight format and the prefetch are constants in each inlined copy (matmul_*'s switch), so the inner
+// loop tests nothing: f32 48-52 -> 53-55 tok/s, bf16 90-96 -> 94-101 on that Xeon.
 //
 // Four rows interleaved (each block of x loaded once for four rows) was 9% faster for f32 on a Zen 5 but
 // much slower on a Zen 4 (SmolLM2 decode, 3 interleaved runs: f32 avx2 35-38 against 48-52 tok/s, avx512
@@ -74,7 +75,7 @@ static inline __m256 load8(const void *w, size_t i, int format) {
 // Rows [row_begin, row_end) for n inputs. Always inlined with a constant n (see matmul_*'s switch), so
 // the 2n accumulators live in registers: with a run-time n the compiler kept them on the stack.
 static inline __attribute__((always_inline))
-void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x, float *y,
+void matmul_rows_avx2(const size_t n, const int prefetch, const void *w, int format, const float *x, float *y,
                       size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
     const size_t elsize = format == MK_WEIGHT_F32 ? 4 : 2;
     for (size_t r = row_begin; r < row_end; r++) {
@@ -83,7 +84,7 @@ void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x,
         __m256 acc0[8], acc1[8];
         for (size_t i = 0; i < n; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
         for (; j + 16 <= cols; j += 16) {
-            mk_prefetch_ahead((const char *)w + (wr + j) * elsize);
+            if (prefetch) mk_prefetch_ahead((const char *)w + (wr + j) * elsize);
             __m256 w0 = load8(w, wr + j, format), w1 = load8(w, wr + j + 8, format);
             for (size_t i = 0; i < n; i++) {
                 acc0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * cols + j), acc0[i]);
@@ -98,9 +99,11 @@ void matmul_rows_avx2(const size_t n, const void *w, int format, const float *x,
 
 static void matmul_avx2(const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-#define ROWS(N, F) case N: matmul_rows_avx2(N, w, F, x, y, rows, cols, row_begin, row_end, accumulate); break;
-#define FORMAT(F) case F: switch (n) { ROWS(1, F) ROWS(2, F) ROWS(3, F) ROWS(4, F) ROWS(5, F) ROWS(6, F) ROWS(7, F) ROWS(8, F) default: break; } break;
-    switch (format) { FORMAT(MK_WEIGHT_F32) FORMAT(MK_WEIGHT_BF16) FORMAT(MK_WEIGHT_F16) default: break; }
+#define ROWS(N, P, F) case N: matmul_rows_avx2(N, P, w, F, x, y, rows, cols, row_begin, row_end, accumulate); break;
+#define FORMAT(P, F) case F: switch (n) { ROWS(1, P, F) ROWS(2, P, F) ROWS(3, P, F) ROWS(4, P, F) ROWS(5, P, F) ROWS(6, P, F) ROWS(7, P, F) ROWS(8, P, F) default: break; } break;
+#define FORMATS(P) switch (format) { FORMAT(P, MK_WEIGHT_F32) FORMAT(P, MK_WEIGHT_BF16) FORMAT(P, MK_WEIGHT_F16) default: break; }
+    if (mk_stream_prefetch()) FORMATS(1) else FORMATS(0)
+#undef FORMATS
 #undef FORMAT
 #undef ROWS
 }
@@ -116,7 +119,7 @@ static inline __m512 load16(const void *w, size_t i, int format) {
 }
 
 static inline __attribute__((always_inline))
-void matmul_rows_avx512(const size_t n, const void *w, int format, const float *x, float *y,
+void matmul_rows_avx512(const size_t n, const int prefetch, const void *w, int format, const float *x, float *y,
                         size_t rows, size_t cols, size_t row_begin, size_t row_end, int accumulate) {
     const size_t elsize = format == MK_WEIGHT_F32 ? 4 : 2;
     for (size_t r = row_begin; r < row_end; r++) {
@@ -125,7 +128,7 @@ void matmul_rows_avx512(const size_t n, const void *w, int format, const float *
         __m512 acc0[8], acc1[8];
         for (size_t i = 0; i < n; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); }
         for (; j + 32 <= cols; j += 32) {
-            mk_prefetch_ahead((const char *)w + (wr + j) * elsize);
+            if (prefetch) mk_prefetch_ahead((const char *)w + (wr + j) * elsize);
             __m512 w0 = load16(w, wr + j, format), w1 = load16(w, wr + j + 16, format);
             for (size_t i = 0; i < n; i++) {
                 acc0[i] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i * cols + j), acc0[i]);
@@ -140,9 +143,11 @@ void matmul_rows_avx512(const size_t n, const void *w, int format, const float *
 
 static void matmul_avx512(const void *w, int format, const float *x, float *y,
                           size_t rows, size_t cols, size_t n, size_t row_begin, size_t row_end, int accumulate) {
-#define ROWS(N, F) case N: matmul_rows_avx512(N, w, F, x, y, rows, cols, row_begin, row_end, accumulate); break;
-#define FORMAT(F) case F: switch (n) { ROWS(1, F) ROWS(2, F) ROWS(3, F) ROWS(4, F) ROWS(5, F) ROWS(6, F) ROWS(7, F) ROWS(8, F) default: break; } break;
-    switch (format) { FORMAT(MK_WEIGHT_F32) FORMAT(MK_WEIGHT_BF16) FORMAT(MK_WEIGHT_F16) default: break; }
+#define ROWS(N, P, F) case N: matmul_rows_avx512(N, P, w, F, x, y, rows, cols, row_begin, row_end, accumulate); break;
+#define FORMAT(P, F) case F: switch (n) { ROWS(1, P, F) ROWS(2, P, F) ROWS(3, P, F) ROWS(4, P, F) ROWS(5, P, F) ROWS(6, P, F) ROWS(7, P, F) ROWS(8, P, F) default: break; } break;
+#define FORMATS(P) switch (format) { FORMAT(P, MK_WEIGHT_F32) FORMAT(P, MK_WEIGHT_BF16) FORMAT(P, MK_WEIGHT_F16) default: break; }
+    if (mk_stream_prefetch()) FORMATS(1) else FORMATS(0)
+#undef FORMATS
 #undef FORMAT
 #undef ROWS
 }

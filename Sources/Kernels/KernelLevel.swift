@@ -49,6 +49,7 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         let names = allCases.map(\.description).joined(separator: "|")
         // from AVX-512 up, quantized weights (q8_0, q4_0, q4_1) multiply with VNNI's vpdpbusd where the CPU has it
         let vnni = process >= .avx512 && CPUInfo.current.avx512vnni ? "; quantized products on AVX512-VNNI" : ""
+        let prefetch = process >= .avx2 && !streamPrefetch ? "; f32/bf16 weights read without software prefetch, faster on AMD" : ""
         let why: String
         switch request(environment: environment) {
         case nil:
@@ -60,7 +61,15 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         case .level(let asked):
             why = "MEDREPL_ISA=\(asked); this CPU has \(cpu)"
         }
-        return "\(process) (\(why)\(vnni))"
+        return "\(process) (\(why)\(vnni)\(prefetch))"
+    }
+
+    /// Whether the decode products of f32/bf16/f16 weights prefetch their bytes in software: this CPU's
+    /// choice (not on AMD, whose cores stream them faster alone; CKernels' kernels.h has the figures).
+    /// Results are the same either way; the benchmark's `--stream-prefetch 0|1` sets it to measure both.
+    public static var streamPrefetch: Bool {
+        get { mk_stream_prefetch() != 0 }
+        set { mk_set_stream_prefetch(newValue ? 1 : 0) }
     }
 
     /// A line for standard error at start-up when `MEDREPL_ISA` cannot be followed; nil when it can

@@ -68,7 +68,8 @@ import Kernels
         }
     } }
 
-    /// One input (the decode product): four rows at a time, the leftover rows and column tails.
+    /// One input (the decode product): four rows at a time, the leftover rows and column tails, with the
+    /// software prefetch off and on.
     static let oneInputShapes = [(rows: 7, cols: 64), (rows: 13, cols: 576), (rows: 4, cols: 95), (rows: 33, cols: 1000)]
 
     @Test(arguments: 0..<oneInputShapes.count, KernelLevel.available)
@@ -79,6 +80,7 @@ import Kernels
         let wr = Self.bf16(values)
         let x = (0..<cols).map { Float(sin(Double($0) * 0.29)) * 2 }, xr = Self.bf16(x)
         guard WeightMatrix.bf16ProductsAvailable else { return Self.expectFallbackIsF32(w, x: x, dy: [Float](repeating: 1, count: rows), n: 1) }
+        withEachStreamPrefetch { prefetch in
         for accumulate in [false, true] {
             var y = [Float](repeating: 1.5, count: rows)
             w.forward(x, into: &y, n: 1, accumulate: accumulate, precision: .bf16)
@@ -89,7 +91,8 @@ import Kernels
                 want[r] = s; scale[r] = a
             }
             let e = Self.error(y, want, scale)
-            #expect(e < 1e-5, "[\(rows), \(cols)] accumulate \(accumulate): \(e)")
+            #expect(e < 1e-5, "[\(rows), \(cols)] accumulate \(accumulate), prefetch \(prefetch): \(e)")
+        }
         }
     } }
 

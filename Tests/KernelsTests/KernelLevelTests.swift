@@ -32,6 +32,22 @@ import Testing
         #expect(mk_isa_of(&f) == Int32(MK_ISA_AVX512_BF16))
     }
 
+    /// The f32/bf16 decode products prefetch in software on Intel's CPUs and leave it to the hardware on
+    /// AMD's (and Hygon's). (That the process starts with its CPU's choice is not checked here: OpsTests
+    /// turns the prefetch on and off while the suites run in parallel.)
+    @Test func streamPrefetchFollowsTheVendor() {
+        func prefers(_ vendor: String) -> Bool {
+            var f = mk_cpu_features()
+            withUnsafeMutableBytes(of: &f.vendor) { buffer in
+                for (i, byte) in vendor.utf8.prefix(12).enumerated() { buffer[i] = byte }
+            }
+            return mk_cpu_prefers_stream_prefetch(&f) != 0
+        }
+        #expect(prefers("GenuineIntel"))
+        #expect(!prefers("AuthenticAMD"))
+        #expect(!prefers("HygonGenuine"))
+    }
+
     @Test func withLowersForItsBodyOnlyAndNeverRaises() {
         let before = KernelLevel.current
         KernelLevel.with(.scalar) {
@@ -80,5 +96,16 @@ import Testing
         if KernelLevel.cpu < .avx512bf16 {
             #expect(KernelLevel.startupWarning(environment: ["MEDREPL_ISA": "avx512bf16"])?.contains("above what this CPU has") == true)
         }
+    }
+}
+
+/// Runs `body` with the decode products' software prefetch off, then on (each CPU uses one; both are
+/// compiled everywhere, so both are checked everywhere), and puts back this CPU's choice.
+func withEachStreamPrefetch(_ body: (Bool) -> Void) {
+    let cpuChoice = KernelLevel.streamPrefetch
+    defer { KernelLevel.streamPrefetch = cpuChoice }
+    for prefetch in [false, true] {
+        KernelLevel.streamPrefetch = prefetch
+        body(prefetch)
     }
 }

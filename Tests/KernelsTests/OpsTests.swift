@@ -155,12 +155,14 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
     }
 
     /// Every storage, kernel level and batch size (the matrix-vector paths for n ≤ 8, sgemm above)
-    /// against the decoded weights times x in Double.
+    /// against the decoded weights times x in Double, with the decode products' software prefetch on and
+    /// off (each CPU uses one; both are compiled everywhere).
     @Test(arguments: [StorageType.f32, .bf16, .f16], KernelLevel.available)
     func weightMatrixForward(storage: StorageType, level: KernelLevel) { KernelLevel.with(level) {
         let rows = 37, cols = 75
         let w = WeightMatrix(rows: rows, cols: cols, values: randoms(rows * cols, seed: 10), storage: storage)
         let decoded = w.toFloat32()
+        withEachStreamPrefetch { prefetch in
         for n in [1, 2, 3, 4, 5, 6, 7, 8, 9] {
             let x = randoms(n * cols, seed: UInt64(20 + n))
             var y = [Float](repeating: 1, count: n * rows)
@@ -169,9 +171,10 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
             for i in 0..<n { for r in 0..<rows {
                 expected.append(1 + (0..<cols).map { Double(decoded[r * cols + $0]) * Double(x[i * cols + $0]) }.reduce(0, +))
             } }
-            #expect(maxDiff(y, expected) < 1e-4, "n = \(n)")
+            #expect(maxDiff(y, expected) < 1e-4, "n = \(n), prefetch \(prefetch)")
             w.forward(x, into: &y, n: n)
-            #expect(maxDiff(y, expected.map { $0 - 1 }) < 1e-4, "n = \(n), no accumulate")
+            #expect(maxDiff(y, expected.map { $0 - 1 }) < 1e-4, "n = \(n), prefetch \(prefetch), no accumulate")
+        }
         }
     } }
 

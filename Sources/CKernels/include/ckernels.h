@@ -48,6 +48,14 @@ int mk_isa_level(void);
 /// previous override (-1 for none). Pool jobs run at the level of the thread that started them.
 int mk_isa_override_thread(int level);
 
+/// Whether the decode products of f32/bf16/f16 weights ask for their bytes ahead of the hardware
+/// prefetchers (kernels.h): 1 unless `f` is an AMD (or Hygon) CPU. mk_stream_prefetch() is this CPU's
+/// choice, read at start-up; mk_set_stream_prefetch changes it for the process (the benchmark's
+/// --stream-prefetch, for measuring both on one machine). The results are the same either way.
+int mk_cpu_prefers_stream_prefetch(const mk_cpu_features *f);
+int mk_stream_prefetch(void);
+void mk_set_stream_prefetch(int on);
+
 /// bf16 <-> f32 (round-to-nearest-even on the way down, NaN kept quiet).
 void mk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 void mk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
