@@ -385,7 +385,11 @@ static inline __m256i block_lanes_avx2(int format, __m256i wq, __m256i a) {
 
 // The headers (d, and Q4_1's m, as f16 in one 32-bit lane) of blocks 0 ..< count (≤ 8) from wb on, one gather;
 // lanes past count are 0. Eight 32-bit loads put together in registers instead were slower on an Intel Xeon
-// (model 207): SmolLM2 q4_1 decode at AVX2 148-158 against 128-134 tok/s.
+// (model 207): SmolLM2 q4_1 decode at AVX2 148-158 against 128-134 tok/s. On an AMD Zen 4 (family 25 model
+// 17) the loads made the kernel alone faster in cache (64 rows of 576, ns per block at avx2: q8_0 1.43 ->
+// 1.26, q4_0 1.40 -> 1.24, q4_1 1.44 -> 1.27; at avx512bf16 about 10% too), but not SmolLM2's decode, which
+// waits on memory there: q4_0, q4_1 and q8_0 at both levels and batch 1 and 8 moved by -6% to +4% either
+// way in 3-4 interleaved runs each. So the gather stays on every CPU.
 static inline __m256i group_headers(const uint8_t *wb, size_t wbytes, size_t count) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i index = _mm256_mullo_epi32(lane, _mm256_set1_epi32((int)wbytes));
