@@ -82,13 +82,10 @@ extension LlamaModel {
             // x = layer l (x): this step's keys and values join the cache, the queries attend over it
             block_forward(out: x, inp: x, block, W.model.layers[l], shape, lora: lora?[l], positions: s.positions, R: R,
                           scratch: scratch) { q, k, v, atty in
-                let keys = cache.keys(layer: l), values = cache.values(layer: l)
                 for b in 0..<B {
-                    let slot = (b * S + cache.lengths[b]) * KVD
-                    (keys + slot).update(from: k + b * T * KVD, count: T * KVD)
-                    (values + slot).update(from: v + b * T * KVD, count: T * KVD)
+                    cache.store(layer: l, row: b, first: cache.lengths[b], T: T, k: k + b * T * KVD, v: v + b * T * KVD)
                 }
-                attention_forward(out: atty, att: s.att.pointer, q: q, k: keys, v: values,
+                attention_forward(out: atty, att: s.att.pointer, q: q, k: cache.keys(layer: l), v: cache.values(layer: l),
                                   start: s.start, keyMask: cache.keyMask,
                                   B: B, T: T, S: S, NH: NH, NKV: NKV, HD: HD, keepProbabilities: false)
             }

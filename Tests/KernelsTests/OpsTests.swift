@@ -90,12 +90,12 @@ private func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
             let slots = (0...p).filter { mask[b * S + $0] != 0 }
             if slots.isEmpty { continue }   // expected output 0
             let scores = slots.map { j in
-                (0..<HD).map { Double(q[((b * T + t) * NH + h) * HD + $0]) * Double(k[((b * S + j) * NKV + g) * HD + $0]) }
+                (0..<HD).map { Double(q[((b * T + t) * NH + h) * HD + $0]) * Double(k[((b * NKV + g) * S + j) * HD + $0]) }
                     .reduce(0, +) / Double(HD).squareRoot()
             }
             let m = scores.max()!, e = scores.map { exp($0 - m) }, z = e.reduce(0, +)
             for (i, j) in slots.enumerated() {
-                for d in 0..<HD { expected[((b * T + t) * NH + h) * HD + d] += e[i] / z * Double(v[((b * S + j) * NKV + g) * HD + d]) }
+                for d in 0..<HD { expected[((b * T + t) * NH + h) * HD + d] += e[i] / z * Double(v[((b * NKV + g) * S + j) * HD + d]) }
                 #expect(abs(Double(att[((b * NH + h) * T + t) * S + j]) - e[i] / z) < 1e-6)
             }
         } } }
