@@ -49,7 +49,7 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         let names = allCases.map(\.description).joined(separator: "|")
         // from AVX-512 up, quantized weights (q8_0, q4_0, q4_1) multiply with VNNI's vpdpbusd where the CPU has it
         let vnni = process >= .avx512 && CPUInfo.current.avx512vnni ? "; quantized products on AVX512-VNNI" : ""
-        let prefetch = process >= .avx2 && !streamPrefetch ? "; f32/bf16 weights read without software prefetch, faster on AMD" : ""
+        let prefetch = process >= .avx2 && !streamPrefetch ? streamPrefetchOffNote : ""
         let why: String
         switch request(environment: environment) {
         case nil:
@@ -71,6 +71,14 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         get { mk_stream_prefetch() != 0 }
         set { mk_set_stream_prefetch(newValue ? 1 : 0) }
     }
+    /// This CPU's own choice of `streamPrefetch` (what a process starts with).
+    public static let cpuStreamPrefetch: Bool = {
+        var f = mk_cpu_features()
+        mk_cpu_detect(&f)
+        return mk_cpu_prefers_stream_prefetch(&f) != 0
+    }()
+    /// What `statusLine` adds when the prefetch is off.
+    public static let streamPrefetchOffNote = "; f32/bf16 weights read without software prefetch, faster on AMD"
 
     /// A line for standard error at start-up when `MEDREPL_ISA` cannot be followed; nil when it can
     /// (or is unset).

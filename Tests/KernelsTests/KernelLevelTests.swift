@@ -33,8 +33,8 @@ import Testing
     }
 
     /// The f32/bf16 decode products prefetch in software on Intel's CPUs and leave it to the hardware on
-    /// AMD's (and Hygon's). (That the process starts with its CPU's choice is not checked here: OpsTests
-    /// turns the prefetch on and off while the suites run in parallel.)
+    /// AMD's (and Hygon's); `cpuStreamPrefetch` is this CPU's. (That the process starts with it is checked
+    /// through the shell's `device` line: in here other tests turn the prefetch on and off in parallel.)
     @Test func streamPrefetchFollowsTheVendor() {
         func prefers(_ vendor: String) -> Bool {
             var f = mk_cpu_features()
@@ -46,6 +46,7 @@ import Testing
         #expect(prefers("GenuineIntel"))
         #expect(!prefers("AuthenticAMD"))
         #expect(!prefers("HygonGenuine"))
+        #expect(KernelLevel.cpuStreamPrefetch == prefers(CPUInfo.current.vendor))
     }
 
     @Test func withLowersForItsBodyOnlyAndNeverRaises() {

@@ -154,7 +154,8 @@ import Testing
     /// level gets one line at start-up, and bf16 arithmetic below avx512bf16 says how it computes instead.
     @Test func kernelLevelFromTheEnvironment() throws {
         guard let avx2 = try medrepl(["device", "seconds=0"], isa: "avx2") else { print("skipped: no medrepl binary"); return }
-        let expected = KernelLevel.cpu >= .avx2 ? "kernels  avx2 (MEDREPL_ISA=avx2; this CPU has \(KernelLevel.cpu))"
+        let prefetch = KernelLevel.cpuStreamPrefetch ? "" : KernelLevel.streamPrefetchOffNote   // the CPU's choice, as a new process has it
+        let expected = KernelLevel.cpu >= .avx2 ? "kernels  avx2 (MEDREPL_ISA=avx2; this CPU has \(KernelLevel.cpu)\(prefetch))"
                                                 : "kernels  scalar (MEDREPL_ISA=avx2 asks for more than this CPU has; it can only lower the level)"
         #expect(avx2.status == 0 && avx2.out.contains(expected + "\n"), "\(avx2.out)")
         let typo = try #require(try medrepl(["-c", "x = 1"], isa: "avx3"))
