@@ -91,7 +91,7 @@ int mk_isa_of(const mk_cpu_features *f) {
 }
 
 // Set once, before main (a constructor), so every thread reads it without synchronisation.
-static int cpu_level = MK_ISA_SCALAR, process_level = MK_ISA_SCALAR, cpu_vnni = 0;
+static int cpu_level = MK_ISA_SCALAR, process_level = MK_ISA_SCALAR, cpu_vnni = 0, cpu_stream_prefetch = 1;
 static _Atomic int stream_prefetch = 1;   // atomic: the benchmark and the tests may change it while kernels run
 static _Thread_local int thread_level = -1;
 
@@ -117,7 +117,8 @@ __attribute__((constructor)) static void isa_init(void) {
     require_x86_64_v3(&f);
     cpu_level = mk_isa_of(&f);
     cpu_vnni = f.avx512_vnni && cpu_level >= MK_ISA_AVX512;
-    mk_set_stream_prefetch(mk_cpu_prefers_stream_prefetch(&f));
+    cpu_stream_prefetch = mk_cpu_prefers_stream_prefetch(&f);
+    mk_set_stream_prefetch(cpu_stream_prefetch);
     const char *env = getenv("MEDREPL_ISA");
     int requested = env && *env ? mk_isa_parse(env) : -1;
     process_level = requested >= 0 && requested < cpu_level ? requested : cpu_level;
@@ -129,6 +130,7 @@ int mk_cpu_prefers_stream_prefetch(const mk_cpu_features *f) {
     return strcmp(f->vendor, "AuthenticAMD") != 0 && strcmp(f->vendor, "HygonGenuine") != 0;
 }
 
+int mk_cpu_stream_prefetch(void) { return cpu_stream_prefetch; }
 int mk_stream_prefetch(void) { return atomic_load_explicit(&stream_prefetch, memory_order_relaxed); }
 void mk_set_stream_prefetch(int on) { atomic_store_explicit(&stream_prefetch, on != 0, memory_order_relaxed); }
 

@@ -234,6 +234,9 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
 #if MK_X86
 // ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
 MK_BEGIN_AVX2
+// from_half by F16C's conversion (the same value).
+static float from_half_avx2(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return _cvtsh_ss(h); }
+
 // The largest and the smallest of the 8 lanes (exact in any order).
 static inline float hmax8(__m256 v) {
     __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -432,8 +435,9 @@ MK_END
 
 void mk_quantize_activations(int activation, const float *x, size_t n, size_t cols, void *out) {
     int (*quantize)(const float *, uint8_t *, int) = quantize_q8;   // one block; returns Σ q
+    float (*half)(const uint8_t *) = from_half;   // a library call at baseline x86-64 (__extendhfsf2)
 #if MK_X86
-    if (mk_isa_level() >= MK_ISA_AVX2) quantize = quantize_q8_avx2;
+    if (mk_isa_level() >= MK_ISA_AVX2) { quantize = quantize_q8_avx2; half = from_half_avx2; }
 #endif
     const activations_layout A = activations_of(activation, cols, n);
     const int with_sum = activation == MK_WEIGHT_Q8_1;
@@ -444,8 +448,8 @@ void mk_quantize_activations(int activation, const float *x, size_t n, size_t co
             if (k < A.blocks) {
                 uint8_t *b = (uint8_t *)out + (i * A.blocks + k) * A.abytes;
                 const int sum = quantize(x + i * cols + k * MK_QK, b, with_sum);
-                dk = from_half(b);
-                sk = with_sum ? from_half(b + 2) : dk * (float)sum;   // activation_sum's value
+                dk = half(b);
+                sk = with_sum ? half(b + 2) : dk * (float)sum;   // activation_sum's value
             }
             d[i * A.stride + k] = dk;
             s[i * A.stride + k] = sk;

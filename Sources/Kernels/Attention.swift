@@ -5,9 +5,9 @@ import Foundation
 //
 // Queries of row b are the T new tokens at positions start[b] ..< start[b] + T. Keys and values
 // live in slots 0..<S of that row (a KV cache, or just this step's keys when S = T and start = 0),
-// each key/value head's slots contiguous; the slot index is the position. A query at position p sees slot j when j ≤ p and keyMask[b, j]
-// is non-zero, which gives both the causal mask and the padding mask (transformers' combined
-// 4-D mask). Query head h reads key/value head h / (NH / NKV).
+// each key/value head's slots contiguous; the slot index is the position. A query at position p sees
+// slot j when j ≤ p and keyMask[b, j] is non-zero, which gives both the causal mask and the padding
+// mask (transformers' combined 4-D mask). Query head h reads key/value head h / (NH / NKV).
 //
 //   att[j] = softmax_j(q·k_j / sqrt(HD))      over the visible slots, 0 elsewhere
 //   out    = Σ_j att[j] · v_j

@@ -72,11 +72,7 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         set { mk_set_stream_prefetch(newValue ? 1 : 0) }
     }
     /// This CPU's own choice of `streamPrefetch` (what a process starts with).
-    public static let cpuStreamPrefetch: Bool = {
-        var f = mk_cpu_features()
-        mk_cpu_detect(&f)
-        return mk_cpu_prefers_stream_prefetch(&f) != 0
-    }()
+    public static var cpuStreamPrefetch: Bool { mk_cpu_stream_prefetch() != 0 }
     /// What `statusLine` adds when the prefetch is off.
     public static let streamPrefetchOffNote = "; f32/bf16 weights read without software prefetch, faster on AMD"
 

@@ -49,10 +49,12 @@ int mk_isa_level(void);
 int mk_isa_override_thread(int level);
 
 /// Whether the decode products of f32/bf16/f16 weights ask for their bytes ahead of the hardware
-/// prefetchers (kernels.h): 1 unless `f` is an AMD (or Hygon) CPU. mk_stream_prefetch() is this CPU's
-/// choice, read at start-up; mk_set_stream_prefetch changes it for the process (the benchmark's
-/// --stream-prefetch, for measuring both on one machine). The results are the same either way.
+/// prefetchers (kernels.h): 1 unless `f` is an AMD (or Hygon) CPU. mk_cpu_stream_prefetch() is this CPU's
+/// choice, read at start-up; mk_stream_prefetch() the process's, which starts as the CPU's and
+/// mk_set_stream_prefetch changes (the benchmark's --stream-prefetch, for measuring both on one machine).
+/// The results are the same either way.
 int mk_cpu_prefers_stream_prefetch(const mk_cpu_features *f);
+int mk_cpu_stream_prefetch(void);
 int mk_stream_prefetch(void);
 void mk_set_stream_prefetch(int on);
 
