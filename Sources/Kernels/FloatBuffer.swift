@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// An f32 buffer (or a slice of one) as the kernels take it.
@@ -15,7 +16,7 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public init(count: Int, value: Float = 0) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        guard let raw = mk_alloc(max(count, 1) * MemoryLayout<Float>.stride) else { fatalError("out of memory: \(count) floats") }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: value, count: count)
     }
@@ -25,7 +26,14 @@ public final class FloatBuffer: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { mk_free(pointer) }
+
+    /// Whether buffers of 4 MiB and more (these, and `WeightMatrix` storage) are asked on 2 MiB pages
+    /// (`mk_alloc`); true unless turned off, for measuring, before they are made.
+    public static var usesHugePages: Bool {
+        get { mk_huge_pages() != 0 }
+        set { mk_set_huge_pages(newValue ? 1 : 0) }
+    }
 
     @inlinable public subscript(i: Int) -> Float {
         get { pointer[i] }

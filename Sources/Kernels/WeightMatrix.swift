@@ -93,7 +93,8 @@ public final class WeightMatrix: @unchecked Sendable {
     private init(rows: Int, cols: Int, storage: StorageType) {
         precondition(storage.canStore(cols: cols), "WeightMatrix: \(storage) needs rows of whole blocks of \(StorageType.blockSize), not \(cols)")
         self.rows = rows; self.cols = cols; self.storage = storage
-        data = UnsafeMutableRawPointer.allocate(byteCount: max(storage.bytes(rows * cols), 1), alignment: 64)
+        guard let p = mk_alloc(storage.bytes(rows * cols)) else { fatalError("out of memory: a \(rows) × \(cols) \(storage) matrix") }
+        data = p
     }
 
     /// Writes `count` rows of f32 values into rows `[first, first + count)`, converted to the storage type.
@@ -149,7 +150,7 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
-    deinit { data.deallocate() }
+    deinit { mk_free(data) }
 
     /// A copy in `storage` (f32 where a quantized type cannot hold the rows), converted a block of rows at a time
     /// through f32; the bias is shared. Converting to the same type rounds again (see `quantize`).

@@ -27,6 +27,8 @@ do {
     Parallel.usesSpinningPool = try options.int("spinning-pool", 1) != 0
     // 0 or 1: the f32/bf16 decode products' software prefetch (default: this CPU's choice), for measuring it
     KernelLevel.streamPrefetch = try options.int("stream-prefetch", KernelLevel.streamPrefetch ? 1 : 0) != 0
+    // 0: buffers of 4 MiB and more on ordinary 4 KiB pages instead of asking for 2 MiB ones (FloatBuffer.usesHugePages)
+    FloatBuffer.usesHugePages = try options.int("huge-pages", 1) != 0
     // 0: OpenBLAS threads its own products instead of the pool splitting them (BLAS.splitsOverPool)
     if try options.int("blas-split", 1) == 0 { BLAS.splitsOverPool = false; BLAS.threads = Parallel.threads }
     var result: [String: Any]
@@ -44,6 +46,7 @@ do {
     result["kernel_level"] = KernelLevel.process.description   // MEDREPL_ISA=avx2 gives the AVX2 figures
     result["blas_core"] = BLAS.coreName
     result["stream_prefetch"] = KernelLevel.streamPrefetch
+    result["huge_pages"] = FloatBuffer.usesHugePages
     print(jsonLine(result))
 } catch {
     FileHandle.standardError.write(Data("medrepl-bench \(workload): \(error)\n".utf8))

@@ -145,4 +145,12 @@ int mk_pool_run(long chunks, int threads, mk_pool_fn fn, void *ctx);
 /// 1 while the calling thread is running a chunk of a pool job.
 int mk_pool_in_job(void);
 
+/// `bytes` of memory aligned to 64 bytes, freed with mk_free; from 4 MiB up aligned to 2 MiB and asked on
+/// huge pages (madvise), unless mk_set_huge_pages(0). NULL when out of memory.
+void *mk_alloc(size_t bytes);
+void mk_free(void *p);
+/// 1 when large buffers ask for huge pages (the default; `medrepl-bench --huge-pages 0` measures without).
+int mk_huge_pages(void);
+void mk_set_huge_pages(int on);
+
 #endif
