@@ -21,9 +21,15 @@ struct GradientScratch {
 
 /// The output head works on chunks of target rows, so logits never take [N, V].
 struct HeadScratch {
-    static let chunk = 64
+    /// Rows of a chunk by default: as many as 64 MiB of logits hold, from 64 to 512. Each chunk's two products
+    /// read the whole output matrix, and OpenBLAS copies it into its packed layout each time: SmolLM2's
+    /// (49152 × 576, 113 MB in f32) went through that five times forward and five back for a 300-token row
+    /// at 64 rows a chunk, once each at 341; in a profile of W1 at avx2 the packing fell from 12.7% of the
+    /// samples to 8.8%.
+    static func rows(vocab: Int) -> Int { min(512, max(64, (64 << 20) / (4 * max(vocab, 1)))) }
     var lnf: FloatPointer        // [N, C] final norm output
     var lnf_rstd: FloatPointer   // [N]
+    var rows: Int                // chunk: target rows per product
     var x: FloatPointer          // [chunk, C] gathered target rows
     var logits: FloatPointer     // [chunk, V]
     var dx: FloatPointer         // [chunk, C]
@@ -43,23 +49,25 @@ final class ActivationArena {
 
     /// Floats the arena takes for this capacity: the layout below, summed.
     static func floatCount(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int,
-                           recompute: Bool) -> Int {
+                           headRows chunk: Int, recompute: Bool) -> Int {
         let C = c.hidden_size, I = c.intermediate_size
         let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
-        let V = c.vocab_size, chunk = HeadScratch.chunk
+        let V = c.vocab_size
         let perLayer = N * (3 * C + 2 + 2 * qd + 2 * kd + 3 * I + 7 * r) + A
         let scratch = N * (3 * C + 3 * I + 2 * qd + 2 * kd + r + max(C, I, qd)) + Lmax * Lmax
         let headSize = N * (C + 1) + chunk * (2 * C + V + 1)
         return (c.num_hidden_layers + 1) * N * C + (recompute ? 1 : c.num_hidden_layers) * perLayer + scratch + headSize
     }
 
-    init(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int, recompute: Bool) {
+    init(config c: LlamaConfig, r: Int, tokens N: Int, attentionFloats A: Int, maxLength Lmax: Int, headRows chunk: Int,
+         recompute: Bool) {
         tokens = N; attentionFloats = A; maxLength = Lmax
         storedLayers = recompute ? 1 : c.num_hidden_layers
         let C = c.hidden_size, I = c.intermediate_size
         let qd = c.num_attention_heads * c.head_dim, kd = c.num_key_value_heads * c.head_dim
-        let V = c.vocab_size, chunk = HeadScratch.chunk
-        let total = Self.floatCount(config: c, r: r, tokens: N, attentionFloats: A, maxLength: Lmax, recompute: recompute)
+        let V = c.vocab_size
+        let total = Self.floatCount(config: c, r: r, tokens: N, attentionFloats: A, maxLength: Lmax, headRows: chunk,
+                                    recompute: recompute)
         buffer = FloatBuffer(count: total)
         var cursor = buffer.pointer
         func take(_ n: Int) -> FloatPointer { defer { cursor += n }; return cursor }
@@ -75,7 +83,7 @@ final class ActivationArena {
                                   datty: take(N * qd), dq: take(N * qd), dk: take(N * kd), dv: take(N * kd), da: take(N * r)),
             scratch: BlockScratch(proj: take(N * C), wide: take(N * max(C, I, qd))),
             dScores: take(Lmax * Lmax))
-        head = HeadScratch(lnf: take(N * C), lnf_rstd: take(N), x: take(chunk * C), logits: take(chunk * V), dx: take(chunk * C),
+        head = HeadScratch(lnf: take(N * C), lnf_rstd: take(N), rows: chunk, x: take(chunk * C), logits: take(chunk * V), dx: take(chunk * C),
                            losses: take(chunk))
         precondition(cursor - buffer.pointer == total, "arena layout out of step with its size")
     }

@@ -24,6 +24,9 @@ public final class LoraModel: @unchecked Sendable {
     /// `.bf16`: torch's bf16 autocast, on AVX512-BF16 when the weights are stored as bf16). The adapter's
     /// own products, norms, attention and the loss stay f32.
     public var baseProductPrecision: ProductPrecision = .f32
+    /// Target rows whose logits the output head computes in one product (default: as many as 64 MiB of
+    /// logits hold, 64 to 512; a smaller value trades speed for memory, with the same losses and gradients).
+    public var headRows: Int { didSet { headRows = max(1, headRows) } }
     /// cos/sin for positions `0..<rope.positions`: the longest row that can be trained.
     public let rope: RopeTables
     private var arena: ActivationArena?
@@ -41,6 +44,7 @@ public final class LoraModel: @unchecked Sendable {
         self.config = config
         self.weights = weights
         self.adapter = adapter
+        headRows = HeadScratch.rows(vocab: config.vocab_size)
         rope = config.ropeTables(positions: min(config.max_position_embeddings, LlamaModel.defaultRopePositions))
     }
 
@@ -81,7 +85,7 @@ public final class LoraModel: @unchecked Sendable {
         let longest = min(maxLength, tokens)
         let attention = config.num_attention_heads * min(rows * longest * longest, tokens * longest)
         return 4 * ActivationArena.floatCount(config: config, r: adapter.config.r, tokens: tokens, attentionFloats: attention,
-                                              maxLength: longest, recompute: gradientCheckpointing)
+                                              maxLength: longest, headRows: headRows, recompute: gradientCheckpointing)
     }
 
     // MARK: - Public entry points
@@ -126,7 +130,7 @@ public final class LoraModel: @unchecked Sendable {
         out.withUnsafeMutableBufferPointer { o in
             var start = 0
             while start < plan.N {   // logits[m, V] = lnf[m, C] · Wᵀ for a chunk of packed rows, then to [b, t]
-                let m = min(HeadScratch.chunk, plan.N - start)
+                let m = min(a.head.rows, plan.N - start)
                 weights.output.forward(a.head.lnf + start * C, into: a.head.logits, n: m)
                 for i in 0..<m {
                     (o.baseAddress! + plan.sourceIndex[start + i] * V).update(from: a.head.logits + i * V, count: V)
@@ -158,7 +162,7 @@ public final class LoraModel: @unchecked Sendable {
 
     private func prepareArena(tokens: Int, attentionFloats: Int, maxLength: Int) -> ActivationArena {
         if let a = arena, a.tokens >= tokens, a.attentionFloats >= attentionFloats, a.maxLength >= maxLength,
-           a.storedLayers == (gradientCheckpointing ? 1 : config.num_hidden_layers) {
+           a.head.rows == headRows, a.storedLayers == (gradientCheckpointing ? 1 : config.num_hidden_layers) {
             return a
         }
         let previous = arena
@@ -166,7 +170,7 @@ public final class LoraModel: @unchecked Sendable {
         let a = ActivationArena(config: config, r: adapter.config.r,
                                 tokens: max(tokens, previous?.tokens ?? 0),
                                 attentionFloats: max(attentionFloats, previous?.attentionFloats ?? 0),
-                                maxLength: max(maxLength, previous?.maxLength ?? 0),
+                                maxLength: max(maxLength, previous?.maxLength ?? 0), headRows: headRows,
                                 recompute: gradientCheckpointing)
         arena = a
         return a
@@ -223,7 +227,7 @@ public final class LoraModel: @unchecked Sendable {
         var start = 0
         plan.targetLabel.withUnsafeBufferPointer { labels in
             while start < M {
-                let m = min(HeadScratch.chunk, M - start)
+                let m = min(h.rows, M - start)
                 for i in 0..<m { (h.x + i * C).update(from: h.lnf + plan.targetIndex[start + i] * C, count: C) }
                 out.forward(h.x, into: h.logits, n: m, precision: baseProductPrecision)   // logits[m, V] = x[m, C] · Wᵀ
                 let targets = labels.baseAddress! + start

@@ -176,6 +176,23 @@ struct BackwardTests {
     }
 
     /// The activation estimate the trainer checks before training is the arena a pass really allocates.
+    /// The output head in chunks of 4 rows (15 targets: three whole chunks and a partial one, each loss and input
+    /// gradient landing on its own row) gives the loss, logits and gradients of one chunk of all rows, within
+    /// float rounding: up to 8 rows, products take the decode kernel, which sums in another order than sgemm.
+    @Test func headChunksChangeNothing() throws {
+        let (batch, _) = try TinyLlama.referenceBatch()
+        let model = try TinyLlama.model()
+        #expect(model.headRows >= 64)
+        let whole = try model.forwardBackward(batch, lossDivisor: 15)
+        let gradients = try Self.gradients(model, batch), logits = try model.logits(batch)
+        model.headRows = 4
+        let chunked = try model.forwardBackward(batch, lossDivisor: 15)
+        #expect(chunked.targetCount == whole.targetCount && abs(chunked.lossSum - whole.lossSum) <= 1e-6 * abs(whole.lossSum))
+        #expect(maxAbsDiff(try model.logits(batch), logits) <= 1e-5 * maxAbs(logits))
+        for (a, b) in zip(try Self.gradients(model, batch), gradients) { #expect(maxAbsDiff(a, b) <= 1e-6 * maxAbs(b)) }
+        #expect(model.activationBytes == model.activationBytes(tokens: 20, rows: 2, maxLength: 10))
+    }
+
     @Test func activationEstimateIsTheArena() throws {
         for checkpointing in [false, true] {
             let model = try TinyLlama.model()
