@@ -43,4 +43,18 @@ struct HugePageTests {
         }
         #expect(flags.contains("hg"), "VmFlags \(flags)")
     }
+
+    /// Large buffers are filled on every core, a block of 1 MiB per piece of work: each element gets the value,
+    /// the last partial block too, whatever the thread count.
+    @Test func largeBuffersAreFilledWhole() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [1, 2, 3] {
+            Parallel.threads = threads
+            let b = FloatBuffer(count: (5 << 18) + 123, value: 2.5)
+            var wrong = 0
+            for i in 0..<b.count where b[i] != 2.5 { wrong += 1 }
+            #expect(wrong == 0, "\(wrong) of \(b.count) elements not filled with \(threads) threads")
+        }
+    }
 }
