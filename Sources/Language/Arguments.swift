@@ -122,9 +122,24 @@ extension Session {
             return raw
         default:
             var hint: String? = nil
-            if case .object = type, case .string(let s) = raw { hint = Suggest.hint(for: s, in: names) }
+            if case .object(let t) = type {
+                if case .string(let s) = raw { hint = Suggest.hint(for: s, in: names) }
+                hint = hint ?? objectHint(t)
+            }
             throw fail("\(what) must be \(Session.article(type)), not \(Session.article(raw))", hint)
         }
+    }
+
+    /// Where to find an object of `type` for a parameter given something else: the session's own (up to
+    /// three names), or the verb that makes one (`Verb.makes`) with its first example; nil for any object.
+    func objectHint(_ type: String) -> String? {
+        guard !type.isEmpty else { return nil }
+        let have = names.filter { if case .object(let o)? = values[$0] { return o.typeName == type }; return false }
+        if !have.isEmpty {
+            return "the \(type)\(have.count == 1 ? "" : "s") you have: " + have.prefix(3).joined(separator: ", ")
+        }
+        guard let maker = registry.verbs.first(where: { $0.makes == type }) else { return nil }
+        return "make one first with \(maker.name)" + (maker.examples.first.map { ", as in: \($0)" } ?? "")
     }
 
     static func article(_ type: ParameterType) -> String {

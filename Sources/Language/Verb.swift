@@ -114,14 +114,17 @@ public struct Verb: @unchecked Sendable {
     public var examples: [String]
     /// When true, the result is not shown even when it is not assigned (`set` returns the value it stored).
     public var quietResult: Bool
+    /// The type of object the verb makes ("Model" for `load_model`), for messages that tell a user how to get
+    /// one: `ask "What is scurvy?"` answers "make one first with load_model, as in: model = load_model smollm2".
+    public var makes: String?
     public var handler: VerbHandler
 
     public init(_ name: String, summary: String, details: String = "",
                 positional: [Parameter] = [], rest: Parameter? = nil, keywords: [Parameter] = [],
-                examples: [String] = [], quietResult: Bool = false, handler: @escaping VerbHandler) {
+                examples: [String] = [], quietResult: Bool = false, makes: String? = nil, handler: @escaping VerbHandler) {
         self.name = name; self.summary = summary; self.details = details
         self.positional = positional; self.rest = rest; self.keywords = keywords
-        self.examples = examples; self.quietResult = quietResult; self.handler = handler
+        self.examples = examples; self.quietResult = quietResult; self.makes = makes; self.handler = handler
     }
 
     /// `load_model PATH [dtype=f32|bf16] [threads=INT]`

@@ -44,6 +44,26 @@ import Testing
         #expect(error("check 1 == 1 tol=mine.kappa").contains("unknown name 'mine' (in 'mine.kappa'): 'check' tol must be a number"))
     }
 
+    /// A hurried `ask "question"` (no model given) says where a Model comes from: the verb that makes one with its
+    /// example, or the Models the session already has.
+    @Test func aMissingObjectNamesWhereOneComesFrom() {
+        #expect(error("ask \"What is scurvy?\"") == """
+            <command line>:1:5: error: 'ask' model must be a Model, not the text "What is scurvy?"
+              ask "What is scurvy?"
+                  ^~~~~~~~~~~~~~~~~
+              make one first with load_model, as in: model = load_model smollm2
+            """)
+        final class FakeModel: LiveObject {
+            var typeName: String { "Model" }
+            var summary: String { "a stand-in" }
+            var fieldNames: [String] { [] }
+            func field(_ name: String) -> Value? { nil }
+        }
+        let have = error("ask 3 \"What is scurvy?\"", setup: { $0.set("m", .object(FakeModel())); $0.set("n", .int(1)) })
+        #expect(have.hasSuffix("the Model you have: m"), "\(have)")
+        #expect(error("train 3").hasSuffix("make one first with make_trainer, as in: trainer = make_trainer model args tokens"))
+    }
+
     @Test func unknownNamesAndFieldsSuggest() {
         #expect(error("print rowz", setup: { $0.set("rows", .int(1)) }).hasSuffix("did you mean 'rows'?"))
         let field = error("print trainer.args.learning_rat", setup: { $0.set("trainer", .object(FakeTrainer())) })

@@ -28,7 +28,7 @@ extension VerbGroup {
                  ],
                  examples: ["data = load_dataset ../shared/data/medical_o1_verifiable_problem.demo198.json",
                             "data = load_dataset FreedomIntelligence/medical-o1-verifiable-problem",
-                            "data = load_dataset rows.json aliases=aliases.json"]) { inv, session in
+                            "data = load_dataset rows.json aliases=aliases.json"], makes: "Dataset") { inv, session in
                 let aliases = try AliasSource.of(inv, session)
                 var column: String?
                 if case .column(let name)? = aliases { column = name }

@@ -80,7 +80,7 @@ extension VerbGroup {
                 + [Parameter("output", .path, optional: true, help: "the notebook's JSON (notebook default: evaluation_results.json)"),
                    Parameter("csv", .path, optional: true, help: "also write one CSV row per example")],
              examples: ["results = evaluate model data protocol=notebook",
-                        "results = evaluate model test limit=200 csv=careful.csv"]) { inv, session in
+                        "results = evaluate model test limit=200 csv=careful.csv"], makes: "Results") { inv, session in
             let model = try inv.object("model", as: ModelObject.self)
             let data = try dataset(inv, session)
             let notebook = try usesNotebookProtocol(inv, model)

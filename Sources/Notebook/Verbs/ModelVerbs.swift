@@ -35,7 +35,7 @@ extension VerbGroup {
                  examples: ["model = load_model smollm2", "model = load_model models/SmolLM2-135M-Instruct.Q4_1.gguf dtype=bf16",
                             "small = load_model smollm2 dtype=keep",
                             "fast = load_model smollm2 dtype=bf16 arithmetic=bf16",
-                            "big = load_model tinyllama init=random dtype=bf16 seed=1"]) { inv, session in
+                            "big = load_model tinyllama init=random dtype=bf16 seed=1"], makes: "Model") { inv, session in
                 let model = try loadModel(inv, session)
                 // every model the session loaded, in order, each once: "smollm2, outputs/medical.Q8_0.gguf"
                 let loaded = session.provenance["model"].map { $0.components(separatedBy: ", ") } ?? []
@@ -90,7 +90,7 @@ extension VerbGroup {
             Verb("load_tokenizer", summary: "Load a tokenizer alone.",
                  positional: [Parameter("name", .path, help: "a folder with tokenizer.json / tokenizer.model, a .gguf, smollm2 or ORG/NAME",
                                         completion: .namesOrPath(names: [ModelLocator.defaultName], extensions: ["gguf"]))],
-                 examples: ["tok = load_tokenizer smollm2", "tok = load_tokenizer Tests/Fixtures/tiny-bpe"]) { inv, session in
+                 examples: ["tok = load_tokenizer smollm2", "tok = load_tokenizer Tests/Fixtures/tiny-bpe"], makes: "Tokenizer") { inv, session in
                 let name = try inv.string("name")
                 let url = session.resolvePath(name)
                 let found = FileManager.default.fileExists(atPath: url.path) ? url : try locate(name, inv, session).tokenizerLocation

@@ -17,7 +17,7 @@ extension VerbGroup {
         VerbGroup("Training", intro: "Configure LoRA, tokenize the formatted rows, and train the adapter.", verbs: [
             Verb("lora_config", summary: "LoRA settings with peft's names and meanings.",
                  keywords: LoraConfig.settings.parameters(defaults: .notebook),
-                 examples: ["cfg = lora_config", "cfg = lora_config r=8 lora_alpha=16 target_modules=[\"q_proj\", \"v_proj\"]"]) { inv, session in
+                 examples: ["cfg = lora_config", "cfg = lora_config r=8 lora_alpha=16 target_modules=[\"q_proj\", \"v_proj\"]"], makes: "LoraConfig") { inv, session in
                 var config = LoraConfig.notebook
                 try LoraConfig.settings.store(inv, into: &config, session: session)
                 do { try config.validate() } catch let error as LoraError { throw inv.error(error.description, at: "target_modules") }
@@ -65,7 +65,7 @@ extension VerbGroup {
                     Parameter("allow_empty", .bool, default: .bool(false),
                               help: "mode=default: keep rows whose whole answer max_length cut away (they train on nothing) instead of stopping"),
                  ],
-                 examples: ["tokens = tokenize_dataset texts model", "tokens = tokenize_dataset train model mode=default max_length=1024"]) { inv, session in
+                 examples: ["tokens = tokenize_dataset texts model", "tokens = tokenize_dataset train model mode=default max_length=1024"], makes: "TokenizedDataset") { inv, session in
                 let dataObject = try inv.object("data", as: DatasetObject.self)
                 let tok = try tokenizerArgument(inv, "tokenizer")
                 let maxLength = try inv.int("max_length")
@@ -126,7 +126,7 @@ extension VerbGroup {
                  keywords: TrainingArguments.settings.parameters(defaults: .notebook(output_dir: "")),
                  examples: ["args = training_args output_dir=outputs/medical-lora",
                             "args = training_args output_dir=/tmp/run max_steps=4 logging_steps=1",
-                            "args = training_args output_dir=/tmp/run bf16=true gradient_checkpointing=true"]) { inv, session in
+                            "args = training_args output_dir=/tmp/run bf16=true gradient_checkpointing=true"], makes: "TrainingArguments") { inv, session in
                 var args = TrainingArguments.notebook(output_dir: "")
                 try TrainingArguments.settings.store(inv, into: &args, session: session)
                 do { try args.validate() } catch let error as SettingError { throw inv.error(error.description, at: error.name) }
@@ -144,7 +144,7 @@ extension VerbGroup {
                               Parameter("tokens", .object("TokenizedDataset"), help: "from tokenize_dataset")],
                  keywords: [Parameter("eval", .object(""), optional: true,
                                       help: "held-out rows for the validation loss: a Dataset (such as parts.test of split) or a TokenizedDataset")],
-                 examples: ["trainer = make_trainer model args tokens", "trainer = make_trainer model args tokens eval=parts.test"]) { inv, session in
+                 examples: ["trainer = make_trainer model args tokens", "trainer = make_trainer model args tokens eval=parts.test"], makes: "Trainer") { inv, session in
                 let model = try inv.object("model", as: ModelObject.self)
                 let argumentsObject = try inv.object("args", as: TrainingArgumentsObject.self), args = argumentsObject.arguments
                 let tokens = try inv.object("tokens", as: TokenizedDatasetObject.self)
