@@ -65,6 +65,9 @@ public final class ProgressBar: @unchecked Sendable {
         lineOpen = !text.hasSuffix("\n")
     }
 
+    /// Seconds a bar runs before it shows a rate and an ETA.
+    static let settling = 0.5
+
     /// Seconds since the bar was created.
     public var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
@@ -106,9 +109,13 @@ public final class ProgressBar: @unchecked Sendable {
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let t = elapsed
         let done = current - initial
-        let rate = t > 0 && done > 0 ? Double(done) / t : 0
+        // Over less than `settling` seconds a rate is noise, not a measurement (an export's first chunk, already
+        // written when its bar appeared, once read 1922707.17 MB/s): "?" until then, as tqdm does, and no ETA.
+        let measured = t >= Self.settling
+        let rate = measured && t > 0 && done > 0 ? Double(done) / t : 0
         let eta = current >= total ? 0 : rate > 0 ? Double(total - current) / rate : .infinity
-        let rateText = rate >= 1 || rate == 0 ? String(format: "%.2f %@/s", rate, unit) : String(format: "%.2f s/%@", 1 / rate, unit)
+        let rateText = !measured ? "? \(unit)/s"
+            : rate >= 1 || rate == 0 ? String(format: "%.2f %@/s", rate, unit) : String(format: "%.2f s/%@", 1 / rate, unit)
         var line = "\(label) \(bar) \(current)/\(total) [\(Self.formatDuration(t))<\(Self.formatDuration(eta)), \(rateText)]"
         if !info.isEmpty { line += " " + info }
         guard interactive else {

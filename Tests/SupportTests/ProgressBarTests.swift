@@ -1,3 +1,4 @@
+import Foundation
 import Support
 import Testing
 
@@ -25,5 +26,19 @@ import Testing
         bar.finish()                        // a stopped run: its last position is written
         #expect(lines.all.count == 2, "\(lines.all)")
         #expect(lines.all[0].contains(" 1/4 ") && lines.all[1].contains(" 2/4 "))
+    }
+
+    /// A bar that has run for less than half a second shows no rate and no ETA: a first update that came
+    /// right after its bar was made (an export's first chunk) read 1922707.17 MB/s. Later lines have both.
+    @Test func noRateBeforeTheBarHasRunAWhile() {
+        let lines = Lines()
+        let bar = ProgressBar(total: 143, label: "export", unit: "MB", log: { lines.all.append($0) })
+        bar.update(30)
+        usleep(600_000)
+        bar.finish(info: "written")
+        #expect(lines.all.count == 2, "\(lines.all)")
+        guard lines.all.count == 2 else { return }
+        #expect(lines.all[0].hasSuffix(" 30/143 [00:00<--:--, ? MB/s]\n"), "\(lines.all[0])")
+        #expect(lines.all[1].contains(" 30/143 [00:01<") && lines.all[1].hasSuffix(" MB/s] written\n") && !lines.all[1].contains("?"), "\(lines.all[1])")
     }
 }
