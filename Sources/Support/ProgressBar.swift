@@ -65,7 +65,7 @@ public final class ProgressBar: @unchecked Sendable {
         lineOpen = !text.hasSuffix("\n")
     }
 
-    /// Seconds a bar runs before it shows a rate and an ETA.
+    /// Seconds a bar runs before it shows a rate and an ETA (a tenth of that for its final state).
     static let settling = 0.5
 
     /// Seconds since the bar was created.
@@ -111,7 +111,7 @@ public final class ProgressBar: @unchecked Sendable {
         let done = current - initial
         // Over less than `settling` seconds a rate is noise, not a measurement (an export's first chunk, already
         // written when its bar appeared, once read 1922707.17 MB/s): "?" until then, as tqdm does, and no ETA.
-        let measured = t >= Self.settling
+        let measured = t >= (final ? Self.settling / 10 : Self.settling)
         let rate = measured && t > 0 && done > 0 ? Double(done) / t : 0
         let eta = current >= total ? 0 : rate > 0 ? Double(total - current) / rate : .infinity
         let rateText = !measured ? "? \(unit)/s"

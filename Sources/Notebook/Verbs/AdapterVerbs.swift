@@ -39,6 +39,7 @@ extension VerbGroup {
                 let c = adapter.config
                 session.writeLine("adapter \(path): r=\(c.r), lora_alpha=\(Value.format(c.lora_alpha)), scaling \(Value.format(Double(c.scaling))), "
                     + "\(adapter.targets.map(\.rawValue).joined(separator: ",")), \(formatCount(adapter.parameterCount)) parameters: on")
+                if let trained = trainedSummary(folder: url) { session.writeLine("  \(Trainer.runFileName): \(trained)") }
                 model.returnedRun = ReturnedRun(folder: url)
                 if let run = model.returnedRun {
                     session.writeLine("  \(ReturnedRun.fileName): \(run.summary)")
@@ -177,7 +178,10 @@ func exportGGUF(_ model: ModelObject, to url: URL, type: StorageType?, _ inv: In
     if let template = settings.chatTemplate { writer.set("tokenizer.chat_template", .string(template)) }
     var bar: ProgressBar?
     try writer.write(to: url) { done, total in
-        if bar == nil && ProgressBar.enabled { bar = ProgressBar(total: max(total / 1_000_000, 1), label: "export", unit: "MB") }
+        // made at the first chunk, already written: the rate counts from there
+        if bar == nil && ProgressBar.enabled {
+            bar = ProgressBar(total: max(total / 1_000_000, 1), label: "export", unit: "MB", startingAt: done / 1_000_000)
+        }
         bar?.update(done / 1_000_000)
     }
     bar?.finish()

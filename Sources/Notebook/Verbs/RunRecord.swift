@@ -6,6 +6,7 @@ import NotebookFormat
 import Support
 import Tokenizers
 import Training
+import Weights
 
 // What a training run records about where it came from (training_run.json).
 
@@ -53,4 +54,20 @@ func rowRanges(_ rows: [Int]) -> String {
         i = j + 1
     }
     return parts.joined(separator: ", ")
+}
+
+/// One line about how the adapter in `folder` was trained, from the `training_run.json` medrepl writes beside it:
+/// "2 steps on 8 rows of medqa_small.json (mode notebook, max_length 64), base smollm2 in f32". `load_adapter` prints
+/// it, so a notebook replayed onto another run's adapter shows why its answers differ. nil without the file.
+func trainedSummary(folder: URL) -> String? {
+    let url = folder.appendingPathComponent(Trainer.runFileName)
+    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    guard let run = try? JSONFile.readObject(url) else { return "\(Trainer.runFileName) beside it could not be read as JSON" }
+    let data = run["data"] as? [String: Any] ?? [:], model = run["model"] as? [String: Any] ?? [:]
+    var line = "\(run["global_step"] as? Int ?? 0) steps"
+    if let rows = data["row_count"] as? Int { line += " on \(formatCount(rows)) rows" + ((data["name"] as? String).map { " of \($0)" } ?? "") }
+    let how = [(data["mode"] as? String).map { "mode \($0)" }, (data["max_length"] as? Int).map { "max_length \($0)" }].compactMap { $0 }
+    if !how.isEmpty { line += " (" + how.joined(separator: ", ") + ")" }
+    if let name = model["name"] as? String { line += ", base \(name)" + ((model["storage"] as? String).map { " in \($0)" } ?? "") }
+    return line
 }
