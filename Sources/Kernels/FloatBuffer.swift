@@ -26,7 +26,7 @@ public final class FloatBuffer: @unchecked Sendable {
     /// arena was 7% of a W1 profile). Each thread faults in its own pages.
     static func firstTouch(_ p: UnsafeMutablePointer<Float>, count: Int, value: Float) {
         let block = 1 << 18   // 1 MiB of floats per row of work
-        guard count >= 4 * block, Parallel.threads > 1 else { p.initialize(repeating: value, count: count); return }
+        guard count >= 4 * block else { p.initialize(repeating: value, count: count); return }
         let blocks = (count + block - 1) / block
         Parallel.rows(blocks, workPerRow: block) { range in
             let start = range.lowerBound * block, end = Swift.min(count, range.upperBound * block)

@@ -112,7 +112,7 @@ public final class ProgressBar: @unchecked Sendable {
         // Over less than `settling` seconds a rate is noise, not a measurement (an export's first chunk, already
         // written when its bar appeared, once read 1922707.17 MB/s): "?" until then, as tqdm does, and no ETA.
         let measured = t >= (final ? Self.settling / 10 : Self.settling)
-        let rate = measured && t > 0 && done > 0 ? Double(done) / t : 0
+        let rate = measured && done > 0 ? Double(done) / t : 0
         let eta = current >= total ? 0 : rate > 0 ? Double(total - current) / rate : .infinity
         let rateText = !measured ? "? \(unit)/s"
             : rate >= 1 || rate == 0 ? String(format: "%.2f %@/s", rate, unit) : String(format: "%.2f s/%@", 1 / rate, unit)

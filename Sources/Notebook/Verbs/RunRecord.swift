@@ -62,7 +62,7 @@ func rowRanges(_ rows: [Int]) -> String {
 func trainedSummary(folder: URL) -> String? {
     let url = folder.appendingPathComponent(Trainer.runFileName)
     guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-    guard let run = try? JSONFile.readObject(url) else { return "\(Trainer.runFileName) beside it could not be read as JSON" }
+    guard let run = try? JSONFile.readObject(url) else { return "could not be read as JSON (the adapter itself loaded)" }
     let data = run["data"] as? [String: Any] ?? [:], model = run["model"] as? [String: Any] ?? [:]
     var line = "\(run["global_step"] as? Int ?? 0) steps"
     if let rows = data["row_count"] as? Int { line += " on \(formatCount(rows)) rows" + ((data["name"] as? String).map { " of \($0)" } ?? "") }
