@@ -10,7 +10,8 @@
 // Quantization is ggml's reference (quantize_row_*_ref in ggml-quants.c), so a row quantized here is the
 // bytes llama.cpp and gguf-py write for it. A product sums the integer products exactly (int32) in eight
 // lanes per block and accumulates them in f32 with the same operations in the same order at every kernel
-// level (see "products" below), so the AVX2 kernel equals the scalar one bit for bit.
+// level (see "products" below), so the AVX2 kernel equals the scalar one bit for bit. Q4_0 and Q4_1
+// matrices are kept in groups of eight rows (see "row groups") and multiplied eight rows at a time.
 #include "ckernels.h"
 #include "kernels.h"
 #include <math.h>
@@ -231,6 +232,116 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
     }
 }
 
+// ---- row groups: how a Q4_0 or Q4_1 matrix is kept in memory -------------------------------------------
+//
+// A Q4 matrix keeps its rows in groups of eight, block by block, so that a decode product reads eight rows'
+// block k as one run of bytes and its integer dot products put a row in each 32-bit lane (llama.cpp's
+// repacked Q4_0 layouts, ggml-cpu/repack.cpp, are the same idea):
+//
+//   group g (rows 8g ..< 8g + 8), block k, at (g · blocks + k) · 8 · wbytes:
+//     d[8]          f16, row m's d                                  16 bytes
+//     m[8]          f16, row m's m (Q4_1 only)                      16 bytes
+//     qs[4][8][4]   chunk c, row m: the row's qs[4c ..< 4c + 4]      128 bytes
+//   so byte 32c + 4m + t of qs holds row m's values 4c + t (low nibble) and 16 + 4c + t (high nibble).
+// A group takes the bytes of its eight rows, so the rows past the last whole group (rows mod 8) are where
+// ggml's row-major order puts them, row after row. Q8_0 is kept row after row (mk_quant_grouped: 0).
+//
+// The grouped product (quant_groups.h) sums a block's 32 integer products per row exactly and accumulates
+// the blocks in order in f32, one sum per row:
+//   acc = fma((float)isum_k, dw_k · da_k, acc), off = fma(mw_k, sa_k, off) for k = 0, 1, ...; y = acc + off
+// (mw and sa as in "products": Q4_1's m and Q8_1's s; −8 · dw and da · Σq for Q4_0). group_scalar is that
+// definition; the vector levels give its bits.
+
+int mk_quant_grouped(int format) { return format == MK_WEIGHT_Q4_0 || format == MK_WEIGHT_Q4_1; }
+
+// Row m of a group block gb, to or from a ggml block.
+static void group_block_put(int format, uint8_t *gb, size_t m, const uint8_t *block) {
+    const size_t h = mk_quant_block_bytes(format) - MK_QK / 2;
+    memcpy(gb + 2 * m, block, 2);
+    if (h == 4) memcpy(gb + 16 + 2 * m, block + 2, 2);
+    for (int c = 0; c < 4; c++) memcpy(gb + 8 * h + 32 * c + 4 * m, block + h + 4 * c, 4);
+}
+static void group_block_get(int format, const uint8_t *gb, size_t m, uint8_t *block) {
+    const size_t h = mk_quant_block_bytes(format) - MK_QK / 2;
+    memcpy(block, gb + 2 * m, 2);
+    if (h == 4) memcpy(block + 2, gb + 16 + 2 * m, 2);
+    for (int c = 0; c < 4; c++) memcpy(block + h + 4 * c, gb + 8 * h + 32 * c + 4 * m, 4);
+}
+
+// Where row r starts (its rows' group for a grouped row, else the row itself), and whether it is grouped.
+static inline int row_in_group(int format, size_t rows, size_t r) { return mk_quant_grouped(format) && r < rows / 8 * 8; }
+
+void mk_quant_put_rows(int format, const void *src, void *matrix, size_t rows, size_t cols, size_t first, size_t count) {
+    const size_t wbytes = mk_quant_block_bytes(format), blocks = cols / MK_QK, row_bytes = blocks * wbytes;
+    for (size_t i = 0; i < count; i++) {
+        const size_t r = first + i;
+        const uint8_t *s = (const uint8_t *)src + i * row_bytes;
+        if (!row_in_group(format, rows, r)) { memcpy((uint8_t *)matrix + r * row_bytes, s, row_bytes); continue; }
+        uint8_t *g = (uint8_t *)matrix + r / 8 * 8 * row_bytes;
+        for (size_t k = 0; k < blocks; k++) group_block_put(format, g + k * 8 * wbytes, r % 8, s + k * wbytes);
+    }
+}
+
+void mk_quant_get_rows(int format, const void *matrix, void *dst, size_t rows, size_t cols, size_t first, size_t count) {
+    const size_t wbytes = mk_quant_block_bytes(format), blocks = cols / MK_QK, row_bytes = blocks * wbytes;
+    for (size_t i = 0; i < count; i++) {
+        const size_t r = first + i;
+        uint8_t *d = (uint8_t *)dst + i * row_bytes;
+        if (!row_in_group(format, rows, r)) { memcpy(d, (const uint8_t *)matrix + r * row_bytes, row_bytes); continue; }
+        const uint8_t *g = (const uint8_t *)matrix + r / 8 * 8 * row_bytes;
+        for (size_t k = 0; k < blocks; k++) group_block_get(format, g + k * 8 * wbytes, r % 8, d + k * wbytes);
+    }
+}
+
+void mk_dequantize_rows(int format, const void *matrix, size_t rows, size_t cols, size_t first, size_t count, float *out) {
+    const size_t wbytes = mk_quant_block_bytes(format), blocks = cols / MK_QK, row_bytes = blocks * wbytes;
+    enum { CHUNK = 64 };   // blocks gathered at a time
+    uint8_t gathered[CHUNK * 20];
+    for (size_t i = 0; i < count; i++, out += cols) {
+        const size_t r = first + i;
+        if (!row_in_group(format, rows, r)) { mk_dequantize_row(format, (const uint8_t *)matrix + r * row_bytes, out, cols); continue; }
+        const uint8_t *g = (const uint8_t *)matrix + r / 8 * 8 * row_bytes;
+        for (size_t k0 = 0; k0 < blocks; k0 += CHUNK) {
+            const size_t chunk = blocks - k0 < CHUNK ? blocks - k0 : CHUNK;
+            for (size_t k = 0; k < chunk; k++) group_block_get(format, g + (k0 + k) * 8 * wbytes, r % 8, gathered + k * wbytes);
+            mk_dequantize_row(format, gathered, out + k0 * MK_QK, chunk * MK_QK);
+        }
+    }
+}
+
+// The grouped product's definition (see above) for groups [row_begin / 8, ⌈row_end / 8⌉), rows outside
+// [row_begin, row_end) left as they are.
+static void matmul_qg_scalar(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
+                             size_t n, size_t row_begin, size_t row_end, int accumulate) {
+    const quant_layout L = layout_of(format, cols);
+    const activations_layout A = activations_of(mk_quant_activation_format(format), cols, n);
+    const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.stride;
+    const size_t h = L.wbytes - MK_QK / 2, gbytes = 8 * L.wbytes;
+    for (size_t r = row_begin; r < row_end; r++) {
+        const uint8_t *gw = (const uint8_t *)w + r / 8 * L.blocks * gbytes;
+        const size_t m = r % 8;
+        for (size_t i = 0; i < n; i++) {
+            float acc = 0, off = 0;
+            for (size_t k = 0; k < L.blocks; k++) {
+                const uint8_t *gb = gw + k * gbytes, *qs = gb + 8 * h;
+                const int8_t *a = (const int8_t *)xq + (i * L.blocks + k) * L.abytes + L.aoff;
+                int32_t isum = 0;
+                for (int c = 0; c < 4; c++)
+                    for (int t = 0; t < 4; t++) {
+                        const uint8_t byte = qs[32 * c + 4 * m + t];
+                        isum += (int32_t)(byte & 0x0F) * a[4 * c + t] + (int32_t)(byte >> 4) * a[16 + 4 * c + t];
+                    }
+                const float dw = from_half(gb + 2 * m);
+                const float mw = format == MK_WEIGHT_Q4_1 ? from_half(gb + 16 + 2 * m) : dw * -8;
+                acc = fmaf((float)isum, dw * ad[i * A.stride + k], acc);
+                off = fmaf(mw, as[i * A.stride + k], off);
+            }
+            const float sum = acc + off;
+            y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
+        }
+    }
+}
+
 #if MK_X86
 // ---- AVX2: the lanes by vpmaddubsw and vpmaddwd --------------------------------------------------------
 MK_BEGIN_AVX2
@@ -415,6 +526,25 @@ static inline void header_scales(__m256i h, int with_m, __m256 *d, __m256 *m) {
 #include "quant_rows.h"
 #undef QR_NAME
 #undef QR_LANES
+
+static inline int32_t four_bytes(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+// A group block's eight rows' integer sums (quant_groups.h): each vector of nibbles meets its four activation
+// values broadcast, vpmaddubsw's 16-bit pairs add up over the block (at most 8 · 2 · 15 · 127 = 30,480: exact)
+// and one vpmaddwd leaves row m's sum in lane m.
+static inline __m256i group_lanes_avx2(const __m256i *q, const uint8_t *a) {
+    __m256i p[4];
+    for (int c = 0; c < 4; c++)
+        p[c] = _mm256_add_epi16(_mm256_maddubs_epi16(q[c], _mm256_set1_epi32(four_bytes(a + 4 * c))),
+                                _mm256_maddubs_epi16(q[4 + c], _mm256_set1_epi32(four_bytes(a + 16 + 4 * c))));
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3])), _mm256_set1_epi16(1));
+}
+
+#define QG_NAME matmul_qg_avx2
+#define QG_LANES group_lanes_avx2
+#include "quant_groups.h"
+#undef QG_NAME
+#undef QG_LANES
 MK_END
 
 // ---- AVX-512 VNNI: the lanes by one vpdpbusd (the same integers: no pair of products reaches 2^15) ----
@@ -430,6 +560,22 @@ static inline __m256i block_lanes_vnni(int format, __m256i wq, __m256i a) {
 #include "quant_rows.h"
 #undef QR_NAME
 #undef QR_LANES
+
+// group_lanes_avx2's sums by vpdpbusd, in two chains of four.
+static inline __m256i group_lanes_vnni(const __m256i *q, const uint8_t *a) {
+    __m256i s[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
+    for (int c = 0; c < 4; c++) {
+        s[c % 2] = _mm256_dpbusd_epi32(s[c % 2], q[c], _mm256_set1_epi32(four_bytes(a + 4 * c)));
+        s[c % 2] = _mm256_dpbusd_epi32(s[c % 2], q[4 + c], _mm256_set1_epi32(four_bytes(a + 16 + 4 * c)));
+    }
+    return _mm256_add_epi32(s[0], s[1]);
+}
+
+#define QG_NAME matmul_qg_vnni
+#define QG_LANES group_lanes_vnni
+#include "quant_groups.h"
+#undef QG_NAME
+#undef QG_LANES
 MK_END
 #endif
 
@@ -459,10 +605,14 @@ void mk_quantize_activations(int activation, const float *x, size_t n, size_t co
 void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
                        size_t n, size_t row_begin, size_t row_end, int accumulate) {
     if (n > 8) n = 8;
+    typedef void (*product)(const void *, int, const void *, float *, size_t, size_t, size_t, size_t, size_t, int);
+    product by_rows = matmul_q_scalar, by_groups = matmul_qg_scalar;
 #if MK_X86
     const int level = mk_isa_level();
-    if (level >= MK_ISA_AVX512 && mk_cpu_avx512_vnni()) { matmul_q_vnni(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate); return; }
-    if (level >= MK_ISA_AVX2) { matmul_q_avx2(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate); return; }
+    if (level >= MK_ISA_AVX512 && mk_cpu_avx512_vnni()) { by_rows = matmul_q_vnni; by_groups = matmul_qg_vnni; }
+    else if (level >= MK_ISA_AVX2) { by_rows = matmul_q_avx2; by_groups = matmul_qg_avx2; }
 #endif
-    matmul_q_scalar(w, format, xq, y, rows, cols, n, row_begin, row_end, accumulate);
+    const size_t grouped = mk_quant_grouped(format) ? rows / 8 * 8 : 0;   // rows kept in groups of eight
+    if (row_begin < grouped) by_groups(w, format, xq, y, rows, cols, n, row_begin, row_end < grouped ? row_end : grouped, accumulate);
+    if (row_end > grouped) by_rows(w, format, xq, y, rows, cols, n, row_begin > grouped ? row_begin : grouped, row_end, accumulate);
 }

@@ -68,7 +68,9 @@ public final class WeightMatrix: @unchecked Sendable {
     public let rows: Int          // out features
     public let cols: Int          // in features
     public let storage: StorageType
-    /// The values as `storage` keeps them: `storage.bytes(rows * cols)` bytes, row after row.
+    /// The values as `storage` keeps them: `storage.bytes(rows * cols)` bytes, row after row, except that
+    /// q4_0 and q4_1 keep their rows in groups of eight, block by block (`mk_quant_grouped`; CKernels'
+    /// quant.c, "row groups"), for the decode product. `ggmlRows` gives any rows in ggml's order.
     public let data: UnsafeMutableRawPointer
     /// f32 storage: `rows * cols` floats. Otherwise nil.
     public var f32: UnsafeMutablePointer<Float>? { storage == .f32 ? data.assumingMemoryBound(to: Float.self) : nil }
@@ -105,7 +107,11 @@ public final class WeightMatrix: @unchecked Sendable {
         case .bf16: mk_f32_to_bf16(values, half! + first * cols, n)
         case .f16: mk_f32_to_f16(values, half! + first * cols, n)
         case .q8_0, .q4_0, .q4_1:
-            for r in 0..<count { mk_quantize_row(storage.format, values + r * cols, data + (first + r) * rowBytes, cols) }
+            let format = storage.format, rowBytes = rowBytes
+            withUnsafeTemporaryAllocation(byteCount: count * rowBytes, alignment: 64) { rowMajor in
+                for r in 0..<count { mk_quantize_row(format, values + r * cols, rowMajor.baseAddress! + r * rowBytes, cols) }
+                mk_quant_put_rows(format, rowMajor.baseAddress!, data, rows, cols, first, count)
+            }
         }
     }
 
@@ -139,7 +145,18 @@ public final class WeightMatrix: @unchecked Sendable {
     /// or ggml blocks: `storage.bytes(rows * cols)` bytes): a copy, no conversion.
     public convenience init(rows: Int, cols: Int, storage: StorageType, copying bytes: UnsafeRawPointer) {
         self.init(rows: rows, cols: cols, storage: storage)
-        data.copyMemory(from: bytes, byteCount: storage.bytes(rows * cols))
+        if storage.isQuantized { mk_quant_put_rows(storage.format, bytes, data, rows, cols, 0, rows) }
+        else { data.copyMemory(from: bytes, byteCount: storage.bytes(rows * cols)) }
+    }
+
+    /// Whether `data` is in ggml's order, row after row (all but q4_0 and q4_1).
+    public var keepsGGMLOrder: Bool { !storage.isQuantized || mk_quant_grouped(storage.format) == 0 }
+
+    /// Rows `[first, first + count)` as ggml writes them (`count * rowBytes` bytes, row after row), whatever
+    /// the order `data` keeps them in: what a GGUF file holds.
+    public func ggmlRows(_ first: Int, _ count: Int, into out: UnsafeMutableRawPointer) {
+        if storage.isQuantized { mk_quant_get_rows(storage.format, data, out, rows, cols, first, count) }
+        else { out.copyMemory(from: data + first * rowBytes, byteCount: count * rowBytes) }
     }
 
     public convenience init(rows: Int, cols: Int, values: [Float], storage: StorageType = .f32) {
@@ -175,8 +192,7 @@ public final class WeightMatrix: @unchecked Sendable {
         case .f32: out.update(from: f32! + start * cols, count: n)
         case .bf16: mk_bf16_to_f32(half! + start * cols, out, n)
         case .f16: mk_f16_to_f32(half! + start * cols, out, n)
-        case .q8_0, .q4_0, .q4_1:
-            for r in 0..<count { mk_dequantize_row(storage.format, data + (start + r) * rowBytes, out + r * cols, cols) }
+        case .q8_0, .q4_0, .q4_1: mk_dequantize_rows(storage.format, data, rows, cols, start, count, out)
         }
     }
 

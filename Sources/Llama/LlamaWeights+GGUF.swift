@@ -42,7 +42,12 @@ extension LlamaWeights {
             let type = (storage ?? w.storage).fitting(cols: w.cols)
             try writer.add(gguf, type: type.ggmlType, shape: [w.rows, w.cols]) {
                 let m = w.storage == type ? w : w.converted(to: type)
-                return Self.stored(m.data, m.byteCount, type: type.ggmlType, shape: [w.rows, w.cols], owner: m, permutedHeads: permutedHeads)
+                if m.keepsGGMLOrder {
+                    return Self.stored(m.data, m.byteCount, type: type.ggmlType, shape: [w.rows, w.cols], owner: m, permutedHeads: permutedHeads)
+                }
+                let rows = OwnedBytes(count: m.byteCount)   // q4 matrices keep row groups: the rows in ggml's order
+                m.ggmlRows(0, m.rows, into: rows.buffer.baseAddress!)
+                return Self.stored(rows.buffer.baseAddress!, m.byteCount, type: type.ggmlType, shape: [w.rows, w.cols], owner: rows, permutedHeads: permutedHeads)
             }
         }
         func vector(_ gguf: String, _ v: FloatBuffer, permutedHeads: Int? = nil) throws {

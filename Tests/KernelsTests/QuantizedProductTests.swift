@@ -87,7 +87,7 @@ import Testing
         for j in 64..<96 { values[j] = 0 }
         func bytes() -> [UInt8] {
             let w = WeightMatrix(rows: rows, cols: cols, values: values, storage: storage)
-            return Array(UnsafeRawBufferPointer(start: w.data, count: w.byteCount))
+            return Array(UnsafeRawBufferPointer(start: w.data, count: w.byteCount))   // as kept: row groups for q4
         }
         let scalar = KernelLevel.with(.scalar) { bytes() }
         for level in KernelLevel.available {
@@ -152,6 +152,56 @@ import Testing
             }
         }
         #expect(worstRatio > 0.01, "the bound is too loose to mean anything: worst error / bound \(worstRatio)")
+    }
+
+    /// Q4 matrices keep their rows in groups of eight, block by block (`mk_quant_grouped`): the rows come back
+    /// as ggml writes them (each row quantized on its own), from any row on, and go in from ggml's bytes to the
+    /// same memory; a decode product over rows that start and end inside groups gives those rows of the whole
+    /// product at every level (the cores split a matrix's rows anywhere).
+    @Test(arguments: [StorageType.q4_0, .q4_1])
+    func rowGroupsKeepTheRowsAndSplitAnywhere(storage: StorageType) {
+        let (rows, cols, n) = (21, 96, 3)   // two groups, then 5 rows kept row after row
+        let (wv, x) = Self.operands(rows: rows, cols: cols, n: n, seed: 21)
+        let w = WeightMatrix(rows: rows, cols: cols, values: wv, storage: storage)
+        let format = storage.format, rowBytes = w.rowBytes
+        var ggml = [UInt8](repeating: 0, count: rows * rowBytes)
+        wv.withUnsafeBufferPointer { v in
+            ggml.withUnsafeMutableBytes { out in
+                for r in 0..<rows { mk_quantize_row(format, v.baseAddress! + r * cols, out.baseAddress! + r * rowBytes, cols) }
+            }
+        }
+        func ggmlRows(_ first: Int, _ count: Int) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: count * rowBytes)
+            out.withUnsafeMutableBytes { w.ggmlRows(first, count, into: $0.baseAddress!) }
+            return out
+        }
+        let kept = Array(UnsafeRawBufferPointer(start: w.data, count: w.byteCount))
+        #expect(mk_quant_grouped(format) == 1 && kept[0..<(8 * rowBytes)] != ggml[0..<(8 * rowBytes)], "the first group is interleaved")
+        #expect(kept[(16 * rowBytes)...] == ggml[(16 * rowBytes)...], "rows after the last group stay in ggml's order")
+        #expect(ggmlRows(0, rows) == ggml)
+        #expect(ggmlRows(5, 9) == Array(ggml[(5 * rowBytes)..<(14 * rowBytes)]))
+        let copied = ggml.withUnsafeBytes { WeightMatrix(rows: rows, cols: cols, storage: storage, copying: $0.baseAddress!) }
+        #expect(Array(UnsafeRawBufferPointer(start: copied.data, count: copied.byteCount)) == kept)
+
+        let activation = mk_quant_activation_format(format)
+        var xq = [UInt8](repeating: 0, count: mk_quant_activations_bytes(activation, cols, n))
+        x.withUnsafeBufferPointer { xs in xq.withUnsafeMutableBytes { mk_quantize_activations(activation, xs.baseAddress!, n, cols, $0.baseAddress!) } }
+        func product(_ cuts: [Int]) -> [Float] {
+            var y = [Float](repeating: -1, count: n * rows)
+            xq.withUnsafeBytes { a in
+                y.withUnsafeMutableBufferPointer { out in
+                    for (begin, end) in zip(cuts, cuts.dropFirst()) {
+                        mk_matmul_q_small(w.data, format, a.baseAddress!, out.baseAddress!, rows, cols, n, begin, end, 0)
+                    }
+                }
+            }
+            return y
+        }
+        let whole = KernelLevel.with(.scalar) { product([0, rows]) }
+        #expect(!whole.contains(-1))
+        for level in KernelLevel.available {
+            #expect(KernelLevel.with(level) { product([0, 3, 8, 13, 14, 18, rows]) } == whole, "\(storage) at \(level)")
+        }
     }
 
     /// More than `smallBatch` inputs: the dequantized weights times the f32 inputs, exactly as for f32 weights.

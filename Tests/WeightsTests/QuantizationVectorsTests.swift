@@ -22,7 +22,8 @@ import Weights
         let expectedValues = try vectors.floats("\(name).values")
         let w = WeightMatrix(rows: rows, cols: cols, values: x, storage: storage)
         #expect(w.byteCount == expectedBytes.count)
-        let mine = Array(UnsafeRawBufferPointer(start: w.data, count: w.byteCount))
+        var mine = [UInt8](repeating: 0, count: w.byteCount)
+        mine.withUnsafeMutableBytes { w.ggmlRows(0, rows, into: $0.baseAddress!) }
         for r in 0..<rows {
             let row = r * w.rowBytes..<(r + 1) * w.rowBytes
             #expect(mine[row] == expectedBytes[row], "\(name) row \(r): bytes differ from gguf-py's")

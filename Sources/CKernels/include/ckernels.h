@@ -95,6 +95,15 @@ void mk_quantize_activations(int activation, const float *x, size_t n, size_t co
 /// of MK_QK, n ≤ 8. Integer block sums, blocks accumulated in order in f32: every level gives the same bits.
 void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
                        size_t n, size_t row_begin, size_t row_end, int accumulate);
+/// Whether a matrix of `format` is kept in row groups of eight (Q4_0, Q4_1: quant.c, "row groups"); the
+/// other quantized formats are kept row after row, as ggml writes them. mk_matmul_q_small takes a matrix
+/// so kept.
+int mk_quant_grouped(int format);
+/// Rows [first, first + count) of a `rows × cols` matrix kept as mk_quant_grouped says, from or to `count`
+/// rows of ggml blocks in row-major order, and dequantized to out[count, cols].
+void mk_quant_put_rows(int format, const void *src, void *matrix, size_t rows, size_t cols, size_t first, size_t count);
+void mk_quant_get_rows(int format, const void *matrix, void *dst, size_t rows, size_t cols, size_t first, size_t count);
+void mk_dequantize_rows(int format, const void *matrix, size_t rows, size_t cols, size_t first, size_t count, float *out);
 
 /// LoRA dropout over elements [begin, end) (begin a multiple of 4): element i is kept when 16-bit lane
 /// i mod 4 of SplitMix64(key + (i / 4 + 1) · 0x9E3779B97F4A7C15) is ≥ threshold (0...65536).
