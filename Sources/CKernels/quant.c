@@ -232,40 +232,44 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
     }
 }
 
-// ---- row groups: how a Q4_0 or Q4_1 matrix is kept in memory -------------------------------------------
+// ---- row groups: how a quantized weight matrix is kept in memory --------------------------------------
 //
-// A Q4 matrix keeps its rows in groups of eight, block by block, so that a decode product reads eight rows'
-// block k as one run of bytes and its integer dot products put a row in each 32-bit lane (llama.cpp's
-// repacked Q4_0 layouts, ggml-cpu/repack.cpp, are the same idea):
+// A Q8_0, Q4_0 or Q4_1 matrix keeps its rows in groups of eight, block by block, so that a decode product
+// reads eight rows' block k as one run of bytes and its integer dot products put a row in each 32-bit lane
+// (llama.cpp's repacked Q4_0 layouts, ggml-cpu/repack.cpp, are the same idea):
 //
 //   group g (rows 8g ..< 8g + 8), block k, at (g · blocks + k) · 8 · wbytes:
-//     d[8]          f16, row m's d                                  16 bytes
-//     m[8]          f16, row m's m (Q4_1 only)                      16 bytes
-//     qs[4][8][4]   chunk c, row m: the row's qs[4c ..< 4c + 4]      128 bytes
-//   so byte 32c + 4m + t of qs holds row m's values 4c + t (low nibble) and 16 + 4c + t (high nibble).
+//     d[8]             f16, row m's d                                   16 bytes
+//     m[8]             f16, row m's m (Q4_1 only)                       16 bytes
+//     qs[C][8][4]      chunk c, row m: the row's qs[4c ..< 4c + 4]       32 · C bytes (C: Q8_0 8, Q4 4)
+//   so byte 32c + 4m + t of qs holds row m's value 4c + t (Q8_0), or its values 4c + t (low nibble) and
+//   16 + 4c + t (high nibble) for Q4_0 and Q4_1.
 // A group takes the bytes of its eight rows, so the rows past the last whole group (rows mod 8) are where
-// ggml's row-major order puts them, row after row. Q8_0 is kept row after row (mk_quant_grouped: 0).
+// ggml's row-major order puts them, row after row.
 //
 // The grouped product (quant_groups.h) sums a block's 32 integer products per row exactly and accumulates
 // the blocks in order in f32, one sum per row:
 //   acc = fma((float)isum_k, dw_k · da_k, acc), off = fma(mw_k, sa_k, off) for k = 0, 1, ...; y = acc + off
-// (mw and sa as in "products": Q4_1's m and Q8_1's s; −8 · dw and da · Σq for Q4_0). group_scalar is that
-// definition; the vector levels give its bits.
+// (mw and sa as in "products": Q4_1's m and Q8_1's s; −8 · dw and da · Σq for Q4_0; Q8_0 has no off:
+// y = acc). matmul_qg_scalar is that definition; the vector levels give its bits.
 
-int mk_quant_grouped(int format) { return format == MK_WEIGHT_Q4_0 || format == MK_WEIGHT_Q4_1; }
+int mk_quant_grouped(int format) { return format == MK_WEIGHT_Q8_0 || format == MK_WEIGHT_Q4_0 || format == MK_WEIGHT_Q4_1; }
+
+// Bytes before a weight block's values: d, and Q4_1's m.
+static inline size_t header_bytes(int format) { return format == MK_WEIGHT_Q4_1 ? 4 : 2; }
 
 // Row m of a group block gb, to or from a ggml block.
 static void group_block_put(int format, uint8_t *gb, size_t m, const uint8_t *block) {
-    const size_t h = mk_quant_block_bytes(format) - MK_QK / 2;
+    const size_t h = header_bytes(format), chunks = (mk_quant_block_bytes(format) - h) / 4;
     memcpy(gb + 2 * m, block, 2);
     if (h == 4) memcpy(gb + 16 + 2 * m, block + 2, 2);
-    for (int c = 0; c < 4; c++) memcpy(gb + 8 * h + 32 * c + 4 * m, block + h + 4 * c, 4);
+    for (size_t c = 0; c < chunks; c++) memcpy(gb + 8 * h + 32 * c + 4 * m, block + h + 4 * c, 4);
 }
 static void group_block_get(int format, const uint8_t *gb, size_t m, uint8_t *block) {
-    const size_t h = mk_quant_block_bytes(format) - MK_QK / 2;
+    const size_t h = header_bytes(format), chunks = (mk_quant_block_bytes(format) - h) / 4;
     memcpy(block, gb + 2 * m, 2);
     if (h == 4) memcpy(block + 2, gb + 16 + 2 * m, 2);
-    for (int c = 0; c < 4; c++) memcpy(block + h + 4 * c, gb + 8 * h + 32 * c + 4 * m, 4);
+    for (size_t c = 0; c < chunks; c++) memcpy(block + h + 4 * c, gb + 8 * h + 32 * c + 4 * m, 4);
 }
 
 // Where row r starts (its rows' group for a grouped row, else the row itself), and whether it is grouped.
@@ -296,7 +300,7 @@ void mk_quant_get_rows(int format, const void *matrix, void *dst, size_t rows, s
 void mk_dequantize_rows(int format, const void *matrix, size_t rows, size_t cols, size_t first, size_t count, float *out) {
     const size_t wbytes = mk_quant_block_bytes(format), blocks = cols / MK_QK, row_bytes = blocks * wbytes;
     enum { CHUNK = 64 };   // blocks gathered at a time
-    uint8_t gathered[CHUNK * 20];
+    uint8_t gathered[CHUNK * 36];
     for (size_t i = 0; i < count; i++, out += cols) {
         const size_t r = first + i;
         if (!row_in_group(format, rows, r)) { mk_dequantize_row(format, (const uint8_t *)matrix + r * row_bytes, out, cols); continue; }
@@ -316,7 +320,7 @@ static void matmul_qg_scalar(const void *w, int format, const void *xq, float *y
     const quant_layout L = layout_of(format, cols);
     const activations_layout A = activations_of(mk_quant_activation_format(format), cols, n);
     const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.stride;
-    const size_t h = L.wbytes - MK_QK / 2, gbytes = 8 * L.wbytes;
+    const size_t h = header_bytes(format), gbytes = 8 * L.wbytes;
     for (size_t r = row_begin; r < row_end; r++) {
         const uint8_t *gw = (const uint8_t *)w + r / 8 * L.blocks * gbytes;
         const size_t m = r % 8;
@@ -329,14 +333,18 @@ static void matmul_qg_scalar(const void *w, int format, const void *xq, float *y
                 for (int c = 0; c < 4; c++)
                     for (int t = 0; t < 4; t++) {
                         const uint8_t byte = qs[32 * c + 4 * m + t];
-                        isum += (int32_t)(byte & 0x0F) * a[4 * c + t] + (int32_t)(byte >> 4) * a[16 + 4 * c + t];
+                        if (format == MK_WEIGHT_Q8_0)
+                            isum += (int32_t)(int8_t)byte * a[4 * c + t] + (int32_t)(int8_t)qs[32 * (c + 4) + 4 * m + t] * a[16 + 4 * c + t];
+                        else
+                            isum += (int32_t)(byte & 0x0F) * a[4 * c + t] + (int32_t)(byte >> 4) * a[16 + 4 * c + t];
                     }
                 const float dw = from_half(gb + 2 * m);
-                const float mw = format == MK_WEIGHT_Q4_1 ? from_half(gb + 16 + 2 * m) : dw * -8;
                 acc = fmaf((float)isum, dw * ad[i * A.stride + k], acc);
+                if (format == MK_WEIGHT_Q8_0) continue;
+                const float mw = format == MK_WEIGHT_Q4_1 ? from_half(gb + 16 + 2 * m) : dw * -8;
                 off = fmaf(mw, as[i * A.stride + k], off);
             }
-            const float sum = acc + off;
+            const float sum = format == MK_WEIGHT_Q8_0 ? acc : acc + off;
             y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
         }
     }
@@ -529,15 +537,26 @@ static inline void header_scales(__m256i h, int with_m, __m256 *d, __m256 *m) {
 
 static inline int32_t four_bytes(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
-// A group block's eight rows' integer sums (quant_groups.h): each vector of nibbles meets its four activation
-// values broadcast, vpmaddubsw's 16-bit pairs add up over the block (at most 8 · 2 · 15 · 127 = 30,480: exact)
-// and one vpmaddwd leaves row m's sum in lane m.
-static inline __m256i group_lanes_avx2(const __m256i *q, const uint8_t *a) {
+// A group block's eight rows' integer sums (quant_groups.h): vector j (values 4j ..< 4j + 4 of each row)
+// meets those four activation values broadcast. Q4's unsigned nibbles: vpmaddubsw's 16-bit pairs add up
+// over the block (at most 8 · 2 · 15 · 127 = 30,480: exact) and one vpmaddwd leaves row m's sum in lane m.
+// Q8_0's signed bytes: |w| · (a with w's sign), and each vector's pairs widened to 32 bits (a pair reaches
+// 2 · 127 · 127).
+static inline __m256i group_lanes_avx2(int format, const __m256i *q, const uint8_t *a) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    if (format == MK_WEIGHT_Q8_0) {
+        __m256i s[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
+        for (int j = 0; j < 8; j++) {
+            const __m256i aj = _mm256_set1_epi32(four_bytes(a + 4 * j));
+            s[j % 2] = _mm256_add_epi32(s[j % 2], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q[j], q[j]), _mm256_sign_epi8(aj, q[j])), ones));
+        }
+        return _mm256_add_epi32(s[0], s[1]);
+    }
     __m256i p[4];
     for (int c = 0; c < 4; c++)
         p[c] = _mm256_add_epi16(_mm256_maddubs_epi16(q[c], _mm256_set1_epi32(four_bytes(a + 4 * c))),
                                 _mm256_maddubs_epi16(q[4 + c], _mm256_set1_epi32(four_bytes(a + 16 + 4 * c))));
-    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3])), _mm256_set1_epi16(1));
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3])), ones);
 }
 
 #define QG_NAME matmul_qg_avx2
@@ -561,12 +580,13 @@ static inline __m256i block_lanes_vnni(int format, __m256i wq, __m256i a) {
 #undef QR_NAME
 #undef QR_LANES
 
-// group_lanes_avx2's sums by vpdpbusd, in two chains of four.
-static inline __m256i group_lanes_vnni(const __m256i *q, const uint8_t *a) {
+// group_lanes_avx2's sums by vpdpbusd (unsigned · signed: Q8_0 as |w| · (a with w's sign)), in two chains.
+static inline __m256i group_lanes_vnni(int format, const __m256i *q, const uint8_t *a) {
     __m256i s[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
-    for (int c = 0; c < 4; c++) {
-        s[c % 2] = _mm256_dpbusd_epi32(s[c % 2], q[c], _mm256_set1_epi32(four_bytes(a + 4 * c)));
-        s[c % 2] = _mm256_dpbusd_epi32(s[c % 2], q[4 + c], _mm256_set1_epi32(four_bytes(a + 16 + 4 * c)));
+    for (int j = 0; j < 8; j++) {
+        const __m256i aj = _mm256_set1_epi32(four_bytes(a + 4 * j));
+        s[j % 2] = format == MK_WEIGHT_Q8_0 ? _mm256_dpbusd_epi32(s[j % 2], _mm256_abs_epi8(q[j]), _mm256_sign_epi8(aj, q[j]))
+                                            : _mm256_dpbusd_epi32(s[j % 2], q[j], aj);
     }
     return _mm256_add_epi32(s[0], s[1]);
 }

@@ -69,7 +69,7 @@ public final class WeightMatrix: @unchecked Sendable {
     public let cols: Int          // in features
     public let storage: StorageType
     /// The values as `storage` keeps them: `storage.bytes(rows * cols)` bytes, row after row, except that
-    /// q4_0 and q4_1 keep their rows in groups of eight, block by block (`mk_quant_grouped`; CKernels'
+    /// q8_0, q4_0 and q4_1 keep their rows in groups of eight, block by block (`mk_quant_grouped`; CKernels'
     /// quant.c, "row groups"), for the decode product. `ggmlRows` gives any rows in ggml's order.
     public let data: UnsafeMutableRawPointer
     /// f32 storage: `rows * cols` floats. Otherwise nil.
@@ -149,7 +149,7 @@ public final class WeightMatrix: @unchecked Sendable {
         else { data.copyMemory(from: bytes, byteCount: storage.bytes(rows * cols)) }
     }
 
-    /// Whether `data` is in ggml's order, row after row (all but q4_0 and q4_1).
+    /// Whether `data` is in ggml's order, row after row (f32, bf16, f16; not the row groups of q8_0, q4_0, q4_1).
     public var keepsGGMLOrder: Bool { !storage.isQuantized || mk_quant_grouped(storage.format) == 0 }
 
     /// Rows `[first, first + count)` as ggml writes them (`count * rowBytes` bytes, row after row), whatever

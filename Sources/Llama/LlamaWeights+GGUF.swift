@@ -45,7 +45,7 @@ extension LlamaWeights {
                 if m.keepsGGMLOrder {
                     return Self.stored(m.data, m.byteCount, type: type.ggmlType, shape: [w.rows, w.cols], owner: m, permutedHeads: permutedHeads)
                 }
-                let rows = OwnedBytes(count: m.byteCount)   // q4 matrices keep row groups: the rows in ggml's order
+                let rows = OwnedBytes(count: m.byteCount)   // quantized matrices keep row groups: the rows in ggml's order
                 m.ggmlRows(0, m.rows, into: rows.buffer.baseAddress!)
                 return Self.stored(rows.buffer.baseAddress!, m.byteCount, type: type.ggmlType, shape: [w.rows, w.cols], owner: rows, permutedHeads: permutedHeads)
             }

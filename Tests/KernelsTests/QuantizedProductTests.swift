@@ -154,11 +154,11 @@ import Testing
         #expect(worstRatio > 0.01, "the bound is too loose to mean anything: worst error / bound \(worstRatio)")
     }
 
-    /// Q4 matrices keep their rows in groups of eight, block by block (`mk_quant_grouped`): the rows come back
+    /// Quantized matrices keep their rows in groups of eight, block by block (`mk_quant_grouped`): the rows come back
     /// as ggml writes them (each row quantized on its own), from any row on, and go in from ggml's bytes to the
     /// same memory; a decode product over rows that start and end inside groups gives those rows of the whole
     /// product at every level (the cores split a matrix's rows anywhere).
-    @Test(arguments: [StorageType.q4_0, .q4_1])
+    @Test(arguments: formats)
     func rowGroupsKeepTheRowsAndSplitAnywhere(storage: StorageType) {
         let (rows, cols, n) = (21, 96, 3)   // two groups, then 5 rows kept row after row
         let (wv, x) = Self.operands(rows: rows, cols: cols, n: n, seed: 21)
