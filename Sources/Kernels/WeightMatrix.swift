@@ -337,7 +337,11 @@ public final class WeightMatrix: @unchecked Sendable {
             }
             let quantized = UnsafeRawPointer(xq)
             let total = group.reduce(0) { $0 + $1.0.rows }
-            Parallel.rows(total, workPerRow: cols * n) { range in
+            // the cores take whole groups of eight rows, as quantized matrices keep them (a group cut in two
+            // would be computed by both)
+            let unit = group.contains { $0.0.storage.isQuantized } ? 8 : 1
+            Parallel.rows((total + unit - 1) / unit, workPerRow: cols * n * unit) { units in
+                let range = (units.lowerBound * unit)..<Swift.min(units.upperBound * unit, total)
                 var first = 0   // row of the stacked matrices where this matrix starts
                 for (w, y) in group {
                     let begin = Swift.max(range.lowerBound - first, 0), end = Swift.min(range.upperBound - first, w.rows)

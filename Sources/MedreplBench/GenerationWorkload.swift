@@ -27,12 +27,41 @@ enum GenerationWorkload {
         guard prompt.count == promptTokens else { throw BenchError("\(promptFile): only \(prompt.count) tokens, \(promptTokens) needed") }
 
         let speed = try model.measureGeneration(prompt: prompt, newTokens: newTokens, batch: batch)
+        let products = productSeconds(model, batch: batch)
         return [
             "dtype": keep ? "keep" : storage.rawValue, "storage": model.weights.storageDescription, "bf16_products": model.productPrecision == .bf16 && WeightMatrix.bf16ProductsAvailable, "batch": batch, "prompt_tokens": prompt.count, "new_tokens": newTokens,
             "load_s": loadSeconds, "prefill_s": speed.prefillSeconds, "total_s": speed.totalSeconds,
             "prompt_tok_s": speed.promptTokensPerSecond, "decode_tok_s": speed.decodeTokensPerSecond,
-            "weight_bytes": model.weights.byteCount,
+            "weight_bytes": model.weights.byteCount, "products_s": products,
             "prompt_ids": prompt, "first_reply_ids": Array(speed.firstReply.prefix(16)),
         ]
+    }
+
+    /// Seconds of one decode step's weight products alone (`batch` inputs): each layer's q/k/v, o, gate/up and
+    /// down as the decoder block runs them, then the output head; the median of 15 passes after one to warm
+    /// up. The rest of a decode step (attention, norms, sampling, the cores' hand-offs) is what decode_tok_s
+    /// adds to it.
+    static func productSeconds(_ model: LlamaModel, batch n: Int) -> Double {
+        let w = model.weights, c = model.config
+        let widest = Swift.max(c.vocab_size, c.intermediate_size, c.hidden_size, c.num_attention_heads * c.head_dim)
+        let x = FloatBuffer((0..<(n * widest)).map { Float(($0 % 97) - 48) / 64 })
+        let ys = (0..<3).map { _ in FloatBuffer(count: n * widest) }
+        let p = model.productPrecision
+        func pass() {
+            for l in w.model.layers {
+                WeightMatrix.forward(x.pointer, n: n, [(l.self_attn.q_proj, ys[0].pointer), (l.self_attn.k_proj, ys[1].pointer), (l.self_attn.v_proj, ys[2].pointer)], precision: p)
+                l.self_attn.o_proj.forward(x.pointer, into: ys[0].pointer, n: n, precision: p)
+                WeightMatrix.forward(x.pointer, n: n, [(l.mlp.gate_proj, ys[0].pointer), (l.mlp.up_proj, ys[1].pointer)], precision: p)
+                l.mlp.down_proj.forward(x.pointer, into: ys[0].pointer, n: n, precision: p)
+            }
+            w.output.forward(x.pointer, into: ys[0].pointer, n: n, precision: p)
+        }
+        pass()
+        let times = (0..<15).map { _ -> Double in
+            let start = now()
+            pass()
+            return now() - start
+        }
+        return times.sorted()[times.count / 2]
     }
 }

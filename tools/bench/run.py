@@ -222,6 +222,10 @@ def summarise(results):
             bound = machine["read_gb_s"] * 1e9 / m["weight_bytes"] * m["batch"]
             entry["decode_bound_tok_s"] = bound
             rows.append((key, "decode/bound", m["decode_tok_s"] / bound, None, None, False))
+            if m.get("products_s"):   # one decode step's weight products alone, against the same bandwidth
+                products = m["weight_bytes"] / m["products_s"] / 1e9
+                entry["products_gb_s"] = products
+                rows.append((key, "products/bound", products / machine["read_gb_s"], None, None, False))
         summary["workloads"][key] = entry
     return summary, rows
 
