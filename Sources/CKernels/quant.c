@@ -10,8 +10,9 @@
 // Quantization is ggml's reference (quantize_row_*_ref in ggml-quants.c), so a row quantized here is the
 // bytes llama.cpp and gguf-py write for it. A product sums the integer products exactly (int32) in eight
 // lanes per block and accumulates them in f32 with the same operations in the same order at every kernel
-// level (see "products" below), so the AVX2 kernel equals the scalar one bit for bit. Q4_0 and Q4_1
-// matrices are kept in groups of eight rows (see "row groups") and multiplied eight rows at a time.
+// level (see "products" below), so the AVX2 kernel equals the scalar one bit for bit. Weight matrices are
+// kept in groups of eight rows (see "row groups") and multiplied eight rows at a time; the row-by-row
+// products of "products" take the rows after the last whole group.
 #include "ckernels.h"
 #include "kernels.h"
 #include <math.h>
@@ -139,6 +140,7 @@ void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
 
 // ---- products -------------------------------------------------------------------------------------------
 //
+// Row by row (the rows after a matrix's last whole group of eight; "row groups" below for the others).
 // Every level computes the same thing in the same order, so they agree bit for bit:
 //   lane m (0..<8) of block k: the integer Σ of w_j · a_j over its values 4m ..< 4m + 4 (what vpmaddubsw then
 //   vpmaddwd, or VNNI's vpdpbusd, leave in 32-bit lane m); scale_k = dw_k · da_k;
@@ -272,7 +274,7 @@ static void group_block_get(int format, const uint8_t *gb, size_t m, uint8_t *bl
     for (size_t c = 0; c < chunks; c++) memcpy(block + h + 4 * c, gb + 8 * h + 32 * c + 4 * m, 4);
 }
 
-// Where row r starts (its rows' group for a grouped row, else the row itself), and whether it is grouped.
+// Whether row r of a matrix of `rows` rows is kept in a group (else row after row, where ggml puts it).
 static inline int row_in_group(int format, size_t rows, size_t r) { return mk_quant_grouped(format) && r < rows / 8 * 8; }
 
 void mk_quant_put_rows(int format, const void *src, void *matrix, size_t rows, size_t cols, size_t first, size_t count) {

@@ -95,9 +95,9 @@ void mk_quantize_activations(int activation, const float *x, size_t n, size_t co
 /// of MK_QK, n ≤ 8. Integer block sums, blocks accumulated in order in f32: every level gives the same bits.
 void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
                        size_t n, size_t row_begin, size_t row_end, int accumulate);
-/// Whether a matrix of `format` is kept in row groups of eight (Q4_0, Q4_1: quant.c, "row groups"); the
-/// other quantized formats are kept row after row, as ggml writes them. mk_matmul_q_small takes a matrix
-/// so kept.
+/// Whether a matrix of `format` is kept in row groups of eight (Q8_0, Q4_0, Q4_1: quant.c, "row groups"),
+/// its rows after the last whole group row after row, as ggml writes them. mk_matmul_q_small takes a
+/// matrix so kept.
 int mk_quant_grouped(int format);
 /// Rows [first, first + count) of a `rows × cols` matrix kept as mk_quant_grouped says, from or to `count`
 /// rows of ggml blocks in row-major order, and dequantized to out[count, cols].
