@@ -44,7 +44,7 @@ extension Session {
             if let d = p.defaultValue {
                 values[p.name] = d
             } else if p.required {
-                throw LanguageError(.syntax, "'\(verb.name)' needs \(p.name.uppercased()) (\(p.help))", source: source,
+                throw LanguageError(.syntax, "'\(verb.name)' needs \(p.name.uppercased()) (\(registry.help(of: p)))", source: source,
                                     range: statement.verbRange, hint: "usage: \(verb.usage)")
             }
         }

@@ -16,7 +16,7 @@ public enum Help {
     }
 
     /// Usage, summary, details, parameters and examples of one verb, as plain text.
-    public static func verb(_ verb: Verb) -> String {
+    public static func verb(_ verb: Verb, in registry: Registry) -> String {
         var lines = ["usage: " + verb.usage, "", verb.summary]
         if !verb.details.isEmpty { lines += ["", verb.details] }
         let parameters = verb.allParameters
@@ -25,7 +25,7 @@ public enum Help {
             let labels = parameters.map { p in verb.keywords.contains { $0.name == p.name } ? p.name + "=" : p.name.uppercased() }
             let width = labels.map(\.count).max() ?? 0
             for (p, label) in zip(parameters, labels) {
-                lines.append("  \(label.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.label)\(defaultText(p))  \(p.help)")
+                lines.append("  \(label.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.label)\(defaultText(p))  \(registry.help(of: p))")
             }
         }
         if !verb.examples.isEmpty {
@@ -114,7 +114,7 @@ public enum Help {
                         let isKeyword = verb.keywords.contains { $0.name == p.name }
                         let label = isKeyword ? "`\(p.name)=`" : "`\(p.name.uppercased())`"
                         let def = p.defaultValue.map { "`\($0.display)`" } ?? (p.required ? "required" : "optional")
-                        out += "| \(label) | \(p.type.label.replacingOccurrences(of: "|", with: " \\| ")) | \(def) | \(p.help) |\n"
+                        out += "| \(label) | \(p.type.label.replacingOccurrences(of: "|", with: " \\| ")) | \(def) | \(registry.help(of: p)) |\n"
                     }
                     out += "\n"
                 }

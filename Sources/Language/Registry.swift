@@ -46,4 +46,15 @@ public final class Registry: @unchecked Sendable {
     }
 
     public var verbNames: Set<String> { Set(byName.keys) }
+
+    /// What `help`, the language reference and a missing argument's error say of a parameter: its own help,
+    /// or, for an object parameter without any, the verb that makes such an object (`Verb.makes`).
+    ///
+    /// ```swift
+    /// registry.help(of: Parameter("trainer", .object("Trainer")))   // "from make_trainer"
+    /// ```
+    public func help(of p: Parameter) -> String {
+        guard p.help.isEmpty, case .object(let type) = p.type, let maker = verbs.first(where: { $0.makes == type }) else { return p.help }
+        return "from \(maker.name)"
+    }
 }

@@ -67,9 +67,10 @@ public struct Parameter: Sendable {
     public var help: String
     public var completion: CompletionKind
 
-    /// A parameter. It is required when it has no default, unless `optional` is set.
+    /// A parameter. It is required when it has no default, unless `optional` is set. An object parameter
+    /// may leave `help` out: help then names the verb that makes such an object (`Registry.help(of:)`).
     public init(_ name: String, _ type: ParameterType, default defaultValue: Value? = nil, optional: Bool = false,
-                help: String, completion: CompletionKind? = nil) {
+                help: String = "", completion: CompletionKind? = nil) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue

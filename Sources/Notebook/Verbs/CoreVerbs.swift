@@ -17,7 +17,7 @@ extension VerbGroup {
                         throw inv.error("unknown verb '\(name)'", at: "verb",
                                         hint: Suggest.hint(for: name, in: Array(session.registry.verbNames)))
                     }
-                    session.writeLine(Help.verb(verb))
+                    session.writeLine(Help.verb(verb, in: session.registry))
                 } else {
                     session.writeLine(Help.overview(session.registry))
                 }

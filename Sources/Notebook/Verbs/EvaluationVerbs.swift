@@ -57,7 +57,7 @@ extension VerbGroup {
     static let modelParameter = Parameter("model", .object("Model"), help: "the model (its adapter as it is switched)")
     static let evaluationDataParameter = Parameter("data", .any, help: "a Dataset, or a JSON/JSONL file of question/answer rows",
                                          completion: .path(extensions: ["json", "jsonl"]))
-    static let resultsParameter = Parameter("results", .object("Results"), help: "results of evaluate")
+    static let resultsParameter = Parameter("results", .object("Results"))
 
     // MARK: evaluate
 

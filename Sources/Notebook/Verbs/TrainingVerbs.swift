@@ -93,7 +93,7 @@ extension VerbGroup {
                     + "The first line says how many tokens the row has, how many carry a loss, and whether max_length cut it: "
                     + "a row whose answer is cut away trains on nothing; an end of turn left out of the brackets is never learned, "
                     + "so the model does not learn to stop.",
-                 positional: [Parameter("tokens", .object("TokenizedDataset"), help: "from tokenize_dataset")],
+                 positional: [Parameter("tokens", .object("TokenizedDataset"))],
                  keywords: [Parameter("row", .int, default: .int(0), help: "the row (0-based)"),
                             Parameter("tokenizer", .object(""), optional: true,
                                       help: "the Tokenizer or Model to decode with (default: the one that tokenized the rows)")],
@@ -140,8 +140,8 @@ extension VerbGroup {
                     + "eval_steps (default: logging_steps) and becomes the table's Validation Loss column; "
                     + "load_best_model_at_end and early_stopping_patience of training_args use it.",
                  positional: [Parameter("model", .object("Model"), help: "the model, after apply_lora"),
-                              Parameter("args", .object("TrainingArguments"), help: "from training_args"),
-                              Parameter("tokens", .object("TokenizedDataset"), help: "from tokenize_dataset")],
+                              Parameter("args", .object("TrainingArguments")),
+                              Parameter("tokens", .object("TokenizedDataset"))],
                  keywords: [Parameter("eval", .object(""), optional: true,
                                       help: "held-out rows for the validation loss: a Dataset (such as parts.test of split) or a TokenizedDataset")],
                  examples: ["trainer = make_trainer model args tokens", "trainer = make_trainer model args tokens eval=parts.test"], makes: "Trainer") { inv, session in
@@ -193,7 +193,7 @@ extension VerbGroup {
                     + "Ctrl-C stops at the next optimizer step and keeps the trained adapter; `train TRAINER` again continues. "
                     + "until_step=N stops after step N as Ctrl-C would there (`save` records a stopped train that way, so it replays exactly). "
                     + "resume=true first restores the newest checkpoint of output_dir.",
-                 positional: [Parameter("trainer", .object("Trainer"), help: "from make_trainer")],
+                 positional: [Parameter("trainer", .object("Trainer"))],
                  keywords: [Parameter("resume", .bool, default: .bool(false), help: "continue from the newest checkpoint in output_dir"),
                             Parameter("until_step", .int, optional: true, help: "stop after this optimizer step (default: train to the end)"),
                             Parameter("progress", .bool, default: .bool(true), help: "draw the progress bar on standard error"),
