@@ -207,7 +207,18 @@ import Tokenizers
         }
         // a loaded adapter was not trained here: saving it records no run
         try session.run("load_adapter model \"\(dir.path)/adapter\"\nsave_adapter model \"\(dir.path)/again\"")
+        #expect(output().contains("  training_run.json: 4 steps on 4 rows of "))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("again/training_run.json").path))
+        // records beside an adapter that are not JSON are said, once by name, and the adapter still loads
+        for name in ["training_run.json", "run.json"] {
+            try Data("{not json".utf8).write(to: dir.appendingPathComponent("adapter").appendingPathComponent(name))
+        }
+        try session.run("load_adapter model \"\(dir.path)/adapter\"")
+        let said = output()
+        for name in ["training_run.json", "run.json"] {
+            #expect(said.contains("\n  \(name): could not be read as JSON (the adapter itself loaded)\n"), "\(said)")
+        }
+        #expect(!said.contains("json beside"))
     }
 
     @Test func ctrlCStopsAtAStepBoundaryAndResumeContinuesTheSameRun() throws {

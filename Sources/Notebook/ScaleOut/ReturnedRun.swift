@@ -18,10 +18,9 @@ struct ReturnedRun {
     /// nil when the folder has no run.json (an adapter saved by medrepl or by peft itself); a run.json that cannot
     /// be read is said in the summary rather than stopping the load (the adapter itself is fine).
     init?(folder: URL) {
-        let url = folder.appendingPathComponent(Self.fileName)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        guard let run = try? JSONFile.readObject(url) else {
-            summary = "\(Self.fileName) beside it could not be read as JSON"
+        guard let record = AdapterRecord(Self.fileName, in: folder) else { return nil }
+        guard case .object(let run) = record else {
+            summary = AdapterRecord.unreadableSummary
             return
         }
         func text(_ v: Any?) -> String? { v.map { "\($0)" } }

@@ -56,13 +56,29 @@ func rowRanges(_ rows: [Int]) -> String {
     return parts.joined(separator: ", ")
 }
 
+/// A JSON record that a training run left beside its adapter (medrepl's `training_run.json`, train.py's `run.json`),
+/// as `load_adapter` reads it: nil when `folder` has no `name`; `.unreadable` when the file is not a JSON object,
+/// which `load_adapter` says without stopping (the adapter itself loaded).
+enum AdapterRecord {
+    case object([String: Any])
+    case unreadable
+
+    /// What `load_adapter` prints for a record it cannot read, after the file's name.
+    static let unreadableSummary = "could not be read as JSON (the adapter itself loaded)"
+
+    init?(_ name: String, in folder: URL) {
+        let url = folder.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        self = (try? JSONFile.readObject(url)).map { .object($0) } ?? .unreadable
+    }
+}
+
 /// One line about how the adapter in `folder` was trained, from the `training_run.json` medrepl writes beside it:
 /// "2 steps on 8 rows of medqa_small.json (mode notebook, max_length 64), base smollm2 in f32". `load_adapter` prints
 /// it, so a notebook replayed onto another run's adapter shows why its answers differ. nil without the file.
 func trainedSummary(folder: URL) -> String? {
-    let url = folder.appendingPathComponent(Trainer.runFileName)
-    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-    guard let run = try? JSONFile.readObject(url) else { return "could not be read as JSON (the adapter itself loaded)" }
+    guard let record = AdapterRecord(Trainer.runFileName, in: folder) else { return nil }
+    guard case .object(let run) = record else { return AdapterRecord.unreadableSummary }
     let data = run["data"] as? [String: Any] ?? [:], model = run["model"] as? [String: Any] ?? [:]
     var line = "\(run["global_step"] as? Int ?? 0) steps"
     if let rows = data["row_count"] as? Int { line += " on \(formatCount(rows)) rows" + ((data["name"] as? String).map { " of \($0)" } ?? "") }
