@@ -44,7 +44,7 @@ int mk_cpu_avx512_vnni(void);
 // mk_stream_prefetch() says (cpu.c: not on AMD). On an AMD EPYC (Zen 4, family 25 model 17) the software
 // prefetch slowed them: SmolLM2 decode without it, 6 interleaved runs each, f32 41.2 -> 52.1 tok/s and bf16
 // 85.0 -> 98.1 at avx512bf16, bf16 95.4 -> 104.4 at avx2; one core's product of f32 weights read 22-24
-// GB/s with it and 26-27 without. The quantized products (quant_rows.h, quant_groups.h) prefetch on every CPU: there
+// GB/s with it and 26-27 without. The quantized products (quant_groups.h) prefetch on every CPU: there
 // it helped the Zen 4 too (q8_0 decode at avx2 141 -> 157 tok/s, q4_1 169 -> 182, 5 runs each).
 #define MK_PREFETCH_BYTES 4096
 #define mk_prefetch_ahead(p) _mm_prefetch((const char *)(p) + MK_PREFETCH_BYTES, _MM_HINT_T0)

@@ -8,11 +8,10 @@
 //   Q8_1    d: f16, s: f16, qs: 32 × i8  (36)  d · q; s = d · Σ q (what a Q4_1 product needs for m)
 //
 // Quantization is ggml's reference (quantize_row_*_ref in ggml-quants.c), so a row quantized here is the
-// bytes llama.cpp and gguf-py write for it. A product sums the integer products exactly (int32) in eight
-// lanes per block and accumulates them in f32 with the same operations in the same order at every kernel
-// level (see "products" below), so the AVX2 kernel equals the scalar one bit for bit. Weight matrices are
-// kept in groups of eight rows (see "row groups") and multiplied eight rows at a time; the row-by-row
-// products of "products" take the rows after the last whole group.
+// bytes llama.cpp and gguf-py write for it. Weight matrices are kept in groups of eight rows and multiplied
+// eight rows at a time (see "row groups"); a product sums each block's integer products exactly (int32) and
+// accumulates the blocks in f32 with the same operations in the same order at every kernel level, so the
+// AVX2 and VNNI kernels equal the scalar one bit for bit.
 #include "ckernels.h"
 #include "kernels.h"
 #include <math.h>
@@ -140,21 +139,8 @@ void mk_dequantize_row(int format, const void *q, float *out, size_t n) {
 
 // ---- products -------------------------------------------------------------------------------------------
 //
-// Row by row (the rows after a matrix's last whole group of eight; "row groups" below for the others).
-// Every level computes the same thing in the same order, so they agree bit for bit:
-//   lane m (0..<8) of block k: the integer Σ of w_j · a_j over its values 4m ..< 4m + 4 (what vpmaddubsw then
-//   vpmaddwd, or VNNI's vpdpbusd, leave in 32-bit lane m); scale_k = dw_k · da_k;
-//   blocks 0, 2, 4, ... add into even[m], blocks 1, 3, 5, ... into odd[m]: even[m] = fma((float)lane_m, scale_k,
-//   even[m]), block after block;
-//   Q4_0 and Q4_1 multiply their unsigned nibbles q (Q4_0's value is d · (q − 8)) and add an offset per block,
-//   mw times the activations' sa = d · Σq: Q4_1's mw is its m and sa Q8_1's s; Q4_0's mw is −8 · dw (exact) and
-//   sa = da · (float)Σq in f32 (the integer sum is exact). The offsets go into eight lanes by block number:
-//   off[k mod 8] = fma(mw_k, sa_k, off[k mod 8]), so eight blocks' offsets take one vector instruction;
-//   with tree(v) = ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) and acc[m] = even[m] + odd[m], the result is
-//   tree(acc) + tree(off).
-// The vector levels read the scales of eight blocks at once (one gather of their headers, one f16 -> f32
-// conversion, one multiply), so a block costs its integer lanes, one conversion and one fused multiply-add.
-// Q4 nibbles unpack with one 128-bit broadcast load, one shift of the upper half and one mask.
+// A product multiplies the weights' integers with activations quantized per block to 8 bits (Q8_0, or Q8_1
+// for Q4_1), as llama.cpp does; "row groups" below defines its sums.
 //
 // Activations are quantized at the AVX2 level too (quantize_q8_avx2, the reference's bytes), and weights
 // dequantized for prefill and training likewise (dequantize_row_avx2): scalar, with f16 conversions by library
@@ -172,24 +158,17 @@ static inline quant_layout layout_of(int format, size_t cols) {
 }
 
 // What mk_quantize_activations writes for n rows of x: the rows' blocks, then, from the next 32-byte
-// boundary, each block's d and sa (see "products") as f32, d[n][stride] then sa[n][stride], each row padded
-// with zeros to `stride` (blocks rounded up to 8), so the vector levels read eight blocks' scales at once.
-typedef struct { size_t blocks, abytes, stride, scales; } activations_layout;
+// boundary, each block's d and sa (see "row groups") as f32, d[n][blocks] then sa[n][blocks], computed once
+// per input rather than per matrix row.
+typedef struct { size_t blocks, abytes, scales; } activations_layout;
 static inline activations_layout activations_of(int activation, size_t cols, size_t n) {
     const size_t blocks = cols / MK_QK, abytes = mk_quant_block_bytes(activation);
-    return (activations_layout){ blocks, abytes, (blocks + 7) / 8 * 8, (n * blocks * abytes + 31) / 32 * 32 };
+    return (activations_layout){ blocks, abytes, (n * blocks * abytes + 31) / 32 * 32 };
 }
 
 size_t mk_quant_activations_bytes(int activation, size_t cols, size_t n) {
     const activations_layout A = activations_of(activation, cols, n);
-    return A.scales + 2 * n * A.stride * sizeof(float);
-}
-
-static inline float tree8(const float *v) { return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])); }
-static inline float lanes_total(const float *even, const float *odd, const float *off) {
-    float acc[8];
-    for (int m = 0; m < 8; m++) acc[m] = even[m] + odd[m];
-    return tree8(acc) + tree8(off);
+    return A.scales + 2 * n * A.blocks * sizeof(float);
 }
 
 // The integer the products multiply for the weight's value j of a block (Q8_0: q; Q4_0 and Q4_1: the
@@ -198,40 +177,6 @@ static inline int32_t weight_q(int format, const uint8_t *wb, int j) {
     if (format == MK_WEIGHT_Q8_0) return ((const int8_t *)(wb + 2))[j];
     const uint8_t *qs = wb + (format == MK_WEIGHT_Q4_1 ? 4 : 2);
     return j < MK_QK / 2 ? (qs[j] & 0x0F) : (qs[j - MK_QK / 2] >> 4);
-}
-
-// A block's offset terms (see "products"): the weights' mw and the activations' sa.
-static inline float weight_offset(int format, const uint8_t *wb) { return format == MK_WEIGHT_Q4_1 ? from_half(wb + 2) : -8 * from_half(wb); }
-static inline float activation_sum(int activation, const uint8_t *ab) {
-    if (activation == MK_WEIGHT_Q8_1) return from_half(ab + 2);
-    int sum = 0;
-    for (int j = 0; j < MK_QK; j++) sum += ((const int8_t *)(ab + 2))[j];
-    return from_half(ab) * (float)sum;
-}
-
-static void matmul_q_scalar(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
-                            size_t n, size_t row_begin, size_t row_end, int accumulate) {
-    const quant_layout L = layout_of(format, cols);
-    for (size_t r = row_begin; r < row_end; r++) {
-        const uint8_t *wr = (const uint8_t *)w + r * L.blocks * L.wbytes;
-        for (size_t i = 0; i < n; i++) {
-            const uint8_t *ar = (const uint8_t *)xq + i * L.blocks * L.abytes;
-            float acc[2][8] = {{0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0}}, off[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            for (size_t k = 0; k < L.blocks; k++) {
-                const uint8_t *wb = wr + k * L.wbytes, *ab = ar + k * L.abytes;
-                const int8_t *a = (const int8_t *)(ab + L.aoff);
-                const float scale = from_half(wb) * from_half(ab);
-                for (int m = 0; m < 8; m++) {
-                    int32_t lane = 0;
-                    for (int j = 4 * m; j < 4 * m + 4; j++) lane += weight_q(format, wb, j) * (int32_t)a[j];
-                    acc[k % 2][m] = fmaf((float)lane, scale, acc[k % 2][m]);
-                }
-                if (format != MK_WEIGHT_Q8_0) off[k % 8] = fmaf(weight_offset(format, wb), activation_sum(mk_quant_activation_format(format), ab), off[k % 8]);
-            }
-            const float sum = lanes_total(acc[0], acc[1], off);
-            y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
-        }
-    }
 }
 
 // ---- row groups: how a quantized weight matrix is kept in memory --------------------------------------
@@ -249,11 +194,13 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
 // A group takes the bytes of its eight rows, so the rows past the last whole group (rows mod 8) are where
 // ggml's row-major order puts them, row after row.
 //
-// The grouped product (quant_groups.h) sums a block's 32 integer products per row exactly and accumulates
-// the blocks in order in f32, one sum per row:
+// A product sums a block's 32 integer products per row exactly (isum_k: the weights' integers q, Q8_0's
+// signed bytes or Q4's unsigned nibbles, times the activations') and accumulates the blocks in order in f32,
+// one sum per row:
 //   acc = fma((float)isum_k, dw_k · da_k, acc), off = fma(mw_k, sa_k, off) for k = 0, 1, ...; y = acc + off
-// (mw and sa as in "products": Q4_1's m and Q8_1's s; −8 · dw and da · Σq for Q4_0; Q8_0 has no off:
-// y = acc). matmul_qg_scalar is that definition; the vector levels give its bits.
+// where Q4_1's mw is its m and sa the Q8_1 activations' s; Q4_0's mw is −8 · dw (exact, as its value is
+// d · (q − 8)) and sa = da · (float)Σq (the integer sum exact); Q8_0 has no offset: y = acc.
+// matmul_q_scalar is that definition; the vector levels (quant_groups.h) give its bits for whole groups.
 
 int mk_quant_grouped(int format) { return format == MK_WEIGHT_Q8_0 || format == MK_WEIGHT_Q4_0 || format == MK_WEIGHT_Q4_1; }
 
@@ -315,41 +262,40 @@ void mk_dequantize_rows(int format, const void *matrix, size_t rows, size_t cols
     }
 }
 
-// The grouped product's definition (see above) for groups [row_begin / 8, ⌈row_end / 8⌉), rows outside
-// [row_begin, row_end) left as they are.
-static void matmul_qg_scalar(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
-                             size_t n, size_t row_begin, size_t row_end, int accumulate) {
+// Row r's block k as ggml writes it: in place for a row kept row after row, else gathered into `scratch`.
+static inline const uint8_t *row_block(int format, const uint8_t *matrix, size_t rows, size_t blocks, size_t r, size_t k,
+                                       uint8_t *scratch) {
+    const size_t wbytes = mk_quant_block_bytes(format);
+    if (!row_in_group(format, rows, r)) return matrix + (r * blocks + k) * wbytes;
+    group_block_get(format, matrix + (r / 8 * blocks + k) * 8 * wbytes, r % 8, scratch);
+    return scratch;
+}
+
+// The products' definition (see above) for rows [row_begin, row_end), kept in groups or not; the vector
+// levels (quant_groups.h) give its bits for whole groups, and it takes the rows after the last one.
+static void matmul_q_scalar(const void *w, int format, const void *xq, float *y, size_t rows, size_t cols,
+                            size_t n, size_t row_begin, size_t row_end, int accumulate) {
     const quant_layout L = layout_of(format, cols);
     const activations_layout A = activations_of(mk_quant_activation_format(format), cols, n);
-    const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.stride;
-    const size_t h = header_bytes(format), gbytes = 8 * L.wbytes;
-    for (size_t r = row_begin; r < row_end; r++) {
-        const uint8_t *gw = (const uint8_t *)w + r / 8 * L.blocks * gbytes;
-        const size_t m = r % 8;
+    const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.blocks;
+    uint8_t scratch[36];
+    for (size_t r = row_begin; r < row_end; r++)
         for (size_t i = 0; i < n; i++) {
             float acc = 0, off = 0;
             for (size_t k = 0; k < L.blocks; k++) {
-                const uint8_t *gb = gw + k * gbytes, *qs = gb + 8 * h;
+                const uint8_t *wb = row_block(format, w, rows, L.blocks, r, k, scratch);
                 const int8_t *a = (const int8_t *)xq + (i * L.blocks + k) * L.abytes + L.aoff;
                 int32_t isum = 0;
-                for (int c = 0; c < 4; c++)
-                    for (int t = 0; t < 4; t++) {
-                        const uint8_t byte = qs[32 * c + 4 * m + t];
-                        if (format == MK_WEIGHT_Q8_0)
-                            isum += (int32_t)(int8_t)byte * a[4 * c + t] + (int32_t)(int8_t)qs[32 * (c + 4) + 4 * m + t] * a[16 + 4 * c + t];
-                        else
-                            isum += (int32_t)(byte & 0x0F) * a[4 * c + t] + (int32_t)(byte >> 4) * a[16 + 4 * c + t];
-                    }
-                const float dw = from_half(gb + 2 * m);
-                acc = fmaf((float)isum, dw * ad[i * A.stride + k], acc);
+                for (int j = 0; j < MK_QK; j++) isum += weight_q(format, wb, j) * (int32_t)a[j];
+                const float dw = from_half(wb);
+                acc = fmaf((float)isum, dw * ad[i * A.blocks + k], acc);
                 if (format == MK_WEIGHT_Q8_0) continue;
-                const float mw = format == MK_WEIGHT_Q4_1 ? from_half(gb + 16 + 2 * m) : dw * -8;
-                off = fmaf(mw, as[i * A.stride + k], off);
+                const float mw = format == MK_WEIGHT_Q4_1 ? from_half(wb + 2) : dw * -8;
+                off = fmaf(mw, as[i * A.blocks + k], off);
             }
             const float sum = format == MK_WEIGHT_Q8_0 ? acc : acc + off;
             y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
         }
-    }
 }
 
 #if MK_X86
@@ -492,51 +438,6 @@ static void dequantize_row_avx2(int format, const uint8_t *b, float *out, size_t
     }
 }
 
-// The weight block as 32 signed (Q8_0) or unsigned (Q4_0, Q4_1: the nibbles) bytes, in value order.
-static inline __m256i load_weight_block(int format, const uint8_t *wb) {
-    if (format == MK_WEIGHT_Q8_0) return _mm256_loadu_si256((const __m256i *)(wb + 2));
-    const __m256i packed = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(wb + (format == MK_WEIGHT_Q4_1 ? 4 : 2))));
-    return _mm256_and_si256(_mm256_srlv_epi64(packed, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
-}
-
-// The 8 lanes of one block: Σ over values 4m ..< 4m + 4 of w · a.
-static inline __m256i block_lanes_avx2(int format, __m256i wq, __m256i a) {
-    const __m256i p16 = format != MK_WEIGHT_Q8_0
-        ? _mm256_maddubs_epi16(wq, a)                                               // unsigned q · signed a
-        : _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(a, wq));  // |w| · a·sign(w)
-    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-}
-
-// The headers (d, and Q4_1's m, as f16 in one 32-bit lane) of blocks 0 ..< count (≤ 8) from wb on, one gather;
-// lanes past count are 0. Eight 32-bit loads put together in registers instead were slower on an Intel Xeon
-// (model 207): SmolLM2 q4_1 decode at AVX2 148-158 against 128-134 tok/s. On an AMD Zen 4 (family 25 model
-// 17) the loads made the kernel alone faster in cache (64 rows of 576, ns per block at avx2: q8_0 1.43 ->
-// 1.26, q4_0 1.40 -> 1.24, q4_1 1.44 -> 1.27; at avx512bf16 about 10% too), but not SmolLM2's decode, which
-// waits on memory there: q4_0, q4_1 and q8_0 at both levels and batch 1 and 8 moved by -6% to +4% either
-// way in 3-4 interleaved runs each. So the gather stays on every CPU.
-static inline __m256i group_headers(const uint8_t *wb, size_t wbytes, size_t count) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i index = _mm256_mullo_epi32(lane, _mm256_set1_epi32((int)wbytes));
-    return count >= 8 ? _mm256_i32gather_epi32((const int *)wb, index, 1)
-                      : _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)wb, index,
-                                                    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lane), 1);
-}
-
-// The headers' d and m as f32.
-static inline void header_scales(__m256i h, int with_m, __m256 *d, __m256 *m) {
-    // per 128-bit half: d0..d3 then m0..m3 (as 16-bit), then across halves: d0..d7, m0..m7
-    const __m256i halves = _mm256_permute4x64_epi64(
-        _mm256_packus_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0xFFFF)), _mm256_srli_epi32(h, 16)), 0xD8);
-    *d = _mm256_cvtph_ps(_mm256_castsi256_si128(halves));
-    if (with_m) *m = _mm256_cvtph_ps(_mm256_extracti128_si256(halves, 1));
-}
-
-#define QR_NAME matmul_q_avx2
-#define QR_LANES block_lanes_avx2
-#include "quant_rows.h"
-#undef QR_NAME
-#undef QR_LANES
-
 static inline int32_t four_bytes(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
 // A group block's eight rows' integer sums (quant_groups.h): vector j (values 4j ..< 4j + 4 of each row)
@@ -570,18 +471,6 @@ MK_END
 
 // ---- AVX-512 VNNI: the lanes by one vpdpbusd (the same integers: no pair of products reaches 2^15) ----
 MK_BEGIN_AVX512VNNI
-static inline __m256i block_lanes_vnni(int format, __m256i wq, __m256i a) {
-    const __m256i zero = _mm256_setzero_si256();
-    return format != MK_WEIGHT_Q8_0 ? _mm256_dpbusd_epi32(zero, wq, a)
-                                    : _mm256_dpbusd_epi32(zero, _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(a, wq));
-}
-
-#define QR_NAME matmul_q_vnni
-#define QR_LANES block_lanes_vnni
-#include "quant_rows.h"
-#undef QR_NAME
-#undef QR_LANES
-
 // group_lanes_avx2's sums by vpdpbusd (unsigned · signed: Q8_0 as |w| · (a with w's sign)), in two chains.
 static inline __m256i group_lanes_vnni(int format, const __m256i *q, const uint8_t *a) {
     __m256i s[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
@@ -609,18 +498,13 @@ void mk_quantize_activations(int activation, const float *x, size_t n, size_t co
 #endif
     const activations_layout A = activations_of(activation, cols, n);
     const int with_sum = activation == MK_WEIGHT_Q8_1;
-    float *d = (float *)((uint8_t *)out + A.scales), *s = d + n * A.stride;
+    float *d = (float *)((uint8_t *)out + A.scales), *s = d + n * A.blocks;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < A.stride; k++) {
-            float dk = 0, sk = 0;   // zeros past the last block
-            if (k < A.blocks) {
-                uint8_t *b = (uint8_t *)out + (i * A.blocks + k) * A.abytes;
-                const int sum = quantize(x + i * cols + k * MK_QK, b, with_sum);
-                dk = half(b);
-                sk = with_sum ? half(b + 2) : dk * (float)sum;   // activation_sum's value
-            }
-            d[i * A.stride + k] = dk;
-            s[i * A.stride + k] = sk;
+        for (size_t k = 0; k < A.blocks; k++) {
+            uint8_t *b = (uint8_t *)out + (i * A.blocks + k) * A.abytes;
+            const int sum = quantize(x + i * cols + k * MK_QK, b, with_sum);
+            d[i * A.blocks + k] = half(b);
+            s[i * A.blocks + k] = with_sum ? half(b + 2) : d[i * A.blocks + k] * (float)sum;   // sa: Q8_1's s, or d · Σq
         }
 }
 
@@ -628,13 +512,14 @@ void mk_matmul_q_small(const void *w, int format, const void *xq, float *y, size
                        size_t n, size_t row_begin, size_t row_end, int accumulate) {
     if (n > 8) n = 8;
     typedef void (*product)(const void *, int, const void *, float *, size_t, size_t, size_t, size_t, size_t, int);
-    product by_rows = matmul_q_scalar, by_groups = matmul_qg_scalar;
+    product by_groups = matmul_q_scalar;
 #if MK_X86
     const int level = mk_isa_level();
-    if (level >= MK_ISA_AVX512 && mk_cpu_avx512_vnni()) { by_rows = matmul_q_vnni; by_groups = matmul_qg_vnni; }
-    else if (level >= MK_ISA_AVX2) { by_rows = matmul_q_avx2; by_groups = matmul_qg_avx2; }
+    if (level >= MK_ISA_AVX512 && mk_cpu_avx512_vnni()) by_groups = matmul_qg_vnni;
+    else if (level >= MK_ISA_AVX2) by_groups = matmul_qg_avx2;
 #endif
-    const size_t grouped = mk_quant_grouped(format) ? rows / 8 * 8 : 0;   // rows kept in groups of eight
+    // whole groups of eight rows at the level's speed; the few rows after them (at most 7) by the definition
+    const size_t grouped = mk_quant_grouped(format) ? rows / 8 * 8 : 0;
     if (row_begin < grouped) by_groups(w, format, xq, y, rows, cols, n, row_begin, row_end < grouped ? row_end : grouped, accumulate);
-    if (row_end > grouped) by_rows(w, format, xq, y, rows, cols, n, row_begin > grouped ? row_begin : grouped, row_end, accumulate);
+    if (row_end > grouped) matmul_q_scalar(w, format, xq, y, rows, cols, n, row_begin > grouped ? row_begin : grouped, row_end, accumulate);
 }

@@ -2,7 +2,7 @@
 // kernel level inside that level's target region: QG_NAME is the entry's name, QG_LANES(format, q, a) the
 // eight rows' integer block sums at that level (q: the group block's 8 vectors, q[j] holding each row's
 // values 4j ..< 4j + 4 in its lane; a: the activation block's values). The order of operations is
-// matmul_qg_scalar's, so every level gives the scalar bits.
+// matmul_q_scalar's, so every level gives the scalar bits.
 //
 //   y[i, r] (+)= Σ_k isum(r, k, i) · (dw · da) (+ Σ_k mw · sa for Q4)   r in [row_begin, row_end) ∩ whole groups, i < n
 //
@@ -16,7 +16,7 @@
 static inline __attribute__((always_inline))
 void MK_CAT(QG_NAME, _groups)(const size_t n, const int format, const uint8_t *w, const uint8_t *xq, float *y,
                               size_t rows, quant_layout L, size_t row_begin, size_t row_end, int accumulate,
-                              const float *ad, const float *as, size_t stride) {
+                              const float *ad, const float *as) {
     const size_t blocks = L.blocks, gbytes = 8 * L.wbytes, abytes = L.abytes, h = header_bytes(format);
     const int aoff = L.aoff;
     const __m256i nibble = _mm256_set1_epi8(0x0F);
@@ -42,8 +42,8 @@ void MK_CAT(QG_NAME, _groups)(const size_t n, const int format, const uint8_t *w
             for (size_t i = 0; i < n; i++) {
                 const uint8_t *a = xq + (i * blocks + k) * abytes + aoff;
                 const __m256 lanes = _mm256_cvtepi32_ps(QG_LANES(format, q, a));
-                acc[i] = _mm256_fmadd_ps(lanes, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad + i * stride + k)), acc[i]);
-                if (format != MK_WEIGHT_Q8_0) off[i] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(as + i * stride + k), off[i]);
+                acc[i] = _mm256_fmadd_ps(lanes, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad + i * blocks + k)), acc[i]);
+                if (format != MK_WEIGHT_Q8_0) off[i] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(as + i * blocks + k), off[i]);
             }
         }
         const int whole = 8 * g >= row_begin && 8 * g + 8 <= row_end;
@@ -66,9 +66,8 @@ static void QG_NAME(const void *w, int format, const void *xq, float *y, size_t 
                     size_t n, size_t row_begin, size_t row_end, int accumulate) {
     const quant_layout L = layout_of(format, cols);
     const activations_layout A = activations_of(mk_quant_activation_format(format), cols, n);
-    const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.stride;
-    const size_t stride = A.stride;
-#define GROUPS(N, F) case N: MK_CAT(QG_NAME, _groups)(N, F, w, xq, y, rows, L, row_begin, row_end, accumulate, ad, as, stride); break;
+    const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.blocks;
+#define GROUPS(N, F) case N: MK_CAT(QG_NAME, _groups)(N, F, w, xq, y, rows, L, row_begin, row_end, accumulate, ad, as); break;
 #define FORMAT(F) case F: switch (n) { GROUPS(1, F) GROUPS(2, F) GROUPS(3, F) GROUPS(4, F) GROUPS(5, F) GROUPS(6, F) GROUPS(7, F) GROUPS(8, F) default: break; } break;
     switch (format) { FORMAT(MK_WEIGHT_Q8_0) FORMAT(MK_WEIGHT_Q4_0) FORMAT(MK_WEIGHT_Q4_1) default: break; }
 #undef FORMAT

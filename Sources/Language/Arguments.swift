@@ -138,7 +138,7 @@ extension Session {
         if !have.isEmpty {
             return "the \(type)\(have.count == 1 ? "" : "s") you have: " + have.prefix(3).joined(separator: ", ")
         }
-        guard let maker = registry.verbs.first(where: { $0.makes == type }) else { return nil }
+        guard let maker = registry.maker(of: type) else { return nil }
         return "make one first with \(maker.name)" + (maker.examples.first.map { ", as in: \($0)" } ?? "")
     }
 

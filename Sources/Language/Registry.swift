@@ -54,7 +54,10 @@ public final class Registry: @unchecked Sendable {
     /// registry.help(of: Parameter("trainer", .object("Trainer")))   // "from make_trainer"
     /// ```
     public func help(of p: Parameter) -> String {
-        guard p.help.isEmpty, case .object(let type) = p.type, let maker = verbs.first(where: { $0.makes == type }) else { return p.help }
+        guard p.help.isEmpty, case .object(let type) = p.type, let maker = maker(of: type) else { return p.help }
         return "from \(maker.name)"
     }
+
+    /// The verb that makes objects of `type` (`Verb.makes`), for messages that say where one comes from.
+    public func maker(of type: String) -> Verb? { verbs.first { $0.makes == type } }
 }
