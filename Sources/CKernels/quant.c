@@ -279,23 +279,25 @@ static void matmul_q_scalar(const void *w, int format, const void *xq, float *y,
     const activations_layout A = activations_of(mk_quant_activation_format(format), cols, n);
     const float *ad = (const float *)((const uint8_t *)xq + A.scales), *as = ad + n * A.blocks;
     uint8_t scratch[36];
-    for (size_t r = row_begin; r < row_end; r++)
-        for (size_t i = 0; i < n; i++) {
-            float acc = 0, off = 0;
-            for (size_t k = 0; k < L.blocks; k++) {
-                const uint8_t *wb = row_block(format, w, rows, L.blocks, r, k, scratch);
+    for (size_t r = row_begin; r < row_end; r++) {
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, off[8] = {0, 0, 0, 0, 0, 0, 0, 0};   // per input (n ≤ 8)
+        for (size_t k = 0; k < L.blocks; k++) {
+            const uint8_t *wb = row_block(format, w, rows, L.blocks, r, k, scratch);   // once for all inputs
+            const float dw = from_half(wb);
+            const float mw = format == MK_WEIGHT_Q4_1 ? from_half(wb + 2) : dw * -8;
+            for (size_t i = 0; i < n; i++) {
                 const int8_t *a = (const int8_t *)xq + (i * L.blocks + k) * L.abytes + L.aoff;
                 int32_t isum = 0;
                 for (int j = 0; j < MK_QK; j++) isum += weight_q(format, wb, j) * (int32_t)a[j];
-                const float dw = from_half(wb);
-                acc = fmaf((float)isum, dw * ad[i * A.blocks + k], acc);
-                if (format == MK_WEIGHT_Q8_0) continue;
-                const float mw = format == MK_WEIGHT_Q4_1 ? from_half(wb + 2) : dw * -8;
-                off = fmaf(mw, as[i * A.blocks + k], off);
+                acc[i] = fmaf((float)isum, dw * ad[i * A.blocks + k], acc[i]);
+                if (format != MK_WEIGHT_Q8_0) off[i] = fmaf(mw, as[i * A.blocks + k], off[i]);
             }
-            const float sum = format == MK_WEIGHT_Q8_0 ? acc : acc + off;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const float sum = format == MK_WEIGHT_Q8_0 ? acc[i] : acc[i] + off[i];
             y[i * rows + r] = accumulate ? y[i * rows + r] + sum : sum;
         }
+    }
 }
 
 #if MK_X86
